@@ -1,0 +1,49 @@
+// Copyright onnxedge authors.
+// Options for creating a Session and for one Run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace onnxedge {
+
+/// How much the graph optimizer may rewrite the model. Only kDisabled and kBasic-level
+/// normalisations exist today; the optimizer issue fills in the rest.
+enum class OptimizationLevel { kDisabled, kBasic, kExtended, kAll };
+
+/// Minimum severity of messages written to stderr.
+enum class LogLevel { kVerbose, kInfo, kWarning, kError, kFatal };
+
+/// Settings fixed when a Session is created.
+struct SessionOptions {
+  /// Threads for intra-op parallelism, including the calling thread. 0 = the number of CPUs this
+  /// process may use (affinity mask and cgroup CPU quota).
+  int intra_op_threads = 0;
+  /// Graph optimization level.
+  OptimizationLevel optimization_level = OptimizationLevel::kAll;
+  /// Messages below this level are not printed.
+  LogLevel log_level = LogLevel::kWarning;
+  /// Upper bound, in bytes, on memory the session allocates for weights it copies from the model
+  /// and for intermediate tensors of each run. 0 = no limit. Loading refuses any tensor that
+  /// would exceed it before allocating.
+  uint64_t memory_limit_bytes = 0;
+  /// Maximum number of elements of any single tensor a model file may declare (a bound against
+  /// memory bombs even when memory_limit_bytes is 0). Default: 2^34.
+  int64_t max_tensor_elements = int64_t{1} << 34;
+};
+
+/// Settings for one Session::Run call.
+struct RunOptions {
+  /// When set and in the past at a check point, the run stops with StatusCode::kCancelled.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// When set and true at a check point, the run stops with StatusCode::kCancelled. The flag
+  /// may be set from another thread while the run is in progress.
+  const std::atomic<bool>* cancel_flag = nullptr;
+  /// A tag included in log lines of this run.
+  std::string tag;
+};
+
+}  // namespace onnxedge

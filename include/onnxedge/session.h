@@ -1,0 +1,86 @@
+// Copyright onnxedge authors.
+// Session: a loaded, immutable model that can be run from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "onnxedge/options.h"
+#include "onnxedge/status.h"
+#include "onnxedge/tensor.h"
+#include "onnxedge/value.h"
+
+namespace onnxedge {
+
+/// One dimension of a declared input or output: a fixed size, a symbol such as "batch", or
+/// unknown (value -1 and empty symbol).
+struct DimInfo {
+  int64_t value = -1;
+  std::string symbol;
+};
+
+/// The declared type of a graph input or output.
+struct IoInfo {
+  std::string name;
+  /// "tensor", "sequence", "optional" or "unknown".
+  std::string kind = "tensor";
+  DataType dtype = DataType::kUndefined;
+  /// False when the model declares no shape (any rank is accepted).
+  bool has_shape = false;
+  std::vector<DimInfo> dims;
+};
+
+class SessionImpl;
+
+/// A model ready to run. Create with Session::Load; `Run` is thread-safe.
+///
+/// ```
+/// auto session = onnxedge::Session::Load("model.onnx");
+/// if (!session.ok()) { std::cerr << session.status().ToString() << "\n"; return 1; }
+/// auto input = onnxedge::Tensor::Borrow(DataType::kFloat, {1, 3, 224, 224}, buf, bytes);
+/// auto outputs = (*session)->Run({{"input", *input}});
+/// ```
+class Session {
+ public:
+  /// Loads a model from a file. External data is resolved relative to the file's folder.
+  static StatusOr<std::unique_ptr<Session>> Load(const std::string& path,
+                                                 const SessionOptions& options = {});
+  /// Loads a model from serialized bytes. `base_dir` is where external data lives (empty: the
+  /// model may not use external data).
+  static StatusOr<std::unique_ptr<Session>> LoadFromBuffer(const void* data, size_t size,
+                                                           const SessionOptions& options = {},
+                                                           const std::string& base_dir = "");
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Runs the model. `inputs` are matched to graph inputs by name; tensors are used in place
+  /// (not copied) and must stay alive and unchanged until Run returns. Returns every graph output
+  /// in declaration order, or only those in `output_names` when it is not empty.
+  StatusOr<std::vector<NamedValue>> Run(const std::vector<NamedValue>& inputs,
+                                        const RunOptions& run_options = {},
+                                        const std::vector<std::string>& output_names = {}) const;
+
+  /// Graph inputs the caller must feed (initializers that are also inputs are excluded).
+  const std::vector<IoInfo>& inputs() const;
+  /// Graph outputs.
+  const std::vector<IoInfo>& outputs() const;
+  /// Threads used for intra-op parallelism.
+  int intra_op_threads() const;
+  /// Internal implementation (for tools inside this repository).
+  const SessionImpl& impl() const { return *impl_; }
+
+ private:
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+/// The onnxedge version string, such as "0.1.0".
+const char* Version();
+
+/// Number of CPUs this process may use: the affinity mask, limited by a cgroup CPU quota.
+int AvailableCpuCount();
+
+}  // namespace onnxedge

@@ -1,0 +1,261 @@
+// Copyright onnxedge authors.
+// Function expansion:
+//   Y = F(A, B) {attr=v}   with F's body  { T = Op1(X1); Y1 = Op2(T, X2) {a=@attr} }
+//   becomes  fn7_T = Op1(A); Y = Op2(fn7_T, B) {a=v}
+// Formal inputs/outputs map to the caller's names, every other body name gets a unique prefix
+// (also inside the body's subgraphs), and attribute references take the caller's value or the
+// schema default.
+#include "ir/onnx/functions.h"
+
+#include <map>
+#include <unordered_map>
+
+#include "ir/onnx/opset.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+
+namespace onnxedge::onnx_io {
+
+namespace {
+
+constexpr int kMaxExpansionDepth = 16;
+
+using NameMap = std::unordered_map<std::string, std::string>;
+
+struct Renamer {
+  const NameMap* formals;
+  std::string prefix;
+  std::string operator()(const std::string& name) const {
+    if (name.empty()) return name;
+    auto it = formals->find(name);
+    if (it != formals->end()) return it->second;
+    return prefix + name;
+  }
+};
+
+void RenameGraph(ir::Graph& g, const Renamer& rename);
+
+void RenameNode(ir::Node& n, const Renamer& rename) {
+  for (auto& in : n.inputs) in = rename(in);
+  for (auto& out : n.outputs) out = rename(out);
+  for (auto& a : n.attributes) {
+    if (a.g) RenameGraph(*a.g, rename);
+    for (auto& g : a.graphs) RenameGraph(*g, rename);
+  }
+}
+
+void RenameGraph(ir::Graph& g, const Renamer& rename) {
+  for (auto& v : g.inputs) v.name = rename(v.name);
+  for (auto& v : g.outputs) v.name = rename(v.name);
+  std::map<std::string, Tensor> inits;
+  for (auto& [name, t] : g.initializers) inits.emplace(rename(name), t);
+  g.initializers = std::move(inits);
+  std::unordered_map<std::string, ir::TypeInfo> vi;
+  for (auto& [name, t] : g.value_info) vi.emplace(rename(name), t);
+  g.value_info = std::move(vi);
+  for (auto& n : g.nodes) RenameNode(*n, rename);
+}
+
+// Resolves attribute references (ref_attr_name) against the caller's attributes and the
+// schema's defaults. Recurses into subgraphs of the body.
+void SubstituteAttributes(ir::Node& n, const ir::Node& caller,
+                          const std::map<std::string, ir::Attribute>& defaults) {
+  std::vector<ir::Attribute> out;
+  for (auto& a : n.attributes) {
+    if (!a.ref_attr_name.empty()) {
+      const ir::Attribute* src = caller.FindAttribute(a.ref_attr_name);
+      if (!src) {
+        auto it = defaults.find(a.ref_attr_name);
+        if (it == defaults.end()) continue;  // Unset optional attribute: drop it.
+        src = &it->second;
+      }
+      ir::Attribute copy = *src;
+      copy.name = a.name;
+      copy.ref_attr_name.clear();
+      out.push_back(std::move(copy));
+      continue;
+    }
+    if (a.g) {
+      for (auto& sn : a.g->nodes) SubstituteAttributes(*sn, caller, defaults);
+    }
+    for (auto& g : a.graphs) {
+      for (auto& sn : g->nodes) SubstituteAttributes(*sn, caller, defaults);
+    }
+    out.push_back(std::move(a));
+  }
+  n.attributes = std::move(out);
+}
+
+// Finds the static type of a value visible from the current graph (scope chain).
+struct Scope {
+  const ir::Graph* graph;
+  const Scope* parent;
+  const ir::TypeInfo* Find(const std::string& name, ir::TypeInfo* scratch) const {
+    for (const Scope* s = this; s; s = s->parent) {
+      if (const auto* t = s->graph->FindType(name)) return t;
+      auto it = s->graph->initializers.find(name);
+      if (it != s->graph->initializers.end()) {
+        *scratch = ir::TypeInfo::Tensor(it->second.dtype());
+        scratch->has_shape = true;
+        for (int64_t d : it->second.shape()) scratch->dims.push_back(ir::Dim{d, ""});
+        return scratch;
+      }
+    }
+    return nullptr;
+  }
+};
+
+class Expander {
+ public:
+  Expander(const onnx::ModelProto& mp, const KernelQuery& has_kernel, ConvertContext& ctx,
+           ir::Model* model)
+      : has_kernel_(has_kernel), ctx_(ctx), model_(model) {
+    for (const auto& f : mp.functions()) local_[{f.domain(), f.name()}] = &f;
+  }
+
+  Status ExpandGraph(ir::Graph& g, const Scope* parent, int depth) {
+    Scope scope{&g, parent};
+    std::vector<std::unique_ptr<ir::Node>> out;
+    out.reserve(g.nodes.size());
+    for (auto& node : g.nodes) {
+      for (auto& a : node->attributes) {
+        if (a.g) OE_RETURN_IF_ERROR(ExpandGraph(*a.g, &scope, 0));
+        for (auto& sg : a.graphs) OE_RETURN_IF_ERROR(ExpandGraph(*sg, &scope, 0));
+      }
+      if (has_kernel_(node->domain, node->op_type, node->opset)) {
+        out.push_back(std::move(node));
+        continue;
+      }
+      std::vector<std::unique_ptr<ir::Node>> body;
+      bool expanded = false;
+      OE_RETURN_IF_ERROR(Expand(*node, g, scope, &body, &expanded));
+      if (!expanded) {
+        out.push_back(std::move(node));
+        continue;
+      }
+      if (depth >= kMaxExpansionDepth) {
+        return MakeError(StatusCode::kInvalidModel, node->Describe(),
+                         ": function bodies nest deeper than ", kMaxExpansionDepth, " levels");
+      }
+      // The body may itself use function ops; expand it as a small graph of its own.
+      ir::Graph tmp;
+      tmp.nodes = std::move(body);
+      OE_RETURN_IF_ERROR(ExpandGraph(tmp, &scope, depth + 1));
+      for (auto& [name, t] : tmp.initializers) g.initializers.emplace(name, t);
+      for (auto& bn : tmp.nodes) out.push_back(std::move(bn));
+    }
+    g.nodes = std::move(out);
+    return Status::Ok();
+  }
+
+ private:
+  Status Expand(const ir::Node& node, ir::Graph& g, const Scope& scope,
+                std::vector<std::unique_ptr<ir::Node>>* body, bool* expanded) {
+    onnx::FunctionProto built;
+    const onnx::FunctionProto* fn = nullptr;
+    std::map<std::string, ir::Attribute> defaults;
+
+    auto local = local_.find({node.domain, node.op_type});
+    if (local != local_.end()) {
+      fn = local->second;
+    } else {
+      if (!NewerVersions(node.op_type, node.opset).empty()) return Status::Ok();
+      const auto* schema = ::onnx::OpSchemaRegistry::Schema(
+          node.op_type, std::min(node.opset, node.domain.empty() ? kMaxSchemaOpset : node.opset),
+          node.domain);
+      if (!schema) return Status::Ok();
+      for (const auto& [name, attr] : schema->attributes()) {
+        if (!attr.default_value.has_type() && attr.default_value.name().empty()) continue;
+        auto converted = ConvertAttribute(attr.default_value, ctx_, 0);
+        if (converted.ok() && converted->type != ir::Attribute::Type::kUndefined) {
+          defaults[name] = std::move(converted).value();
+        }
+      }
+      if (schema->HasFunction() && schema->GetFunction() != nullptr) {
+        fn = schema->GetFunction();
+      } else if (schema->HasContextDependentFunction()) {
+        onnx::NodeProto np;
+        np.set_op_type(node.op_type);
+        np.set_domain(node.domain);
+        for (const auto& in : node.inputs) np.add_input(in);
+        for (const auto& out : node.outputs) np.add_output(out);
+        for (const auto& a : node.attributes) {
+          if (a.type == ir::Attribute::Type::kGraph || a.type == ir::Attribute::Type::kGraphs) {
+            continue;
+          }
+          AttributeToProto(a, np.add_attribute());
+        }
+        std::vector<onnx::TypeProto> types;
+        for (const auto& in : node.inputs) {
+          onnx::TypeProto tp;
+          ir::TypeInfo scratch;
+          if (!in.empty()) {
+            if (const auto* t = scope.Find(in, &scratch)) TypeToProto(*t, &tp);
+          }
+          types.push_back(std::move(tp));
+        }
+        onnx::FunctionBodyBuildContextImpl build_ctx(np, types);
+        bool ok = false;
+        try {
+          ok = schema->BuildContextDependentFunction(build_ctx, built);
+        } catch (const std::exception&) {
+          ok = false;
+        }
+        if (!ok) return Status::Ok();  // Reported later as a missing kernel.
+        fn = &built;
+      } else {
+        return Status::Ok();
+      }
+    }
+
+    // Opsets for the body: the function's own imports, falling back to the model's.
+    std::map<std::string, int64_t> imports = model_->opset_imports;
+    for (const auto& op : fn->opset_import()) {
+      imports[op.domain() == "ai.onnx" ? "" : op.domain()] = op.version();
+    }
+    if (!imports.count("")) imports[""] = node.opset;
+
+    NameMap formals;
+    for (int i = 0; i < fn->input_size(); ++i) {
+      formals[fn->input(i)] =
+          i < static_cast<int>(node.inputs.size()) ? node.inputs[static_cast<size_t>(i)] : "";
+    }
+    for (int i = 0; i < fn->output_size(); ++i) {
+      formals[fn->output(i)] =
+          i < static_cast<int>(node.outputs.size()) ? node.outputs[static_cast<size_t>(i)] : "";
+    }
+    Renamer rename{&formals, "_fn" + std::to_string(ctx_.next_id++) + "_"};
+    for (const auto& np : fn->node()) {
+      auto converted = ConvertNode(np, ctx_, 1, imports);
+      if (!converted.ok()) {
+        return converted.status().WithContext(node.Describe() + " function body");
+      }
+      auto bn = std::move(converted).value();
+      SubstituteAttributes(*bn, node, defaults);
+      RenameNode(*bn, rename);
+      if (bn->name.empty()) bn->name = rename(bn->op_type);
+      else bn->name = rename(bn->name);
+      body->push_back(std::move(bn));
+    }
+    // Outputs of the caller that the body never produces would dangle; Identity them from "".
+    (void)g;
+    *expanded = true;
+    return Status::Ok();
+  }
+
+  const KernelQuery& has_kernel_;
+  ConvertContext& ctx_;
+  ir::Model* model_;
+  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto*> local_;
+};
+
+}  // namespace
+
+Status ExpandFunctions(const onnx::ModelProto& model_proto, const KernelQuery& has_kernel,
+                       ConvertContext& ctx, ir::Model* model) {
+  Expander expander(model_proto, has_kernel, ctx, model);
+  OE_RETURN_IF_ERROR(expander.ExpandGraph(*model->graph, nullptr, 0));
+  return ir::TopologicalSort(*model->graph);
+}
+
+}  // namespace onnxedge::onnx_io

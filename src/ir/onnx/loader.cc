@@ -1,0 +1,211 @@
+// Copyright onnxedge authors.
+// ModelProto -> ir::Model. Order of work, chosen so untrusted data is validated by our own code
+// before libonnx's shape inference sees it:
+//   parse -> check header -> convert to IR (decodes every tensor under limits) -> sort ->
+//   reorder the proto like the IR -> ONNX shape inference -> copy inferred types ->
+//   expand functions without kernels -> turn Constant nodes into initializers.
+#include "ir/onnx/loader.h"
+
+#include <climits>
+#include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "ir/onnx/functions.h"
+#include "ir/onnx/opset.h"
+#include "ir/onnx/proto_convert.h"
+#include "ir/onnx/tensor_proto.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+namespace onnxedge::onnx_io {
+
+namespace {
+
+Status CheckHeader(const onnx::ModelProto& mp, ir::Model* model) {
+  model->ir_version = mp.ir_version();
+  if (mp.ir_version() < kMinIrVersion || mp.ir_version() > kMaxIrVersion) {
+    return MakeError(StatusCode::kInvalidModel, "IR version ", mp.ir_version(),
+                     " is not supported (supported: ", kMinIrVersion, "-", kMaxIrVersion, ")");
+  }
+  for (const auto& op : mp.opset_import()) {
+    std::string domain = op.domain() == "ai.onnx" ? "" : op.domain();
+    if (model->opset_imports.count(domain)) {
+      return MakeError(StatusCode::kInvalidModel, "domain '", domain,
+                       "' is imported more than once");
+    }
+    if (op.version() < 1) {
+      return MakeError(StatusCode::kInvalidModel, "domain '", domain.empty() ? "ai.onnx" : domain,
+                       "' is imported with invalid version ", op.version());
+    }
+    model->opset_imports[domain] = op.version();
+  }
+  auto it = model->opset_imports.find("");
+  if (it == model->opset_imports.end()) {
+    return MakeError(StatusCode::kInvalidModel, "the model does not import the default ONNX domain");
+  }
+  if (it->second > kMaxOnnxOpset) {
+    return MakeError(StatusCode::kNotImplemented, "ONNX opset ", it->second,
+                     " is newer than the newest supported opset ", kMaxOnnxOpset);
+  }
+  if (!mp.has_graph()) return MakeError(StatusCode::kInvalidModel, "the model has no graph");
+  model->producer_name = mp.producer_name();
+  model->producer_version = mp.producer_version();
+  model->domain = mp.domain();
+  model->model_version = mp.model_version();
+  model->doc = mp.doc_string();
+  for (const auto& kv : mp.metadata_props()) model->metadata.emplace_back(kv.key(), kv.value());
+  return Status::Ok();
+}
+
+// Puts the nodes of `gp` in the order of the sorted IR graph so ONNX shape inference, which
+// walks nodes in order, sees producers first. Recurses into subgraphs.
+void ReorderProtoLikeIr(const ir::Graph& g, onnx::GraphProto* gp) {
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> sorted;
+  std::vector<int> order;
+  for (const auto& n : g.nodes) order.push_back(n->source_index);
+  bool identity = true;
+  for (size_t i = 0; i < order.size(); ++i) identity &= order[i] == static_cast<int>(i);
+  if (!identity && static_cast<int>(order.size()) == gp->node_size()) {
+    for (int idx : order) *sorted.Add() = gp->node(idx);
+    gp->mutable_node()->Swap(&sorted);
+  }
+  for (size_t i = 0; i < g.nodes.size() && static_cast<int>(i) < gp->node_size(); ++i) {
+    const auto& n = *g.nodes[i];
+    auto* np = gp->mutable_node(static_cast<int>(i));
+    for (const auto& a : n.attributes) {
+      for (auto& ap : *np->mutable_attribute()) {
+        if (ap.name() != a.name) continue;
+        if (a.g && ap.has_g()) ReorderProtoLikeIr(*a.g, ap.mutable_g());
+        for (size_t k = 0; k < a.graphs.size() && static_cast<int>(k) < ap.graphs_size(); ++k) {
+          ReorderProtoLikeIr(*a.graphs[k], ap.mutable_graphs(static_cast<int>(k)));
+        }
+      }
+    }
+  }
+}
+
+// Drops the payload of large initializers from the proto once they are in the IR, so the model
+// is not held twice in memory during shape inference. Small tensors stay: shape inference reads
+// them (Reshape targets, Slice starts, ...).
+void DropLargePayloads(onnx::GraphProto* gp) {
+  for (auto& t : *gp->mutable_initializer()) {
+    if (t.raw_data().size() > 4096) t.clear_raw_data();
+    if (t.float_data_size() > 1024) t.clear_float_data();
+  }
+  for (auto& n : *gp->mutable_node()) {
+    for (auto& a : *n.mutable_attribute()) {
+      if (a.has_g()) DropLargePayloads(a.mutable_g());
+      for (auto& g : *a.mutable_graphs()) DropLargePayloads(&g);
+    }
+  }
+}
+
+// Copies types found by shape inference into the IR (graph by graph, in matching order).
+void CopyInferredTypes(const onnx::GraphProto& gp, ir::Graph* g) {
+  for (const auto& vi : gp.value_info()) {
+    ir::TypeInfo t = ConvertType(vi.type());
+    if (t.kind != ir::TypeInfo::Kind::kUnknown) g->value_info[vi.name()] = std::move(t);
+  }
+  for (int i = 0; i < gp.output_size() && i < static_cast<int>(g->outputs.size()); ++i) {
+    if (g->outputs[i].type.kind == ir::TypeInfo::Kind::kUnknown ||
+        (!g->outputs[i].type.has_shape && gp.output(i).type().tensor_type().has_shape())) {
+      ir::TypeInfo t = ConvertType(gp.output(i).type());
+      if (t.kind != ir::TypeInfo::Kind::kUnknown) g->outputs[i].type = std::move(t);
+    }
+  }
+  for (size_t i = 0; i < g->nodes.size() && static_cast<int>(i) < gp.node_size(); ++i) {
+    auto& n = *g->nodes[i];
+    const auto& np = gp.node(static_cast<int>(i));
+    for (auto& a : n.attributes) {
+      for (const auto& ap : np.attribute()) {
+        if (ap.name() != a.name) continue;
+        if (a.g && ap.has_g()) CopyInferredTypes(ap.g(), a.g.get());
+        for (size_t k = 0; k < a.graphs.size() && static_cast<int>(k) < ap.graphs_size(); ++k) {
+          CopyInferredTypes(ap.graphs(static_cast<int>(k)), a.graphs[k].get());
+        }
+      }
+    }
+  }
+}
+
+void RunShapeInference(onnx::ModelProto& mp, ir::Model* model) {
+  onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
+                                      /*enable_data_propagation=*/true);
+  try {
+    onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception&) {
+    // Inference is advisory: the runtime computes exact shapes. A model that libonnx cannot
+    // infer (for example one using newer opsets) still loads.
+    return;
+  }
+  CopyInferredTypes(mp.graph(), model->graph.get());
+}
+
+StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
+  ir::Model model;
+  OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
+  ConvertContext ctx;
+  ctx.tensors.base_dir = options.base_dir;
+  ctx.tensors.max_tensor_elements = options.max_tensor_elements;
+  ctx.tensors.memory_limit_bytes = options.memory_limit_bytes;
+  ctx.opset_imports = &model.opset_imports;
+  OE_ASSIGN_OR_RETURN(model.graph, ConvertGraph(mp.graph(), ctx, 0));
+  OE_RETURN_IF_ERROR(ir::TopologicalSort(*model.graph));
+  if (options.infer_shapes) {
+    ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
+    DropLargePayloads(mp.mutable_graph());
+    RunShapeInference(mp, &model);
+  }
+  if (options.has_kernel) {
+    OE_RETURN_IF_ERROR(ExpandFunctions(mp, options.has_kernel, ctx, &model));
+  }
+  OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
+  return model;
+}
+
+StatusOr<ir::Model> ParseAndLoad(const void* data, size_t size, const LoadOptions& options) {
+  if (size == 0) return MakeError(StatusCode::kInvalidModel, "the file is empty");
+  if (size > static_cast<size_t>(INT_MAX)) {
+    return MakeError(StatusCode::kInvalidModel, "the file is larger than 2 GiB; store large "
+                                                "weights as external data");
+  }
+  onnx::ModelProto mp;
+  google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data),
+                                                static_cast<int>(size));
+  stream.SetTotalBytesLimit(INT_MAX);
+  if (!mp.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
+    return MakeError(StatusCode::kInvalidModel,
+                     "not a valid ONNX model: protobuf parsing failed (truncated or corrupt file, "
+                     "wrong field types, or nesting deeper than 100 levels)");
+  }
+  return LoadFromProto(mp, options);
+}
+
+}  // namespace
+
+StatusOr<ir::Model> LoadModel(const std::string& path, LoadOptions options) {
+  auto file = MappedFile::Open(path);
+  if (!file.ok()) return file.status();
+  if (options.base_dir.empty()) {
+    options.base_dir = std::filesystem::path(path).parent_path().string();
+    if (options.base_dir.empty()) options.base_dir = ".";
+  }
+  auto model = ParseAndLoad((*file)->data(), (*file)->size(), options);
+  if (!model.ok()) return model.status().WithContext("'" + path + "'");
+  return model;
+}
+
+StatusOr<ir::Model> LoadModelFromBuffer(const void* data, size_t size,
+                                        const LoadOptions& options) {
+  if (data == nullptr && size != 0) {
+    return MakeError(StatusCode::kInvalidArgument, "model buffer is null");
+  }
+  auto model = ParseAndLoad(data, size, options);
+  if (!model.ok()) return model.status().WithContext("model buffer");
+  return model;
+}
+
+}  // namespace onnxedge::onnx_io

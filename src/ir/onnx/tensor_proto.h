@@ -1,0 +1,73 @@
+// Copyright onnxedge authors.
+// Conversions between onnx::TensorProto / SequenceProto / OptionalProto and onnxedge values.
+// This is the only place that decodes tensor payloads from files.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "onnxedge/status.h"
+#include "onnxedge/tensor.h"
+#include "onnxedge/value.h"
+
+namespace onnx {
+class TensorProto;
+class SparseTensorProto;
+class SequenceProto;
+class OptionalProto;
+}  // namespace onnx
+
+namespace onnxedge::onnx_io {
+
+class MappedFile;
+
+/// Limits and locations used while decoding tensors from an untrusted model.
+struct TensorLoadContext {
+  /// Folder that external data must stay inside. Empty: external data is refused.
+  std::string base_dir;
+  /// Bound on the elements of any single tensor.
+  int64_t max_tensor_elements = int64_t{1} << 34;
+  /// Bound on bytes copied to the heap while loading (0 = none). Mmapped data does not count.
+  uint64_t memory_limit_bytes = 0;
+  /// Bytes copied so far (updated by the decoder).
+  uint64_t bytes_allocated = 0;
+  /// Open external files, shared between tensors of one model.
+  std::map<std::string, std::shared_ptr<MappedFile>> files;
+};
+
+/// A read-only memory mapping of a whole file.
+class MappedFile {
+ public:
+  /// Maps `path`. Fails with kNotFound / kIoError and a message naming the file.
+  static StatusOr<std::shared_ptr<MappedFile>> Open(const std::string& path);
+  ~MappedFile();
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  void* map_ = nullptr;
+};
+
+/// Decodes a TensorProto (typed fields, raw_data or external data) into a Tensor. The name of
+/// the tensor appears in every error message.
+StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, TensorLoadContext& ctx);
+/// Densifies a SparseTensorProto.
+StatusOr<Tensor> TensorFromSparseProto(const onnx::SparseTensorProto& proto,
+                                       TensorLoadContext& ctx);
+/// Encodes a tensor as a TensorProto with raw_data (strings use string_data).
+void TensorToProto(const Tensor& tensor, const std::string& name, onnx::TensorProto* proto);
+
+/// Decodes a serialized TensorProto, SequenceProto or OptionalProto file into a Value. `kind`
+/// hint: "tensor", "sequence", "optional" or "" to try tensor first.
+StatusOr<Value> ValueFromProtoFile(const std::string& path, const std::string& kind);
+/// Decodes a serialized TensorProto from bytes.
+StatusOr<Tensor> TensorFromProtoBytes(const void* data, size_t size, const std::string& what);
+/// Serializes a tensor as a TensorProto.
+std::string TensorToProtoBytes(const Tensor& tensor, const std::string& name);
+
+}  // namespace onnxedge::onnx_io

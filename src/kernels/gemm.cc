@@ -1,0 +1,209 @@
+// Copyright onnxedge authors.
+#include "kernels/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::kernels {
+
+namespace {
+
+constexpr int64_t kKc = 256;  // K block: a kc x 16 B-panel slice is 16 KiB (L1).
+constexpr int64_t kMc = 72;   // M block: 72 x 256 A slice is 72 KiB (L2).
+
+std::atomic<bool> g_force_generic{false};
+
+GemmMicroKernel SelectKernel() {
+#if defined(__x86_64__)
+  if (!g_force_generic.load(std::memory_order_relaxed) && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma")) {
+    return GemmF32Avx2_6x16;
+  }
+#endif
+  return GemmF32Generic_6x16;
+}
+
+}  // namespace
+
+void AlignedFloats::Resize(size_t n) {
+  if (n == size_ && ptr_) return;
+  size_t bytes = std::max<size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
+  ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  size_ = n;
+}
+
+void GemmForceGeneric(bool force) { g_force_generic.store(force); }
+
+const char* GemmKernelName() {
+  return SelectKernel() == GemmF32Generic_6x16 ? "GemmF32Generic_6x16" : "GemmF32Avx2_6x16";
+}
+
+void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                         int mr, int nr, float alpha) {
+  float acc[kGemmMr][kGemmNr] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* bk = b + k * kGemmNr;
+    const float* ak = a + k * kGemmMr;
+    for (int r = 0; r < kGemmMr; ++r) {
+      const float av = ak[r];
+      for (int j = 0; j < kGemmNr; ++j) acc[r][j] += av * bk[j];
+    }
+  }
+  for (int r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    for (int j = 0; j < nr; ++j) cr[j] += alpha * acc[r][j];
+  }
+}
+
+void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, PackedA* out,
+           ThreadPool* pool) {
+  out->M = m;
+  out->K = k;
+  const int64_t slivers = (m + kGemmMr - 1) / kGemmMr;
+  out->data.Resize(static_cast<size_t>(slivers * k * kGemmMr));
+  float* dst = out->data.data();
+  auto body = [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      float* d = dst + s * k * kGemmMr;
+      const int64_t m0 = s * kGemmMr;
+      const int rows = static_cast<int>(std::min<int64_t>(kGemmMr, m - m0));
+      for (int64_t kk = 0; kk < k; ++kk) {
+        for (int r = 0; r < kGemmMr; ++r) {
+          float v = 0.f;
+          if (r < rows) v = trans ? a[kk * lda + m0 + r] : a[(m0 + r) * lda + kk];
+          d[kk * kGemmMr + r] = v;
+        }
+      }
+    }
+  };
+  if (pool && slivers * k > 16384) {
+    pool->ParallelFor(slivers, 1, body);
+  } else {
+    body(0, slivers);
+  }
+}
+
+void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, PackedB* out,
+           ThreadPool* pool) {
+  out->K = k;
+  out->N = n;
+  const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
+  out->data.Resize(static_cast<size_t>(panels * k * kGemmNr));
+  float* dst = out->data.data();
+  auto body = [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* d = dst + p * k * kGemmNr;
+      const int64_t n0 = p * kGemmNr;
+      const int cols = static_cast<int>(std::min<int64_t>(kGemmNr, n - n0));
+      if (!trans && cols == kGemmNr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          std::memcpy(d + kk * kGemmNr, b + kk * ldb + n0, kGemmNr * sizeof(float));
+        }
+        continue;
+      }
+      for (int64_t kk = 0; kk < k; ++kk) {
+        for (int j = 0; j < kGemmNr; ++j) {
+          float v = 0.f;
+          if (j < cols) v = trans ? b[(n0 + j) * ldb + kk] : b[kk * ldb + n0 + j];
+          d[kk * kGemmNr + j] = v;
+        }
+      }
+    }
+  };
+  if (pool && panels * k > 16384) {
+    pool->ParallelFor(panels, 1, body);
+  } else {
+    body(0, panels);
+  }
+}
+
+void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c,
+                int64_t ldc, ThreadPool* pool, const GemmEpilogue& ep) {
+  const int64_t m = a.M, n = b.N, k = a.K;
+  if (m == 0 || n == 0) return;
+  const GemmMicroKernel kernel = SelectKernel();
+  const int64_t m_blocks = (m + kMc - 1) / kMc;
+  const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
+  const int64_t threads = pool ? pool->num_threads() : 1;
+  // Split N too when M alone gives too few tasks for the threads.
+  int64_t panels_per_task = panels;
+  if (m_blocks < 2 * threads) {
+    const int64_t want = (2 * threads + m_blocks - 1) / m_blocks;
+    panels_per_task = std::max<int64_t>(1, (panels + want - 1) / want);
+  }
+  const int64_t n_tasks = (panels + panels_per_task - 1) / panels_per_task;
+  const bool has_epilogue = ep.row_bias || ep.col_bias || ep.clamp_min > -__builtin_inff() ||
+                            ep.clamp_max < __builtin_inff();
+
+  auto task = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t mb = t / n_tasks;
+      const int64_t nb = t % n_tasks;
+      const int64_t m0 = mb * kMc;
+      const int64_t m1 = std::min(m, m0 + kMc);
+      const int64_t p0 = nb * panels_per_task;
+      const int64_t p1 = std::min(panels, p0 + panels_per_task);
+      const int64_t n0 = p0 * kGemmNr;
+      const int64_t n1 = std::min(n, p1 * kGemmNr);
+      // Scale (or clear) this C block first; the micro-kernel then accumulates.
+      for (int64_t i = m0; i < m1; ++i) {
+        float* row = c + i * ldc;
+        if (beta == 0.f) {
+          std::fill(row + n0, row + n1, 0.f);
+        } else if (beta != 1.f) {
+          for (int64_t j = n0; j < n1; ++j) row[j] *= beta;
+        }
+      }
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        const int64_t kc = std::min(kKc, k - k0);
+        for (int64_t p = p0; p < p1; ++p) {
+          const float* bp = b.data.data() + (p * k + k0) * kGemmNr;
+          const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, n - p * kGemmNr));
+          for (int64_t i = m0; i < m1; i += kGemmMr) {
+            const float* ap = a.data.data() + ((i / kGemmMr) * k + k0) * kGemmMr;
+            const int mr = static_cast<int>(std::min<int64_t>(kGemmMr, m - i));
+            kernel(kc, ap, bp, c + i * ldc + p * kGemmNr, ldc, mr, nr, alpha);
+          }
+        }
+      }
+      if (has_epilogue) {
+        for (int64_t i = m0; i < m1; ++i) {
+          float* row = c + i * ldc;
+          const float rb = ep.row_bias ? ep.row_bias[i] : 0.f;
+          for (int64_t j = n0; j < n1; ++j) {
+            float v = row[j] + rb + (ep.col_bias ? ep.col_bias[j] : 0.f);
+            row[j] = std::min(std::max(v, ep.clamp_min), ep.clamp_max);
+          }
+        }
+      }
+    }
+  };
+  const int64_t tasks = m_blocks * n_tasks;
+  if (pool && tasks > 1 && m * n * k > 32768) {
+    pool->ParallelFor(tasks, 1, task);
+  } else {
+    task(0, tasks);
+  }
+}
+
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc, ThreadPool* pool) {
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0.f) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+    }
+    return;
+  }
+  PackedA pa;
+  PackedB pb;
+  PackA(a, lda, trans_a, m, k, &pa, pool);
+  PackB(b, ldb, trans_b, k, n, &pb, pool);
+  GemmPacked(pa, pb, alpha, beta, c, ldc, pool);
+}
+
+}  // namespace onnxedge::kernels

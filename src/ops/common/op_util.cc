@@ -1,0 +1,168 @@
+// Copyright onnxedge authors.
+#include "ops/common/op_util.h"
+
+#include <cstring>
+#include <unordered_set>
+
+namespace onnxedge::ops {
+
+StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank, const std::string& where) {
+  if (axis < -rank || axis >= rank || (rank == 0 && axis != 0 && axis != -1)) {
+    return MakeError(StatusCode::kInvalidArgument, where, ": axis ", axis,
+                     " is out of range for rank ", rank);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+StatusOr<std::vector<int64_t>> NormalizeAxes(const std::vector<int64_t>& axes, int64_t rank,
+                                             const std::string& where) {
+  std::vector<int64_t> out;
+  std::unordered_set<int64_t> seen;
+  for (int64_t a : axes) {
+    OE_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, rank, where));
+    if (!seen.insert(n).second) {
+      return MakeError(StatusCode::kInvalidArgument, where, ": axis ", a, " is repeated");
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
+StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& where) {
+  std::vector<int64_t> out(static_cast<size_t>(t.size()));
+  if (t.dtype() == DataType::kInt64) {
+    if (t.size()) std::memcpy(out.data(), t.raw_data(), t.bytes());
+  } else if (t.dtype() == DataType::kInt32) {
+    const int32_t* p = t.data<int32_t>();
+    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = p[i];
+  } else {
+    return MakeError(StatusCode::kInvalidArgument, where, ": expected an int32 or int64 tensor, got ",
+                     DataTypeName(t.dtype()));
+  }
+  return out;
+}
+
+StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where) {
+  std::vector<double> out(static_cast<size_t>(t.size()));
+  Status s = Dispatch<NumericTypes>(t.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.size(); ++i) {
+      out[static_cast<size_t>(i)] = static_cast<double>(ToCompute(p[i]));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.WithContext(where);
+  return out;
+}
+
+std::vector<int64_t> Strides(const Shape& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i) {
+    s[static_cast<size_t>(i)] = s[static_cast<size_t>(i) + 1] * shape[static_cast<size_t>(i) + 1];
+  }
+  return s;
+}
+
+StatusOr<Shape> BroadcastShapes(const std::vector<const Shape*>& shapes, const std::string& where) {
+  size_t rank = 0;
+  for (const Shape* s : shapes) rank = std::max(rank, s->size());
+  Shape out(rank, 1);
+  for (size_t d = 0; d < rank; ++d) {
+    int64_t dim = 1;
+    for (const Shape* s : shapes) {
+      const size_t pad = rank - s->size();
+      if (d < pad) continue;
+      const int64_t v = (*s)[d - pad];
+      if (v == dim || v == 1) continue;
+      if (dim == 1) {
+        dim = v;
+        continue;
+      }
+      std::string desc;
+      for (const Shape* s2 : shapes) desc += (desc.empty() ? "" : " and ") + ShapeToString(*s2);
+      return MakeError(StatusCode::kInvalidArgument, where, ": shapes ", desc,
+                       " cannot be broadcast together");
+    }
+    out[d] = dim;
+  }
+  return out;
+}
+
+StatusOr<BroadcastPlan> BroadcastPlan::Make(const std::vector<const Shape*>& inputs,
+                                            const std::string& where) {
+  BroadcastPlan plan;
+  OE_ASSIGN_OR_RETURN(plan.out_shape_, BroadcastShapes(inputs, where));
+  plan.out_size_ = ShapeElementCount(plan.out_shape_);
+  const size_t n = inputs.size();
+  const size_t rank = plan.out_shape_.size();
+  // Per dim (dropping output dims of size 1): output size and which inputs broadcast along it.
+  std::vector<int64_t> dims;
+  std::vector<std::vector<bool>> bcast;
+  for (size_t d = 0; d < rank; ++d) {
+    if (plan.out_shape_[d] == 1) continue;
+    std::vector<bool> b(n);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t pad = rank - inputs[i]->size();
+      b[i] = d < pad || (*inputs[i])[d - pad] == 1;
+    }
+    if (!dims.empty() && bcast.back() == b) {
+      dims.back() *= plan.out_shape_[d];
+    } else {
+      dims.push_back(plan.out_shape_[d]);
+      bcast.push_back(std::move(b));
+    }
+  }
+  plan.inner_strides_.assign(n, 1);
+  plan.strides_.assign(n, {});
+  if (dims.empty()) {
+    plan.inner_ = 1;
+    plan.outer_ = plan.out_size_ == 0 ? 0 : 1;
+    return plan;
+  }
+  const size_t k = dims.size();
+  plan.inner_ = dims[k - 1];
+  for (size_t i = 0; i < n; ++i) plan.inner_strides_[i] = bcast[k - 1][i] ? 0 : 1;
+  plan.outer_dims_.assign(dims.begin(), dims.end() - 1);
+  plan.outer_ = plan.inner_ == 0 ? 0 : 1;
+  for (int64_t d : plan.outer_dims_) plan.outer_ *= d;
+  if (plan.out_size_ == 0) plan.outer_ = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<int64_t> s(k - 1, 0);
+    int64_t acc = bcast[k - 1][i] ? 1 : dims[k - 1];
+    for (int64_t d = static_cast<int64_t>(k) - 2; d >= 0; --d) {
+      if (bcast[static_cast<size_t>(d)][i]) {
+        s[static_cast<size_t>(d)] = 0;
+      } else {
+        s[static_cast<size_t>(d)] = acc;
+        acc *= dims[static_cast<size_t>(d)];
+      }
+    }
+    plan.strides_[i] = std::move(s);
+  }
+  return plan;
+}
+
+void BroadcastPlan::Offsets(int64_t o, int64_t* offsets) const {
+  const size_t n = strides_.size();
+  for (size_t i = 0; i < n; ++i) offsets[i] = 0;
+  for (int64_t d = static_cast<int64_t>(outer_dims_.size()) - 1; d >= 0 && o > 0; --d) {
+    const int64_t dim = outer_dims_[static_cast<size_t>(d)];
+    const int64_t idx = o % dim;
+    o /= dim;
+    for (size_t i = 0; i < n; ++i) offsets[i] += idx * strides_[i][static_cast<size_t>(d)];
+  }
+}
+
+void CopyElements(DataType type, const void* src, void* dst, int64_t n) {
+  if (n <= 0) return;
+  if (type == DataType::kString) {
+    const auto* s = static_cast<const std::string*>(src);
+    auto* d = static_cast<std::string*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = s[i];
+    return;
+  }
+  std::memcpy(dst, src, static_cast<size_t>(n) * DataTypeSize(type));
+}
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,191 @@
+// Copyright onnxedge authors.
+// Helpers shared by op implementations: type dispatch, axes, broadcasting, small int inputs.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "onnxedge/data_type.h"
+#include "onnxedge/status.h"
+#include "onnxedge/tensor.h"
+#include "runtime/kernel.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+// ---------------------------------------------------------------------------------------------
+// Type dispatch
+
+/// Tag carrying a type through a generic lambda: `[&](auto tag) { using T = typename
+/// decltype(tag)::type; ... }`.
+template <typename T>
+struct TypeTag {
+  using type = T;
+};
+
+template <typename... Ts>
+struct TypeList {};
+
+using FloatTypes = TypeList<float, double, Float16, BFloat16>;
+using IntTypes = TypeList<int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t,
+                          uint64_t>;
+using SignedNumericTypes = TypeList<float, double, Float16, BFloat16, int8_t, int16_t, int32_t,
+                                    int64_t>;
+using NumericTypes = TypeList<float, double, Float16, BFloat16, int8_t, int16_t, int32_t, int64_t,
+                              uint8_t, uint16_t, uint32_t, uint64_t>;
+using AllTypes = TypeList<float, double, Float16, BFloat16, int8_t, int16_t, int32_t, int64_t,
+                          uint8_t, uint16_t, uint32_t, uint64_t, bool, std::string>;
+
+namespace detail {
+template <typename F, typename T, typename... Rest>
+Status DispatchImpl(DataType type, F&& f) {
+  if (type == DataTypeOf<T>::value) return f(TypeTag<T>{});
+  if constexpr (sizeof...(Rest) > 0) {
+    return DispatchImpl<F, Rest...>(type, std::forward<F>(f));
+  } else {
+    return MakeError(StatusCode::kNotImplemented, "element type ", DataTypeName(type),
+                     " is not supported here");
+  }
+}
+template <typename F, typename... Ts>
+Status DispatchList(DataType type, TypeList<Ts...>, F&& f) {
+  return DispatchImpl<F, Ts...>(type, std::forward<F>(f));
+}
+}  // namespace detail
+
+/// Calls `f(TypeTag<T>{})` for the T in `List` matching `type`; NotImplemented otherwise.
+/// `f` must return Status.
+template <typename List, typename F>
+Status Dispatch(DataType type, F&& f) {
+  return detail::DispatchList(type, List{}, std::forward<F>(f));
+}
+
+/// Arithmetic type used to compute on T: float for 16-bit floats, T otherwise.
+template <typename T>
+using ComputeType =
+    std::conditional_t<std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>, float, T>;
+
+/// Converts to/from the compute type (identity except for 16-bit floats).
+template <typename T>
+inline ComputeType<T> ToCompute(T v) {
+  if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
+    return static_cast<float>(v);
+  } else {
+    return v;
+  }
+}
+template <typename T>
+inline T FromCompute(ComputeType<T> v) {
+  if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
+    return T(v);
+  } else {
+    return v;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Axes and small inputs
+
+/// Maps axis in [-rank, rank) to [0, rank); error naming the node otherwise.
+StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank, const std::string& where);
+/// Normalizes a list of axes; rejects duplicates.
+StatusOr<std::vector<int64_t>> NormalizeAxes(const std::vector<int64_t>& axes, int64_t rank,
+                                             const std::string& where);
+/// Reads an int32/int64 tensor (any rank) as int64 values.
+StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& where);
+/// Reads a float/double/16-bit float tensor as doubles.
+StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where);
+/// Element offsets (row-major) of each dim.
+std::vector<int64_t> Strides(const Shape& shape);
+
+// ---------------------------------------------------------------------------------------------
+// Broadcasting (numpy / ONNX multidirectional)
+
+/// Broadcasts shapes; error naming `where` when incompatible.
+StatusOr<Shape> BroadcastShapes(const std::vector<const Shape*>& shapes, const std::string& where);
+
+/// Iteration plan for an N-ary broadcast: output shape collapsed into as few dims as possible,
+/// with per-input strides (0 along broadcast dims). The innermost dim is iterated by the caller
+/// as a run of `inner` elements with each input's inner stride being 0 or 1.
+class BroadcastPlan {
+ public:
+  static StatusOr<BroadcastPlan> Make(const std::vector<const Shape*>& inputs,
+                                      const std::string& where);
+  const Shape& output_shape() const { return out_shape_; }
+  int64_t output_size() const { return out_size_; }
+  int64_t inner() const { return inner_; }
+  int64_t outer() const { return outer_; }
+  /// Inner stride (0 or 1) of input i.
+  int64_t inner_stride(size_t i) const { return inner_strides_[i]; }
+  /// Offsets of every input for outer index `o` (the start of a run of `inner()` elements).
+  void Offsets(int64_t o, int64_t* offsets) const;
+  size_t num_inputs() const { return inner_strides_.size(); }
+
+ private:
+  Shape out_shape_;
+  int64_t out_size_ = 0;
+  int64_t inner_ = 1;
+  int64_t outer_ = 0;
+  Shape outer_dims_;                          // collapsed outer dims
+  std::vector<std::vector<int64_t>> strides_;  // per input, per outer dim
+  std::vector<int64_t> inner_strides_;
+};
+
+/// Elementwise binary op with broadcasting: out[i] = f(a[i], b[i]). Parallel for large outputs.
+template <typename TA, typename TB, typename TOut, typename F>
+Status BinaryBroadcast(KernelContext& ctx, const Tensor& a, const Tensor& b, DataType out_type,
+                       F f) {
+  OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
+                      BroadcastPlan::Make({&a.shape(), &b.shape()}, ctx.Describe()));
+  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, plan.output_shape()));
+  if (plan.output_size() == 0) return Status::Ok();
+  const TA* pa = a.data<TA>();
+  const TB* pb = b.data<TB>();
+  TOut* po = out->data<TOut>();
+  const int64_t inner = plan.inner();
+  const int64_t sa = plan.inner_stride(0), sb = plan.inner_stride(1);
+  auto body = [&](int64_t begin, int64_t end) {
+    int64_t off[2];
+    for (int64_t o = begin; o < end; ++o) {
+      plan.Offsets(o, off);
+      const TA* ra = pa + off[0];
+      const TB* rb = pb + off[1];
+      TOut* ro = po + o * inner;
+      if (sa == 1 && sb == 1) {
+        for (int64_t i = 0; i < inner; ++i) ro[i] = f(ra[i], rb[i]);
+      } else if (sa == 1) {
+        const TB vb = rb[0];
+        for (int64_t i = 0; i < inner; ++i) ro[i] = f(ra[i], vb);
+      } else if (sb == 1) {
+        const TA va = ra[0];
+        for (int64_t i = 0; i < inner; ++i) ro[i] = f(va, rb[i]);
+      } else {
+        const TOut v = f(ra[0], rb[0]);
+        for (int64_t i = 0; i < inner; ++i) ro[i] = v;
+      }
+    }
+  };
+  const int64_t min_rows = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, inner));
+  ctx.thread_pool().ParallelFor(plan.outer(), min_rows, body);
+  return Status::Ok();
+}
+
+/// Elementwise unary op: out[i] = f(in[i]). Parallel for large tensors.
+template <typename TIn, typename TOut, typename F>
+Status UnaryElementwise(KernelContext& ctx, const Tensor& in, DataType out_type, F f) {
+  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, in.shape()));
+  const TIn* pi = in.data<TIn>();
+  TOut* po = out->data<TOut>();
+  ctx.thread_pool().ParallelFor(in.size(), 32768, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) po[i] = f(pi[i]);
+  });
+  return Status::Ok();
+}
+
+/// Copies `n` elements of type `type` (handles strings).
+void CopyElements(DataType type, const void* src, void* dst, int64_t n);
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,36 @@
+// Copyright onnxedge authors.
+// The allocator behind every tensor a kernel produces. It enforces the session's memory limit
+// and tracks live and peak bytes; the memory planner will sit behind the same interface.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "onnxedge/status.h"
+#include "onnxedge/tensor.h"
+
+namespace onnxedge {
+
+class Allocator {
+ public:
+  /// `limit_bytes` 0 = unlimited. `base_bytes` counts memory already held (weights).
+  Allocator(uint64_t limit_bytes, uint64_t base_bytes);
+
+  /// A zero-filled tensor whose storage is released back to this allocator's accounting.
+  /// The allocator must outlive the tensor; sessions keep it in a shared_ptr for that reason.
+  StatusOr<Tensor> Allocate(DataType type, const Shape& shape, const std::string& what);
+
+  uint64_t live_bytes() const { return live_.load(std::memory_order_relaxed); }
+  uint64_t peak_bytes() const { return peak_.load(std::memory_order_relaxed); }
+  uint64_t limit_bytes() const { return limit_; }
+
+ private:
+  friend struct TrackedBlock;
+  void Release(uint64_t bytes) { live_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  uint64_t limit_;
+  std::atomic<uint64_t> live_;
+  std::atomic<uint64_t> peak_;
+};
+
+}  // namespace onnxedge

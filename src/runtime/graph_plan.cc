@@ -1,0 +1,310 @@
+// Copyright onnxedge authors.
+#include "runtime/graph_plan.h"
+
+#include <chrono>
+
+#include "ir/onnx/opset.h"
+#include "ir/onnx/schema_check.h"
+#include "runtime/allocator.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge {
+
+namespace {
+
+Status CheckCancelled(const RunState& state) {
+  const RunOptions* opt = state.options;
+  if (!opt) return Status::Ok();
+  if (opt->cancel_flag && opt->cancel_flag->load(std::memory_order_relaxed)) {
+    return MakeError(StatusCode::kCancelled, "the run was cancelled");
+  }
+  if (opt->deadline && std::chrono::steady_clock::now() > *opt->deadline) {
+    return MakeError(StatusCode::kCancelled, "the run passed its deadline");
+  }
+  return Status::Ok();
+}
+
+// Resolves `name` through the scope chain.
+bool Resolve(const PlanScope& scope, const std::string& name, ValueRef* ref) {
+  int depth = 0;
+  for (const PlanScope* s = &scope; s; s = s->parent, ++depth) {
+    auto c = s->constants.find(name);
+    if (c != s->constants.end()) {
+      ref->kind = ValueRef::Kind::kConstant;
+      ref->constant = c->second;
+      return true;
+    }
+    auto it = s->slots.find(name);
+    if (it != s->slots.end()) {
+      ref->kind = depth == 0 ? ValueRef::Kind::kLocal : ValueRef::Kind::kOuter;
+      ref->depth = depth;
+      ref->index = it->second;
+      return true;
+    }
+  }
+  return false;
+}
+
+const ir::TypeInfo* FindType(const PlanScope& scope, const std::string& name) {
+  for (const PlanScope* s = &scope; s; s = s->parent) {
+    auto it = s->types.find(name);
+    if (it != s->types.end()) return it->second;
+  }
+  return nullptr;
+}
+
+const Value* Fetch(const ValueRef& ref, const Frame& frame) {
+  switch (ref.kind) {
+    case ValueRef::Kind::kOmitted: return nullptr;
+    case ValueRef::Kind::kConstant: return ref.constant;
+    case ValueRef::Kind::kLocal: return &frame.values[static_cast<size_t>(ref.index)];
+    case ValueRef::Kind::kOuter: {
+      const Frame* f = &frame;
+      for (int d = 0; d < ref.depth && f; ++d) f = f->parent;
+      return f ? &f->values[static_cast<size_t>(ref.index)] : nullptr;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& graph,
+                                                              const PlanScope* parent) {
+  auto plan = std::shared_ptr<GraphPlan>(new GraphPlan());
+  plan->graph_ = &graph;
+  PlanScope& scope = plan->scope_;
+  scope.parent = parent;
+
+  for (const auto& vi : graph.inputs) scope.types[vi.name] = &vi.type;
+  for (const auto& [name, t] : graph.value_info) scope.types[name] = &t;
+  for (const auto& vi : graph.outputs) {
+    if (vi.type.kind != ir::TypeInfo::Kind::kUnknown) scope.types[vi.name] = &vi.type;
+  }
+
+  std::unordered_map<std::string, const Value*> defaults;
+  for (const auto& [name, tensor] : graph.initializers) {
+    plan->constants_.push_back(std::make_unique<Value>(tensor));
+    bool is_input = false;
+    for (const auto& vi : graph.inputs) is_input |= vi.name == name;
+    if (is_input) {
+      defaults[name] = plan->constants_.back().get();
+    } else {
+      scope.constants[name] = plan->constants_.back().get();
+    }
+  }
+  for (const auto& vi : graph.inputs) {
+    const int slot = plan->num_slots_++;
+    scope.slots[vi.name] = slot;
+    plan->input_slots_.push_back(slot);
+    auto d = defaults.find(vi.name);
+    plan->input_defaults_.push_back(d == defaults.end() ? nullptr : d->second);
+  }
+
+  const auto& registry = OpRegistry::Get();
+  for (const auto& node_ptr : graph.nodes) {
+    const ir::Node& node = *node_ptr;
+    Step step;
+    step.node = &node;
+    for (const auto& in : node.inputs) {
+      ValueRef ref;
+      if (!in.empty() && !Resolve(scope, in, &ref)) {
+        return MakeError(StatusCode::kInvalidModel, node.Describe(), " reads '", in,
+                         "' which is not defined before it");
+      }
+      step.inputs.push_back(ref);
+    }
+    const int since = onnx_io::ResolveSinceVersion(node.domain, node.op_type, node.opset);
+    const KernelDef* def = registry.Find(node.domain, node.op_type, node.opset);
+    const std::string domain_name = node.domain.empty() ? "ai.onnx" : node.domain;
+    if (!def) {
+      if (registry.Knows(node.domain, node.op_type)) {
+        return MakeError(StatusCode::kNotImplemented, node.Describe(), ": op ", node.op_type,
+                         " of domain ", domain_name, " is not supported at opset ", node.opset,
+                         " (its definition changed in version ", since, ")");
+      }
+      return MakeError(StatusCode::kNotImplemented, node.Describe(), ": op ", node.op_type,
+                       " of domain ", domain_name, " (opset ", node.opset,
+                       ") is not supported by onnxedge");
+    }
+    OE_RETURN_IF_ERROR(onnx_io::CheckNodeAgainstSchema(node, since));
+    PlanScope* scope_ptr = &scope;
+    KernelInfo info(
+        node, since,
+        [scope_ptr](const std::string& name) -> const Tensor* {
+          ValueRef ref;
+          if (Resolve(*scope_ptr, name, &ref) && ref.kind == ValueRef::Kind::kConstant &&
+              ref.constant->is_tensor()) {
+            return &ref.constant->tensor();
+          }
+          return nullptr;
+        },
+        [scope_ptr](const std::string& name) { return FindType(*scope_ptr, name); },
+        [scope_ptr](const ir::Graph& sub) { return GraphPlan::Compile(sub, scope_ptr); });
+    auto kernel = def->factory(info);
+    if (!kernel.ok()) {
+      const std::string desc = node.Describe();
+      const std::string& msg = kernel.status().message();
+      if (msg.rfind(desc, 0) == 0) return kernel.status();
+      return kernel.status().WithContext(desc);
+    }
+    step.kernel = std::move(kernel).value();
+    for (const auto& out : node.outputs) {
+      if (out.empty()) {
+        step.outputs.push_back(-1);
+        continue;
+      }
+      const int slot = plan->num_slots_++;
+      scope.slots[out] = slot;
+      step.outputs.push_back(slot);
+    }
+    plan->steps_.push_back(std::move(step));
+  }
+
+  for (const auto& vi : graph.outputs) {
+    ValueRef ref;
+    if (!Resolve(scope, vi.name, &ref)) {
+      return MakeError(StatusCode::kInvalidModel, "graph output '", vi.name,
+                       "' is not produced by any node");
+    }
+    plan->output_refs_.push_back(ref);
+  }
+
+  // Lifetimes: free a local value right after its last reader (never graph outputs).
+  std::vector<int> last_use(static_cast<size_t>(plan->num_slots_), -1);
+  std::vector<bool> pinned(static_cast<size_t>(plan->num_slots_), false);
+  for (const auto& ref : plan->output_refs_) {
+    if (ref.kind == ValueRef::Kind::kLocal) pinned[static_cast<size_t>(ref.index)] = true;
+  }
+  for (size_t s = 0; s < plan->steps_.size(); ++s) {
+    for (const auto& ref : plan->steps_[s].inputs) {
+      if (ref.kind == ValueRef::Kind::kLocal) last_use[static_cast<size_t>(ref.index)] =
+          static_cast<int>(s);
+    }
+    for (int out : plan->steps_[s].outputs) {
+      if (out >= 0 && last_use[static_cast<size_t>(out)] < 0) {
+        last_use[static_cast<size_t>(out)] = static_cast<int>(s);
+      }
+    }
+  }
+  // Subgraphs read outer values through their frames; keep every value a later step's
+  // subgraph might touch alive by treating nodes with subgraphs conservatively: values read
+  // from inner scopes are pinned until the end.
+  for (const auto& node_ptr : graph.nodes) {
+    for (const auto& a : node_ptr->attributes) {
+      if (a.g || !a.graphs.empty()) {
+        std::vector<const ir::Graph*> stack;
+        if (a.g) stack.push_back(a.g.get());
+        for (const auto& g : a.graphs) stack.push_back(g.get());
+        while (!stack.empty()) {
+          const ir::Graph* g = stack.back();
+          stack.pop_back();
+          for (const auto& n : g->nodes) {
+            for (const auto& in : n->inputs) {
+              auto it = scope.slots.find(in);
+              if (it != scope.slots.end()) pinned[static_cast<size_t>(it->second)] = true;
+            }
+            for (const auto& sa : n->attributes) {
+              if (sa.g) stack.push_back(sa.g.get());
+              for (const auto& sg : sa.graphs) stack.push_back(sg.get());
+            }
+          }
+          for (const auto& out : g->outputs) {
+            auto it = scope.slots.find(out.name);
+            if (it != scope.slots.end()) pinned[static_cast<size_t>(it->second)] = true;
+          }
+        }
+      }
+    }
+  }
+  for (size_t slot = 0; slot < last_use.size(); ++slot) {
+    if (pinned[slot] || last_use[slot] < 0) continue;
+    plan->steps_[static_cast<size_t>(last_use[slot])].release_after.push_back(
+        static_cast<int>(slot));
+  }
+  return std::shared_ptr<const GraphPlan>(std::move(plan));
+}
+
+StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs,
+                                                const RunState& state,
+                                                const Frame* parent) const {
+  Frame frame;
+  frame.values.resize(static_cast<size_t>(num_slots_));
+  frame.parent = parent;
+  for (size_t i = 0; i < input_slots_.size(); ++i) {
+    if (i < inputs.size()) {
+      frame.values[static_cast<size_t>(input_slots_[i])] = inputs[i];
+    } else if (input_defaults_[i]) {
+      frame.values[static_cast<size_t>(input_slots_[i])] = *input_defaults_[i];
+    }
+  }
+  std::vector<const Value*> in_ptrs;
+  std::vector<Value> outs;
+  for (const Step& step : steps_) {
+    OE_RETURN_IF_ERROR(CheckCancelled(state));
+    in_ptrs.clear();
+    for (const auto& ref : step.inputs) in_ptrs.push_back(Fetch(ref, frame));
+    outs.assign(step.outputs.size(), Value());
+    KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame);
+    Status s = step.kernel->Run(ctx);
+    if (!s.ok()) {
+      const std::string desc = step.node->Describe();
+      if (s.message().find(desc) == std::string::npos) return s.WithContext(desc);
+      return s;
+    }
+    for (size_t o = 0; o < step.outputs.size(); ++o) {
+      if (step.outputs[o] >= 0) frame.values[static_cast<size_t>(step.outputs[o])] =
+          std::move(outs[o]);
+    }
+    for (int slot : step.release_after) frame.values[static_cast<size_t>(slot)] = Value();
+  }
+  std::vector<Value> result;
+  result.reserve(output_refs_.size());
+  for (const auto& ref : output_refs_) {
+    const Value* v = Fetch(ref, frame);
+    result.push_back(v ? *v : Value());
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KernelContext pieces that need the executor.
+
+Status KernelContext::CheckCancelled() const { return ::onnxedge::CheckCancelled(state_); }
+
+StatusOr<std::vector<Value>> KernelContext::RunSubgraph(const GraphPlan& plan,
+                                                        const std::vector<Value>& inputs) const {
+  return plan.Execute(inputs, state_, frame_);
+}
+
+StatusOr<const Tensor*> KernelContext::RequiredInput(size_t i) const {
+  const Tensor* t = Input(i);
+  if (!t) {
+    return MakeError(StatusCode::kInvalidArgument, Describe(), ": required input ", i,
+                     i < node_.inputs.size() && !node_.inputs[i].empty()
+                         ? " ('" + node_.inputs[i] + "') is not a tensor"
+                         : std::string(" is missing"));
+  }
+  return t;
+}
+
+StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const Shape& shape) {
+  if (i >= outputs_->size()) {
+    return MakeError(StatusCode::kInvalidModel, Describe(), ": output ", i,
+                     " does not exist (the node has ", outputs_->size(), ")");
+  }
+  auto t = state_.allocator->Allocate(type, shape, Describe());
+  if (!t.ok()) return t.status();
+  (*outputs_)[i] = Value(std::move(t).value());
+  return &(*outputs_)[i].tensor();
+}
+
+void KernelContext::SetOutput(size_t i, Value value) {
+  if (i < outputs_->size()) (*outputs_)[i] = std::move(value);
+}
+
+StatusOr<Tensor> KernelContext::AllocateTemp(DataType type, const Shape& shape) {
+  return state_.allocator->Allocate(type, shape, Describe() + " scratch");
+}
+
+}  // namespace onnxedge

@@ -1,0 +1,208 @@
+// Copyright onnxedge authors.
+// The kernel interface every op implements, and the registry that finds kernels.
+//
+// Life cycle of a kernel:
+//   Create (once per session, from KernelInfo): validate attributes, read constant inputs,
+//     prepack weights. All attribute errors surface here, before any run.
+//   Run (per call, const, thread-safe): read inputs, compute output shapes, request outputs
+//     from the context (AllocateOutput: the hook where the memory planner hands out arena
+//     memory), compute. Runs of one kernel may happen concurrently from several threads.
+// Output shapes are computed inside Run because many ONNX ops (Reshape, Slice, NonZero, Range,
+// ...) derive them from input values; the planner records allocation patterns per input-shape
+// signature instead of requiring a separate reshape pass.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "onnxedge/options.h"
+#include "onnxedge/status.h"
+#include "onnxedge/tensor.h"
+#include "onnxedge/value.h"
+
+namespace onnxedge {
+
+class ThreadPool;
+class GraphPlan;
+class Allocator;
+struct Frame;
+
+/// Construction-time view of a node: attributes, constant inputs, static types, subgraphs.
+class KernelInfo {
+ public:
+  KernelInfo(const ir::Node& node, int since_version,
+             std::function<const Tensor*(const std::string&)> find_constant,
+             std::function<const ir::TypeInfo*(const std::string&)> find_type,
+             std::function<StatusOr<std::shared_ptr<const GraphPlan>>(const ir::Graph&)>
+                 compile_subgraph);
+
+  const ir::Node& node() const { return node_; }
+  /// "node 'conv1' (Conv)": prefix for error messages.
+  std::string Describe() const { return node_.Describe(); }
+  /// The opset imported for the node's domain.
+  int opset() const { return node_.opset; }
+  /// The version of the op's definition in force at opset() (e.g. 13 for Softmax at opset 15).
+  int since_version() const { return since_version_; }
+
+  size_t num_inputs() const { return node_.inputs.size(); }
+  size_t num_outputs() const { return node_.outputs.size(); }
+  /// True when input i exists and is not the empty name.
+  bool HasInput(size_t i) const { return i < node_.inputs.size() && !node_.inputs[i].empty(); }
+  bool HasOutput(size_t i) const { return i < node_.outputs.size() && !node_.outputs[i].empty(); }
+  /// Input i when it is a constant initializer that callers cannot override; else nullptr.
+  const Tensor* ConstantInput(size_t i) const;
+  /// Static type of input / output i, or nullptr when unknown.
+  const ir::TypeInfo* InputType(size_t i) const;
+  const ir::TypeInfo* OutputType(size_t i) const;
+
+  bool HasAttribute(const std::string& name) const { return node_.FindAttribute(name) != nullptr; }
+  /// Required attributes: error naming node and attribute when missing or of the wrong type.
+  StatusOr<int64_t> GetInt(const std::string& name) const;
+  StatusOr<float> GetFloat(const std::string& name) const;
+  StatusOr<std::string> GetString(const std::string& name) const;
+  StatusOr<std::vector<int64_t>> GetInts(const std::string& name) const;
+  StatusOr<std::vector<float>> GetFloats(const std::string& name) const;
+  StatusOr<std::vector<std::string>> GetStrings(const std::string& name) const;
+  StatusOr<Tensor> GetTensor(const std::string& name) const;
+  /// Optional attributes: the default when missing, an error when of the wrong type.
+  StatusOr<int64_t> GetInt(const std::string& name, int64_t def) const;
+  StatusOr<float> GetFloat(const std::string& name, float def) const;
+  StatusOr<std::string> GetString(const std::string& name, const std::string& def) const;
+  StatusOr<std::vector<int64_t>> GetInts(const std::string& name,
+                                         const std::vector<int64_t>& def) const;
+  StatusOr<std::vector<float>> GetFloats(const std::string& name,
+                                         const std::vector<float>& def) const;
+  StatusOr<std::vector<std::string>> GetStrings(const std::string& name,
+                                                const std::vector<std::string>& def) const;
+  /// Compiles the graph attribute `name` into an executable plan.
+  StatusOr<std::shared_ptr<const GraphPlan>> GetSubgraph(const std::string& name) const;
+
+  /// An error status prefixed with this node's description.
+  template <typename... Args>
+  Status Error(StatusCode code, Args&&... args) const {
+    return MakeError(code, Describe(), ": ", std::forward<Args>(args)...);
+  }
+
+ private:
+  StatusOr<const ir::Attribute*> Find(const std::string& name, ir::Attribute::Type type,
+                                      bool required) const;
+  const ir::Node& node_;
+  int since_version_;
+  std::function<const Tensor*(const std::string&)> find_constant_;
+  std::function<const ir::TypeInfo*(const std::string&)> find_type_;
+  std::function<StatusOr<std::shared_ptr<const GraphPlan>>(const ir::Graph&)> compile_subgraph_;
+};
+
+/// Per-run state shared by all nodes of one Session::Run call.
+struct RunState {
+  const RunOptions* options = nullptr;
+  ThreadPool* pool = nullptr;
+  Allocator* allocator = nullptr;
+};
+
+/// Run-time view of one node execution.
+class KernelContext {
+ public:
+  KernelContext(const ir::Node& node, const std::vector<const Value*>& inputs,
+                std::vector<Value>* outputs, const RunState& state, const Frame* frame)
+      : node_(node), inputs_(inputs), outputs_(outputs), state_(state), frame_(frame) {}
+
+  size_t num_inputs() const { return inputs_.size(); }
+  size_t num_outputs() const { return outputs_->size(); }
+  /// Input i as a value; nullptr when omitted (empty name or beyond the node's inputs).
+  const Value* InputValue(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  /// Input i as a tensor; nullptr when omitted, none, or not a tensor.
+  const Tensor* Input(size_t i) const {
+    const Value* v = InputValue(i);
+    return v && v->is_tensor() ? &v->tensor() : nullptr;
+  }
+  /// Input i as a tensor, or an error naming the input when it is missing.
+  StatusOr<const Tensor*> RequiredInput(size_t i) const;
+  /// True when the node's output i has a name (someone may read it).
+  bool OutputRequested(size_t i) const {
+    return i < node_.outputs.size() && !node_.outputs[i].empty();
+  }
+  /// Allocates output i (zero-filled). The returned pointer stays valid for this Run call.
+  StatusOr<Tensor*> AllocateOutput(size_t i, DataType type, const Shape& shape);
+  /// Sets output i to an existing value (sequence outputs, or sharing an input's storage).
+  void SetOutput(size_t i, Value value);
+  /// Allocates a scratch tensor counted against the memory limit.
+  StatusOr<Tensor> AllocateTemp(DataType type, const Shape& shape);
+
+  ThreadPool& thread_pool() const { return *state_.pool; }
+  /// Kernels with long loops (Loop, Scan, RNNs) call this between iterations.
+  Status CheckCancelled() const;
+  /// Runs a compiled subgraph whose outer scope is this node's graph. `inputs` bind to the
+  /// subgraph's declared inputs in order.
+  StatusOr<std::vector<Value>> RunSubgraph(const GraphPlan& plan,
+                                           const std::vector<Value>& inputs) const;
+
+  const ir::Node& node() const { return node_; }
+  std::string Describe() const { return node_.Describe(); }
+  template <typename... Args>
+  Status Error(StatusCode code, Args&&... args) const {
+    return MakeError(code, Describe(), ": ", std::forward<Args>(args)...);
+  }
+  const RunState& state() const { return state_; }
+
+ private:
+  const ir::Node& node_;
+  const std::vector<const Value*>& inputs_;
+  std::vector<Value>* outputs_;
+  const RunState& state_;
+  const Frame* frame_;
+};
+
+/// A prepared op. Subclasses are created by a KernelFactory and must keep Run thread-safe.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual Status Run(KernelContext& ctx) const = 0;
+};
+
+using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const KernelInfo&)>;
+
+/// One registration: an op (domain + type) over a range of opsets.
+struct KernelDef {
+  std::string domain;  ///< "" for the default ONNX domain.
+  std::string op_type;
+  int min_opset = 1;   ///< Lowest model opset this kernel implements.
+  int max_opset = 21;  ///< Highest model opset this kernel implements.
+  KernelFactory factory;
+};
+
+/// All kernels known to the runtime. Filled once by RegisterAllOps().
+class OpRegistry {
+ public:
+  /// The process-wide registry, with every op registered.
+  static const OpRegistry& Get();
+
+  void Register(KernelDef def);
+  /// The kernel for this op at this opset, or nullptr.
+  const KernelDef* Find(const std::string& domain, const std::string& op_type, int opset) const;
+  /// True if any opset of this op is registered.
+  bool Knows(const std::string& domain, const std::string& op_type) const;
+  /// Every registration, sorted by domain and op.
+  std::vector<const KernelDef*> All() const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::vector<KernelDef>> defs_;
+};
+
+/// Helper for the common case of a kernel class constructed by a static Create.
+template <typename K>
+KernelFactory MakeFactory() {
+  return [](const KernelInfo& info) -> StatusOr<std::unique_ptr<Kernel>> {
+    auto k = K::Create(info);
+    if (!k.ok()) return k.status();
+    return std::unique_ptr<Kernel>(std::move(k).value());
+  };
+}
+
+}  // namespace onnxedge

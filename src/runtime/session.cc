@@ -1,0 +1,244 @@
+// Copyright onnxedge authors.
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/logging.h"
+#include "ir/onnx/loader.h"
+#include "runtime/session_impl.h"
+
+namespace onnxedge {
+
+const char* Version() { return "0.1.0"; }
+
+IoInfo MakeIoInfo(const ir::ValueInfo& vi) {
+  IoInfo info;
+  info.name = vi.name;
+  const ir::TypeInfo* t = &vi.type;
+  switch (t->kind) {
+    case ir::TypeInfo::Kind::kTensor: info.kind = "tensor"; break;
+    case ir::TypeInfo::Kind::kSparseTensor: info.kind = "sparse_tensor"; break;
+    case ir::TypeInfo::Kind::kSequence: info.kind = "sequence"; break;
+    case ir::TypeInfo::Kind::kOptional: info.kind = "optional"; break;
+    case ir::TypeInfo::Kind::kMap: info.kind = "map"; break;
+    case ir::TypeInfo::Kind::kUnknown: info.kind = "unknown"; break;
+  }
+  while ((t->kind == ir::TypeInfo::Kind::kSequence || t->kind == ir::TypeInfo::Kind::kOptional) &&
+         t->elem) {
+    t = t->elem.get();
+  }
+  info.dtype = t->elem_type;
+  info.has_shape = t->has_shape;
+  for (const auto& d : t->dims) info.dims.push_back(DimInfo{d.value, d.symbol});
+  return info;
+}
+
+StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
+                                                           const SessionOptions& options) {
+  if (options.intra_op_threads < 0) {
+    return MakeError(StatusCode::kInvalidArgument, "intra_op_threads must be >= 0, got ",
+                     options.intra_op_threads);
+  }
+  std::unique_ptr<SessionImpl> s(new SessionImpl());
+  s->model_ = std::move(model);
+  s->options_ = options;
+  int64_t params = 0, param_bytes = 0;
+  s->model_.graph->CountParameters(&params, &param_bytes);
+  s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes, 0);
+  auto plan = GraphPlan::Compile(*s->model_.graph, nullptr);
+  if (!plan.ok()) return plan.status();
+  s->plan_ = std::move(plan).value();
+  const int threads = options.intra_op_threads > 0 ? options.intra_op_threads
+                                                   : AvailableCpuCount();
+  s->pool_ = std::make_unique<ThreadPool>(threads);
+
+  const ir::Graph& g = *s->model_.graph;
+  for (const auto& vi : g.inputs) {
+    const bool has_default = g.initializers.count(vi.name) > 0;
+    s->input_has_default_.push_back(has_default);
+    if (!has_default) s->inputs_.push_back(MakeIoInfo(vi));
+  }
+  for (const auto& vi : g.outputs) s->outputs_.push_back(MakeIoInfo(vi));
+  return s;
+}
+
+Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
+                                   std::vector<Value>* bound) const {
+  const ir::Graph& g = *model_.graph;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < g.inputs.size(); ++i) index[g.inputs[i].name] = i;
+  std::vector<const Value*> fed(g.inputs.size(), nullptr);
+  for (const auto& nv : inputs) {
+    auto it = index.find(nv.name);
+    if (it == index.end()) {
+      std::string names;
+      for (const auto& io : inputs_) names += (names.empty() ? "" : ", ") + io.name;
+      return MakeError(StatusCode::kInvalidArgument, "unknown input '", nv.name,
+                       "' (the model's inputs are: ", names, ")");
+    }
+    if (fed[it->second]) {
+      return MakeError(StatusCode::kInvalidArgument, "input '", nv.name, "' is given twice");
+    }
+    fed[it->second] = &nv.value;
+  }
+  std::map<std::string, int64_t> symbols;
+  bound->assign(g.inputs.size(), Value());
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const ir::ValueInfo& vi = g.inputs[i];
+    const Value* v = fed[i];
+    if (!v) {
+      if (input_has_default_[i]) {
+        (*bound)[i] = Value(g.initializers.at(vi.name));
+        continue;
+      }
+      if (vi.type.kind == ir::TypeInfo::Kind::kOptional) {
+        (*bound)[i] = Value::None();
+        continue;
+      }
+      return MakeError(StatusCode::kInvalidArgument, "missing input '", vi.name, "' (",
+                       vi.type.ToString(), ")");
+    }
+    const ir::TypeInfo* t = &vi.type;
+    if (t->kind == ir::TypeInfo::Kind::kOptional) {
+      if (v->is_none()) {
+        (*bound)[i] = *v;
+        continue;
+      }
+      if (t->elem) t = t->elem.get();
+    }
+    if (t->kind == ir::TypeInfo::Kind::kSequence) {
+      if (!v->is_sequence()) {
+        return MakeError(StatusCode::kInvalidArgument, "input '", vi.name,
+                         "' must be a sequence (", vi.type.ToString(), ")");
+      }
+      (*bound)[i] = *v;
+      continue;
+    }
+    if (t->kind == ir::TypeInfo::Kind::kTensor) {
+      if (!v->is_tensor() || !v->tensor().defined()) {
+        return MakeError(StatusCode::kInvalidArgument, "input '", vi.name,
+                         "' must be a tensor (", vi.type.ToString(), ")");
+      }
+      const Tensor& tensor = v->tensor();
+      if (t->elem_type != DataType::kUndefined && tensor.dtype() != t->elem_type) {
+        return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' has element type ",
+                         DataTypeName(tensor.dtype()), " but the model expects ",
+                         DataTypeName(t->elem_type));
+      }
+      if (tensor.size() > 0 && tensor.raw_data() == nullptr) {
+        return MakeError(StatusCode::kInvalidArgument, "input '", vi.name,
+                         "' has a null data buffer");
+      }
+      if (t->has_shape) {
+        if (tensor.rank() != t->dims.size()) {
+          return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' has shape ",
+                           ShapeToString(tensor.shape()), " (rank ", tensor.rank(),
+                           ") but the model expects rank ", t->dims.size(), " (",
+                           vi.type.ToString(), ")");
+        }
+        for (size_t d = 0; d < t->dims.size(); ++d) {
+          const ir::Dim& dim = t->dims[d];
+          const int64_t got = tensor.dim(d);
+          if (dim.known() && got != dim.value) {
+            return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' has shape ",
+                             ShapeToString(tensor.shape()), " but dim ", d, " must be ",
+                             dim.value, " (", vi.type.ToString(), ")");
+          }
+          if (!dim.known() && !dim.symbol.empty()) {
+            auto [it, inserted] = symbols.emplace(dim.symbol, got);
+            if (!inserted && it->second != got) {
+              return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' dim ", d,
+                               " ('", dim.symbol, "') is ", got, " but another input set '",
+                               dim.symbol, "' to ", it->second);
+            }
+          }
+        }
+      }
+    }
+    (*bound)[i] = *v;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<NamedValue>> SessionImpl::Run(
+    const std::vector<NamedValue>& inputs, const RunOptions& run_options,
+    const std::vector<std::string>& output_names) const {
+  std::vector<Value> bound;
+  OE_RETURN_IF_ERROR(ValidateInputs(inputs, &bound));
+  const ir::Graph& g = *model_.graph;
+  std::vector<size_t> selected;
+  if (output_names.empty()) {
+    for (size_t i = 0; i < g.outputs.size(); ++i) selected.push_back(i);
+  } else {
+    for (const auto& name : output_names) {
+      size_t i = 0;
+      while (i < g.outputs.size() && g.outputs[i].name != name) ++i;
+      if (i == g.outputs.size()) {
+        return MakeError(StatusCode::kInvalidArgument, "unknown output '", name, "'");
+      }
+      selected.push_back(i);
+    }
+  }
+  RunState state;
+  state.options = &run_options;
+  state.pool = pool_.get();
+  state.allocator = allocator_.get();
+  OE_ASSIGN_OR_RETURN(std::vector<Value> values, plan_->Execute(bound, state, nullptr));
+  std::vector<NamedValue> out;
+  out.reserve(selected.size());
+  for (size_t i : selected) out.push_back({g.outputs[i].name, std::move(values[i])});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+namespace {
+
+onnx_io::LoadOptions MakeLoadOptions(const SessionOptions& options) {
+  onnx_io::LoadOptions lo;
+  lo.max_tensor_elements = options.max_tensor_elements;
+  lo.memory_limit_bytes = options.memory_limit_bytes;
+  lo.has_kernel = [](const std::string& domain, const std::string& op, int opset) {
+    return OpRegistry::Get().Find(domain, op, opset) != nullptr;
+  };
+  return lo;
+}
+
+}  // namespace
+
+Session::Session(std::unique_ptr<SessionImpl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
+                                                 const SessionOptions& options) {
+  auto model = onnx_io::LoadModel(path, MakeLoadOptions(options));
+  if (!model.ok()) return model.status();
+  auto impl = SessionImpl::Create(std::move(model).value(), options);
+  if (!impl.ok()) return impl.status().WithContext("'" + path + "'");
+  return std::unique_ptr<Session>(new Session(std::move(impl).value()));
+}
+
+StatusOr<std::unique_ptr<Session>> Session::LoadFromBuffer(const void* data, size_t size,
+                                                           const SessionOptions& options,
+                                                           const std::string& base_dir) {
+  auto lo = MakeLoadOptions(options);
+  lo.base_dir = base_dir;
+  auto model = onnx_io::LoadModelFromBuffer(data, size, lo);
+  if (!model.ok()) return model.status();
+  auto impl = SessionImpl::Create(std::move(model).value(), options);
+  if (!impl.ok()) return impl.status().WithContext("model buffer");
+  return std::unique_ptr<Session>(new Session(std::move(impl).value()));
+}
+
+StatusOr<std::vector<NamedValue>> Session::Run(const std::vector<NamedValue>& inputs,
+                                               const RunOptions& run_options,
+                                               const std::vector<std::string>& output_names) const {
+  return impl_->Run(inputs, run_options, output_names);
+}
+
+const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs(); }
+const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs(); }
+int Session::intra_op_threads() const { return impl_->intra_op_threads(); }
+
+}  // namespace onnxedge

@@ -1,0 +1,50 @@
+// Copyright onnxedge authors.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "onnxedge/session.h"
+#include "runtime/allocator.h"
+#include "runtime/graph_plan.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge {
+
+/// The implementation behind Session (also used directly by tools in this repository).
+class SessionImpl {
+ public:
+  static StatusOr<std::unique_ptr<SessionImpl>> Create(ir::Model model,
+                                                       const SessionOptions& options);
+
+  StatusOr<std::vector<NamedValue>> Run(const std::vector<NamedValue>& inputs,
+                                        const RunOptions& run_options,
+                                        const std::vector<std::string>& output_names) const;
+
+  const ir::Model& model() const { return model_; }
+  const std::vector<IoInfo>& inputs() const { return inputs_; }
+  const std::vector<IoInfo>& outputs() const { return outputs_; }
+  const SessionOptions& options() const { return options_; }
+  int intra_op_threads() const { return pool_->num_threads(); }
+  const Allocator& allocator() const { return *allocator_; }
+
+ private:
+  SessionImpl() = default;
+  Status ValidateInputs(const std::vector<NamedValue>& inputs, std::vector<Value>* bound) const;
+
+  ir::Model model_;
+  SessionOptions options_;
+  std::shared_ptr<const GraphPlan> plan_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::shared_ptr<Allocator> allocator_;
+  std::vector<IoInfo> inputs_;   ///< Inputs the caller must or may feed.
+  std::vector<IoInfo> outputs_;
+  std::vector<bool> input_has_default_;  ///< Parallel to graph().inputs.
+};
+
+/// Converts IR type information into the public IoInfo.
+IoInfo MakeIoInfo(const ir::ValueInfo& vi);
+
+}  // namespace onnxedge
