@@ -33,6 +33,30 @@ IoInfo MakeIoInfo(const ir::ValueInfo& vi) {
   return info;
 }
 
+namespace {
+
+void CollectConstantData(const ir::Graph& g, std::unordered_set<const void*>* out) {
+  for (const auto& [name, t] : g.initializers) {
+    if (t.raw_data()) out->insert(t.raw_data());
+  }
+  for (const auto& n : g.nodes) {
+    for (const auto& a : n->attributes) {
+      if (a.t.raw_data()) out->insert(a.t.raw_data());
+      if (a.g) CollectConstantData(*a.g, out);
+      for (const auto& sg : a.graphs) CollectConstantData(*sg, out);
+    }
+  }
+}
+
+// Returns a tensor the caller may own and modify: copies borrowed buffers (the caller's own
+// inputs passed through) and the session's constants.
+StatusOr<Tensor> Detach(const Tensor& t, const std::unordered_set<const void*>& constants) {
+  if (!t.defined() || (t.owns_storage() && !constants.count(t.raw_data()))) return t;
+  return t.Clone();
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
                                                            const SessionOptions& options) {
   if (options.intra_op_threads < 0) {
@@ -59,6 +83,7 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
     if (!has_default) s->inputs_.push_back(MakeIoInfo(vi));
   }
   for (const auto& vi : g.outputs) s->outputs_.push_back(MakeIoInfo(vi));
+  CollectConstantData(g, &s->constant_data_);
   return s;
 }
 
@@ -186,7 +211,21 @@ StatusOr<std::vector<NamedValue>> SessionImpl::Run(
   OE_ASSIGN_OR_RETURN(std::vector<Value> values, plan_->Execute(bound, state, nullptr));
   std::vector<NamedValue> out;
   out.reserve(selected.size());
-  for (size_t i : selected) out.push_back({g.outputs[i].name, std::move(values[i])});
+  for (size_t i : selected) {
+    Value& v = values[i];
+    if (v.is_tensor()) {
+      OE_ASSIGN_OR_RETURN(Tensor t, Detach(v.tensor(), constant_data_));
+      v = Value(std::move(t));
+    } else if (v.is_sequence()) {
+      std::vector<Tensor> elems;
+      for (const auto& e : v.sequence()) {
+        OE_ASSIGN_OR_RETURN(Tensor t, Detach(e, constant_data_));
+        elems.push_back(std::move(t));
+      }
+      v = Value::Sequence(std::move(elems), v.element_type());
+    }
+    out.push_back({g.outputs[i].name, std::move(v)});
+  }
   return out;
 }
 

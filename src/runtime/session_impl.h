@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/graph.h"
@@ -42,6 +43,9 @@ class SessionImpl {
   std::vector<IoInfo> inputs_;   ///< Inputs the caller must or may feed.
   std::vector<IoInfo> outputs_;
   std::vector<bool> input_has_default_;  ///< Parallel to graph().inputs.
+  /// Data pointers of every constant tensor: outputs aliasing them are copied before they are
+  /// returned, so callers can never write into the session's weights.
+  std::unordered_set<const void*> constant_data_;
 };
 
 /// Converts IR type information into the public IoInfo.
