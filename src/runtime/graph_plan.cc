@@ -4,7 +4,6 @@
 #include <chrono>
 
 #include "ir/onnx/opset.h"
-#include "ir/onnx/schema_check.h"
 #include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
 
@@ -127,7 +126,6 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
                        " of domain ", domain_name, " (opset ", node.opset,
                        ") is not supported by onnxedge");
     }
-    OE_RETURN_IF_ERROR(onnx_io::CheckNodeAgainstSchema(node, since));
     PlanScope* scope_ptr = &scope;
     KernelInfo info(
         node, since,
