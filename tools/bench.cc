@@ -146,8 +146,9 @@ int BenchMain(const std::vector<std::string>& args) {
   o << "first run:   " << Ms(first_ms) << " ms\n";
   o << "latency over " << *iterations << " runs after " << *warmup << " warm-up runs (ms):\n";
   const std::pair<const char*, double> cols[] = {
-      {"min", sorted.front()},         {"mean", mean}, {"p50", Percentile(sorted, 50)},
-      {"p90", Percentile(sorted, 90)}, {"p99", Percentile(sorted, 99)}, {"max", sorted.back()}};
+      {"min", sorted.front()},         {"mean", mean},
+      {"p50", Percentile(sorted, 50)}, {"p90", Percentile(sorted, 90)},
+      {"p99", Percentile(sorted, 99)}, {"max", sorted.back()}};
   std::string head, vals;
   for (const auto& [name, v] : cols) {
     char buf[32];

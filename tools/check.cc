@@ -59,8 +59,8 @@ StatusOr<Value> ReadForIo(const std::string& path, const IoInfo& io, const char*
   if (!v.ok()) return v.status();
   if (v->is_tensor() && io.kind == "tensor" && io.dtype != DataType::kUndefined &&
       v->tensor().dtype() != io.dtype) {
-    return MakeError(StatusCode::kInvalidArgument, "'", path, "': ", role, " '", io.name,
-                     "' is ", DataTypeName(io.dtype), " but the file holds ",
+    return MakeError(StatusCode::kInvalidArgument, "'", path, "': ", role, " '", io.name, "' is ",
+                     DataTypeName(io.dtype), " but the file holds ",
                      DataTypeName(v->tensor().dtype()));
   }
   return v;
@@ -102,16 +102,18 @@ int CheckMain(const std::vector<std::string>& args) {
   std::string model_path = arg;
   if (case_dir) {
     if (p.Has("--inputs") || p.Has("--expected")) {
-      return ReportError(verb, "'" + arg + "' is a test-case folder; --inputs and --expected "
-                               "are only for the MODEL form");
+      return ReportError(verb, "'" + arg +
+                                   "' is a test-case folder; --inputs and --expected "
+                                   "are only for the MODEL form");
     }
     model_path = (fs::path(arg) / "model.onnx").string();
     if (!fs::is_regular_file(model_path, ec)) {
       return ReportError(verb, "'" + arg + "' has no model.onnx (expected ONNX test-case layout)");
     }
   } else if (!p.Has("--inputs") || !p.Has("--expected")) {
-    return ReportError(verb, "'" + arg + "' is not a folder; checking a model file needs "
-                             "--inputs DIR and --expected DIR");
+    return ReportError(verb, "'" + arg +
+                                 "' is not a folder; checking a model file needs "
+                                 "--inputs DIR and --expected DIR");
   }
 
   auto session = LoadSession(model_path, static_cast<int>(*threads));
@@ -137,8 +139,8 @@ int CheckMain(const std::vector<std::string>& args) {
         const std::string f = FindFile(dir, {"input_" + std::to_string(i)});
         if (f.empty()) break;
         if (i >= ins.size()) {
-          return ReportError(verb, "'" + f + "': the model has only " +
-                                       std::to_string(ins.size()) + " inputs");
+          return ReportError(
+              verb, "'" + f + "': the model has only " + std::to_string(ins.size()) + " inputs");
         }
         auto v = ReadForIo(f, ins[i], "input");
         if (!v.ok()) return ReportError(verb, v.status());
@@ -156,7 +158,8 @@ int CheckMain(const std::vector<std::string>& args) {
   } else {
     const fs::path in_dir = p.Get("--inputs"), exp_dir = p.Get("--expected");
     for (const auto& d : {in_dir, exp_dir}) {
-      if (!fs::is_directory(d, ec)) return ReportError(verb, "'" + d.string() + "' is not a folder");
+      if (!fs::is_directory(d, ec))
+        return ReportError(verb, "'" + d.string() + "' is not a folder");
     }
     DataSet ds;
     for (size_t i = 0; i < ins.size(); ++i) {
@@ -195,13 +198,13 @@ int CheckMain(const std::vector<std::string>& args) {
   for (const auto& ds : sets) {
     auto got = (*session)->Run(ds.feeds);
     if (!got.ok()) {
-      return ReportError(verb, got.status().WithContext(
-                                   "'" + model_path + "'" +
-                                   (ds.label.empty() ? "" : " (" + ds.label + ")")));
+      return ReportError(verb,
+                         got.status().WithContext("'" + model_path + "'" +
+                                                  (ds.label.empty() ? "" : " (" + ds.label + ")")));
     }
     for (const auto& [i, expected] : ds.expected) {
-      entries.push_back({outs[i].name, ds.label,
-                         CompareValues((*got)[i].value, expected, *rtol, *atol)});
+      entries.push_back(
+          {outs[i].name, ds.label, CompareValues((*got)[i].value, expected, *rtol, *atol)});
       all_match = all_match && entries.back().result.match;
     }
   }

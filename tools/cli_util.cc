@@ -154,11 +154,21 @@ std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -337,8 +347,8 @@ StatusOr<std::unique_ptr<Session>> LoadSession(const std::string& path, int thre
   const auto start = std::chrono::steady_clock::now();
   auto s = Session::Load(path, so);
   if (load_ms) {
-    *load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                   .count();
+    *load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
   return s;
 }
@@ -397,16 +407,35 @@ StatusOr<Tensor> RandomTensor(DataType type, const Shape& shape, uint64_t seed) 
       for (int64_t i = 0; i < n; ++i) p[i] = BFloat16(rng.NextFloat());
       break;
     }
-    case DataType::kBool: FillBits<bool>(t, rng); break;
-    case DataType::kInt8: FillBits<int8_t>(t, rng); break;
-    case DataType::kUint8: FillBits<uint8_t>(t, rng); break;
-    case DataType::kInt16: FillBits<int16_t>(t, rng); break;
-    case DataType::kUint16: FillBits<uint16_t>(t, rng); break;
-    case DataType::kInt32: FillBits<int32_t>(t, rng); break;
-    case DataType::kUint32: FillBits<uint32_t>(t, rng); break;
-    case DataType::kInt64: FillBits<int64_t>(t, rng); break;
-    case DataType::kUint64: FillBits<uint64_t>(t, rng); break;
-    default: break;  // Strings stay empty.
+    case DataType::kBool:
+      FillBits<bool>(t, rng);
+      break;
+    case DataType::kInt8:
+      FillBits<int8_t>(t, rng);
+      break;
+    case DataType::kUint8:
+      FillBits<uint8_t>(t, rng);
+      break;
+    case DataType::kInt16:
+      FillBits<int16_t>(t, rng);
+      break;
+    case DataType::kUint16:
+      FillBits<uint16_t>(t, rng);
+      break;
+    case DataType::kInt32:
+      FillBits<int32_t>(t, rng);
+      break;
+    case DataType::kUint32:
+      FillBits<uint32_t>(t, rng);
+      break;
+    case DataType::kInt64:
+      FillBits<int64_t>(t, rng);
+      break;
+    case DataType::kUint64:
+      FillBits<uint64_t>(t, rng);
+      break;
+    default:
+      break;  // Strings stay empty.
   }
   return t;
 }
@@ -488,7 +517,8 @@ StatusOr<std::vector<NamedValue>> PrepareInputs(const Session& session, const In
     if (!SplitNamed(arg, all_names, &name, &dims)) {
       return MakeError(StatusCode::kInvalidArgument, "--shape '", arg,
                        "': expected NAME=DIMS (e.g. 1x3x224x224) with NAME one of the model's "
-                       "inputs: ", JoinNames(required_names));
+                       "inputs: ",
+                       JoinNames(required_names));
     }
     if (files.count(name)) {
       return MakeError(StatusCode::kInvalidArgument, "--shape '", arg, "': input '", name,
@@ -524,7 +554,8 @@ StatusOr<std::vector<NamedValue>> PrepareInputs(const Session& session, const In
   auto record_symbols = [&](const ir::TypeInfo* t, const Shape& s) {
     if (!t || !t->has_shape || t->dims.size() != s.size()) return;
     for (size_t d = 0; d < s.size(); ++d) {
-      if (!t->dims[d].known() && !t->dims[d].symbol.empty()) symbols.emplace(t->dims[d].symbol, s[d]);
+      if (!t->dims[d].known() && !t->dims[d].symbol.empty())
+        symbols.emplace(t->dims[d].symbol, s[d]);
     }
   };
 
@@ -553,8 +584,8 @@ StatusOr<std::vector<NamedValue>> PrepareInputs(const Session& session, const In
         }
         if (!fits) {
           return MakeError(StatusCode::kInvalidArgument, "'", it->second, "': input '", vi.name,
-                           "' expects ", t->ToString(), " but the file holds ",
-                           DataTypeName(got), ShapeToString(s));
+                           "' expects ", t->ToString(), " but the file holds ", DataTypeName(got),
+                           ShapeToString(s));
         }
       }
       record_symbols(t, s);
@@ -575,8 +606,10 @@ StatusOr<std::vector<NamedValue>> PrepareInputs(const Session& session, const In
     const ir::TypeInfo* t = TensorTypeOf(vi.type);
     if (!t) {
       return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' is ",
-                       vi.type.ToString(), "; random data can only be made for tensors (give it "
-                       "with --input ", vi.name, "=FILE.pb)");
+                       vi.type.ToString(),
+                       "; random data can only be made for tensors (give it "
+                       "with --input ",
+                       vi.name, "=FILE.pb)");
     }
     if (t->elem_type == DataType::kUndefined) {
       return MakeError(StatusCode::kInvalidArgument, "input '", vi.name,
@@ -609,8 +642,8 @@ StatusOr<std::vector<NamedValue>> PrepareInputs(const Session& session, const In
       if (!defaulted.empty()) {
         Note(verb, "input '" + vi.name + "' (" + t->ToString() + "): dim" +
                        (defaulted.size() > 1 ? "s " : " ") + JoinNames(defaulted) +
-                       " not fixed; using 1 (set with --shape " + vi.name + "=" +
-                       DimsText(shape) + ")");
+                       " not fixed; using 1 (set with --shape " + vi.name + "=" + DimsText(shape) +
+                       ")");
       }
     }
     auto r = RandomTensor(t->elem_type, shape, opts.seed ^ (index * 0x9e3779b97f4a7c15ull));

@@ -192,8 +192,7 @@ int InspectMain(const std::vector<std::string>& args) {
       inputs.push_back(&vi);
     }
   }
-  std::vector<std::pair<std::string, int64_t>> hist(stats.histogram.begin(),
-                                                    stats.histogram.end());
+  std::vector<std::pair<std::string, int64_t>> hist(stats.histogram.begin(), stats.histogram.end());
   std::stable_sort(hist.begin(), hist.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
 
@@ -229,10 +228,14 @@ int InspectMain(const std::vector<std::string>& args) {
       w.Key(key).BeginArray();
       for (const auto& [k, n] : ops) {
         w.BeginObject()
-            .Key("domain").String(k.domain.empty() ? "ai.onnx" : k.domain)
-            .Key("op_type").String(k.op_type)
-            .Key("opset").Int(k.opset)
-            .Key("count").Int(n)
+            .Key("domain")
+            .String(k.domain.empty() ? "ai.onnx" : k.domain)
+            .Key("op_type")
+            .String(k.op_type)
+            .Key("opset")
+            .Int(k.opset)
+            .Key("count")
+            .Int(n)
             .EndObject();
       }
       w.EndArray();
@@ -258,8 +261,7 @@ int InspectMain(const std::vector<std::string>& args) {
     first = false;
   }
   o << "\n";
-  o << "producer:   "
-    << (model->producer_name.empty() ? "(unknown)" : model->producer_name)
+  o << "producer:   " << (model->producer_name.empty() ? "(unknown)" : model->producer_name)
     << (model->producer_version.empty() ? "" : " " + model->producer_version) << "\n";
   for (const auto& [k, v] : model->metadata) o << "metadata:   " << k << " = " << v << "\n";
   size_t width = 4;
@@ -267,8 +269,8 @@ int InspectMain(const std::vector<std::string>& args) {
   for (const auto& vi : g.outputs) width = std::max(width, vi.name.size());
   o << "inputs (" << inputs.size() << "):\n";
   for (const auto* vi : inputs) {
-    o << "  " << vi->name << std::string(width - vi->name.size() + 2, ' ')
-      << vi->type.ToString() << "\n";
+    o << "  " << vi->name << std::string(width - vi->name.size() + 2, ' ') << vi->type.ToString()
+      << "\n";
   }
   if (inputs_with_defaults) {
     o << "  (+" << inputs_with_defaults << " inputs with initializer defaults)\n";

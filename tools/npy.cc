@@ -219,9 +219,12 @@ std::string ShapeTuple(const Shape& shape) {
 
 std::string DescrFor(DataType type) {
   switch (type) {
-    case DataType::kBfloat16: return "<f4";
-    case DataType::kString: return "<U";
-    default: break;
+    case DataType::kBfloat16:
+      return "<f4";
+    case DataType::kString:
+      return "<U";
+    default:
+      break;
   }
   for (const auto& e : kTypes) {
     if (e.type == type) {
@@ -262,8 +265,9 @@ StatusOr<Tensor> Decode(const void* data, size_t size, const std::string& what) 
   Header h;
   OE_RETURN_IF_ERROR(HeaderParser(text, what).Parse(&h));
   if (h.fortran_order) {
-    return Err(what, "fortran_order=True arrays are not supported (save a C-ordered array, "
-                     "e.g. np.ascontiguousarray)");
+    return Err(what,
+               "fortran_order=True arrays are not supported (save a C-ordered array, "
+               "e.g. np.ascontiguousarray)");
   }
 
   // Type string: byte order ('<', '|', '=' or '>'), kind, size.
@@ -272,8 +276,9 @@ StatusOr<Tensor> Decode(const void* data, size_t size, const std::string& what) 
   const char order = d[0];
   const std::string code = d.substr(1);
   if (order == '>' && code != "i1" && code != "u1" && code != "b1") {
-    return Err(what, "big-endian dtype '" + d + "' is not supported (use a little-endian "
-                     "array, e.g. arr.astype(arr.dtype.newbyteorder('<')))");
+    return Err(what, "big-endian dtype '" + d +
+                         "' is not supported (use a little-endian "
+                         "array, e.g. arr.astype(arr.dtype.newbyteorder('<')))");
   }
   if (order != '<' && order != '|' && order != '=' && order != '>') {
     return Err(what, "unsupported dtype '" + d + "'");
@@ -288,7 +293,8 @@ StatusOr<Tensor> Decode(const void* data, size_t size, const std::string& what) 
       }
       unicode_width = unicode_width * 10 + static_cast<size_t>(code[i] - '0');
     }
-    if (code.size() < 2) return Err(what, "unsupported dtype '" + d + "'");
+    // Width 0 would let a tiny file declare billions of (empty) strings.
+    if (code.size() < 2 || unicode_width == 0) return Err(what, "unsupported dtype '" + d + "'");
     type = DataType::kString;
   } else {
     for (const auto& e : kTypes) {
@@ -306,9 +312,8 @@ StatusOr<Tensor> Decode(const void* data, size_t size, const std::string& what) 
   const size_t need = static_cast<size_t>(count) * item;
   const size_t have = size - prefix - header_len;
   if (have < need) {
-    return Err(what, "truncated .npy data: shape " + ShapeTuple(h.shape) + " of " + d +
-                         " needs " + std::to_string(need) + " bytes, the file has " +
-                         std::to_string(have));
+    return Err(what, "truncated .npy data: shape " + ShapeTuple(h.shape) + " of " + d + " needs " +
+                         std::to_string(need) + " bytes, the file has " + std::to_string(have));
   }
   const uint8_t* src = p + prefix + header_len;
   auto t = Tensor::Allocate(type, h.shape);
@@ -349,8 +354,9 @@ StatusOr<Tensor> Read(const std::string& path) {
 
 StatusOr<std::string> Encode(const Tensor& tensor) {
   if constexpr (std::endian::native != std::endian::little) {
-    return MakeError(StatusCode::kNotImplemented, ".npy files can only be written on "
-                                                  "little-endian hosts");
+    return MakeError(StatusCode::kNotImplemented,
+                     ".npy files can only be written on "
+                     "little-endian hosts");
   }
   const DataType type = tensor.dtype();
   std::string descr = DescrFor(type);
@@ -365,8 +371,7 @@ StatusOr<std::string> Encode(const Tensor& tensor) {
     size_t width = 1;
     for (size_t i = 0; i < count; ++i) {
       if (!DecodeUtf8(tensor.data<std::string>()[i], &cps[i])) {
-        return MakeError(StatusCode::kInvalidArgument, "string element ", i,
-                         " is not valid UTF-8");
+        return MakeError(StatusCode::kInvalidArgument, "string element ", i, " is not valid UTF-8");
       }
       width = std::max(width, cps[i].size());
     }
@@ -390,8 +395,8 @@ StatusOr<std::string> Encode(const Tensor& tensor) {
     payload.assign(static_cast<const char*>(tensor.raw_data()), tensor.bytes());
   }
 
-  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
-                       ShapeTuple(tensor.shape()) + ", }";
+  std::string header = "{'descr': '" + descr +
+                       "', 'fortran_order': False, 'shape': " + ShapeTuple(tensor.shape()) + ", }";
   // Pad with spaces and a final newline so the data starts at a multiple of 64 bytes, as NumPy
   // does (keeps the array aligned for memory-mapping readers). Version 2.0 only when the header
   // does not fit the 16-bit length of version 1.0.
@@ -429,8 +434,7 @@ Status Write(const std::string& path, const Tensor& tensor) {
       out.close();
       std::error_code ec;
       fs::remove(tmp, ec);
-      return MakeError(StatusCode::kIoError, "error writing '", tmp.string(),
-                       "' (disk full?)");
+      return MakeError(StatusCode::kIoError, "error writing '", tmp.string(), "' (disk full?)");
     }
   }
   std::error_code ec;

@@ -63,20 +63,47 @@ std::string Stats(const Tensor& t) {
   double mn = std::numeric_limits<double>::infinity(), mx = -mn, sum = 0;
   int64_t nan = 0;
   switch (t.dtype()) {
-    case DataType::kFloat: Accumulate<float>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kDouble: Accumulate<double>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kFloat16: Accumulate<Float16>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kBfloat16: Accumulate<BFloat16>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kInt8: Accumulate<int8_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kUint8: Accumulate<uint8_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kInt16: Accumulate<int16_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kUint16: Accumulate<uint16_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kInt32: Accumulate<int32_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kUint32: Accumulate<uint32_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kInt64: Accumulate<int64_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kUint64: Accumulate<uint64_t>(t, &mn, &mx, &sum, &nan); break;
-    case DataType::kBool: Accumulate<bool>(t, &mn, &mx, &sum, &nan); break;
-    default: return "";
+    case DataType::kFloat:
+      Accumulate<float>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kDouble:
+      Accumulate<double>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kFloat16:
+      Accumulate<Float16>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kBfloat16:
+      Accumulate<BFloat16>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kInt8:
+      Accumulate<int8_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kUint8:
+      Accumulate<uint8_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kInt16:
+      Accumulate<int16_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kUint16:
+      Accumulate<uint16_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kInt32:
+      Accumulate<int32_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kUint32:
+      Accumulate<uint32_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kInt64:
+      Accumulate<int64_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kUint64:
+      Accumulate<uint64_t>(t, &mn, &mx, &sum, &nan);
+      break;
+    case DataType::kBool:
+      Accumulate<bool>(t, &mn, &mx, &sum, &nan);
+      break;
+    default:
+      return "";
   }
   std::ostringstream os;
   os.precision(6);
@@ -130,8 +157,8 @@ int RunMain(const std::vector<std::string>& args) {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) {
-      return ReportError(verb, "cannot create output folder '" + out_dir + "'" +
-                                   (ec ? ": " + ec.message() : ""));
+      return ReportError(
+          verb, "cannot create output folder '" + out_dir + "'" + (ec ? ": " + ec.message() : ""));
     }
   }
   std::set<std::string> used;
@@ -160,9 +187,9 @@ int RunMain(const std::vector<std::string>& args) {
           Note(verb, "output '" + nv.name + "' is bfloat16; '" + file + "' holds it as float32");
         }
       }
-      line += "  -> " + (fs::path(out_dir) / (nv.value.is_tensor() ? stem + ".npy"
-                                                                     : stem + ".*.npy"))
-                            .string();
+      line +=
+          "  -> " +
+          (fs::path(out_dir) / (nv.value.is_tensor() ? stem + ".npy" : stem + ".*.npy")).string();
     }
     std::cout << line << "\n";
   }
