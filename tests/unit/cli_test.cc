@@ -66,12 +66,19 @@ std::string ReadFile(const std::string& path) {
 
 CliResult RunCli(const std::vector<std::string>& args) {
   CliResult r;
+  const std::string exe = CliPath();
+  if (access(exe.c_str(), X_OK) != 0) {
+    ADD_FAILURE() << exe << " not found: build the onnxedge_cli target (plain `ninja -C build`)";
+    return r;
+  }
   char out_path[] = "/tmp/onnxedge_cli_outXXXXXX";
   char err_path[] = "/tmp/onnxedge_cli_errXXXXXX";
   const int out_fd = mkstemp(out_path);
   const int err_fd = mkstemp(err_path);
-  if (out_fd < 0 || err_fd < 0) return r;
-  const std::string exe = CliPath();
+  if (out_fd < 0 || err_fd < 0) {
+    ADD_FAILURE() << "mkstemp failed";
+    return r;
+  }
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(exe.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
