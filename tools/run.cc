@@ -26,9 +26,9 @@ another input with the same symbolic dim, else 1 (with a note on stderr).
 options:
   --input NAME=FILE   read input NAME from FILE (.npy or .pb); repeatable. A model with a single
                       input also accepts --input FILE
-  --output-dir DIR    write each output to DIR/NAME.npy (DIR is created if missing; '/', '\' and
-                      ':' in names become '_'; sequence outputs are written as NAME.0.npy,
-                      NAME.1.npy, ...; files appear complete or not at all)
+  --output-dir DIR    write each output to DIR/NAME.npy (DIR is created if missing; '/', '\',
+                      ':' and a leading '.' in names become '_'; sequence outputs are written
+                      as NAME.0.npy, NAME.1.npy, ...; files appear complete or not at all)
   --shape NAME=DIMS   shape of a random input, e.g. --shape images=1x3x224x224; repeatable
   --threads N         intra-op threads (default 0: every CPU this process may use)
   --seed S            seed of the random inputs (default 42)
