@@ -23,7 +23,7 @@ matches NaN); other types, shapes and element types must be equal.
 The first form takes a folder in ONNX backend test layout: DIR/model.onnx and one or more
 DIR/test_data_set_*/ holding input_<i>.pb and output_<i>.pb (the i-th model input / output;
 .npy files are accepted too). In the second form each model input is read from --inputs DIR as
-NAME.npy or NAME.pb (NAME named as by 'onnxedge run --output-dir'), else input_<i>.npy or
+NAME.npy or NAME.pb (named as 'onnxedge run --output-dir' names files), else input_<i>.npy or
 input_<i>.pb; expected outputs likewise from --expected DIR (NAME.* or output_<i>.*). Outputs
 without an expected file are skipped; at least one must be compared.
 
