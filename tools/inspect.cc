@@ -64,7 +64,9 @@ void Walk(const ir::Graph& g, int depth, GraphStats* s) {
   for (const auto& n : g.nodes) {
     (depth == 0 ? s->nodes : s->subgraph_nodes) += 1;
     s->histogram[OpName(n->domain, n->op_type)] += 1;
-    if (!registry.Find(n->domain, n->op_type, n->opset)) {
+    // Constant nodes become initializers when a session loads the model.
+    const bool is_constant = n->domain.empty() && n->op_type == "Constant";
+    if (!is_constant && !registry.Find(n->domain, n->op_type, n->opset)) {
       s->unsupported[{n->domain, n->op_type, n->opset}] += 1;
     }
     for (const auto& a : n->attributes) {
@@ -148,6 +150,7 @@ int InspectMain(const std::vector<std::string>& args) {
   const bool json = p.Has("--json");
 
   onnx_io::LoadOptions lo;  // No has_kernel: keep function ops as they are in the file.
+  lo.fold_constants = false;  // Show Constant nodes in the histogram.
   auto model = onnx_io::LoadModel(path, lo);
   if (!model.ok()) return ReportError(verb, model.status());
   const ir::Graph& g = *model->graph;

@@ -176,7 +176,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   if (options.has_kernel) {
     OE_RETURN_IF_ERROR(ExpandFunctions(mp, options.has_kernel, ctx, &model));
   }
-  OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
+  if (options.fold_constants) OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
   OE_RETURN_IF_ERROR(CheckSchemas(*model.graph));
   return model;
 }
