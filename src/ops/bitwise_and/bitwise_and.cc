@@ -16,7 +16,8 @@ struct BitwiseAndFn {
 }  // namespace
 
 void RegisterOp_bitwise_and(OpRegistry& registry) {
-  registry.Register({"", "BitwiseAnd", 18, 21, MakeFactory<BinaryKernel<IntTypes, BitwiseAndFn>>()});
+  registry.Register(
+      {"", "BitwiseAnd", 18, 21, MakeFactory<BinaryKernel<IntTypes, BitwiseAndFn>>()});
 }
 
 }  // namespace onnxedge::ops

@@ -16,7 +16,8 @@ struct BitwiseXorFn {
 }  // namespace
 
 void RegisterOp_bitwise_xor(OpRegistry& registry) {
-  registry.Register({"", "BitwiseXor", 18, 21, MakeFactory<BinaryKernel<IntTypes, BitwiseXorFn>>()});
+  registry.Register(
+      {"", "BitwiseXor", 18, 21, MakeFactory<BinaryKernel<IntTypes, BitwiseXorFn>>()});
 }
 
 }  // namespace onnxedge::ops

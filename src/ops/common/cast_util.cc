@@ -236,8 +236,8 @@ Status CastTensor(const Tensor& in, Tensor* out, ThreadPool& pool, const std::st
         for (int64_t i = 0; i < n; ++i) {
           if (!ParseString(src[i], &dst[i])) {
             const std::string shown = src[i].size() > 40 ? src[i].substr(0, 40) + "..." : src[i];
-            return MakeError(StatusCode::kInvalidArgument, where, ": cannot parse string \"",
-                             shown, "\" (element ", i, ") as ", DataTypeName(to));
+            return MakeError(StatusCode::kInvalidArgument, where, ": cannot parse string \"", shown,
+                             "\" (element ", i, ") as ", DataTypeName(to));
           }
         }
       } else if constexpr (std::is_same_v<To, std::string>) {
@@ -258,13 +258,13 @@ Status CastTensor(const Tensor& in, Tensor* out, ThreadPool& pool, const std::st
 
 DataType ParseCastTypeName(const std::string& name) {
   static const std::pair<const char*, DataType> kNames[] = {
-      {"float", DataType::kFloat},     {"uint8", DataType::kUint8},
-      {"int8", DataType::kInt8},       {"uint16", DataType::kUint16},
-      {"int16", DataType::kInt16},     {"int32", DataType::kInt32},
-      {"int64", DataType::kInt64},     {"string", DataType::kString},
-      {"bool", DataType::kBool},       {"float16", DataType::kFloat16},
-      {"double", DataType::kDouble},   {"uint32", DataType::kUint32},
-      {"uint64", DataType::kUint64},   {"bfloat16", DataType::kBfloat16},
+      {"float", DataType::kFloat},   {"uint8", DataType::kUint8},
+      {"int8", DataType::kInt8},     {"uint16", DataType::kUint16},
+      {"int16", DataType::kInt16},   {"int32", DataType::kInt32},
+      {"int64", DataType::kInt64},   {"string", DataType::kString},
+      {"bool", DataType::kBool},     {"float16", DataType::kFloat16},
+      {"double", DataType::kDouble}, {"uint32", DataType::kUint32},
+      {"uint64", DataType::kUint64}, {"bfloat16", DataType::kBfloat16},
   };
   for (const auto& [n, t] : kNames) {
     if (EqualsIgnoreCase(name, n)) return t;

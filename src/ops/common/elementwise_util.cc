@@ -67,9 +67,8 @@ StatusOr<Shape> LegacyBroadcast::ShapeOfB(const KernelContext& ctx, const Shape&
     const int64_t dim = b[static_cast<size_t>(i)];
     const int64_t adim = a[static_cast<size_t>(axis + i)];
     if (dim != adim && dim != 1) {
-      return ctx.Error(StatusCode::kInvalidArgument, "B ", ShapeToString(b),
-                       " does not match A ", ShapeToString(a), " at axis ", axis + i,
-                       " (legacy broadcast)");
+      return ctx.Error(StatusCode::kInvalidArgument, "B ", ShapeToString(b), " does not match A ",
+                       ShapeToString(a), " at axis ", axis + i, " (legacy broadcast)");
     }
     out[static_cast<size_t>(axis + i)] = dim;
   }

@@ -135,8 +135,8 @@ inline To ConvertValue(From v) {
 
 /// Unsigned type wide enough that arithmetic on it does not promote to (signed) int.
 template <typename C>
-using WrapType = std::conditional_t<(sizeof(C) < sizeof(uint32_t)), uint32_t,
-                                    std::make_unsigned_t<C>>;
+using WrapType =
+    std::conditional_t<(sizeof(C) < sizeof(uint32_t)), uint32_t, std::make_unsigned_t<C>>;
 
 /// a + b, a - b, a * b; integer results wrap (two's complement) instead of overflowing.
 template <typename C>
@@ -215,8 +215,8 @@ Status UnaryMap(KernelContext& ctx, const Tensor& x, DataType out_type, F f) {
 template <typename TA, typename TB, typename TOut, typename F>
 Status BinaryMap(KernelContext& ctx, const Tensor& a, const Shape& a_shape, const Tensor& b,
                  const Shape& b_shape, DataType out_type, F f) {
-  OE_ASSIGN_OR_RETURN(BroadcastPlan plan, BroadcastPlan::Make({&a_shape, &b_shape},
-                                                              ctx.Describe()));
+  OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
+                      BroadcastPlan::Make({&a_shape, &b_shape}, ctx.Describe()));
   OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, plan.output_shape()));
   const TA* pa = a.data<TA>();
   const TB* pb = b.data<TB>();
@@ -410,8 +410,8 @@ class PredicateKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Shape b_shape, bc_.ShapeOfB(ctx, a->shape(), b->shape()));
     return DispatchInput<List>(ctx, 0, a->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
-      return BinaryMap<T, T, bool>(
-          ctx, *a, a->shape(), *b, b_shape, DataType::kBool, [](const T& x, const T& y) { return ApplyPredicate<Fn>(x, y); });
+      return BinaryMap<T, T, bool>(ctx, *a, a->shape(), *b, b_shape, DataType::kBool,
+                                   [](const T& x, const T& y) { return ApplyPredicate<Fn>(x, y); });
     });
   }
 
@@ -457,10 +457,10 @@ class VariadicKernel final : public Kernel {
         T* p = out->data<T>();
         ctx.thread_pool().ParallelFor(out->size(), kElementwiseMinChunk,
                                       [&](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i) {
-            p[i] = FromCompute<T>(Fn::Finish(ToCompute(p[i]), n));
-          }
-        });
+                                        for (int64_t i = begin; i < end; ++i) {
+                                          p[i] = FromCompute<T>(Fn::Finish(ToCompute(p[i]), n));
+                                        }
+                                      });
       }
       return Status::Ok();
     });

@@ -21,8 +21,7 @@ struct GeluFn {
       fn.tanh_approx = true;
     } else if (mode != "none") {
       return info.Error(StatusCode::kInvalidModel,
-                        "attribute 'approximate' must be \"none\" or \"tanh\", got \"", mode,
-                        "\"");
+                        "attribute 'approximate' must be \"none\" or \"tanh\", got \"", mode, "\"");
     }
     return fn;
   }

@@ -17,7 +17,8 @@ struct GreaterFn {
 }  // namespace
 
 void RegisterOp_greater(OpRegistry& registry) {
-  registry.Register({"", "Greater", 1, 21, MakeFactory<PredicateKernel<NumericTypes, GreaterFn>>()});
+  registry.Register(
+      {"", "Greater", 1, 21, MakeFactory<PredicateKernel<NumericTypes, GreaterFn>>()});
 }
 
 }  // namespace onnxedge::ops

@@ -16,7 +16,8 @@ struct GreaterOrEqualFn {
 }  // namespace
 
 void RegisterOp_greater_or_equal(OpRegistry& registry) {
-  registry.Register({"", "GreaterOrEqual", 12, 21, MakeFactory<PredicateKernel<NumericTypes, GreaterOrEqualFn>>()});
+  registry.Register({"", "GreaterOrEqual", 12, 21,
+                     MakeFactory<PredicateKernel<NumericTypes, GreaterOrEqualFn>>()});
 }
 
 }  // namespace onnxedge::ops

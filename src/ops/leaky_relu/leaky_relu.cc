@@ -23,8 +23,7 @@ struct LeakyReluFn {
 }  // namespace
 
 void RegisterOp_leaky_relu(OpRegistry& registry) {
-  registry.Register(
-      {"", "LeakyRelu", 1, 21, MakeFactory<UnaryKernel<FloatTypes, LeakyReluFn>>()});
+  registry.Register({"", "LeakyRelu", 1, 21, MakeFactory<UnaryKernel<FloatTypes, LeakyReluFn>>()});
 }
 
 }  // namespace onnxedge::ops

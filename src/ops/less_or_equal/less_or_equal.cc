@@ -16,7 +16,8 @@ struct LessOrEqualFn {
 }  // namespace
 
 void RegisterOp_less_or_equal(OpRegistry& registry) {
-  registry.Register({"", "LessOrEqual", 12, 21, MakeFactory<PredicateKernel<NumericTypes, LessOrEqualFn>>()});
+  registry.Register(
+      {"", "LessOrEqual", 12, 21, MakeFactory<PredicateKernel<NumericTypes, LessOrEqualFn>>()});
 }
 
 }  // namespace onnxedge::ops

@@ -39,8 +39,7 @@ T IntPow(T x, E y) {
 template <typename T, typename E>
 T PowValue(T x, E y) {
   if constexpr (kIsFloat<T>) {
-    const double r =
-        std::pow(static_cast<double>(ToCompute(x)), static_cast<double>(ToCompute(y)));
+    const double r = std::pow(static_cast<double>(ToCompute(x)), static_cast<double>(ToCompute(y)));
     return ConvertValue<T>(r);
   } else if constexpr (std::is_integral_v<E>) {
     return IntPow(x, y);
@@ -63,8 +62,8 @@ class PowKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Shape y_shape, bc_.ShapeOfB(ctx, x->shape(), y->shape()));
     if (x->dtype() == DataType::kFloat && y->dtype() == DataType::kFloat && y->size() == 1 &&
         y->data<float>()[0] == 2.f) {
-      OE_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes({&x->shape(), &y_shape},
-                                                           ctx.Describe()));
+      OE_ASSIGN_OR_RETURN(Shape out_shape,
+                          BroadcastShapes({&x->shape(), &y_shape}, ctx.Describe()));
       if (out_shape == x->shape()) {
         return UnaryMap<float, float>(ctx, *x, DataType::kFloat, [](float v) { return v * v; });
       }

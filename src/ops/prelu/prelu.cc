@@ -10,8 +10,7 @@ namespace onnxedge::ops {
 
 namespace {
 
-using PReluTypes =
-    TypeList<float, double, Float16, BFloat16, int32_t, int64_t, uint32_t, uint64_t>;
+using PReluTypes = TypeList<float, double, Float16, BFloat16, int32_t, int64_t, uint32_t, uint64_t>;
 
 class PReluKernel final : public Kernel {
  public:
@@ -31,20 +30,18 @@ class PReluKernel final : public Kernel {
       slope_shape.assign(x->rank() - 1, 1);
       slope_shape[0] = slope->size();
     }
-    OE_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes({&x->shape(), &slope_shape},
-                                                         ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(Shape out_shape,
+                        BroadcastShapes({&x->shape(), &slope_shape}, ctx.Describe()));
     if (out_shape != x->shape()) {
-      return ctx.Error(StatusCode::kInvalidArgument, "slope shape ",
-                       ShapeToString(slope->shape()), " does not broadcast to X's shape ",
-                       ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument, "slope shape ", ShapeToString(slope->shape()),
+                       " does not broadcast to X's shape ", ShapeToString(x->shape()));
     }
     return DispatchInput<PReluTypes>(ctx, 0, x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
-      return BinaryMap<T, T, T>(ctx, *x, x->shape(), *slope, slope_shape, x->dtype(),
-                                [](T v, T s) {
-                                  const auto c = ToCompute(v);
-                                  return c < 0 ? FromCompute<T>(WrapMul(c, ToCompute(s))) : v;
-                                });
+      return BinaryMap<T, T, T>(ctx, *x, x->shape(), *slope, slope_shape, x->dtype(), [](T v, T s) {
+        const auto c = ToCompute(v);
+        return c < 0 ? FromCompute<T>(WrapMul(c, ToCompute(s))) : v;
+      });
     });
   }
 

@@ -16,7 +16,8 @@ struct ReciprocalFn {
 }  // namespace
 
 void RegisterOp_reciprocal(OpRegistry& registry) {
-  registry.Register({"", "Reciprocal", 1, 21, MakeFactory<UnaryKernel<FloatTypes, ReciprocalFn>>()});
+  registry.Register(
+      {"", "Reciprocal", 1, 21, MakeFactory<UnaryKernel<FloatTypes, ReciprocalFn>>()});
 }
 
 }  // namespace onnxedge::ops

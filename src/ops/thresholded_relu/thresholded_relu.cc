@@ -23,8 +23,8 @@ struct ThresholdedReluFn {
 }  // namespace
 
 void RegisterOp_thresholded_relu(OpRegistry& registry) {
-  registry.Register({"", "ThresholdedRelu", 10, 21,
-                     MakeFactory<UnaryKernel<FloatTypes, ThresholdedReluFn>>()});
+  registry.Register(
+      {"", "ThresholdedRelu", 10, 21, MakeFactory<UnaryKernel<FloatTypes, ThresholdedReluFn>>()});
 }
 
 }  // namespace onnxedge::ops
