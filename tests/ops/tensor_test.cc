@@ -573,6 +573,10 @@ TEST(TransposeOp, BlockedAndRunPathsOnLargerTensors) {
   // 2-D transpose with sizes that are not multiples of the cache block, multi-threaded.
   CheckTranspose<float>({67, 131}, {1, 0}, 4);
   CheckTranspose<double>({33, 17}, {1, 0}, 2);
+  // Destination rows 1 KiB apart take the buffered tile path (float and 8-byte elements).
+  CheckTranspose<float>({256, 37}, {1, 0}, 2);
+  CheckTranspose<int64_t>({128, 40}, {1, 0}, 1);
+  CheckTranspose<uint16_t>({512, 20}, {1, 0}, 1);
   CheckTranspose<int8_t>({3, 70, 41}, {0, 2, 1}, 3);
   // Attention layouts: [B, S, H, D] <-> [B, H, S, D] keeps the last axis (contiguous runs).
   CheckTranspose<float>({2, 37, 4, 16}, {0, 2, 1, 3}, 4);

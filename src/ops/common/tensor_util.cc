@@ -5,6 +5,11 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 namespace onnxedge::ops {
 
 namespace {
@@ -72,6 +77,83 @@ inline void CopyRun(const U* s, U* d, int64_t n) {
   }
 }
 
+// Edge of the square tiles a 2-D transpose is cut into: both the tile's source and
+// destination rows stay in L1 even when the row strides are powers of two.
+constexpr int64_t kTransposeTile = 32;
+
+#if defined(__SSE2__)
+// 4x4 transpose of 32-bit elements: source rows s + i * ss -> destination rows d + j * ds.
+// Shuffles move bits only, so this serves every 4-byte element type (NaN payloads included).
+inline void Transpose4x4(const uint32_t* s, int64_t ss, uint32_t* d, int64_t ds) {
+  __m128 r0 = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  __m128 r1 = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + ss)));
+  __m128 r2 = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 2 * ss)));
+  __m128 r3 = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * ss)));
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_castps_si128(r0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ds), _mm_castps_si128(r1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 2 * ds), _mm_castps_si128(r2));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 3 * ds), _mm_castps_si128(r3));
+}
+// 2x2 transpose of 64-bit elements.
+inline void Transpose2x2(const uint64_t* s, int64_t ss, uint64_t* d, int64_t ds) {
+  const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + ss));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_unpacklo_epi64(r0, r1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(d + ds), _mm_unpackhi_epi64(r0, r1));
+}
+#endif
+
+// d[a * ds + b] = s[a + b * ss] for a < na, b < nb.
+template <typename U>
+void TransposeDirect(const U* s, int64_t ss, U* d, int64_t ds, int64_t na, int64_t nb) {
+  int64_t b = 0;
+#if defined(__SSE2__)
+  if constexpr (std::is_same_v<U, uint32_t> || std::is_same_v<U, uint64_t>) {
+    constexpr int64_t kM = std::is_same_v<U, uint32_t> ? 4 : 2;
+    for (; b + kM <= nb; b += kM) {
+      int64_t a = 0;
+      for (; a + kM <= na; a += kM) {
+        if constexpr (kM == 4) {
+          Transpose4x4(s + a + b * ss, ss, d + a * ds + b, ds);
+        } else {
+          Transpose2x2(s + a + b * ss, ss, d + a * ds + b, ds);
+        }
+      }
+      for (; a < na; ++a) {
+        for (int64_t j = b; j < b + kM; ++j) d[a * ds + j] = s[a + j * ss];
+      }
+    }
+  }
+#endif
+  for (int64_t a = 0; a < na; ++a) {
+    for (int64_t j = b; j < nb; ++j) d[a * ds + j] = s[a + j * ss];
+  }
+}
+
+// One tile of a 2-D transpose (na, nb <= kTransposeTile). When the destination row stride is a
+// multiple of 1 KiB, the tile's (16 or more) destination rows share L1 sets and evict each other
+// while being written piecemeal; then the tile goes through a contiguous buffer so that every
+// destination row is written in one piece (measured: 1024x1024 float 2x faster; other shapes are
+// faster without the extra pass).
+template <typename U>
+void TransposeTile(const U* s, int64_t ss, U* d, int64_t ds, int64_t na, int64_t nb) {
+  if constexpr (std::is_trivially_copyable_v<U>) {
+    const int64_t elem = static_cast<int64_t>(sizeof(U));
+    if ((ds * elem) % 1024 != 0 || na < 16 || nb * elem < 64) {
+      TransposeDirect(s, ss, d, ds, na, nb);
+      return;
+    }
+    alignas(64) U buf[kTransposeTile * kTransposeTile];
+    TransposeDirect(s, ss, buf, nb, na, nb);
+    for (int64_t a = 0; a < na; ++a) {
+      std::memcpy(d + a * ds, buf + a * nb, static_cast<size_t>(nb) * sizeof(U));
+    }
+  } else {
+    TransposeDirect(s, ss, d, ds, na, nb);
+  }
+}
+
 template <typename U>
 void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
   const size_t m = dims.size();
@@ -125,7 +207,6 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
   }
 
   // Blocked 2-D transpose of dims (k, in): source contiguous along k, destination along in.
-  constexpr int64_t kBlock = sizeof(U) <= 4 ? 32 : 16;
   const int64_t n_k = dims.n[k], ds_k = dims.ds[k];
   std::vector<int64_t> on, oss, ods;
   for (size_t d = 0; d < in; ++d) {
@@ -136,7 +217,7 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
   }
   int64_t rows = 1;
   for (int64_t v : on) rows *= v;
-  const int64_t tiles_k = (n_k + kBlock - 1) / kBlock;
+  const int64_t tiles_k = (n_k + kTransposeTile - 1) / kTransposeTile;
   auto body = [&](int64_t begin, int64_t end) {
     Walker w(on, oss, ods);
     int64_t cur_row = -1;
@@ -150,21 +231,16 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
         }
         cur_row = row;
       }
-      const int64_t a0 = (u % tiles_k) * kBlock;
-      const int64_t a1 = std::min(n_k, a0 + kBlock);
-      const U* s = src + w.src();
-      U* d = dst + w.dst();
-      for (int64_t b0 = 0; b0 < n_in; b0 += kBlock) {
-        const int64_t b1 = std::min(n_in, b0 + kBlock);
-        for (int64_t a = a0; a < a1; ++a) {
-          const U* sa = s + a;
-          U* da = d + a * ds_k;
-          for (int64_t b = b0; b < b1; ++b) da[b] = sa[b * ss_in];
-        }
+      const int64_t a0 = (u % tiles_k) * kTransposeTile;
+      const int64_t na = std::min(n_k - a0, kTransposeTile);
+      const U* s = src + w.src() + a0;
+      U* d = dst + w.dst() + a0 * ds_k;
+      for (int64_t b0 = 0; b0 < n_in; b0 += kTransposeTile) {
+        TransposeTile(s + b0 * ss_in, ss_in, d + b0, ds_k, na, std::min(n_in - b0, kTransposeTile));
       }
     }
   };
-  const int64_t unit_bytes = std::min(n_k, kBlock) * n_in * elem;
+  const int64_t unit_bytes = std::min(n_k, kTransposeTile) * n_in * elem;
   RunParallel(pool, rows * tiles_k,
               std::max<int64_t>(1, kGrainBytes / std::max<int64_t>(1, unit_bytes)), body);
 }
