@@ -22,6 +22,12 @@ class ConstantOfShapeKernel final : public Kernel {
     } else {
       k->value_ = Tensor::Scalar<float>(0.0f);
     }
+    // Outputs come zero-filled; a zero value (the common case) needs no fill pass.
+    if (k->value_.dtype() != DataType::kString) {
+      const auto* bytes = static_cast<const unsigned char*>(k->value_.raw_data());
+      k->value_is_zero_ =
+          std::all_of(bytes, bytes + k->value_.bytes(), [](unsigned char b) { return b == 0; });
+    }
     return k;
   }
 
@@ -39,12 +45,13 @@ class ConstantOfShapeKernel final : public Kernel {
       }
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, value_.dtype(), shape));
-    FillElements(value_.dtype(), y->raw_data(), value_.raw_data(), y->size());
+    if (!value_is_zero_) FillElements(value_.dtype(), y->raw_data(), value_.raw_data(), y->size());
     return Status::Ok();
   }
 
  private:
   Tensor value_;
+  bool value_is_zero_ = false;
 };
 
 }  // namespace
