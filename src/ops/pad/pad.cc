@@ -85,7 +85,11 @@ class PadKernel final : public Kernel {
     Shape out_shape(rank);
     for (size_t d = 0; d < rank; ++d) {
       const int64_t n = x->dim(d);
-      out_shape[d] = n + begin[d] + end[d];
+      if (__builtin_add_overflow(n, begin[d], &out_shape[d]) ||
+          __builtin_add_overflow(out_shape[d], end[d], &out_shape[d])) {
+        return ctx.Error(StatusCode::kInvalidArgument, "pads ", ShapeToString(pads),
+                         " overflow dim ", d);
+      }
       if (out_shape[d] < 0) {
         return ctx.Error(StatusCode::kInvalidArgument, "pads ", ShapeToString(pads),
                          " crop more than the size ", n, " of dim ", d);
