@@ -270,6 +270,36 @@ TEST(UnsqueezeOp, AxesRelativeToOutputRank) {
   ExpectError(Op("Unsqueeze", 11).Input("x", x).Output("y").Run(), {"axes"});
 }
 
+TEST(AxesOps, ScalarInputsRejectAxes) {
+  Tensor x = Make<float>({}, {5});
+  ExpectError(Op("Squeeze", 13).Input("x", x).Input("a", I64({1}, {0})).Output("y").Run(),
+              {"out of range for rank 0"});
+  ExpectError(Op("Slice", 13)
+                  .Input("x", x)
+                  .Input("s", I64({1}, {0}))
+                  .Input("e", I64({1}, {1}))
+                  .Input("a", I64({1}, {-1}))
+                  .Output("y")
+                  .Run(),
+              {"out of range for rank 0"});
+  ExpectError(Op("Pad", 18)
+                  .Input("x", x)
+                  .Input("p", I64({2}, {1, 1}))
+                  .Input("c", Make<float>({}, {0}))
+                  .Input("a", I64({1}, {0}))
+                  .Output("y")
+                  .Run(),
+              {"out of range for rank 0"});
+  // Without axes a scalar passes through Squeeze and an empty Pad.
+  auto sq = Op("Squeeze", 13).Input("x", x).Output("y").Run();
+  ASSERT_OK_RESULT(sq);
+  EXPECT_EQ(Out(sq).ToVector<float>(), std::vector<float>{5});
+  auto pad = Op("Pad", 13).Input("x", x).Input("p", I64({0}, {})).Output("y").Run();
+  ASSERT_OK_RESULT(pad);
+  EXPECT_EQ(Out(pad).shape(), Shape{});
+  EXPECT_EQ(Out(pad).ToVector<float>(), std::vector<float>{5});
+}
+
 // ---------------------------------------------------------------------------------------------
 // Concat / Split
 

@@ -28,7 +28,7 @@ class CenterCropPadKernel final : public Kernel {
     const int64_t rank = static_cast<int64_t>(x->rank());
     std::vector<int64_t> axes;
     if (has_axes_) {
-      OE_ASSIGN_OR_RETURN(axes, NormalizeAxes(axes_, rank, ctx.Describe()));
+      OE_ASSIGN_OR_RETURN(axes, NormalizeAxesForRank(axes_, rank, ctx.Describe()));
     } else {
       for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
     }

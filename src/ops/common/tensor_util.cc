@@ -318,6 +318,15 @@ StatusOr<int64_t> ReadScalarInt(const Tensor& t, const std::string& what) {
   return out;
 }
 
+StatusOr<std::vector<int64_t>> NormalizeAxesForRank(const std::vector<int64_t>& axes, int64_t rank,
+                                                    const std::string& where) {
+  if (rank == 0 && !axes.empty()) {
+    return MakeError(StatusCode::kInvalidArgument, where, ": axis ", axes[0],
+                     " is out of range for rank 0");
+  }
+  return NormalizeAxes(axes, rank, where);
+}
+
 int64_t DimProduct(const Shape& shape, size_t begin, size_t end) {
   int64_t p = 1;
   for (size_t i = begin; i < end && i < shape.size(); ++i) p *= shape[i];

@@ -63,6 +63,11 @@ void FillElements(DataType type, void* dst, const void* value, int64_t n);
 /// Reads a scalar (or one-element tensor) of any integer type as int64.
 StatusOr<int64_t> ReadScalarInt(const Tensor& t, const std::string& what);
 
+/// NormalizeAxes that also rejects any axis for a rank-0 tensor (op_util's NormalizeAxis lets
+/// axis 0 / -1 through at rank 0, which would index a dim that does not exist).
+StatusOr<std::vector<int64_t>> NormalizeAxesForRank(const std::vector<int64_t>& axes, int64_t rank,
+                                                    const std::string& where);
+
 /// Product of dims [begin, end) of `shape`.
 int64_t DimProduct(const Shape& shape, size_t begin, size_t end);
 

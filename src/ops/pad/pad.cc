@@ -66,7 +66,8 @@ class PadKernel final : public Kernel {
       }
       if (axes_input_ && ctx.Input(3)) {
         OE_ASSIGN_OR_RETURN(auto a, ReadInt64s(*ctx.Input(3), ctx.Describe() + " input 'axes'"));
-        OE_ASSIGN_OR_RETURN(axes, NormalizeAxes(a, static_cast<int64_t>(rank), ctx.Describe()));
+        OE_ASSIGN_OR_RETURN(axes,
+                            NormalizeAxesForRank(a, static_cast<int64_t>(rank), ctx.Describe()));
       }
     }
     if (axes.empty() && !(axes_input_ && ctx.Input(3))) {

@@ -69,7 +69,7 @@ class SliceKernel final : public Kernel {
       for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
     }
     if (steps.empty()) steps.assign(starts.size(), 1);
-    OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxes(axes, rank, ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxesForRank(axes, rank, ctx.Describe()));
 
     const std::vector<int64_t> in_strides = Strides(x->shape());
     Shape out_shape = x->shape();

@@ -2,7 +2,7 @@
 // Squeeze: removes size-1 dims (the listed axes, or every size-1 dim when none are given); the
 // output views the input's storage. Opsets 1-21: axes is an attribute up to opset 12 (negative
 // values from 11) and an optional int64 input from 13. All element types.
-#include "ops/common/op_util.h"
+#include "ops/common/tensor_util.h"
 
 namespace onnxedge::ops {
 
@@ -31,7 +31,7 @@ class SqueezeKernel final : public Kernel {
     const int64_t rank = static_cast<int64_t>(x->rank());
     std::vector<bool> drop(x->rank(), false);
     if (has_axes && !axes.empty()) {
-      OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxes(axes, rank, ctx.Describe()));
+      OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxesForRank(axes, rank, ctx.Describe()));
       for (int64_t a : norm) {
         if (x->dim(static_cast<size_t>(a)) != 1) {
           return ctx.Error(StatusCode::kInvalidArgument, "cannot squeeze axis ", a,
