@@ -667,6 +667,69 @@ TEST(TransposeOp, BadPerm) {
               {"'perm'", "rank 3"});
 }
 
+// Large enough that the copies split across threads (chunks of 64 KiB).
+TEST(DataMovementOps, LargeTensorsAcrossThreads) {
+  SessionOptions opts;
+  opts.intra_op_threads = 4;
+  // One contiguous block, split between threads: x[5:199990].
+  Tensor big = Iota<int32_t>({200000});
+  auto sl = Op("Slice", 13)
+                .Input("x", big)
+                .Input("s", I64({1}, {5}))
+                .Input("e", I64({1}, {199990}))
+                .Output("y")
+                .Run(opts);
+  ASSERT_OK_RESULT(sl);
+  ASSERT_EQ(Out(sl).size(), 199985);
+  const int32_t* p = Out(sl).data<int32_t>();
+  bool ok = true;
+  for (int64_t i = 0; i < 199985; ++i) ok &= p[i] == i + 5;
+  EXPECT_TRUE(ok);
+  // Gather of 300 rows of 500 floats.
+  Tensor table = Iota<float>({400, 500});
+  std::vector<int64_t> idx;
+  for (int i = 0; i < 300; ++i) idx.push_back((i * 7) % 400);
+  auto g = Op("Gather", 13).Input("x", table).Input("i", I64({300}, idx)).Output("y").Run(opts);
+  ASSERT_OK_RESULT(g);
+  const float* gp = Out(g).data<float>();
+  ok = true;
+  for (int i = 0; i < 300; ++i)
+    for (int j = 0; j < 500; ++j) ok &= gp[i * 500 + j] == static_cast<float>(idx[i] * 500 + j);
+  EXPECT_TRUE(ok);
+  // Edge-pad every dim of [300, 200] by (1, 2).
+  auto pd = Op("Pad", 13)
+                .Attr("mode", "edge")
+                .Input("x", Iota<float>({300, 200}))
+                .Input("p", I64({4}, {1, 2, 1, 2}))
+                .Output("y")
+                .Run(opts);
+  ASSERT_OK_RESULT(pd);
+  ASSERT_EQ(Out(pd).shape(), (Shape{302, 204}));
+  const float* pp = Out(pd).data<float>();
+  ok = true;
+  for (int64_t i = 0; i < 302; ++i)
+    for (int64_t j = 0; j < 204; ++j) {
+      const int64_t si = std::clamp<int64_t>(i - 1, 0, 299),
+                    sj = std::clamp<int64_t>(j - 2, 0, 199);
+      ok &= pp[i * 204 + j] == static_cast<float>(si * 200 + sj);
+    }
+  EXPECT_TRUE(ok);
+  // Concat along axis 1 of [300, 100] and [300, 150].
+  auto c = Op("Concat", 13)
+               .Attr("axis", int64_t{1})
+               .Input("a", Iota<float>({300, 100}))
+               .Input("b", Iota<float>({300, 150}))
+               .Output("y")
+               .Run(opts);
+  ASSERT_OK_RESULT(c);
+  const float* cp = Out(c).data<float>();
+  ok = true;
+  for (int i = 0; i < 300; ++i)
+    for (int j = 0; j < 250; ++j)
+      ok &= cp[i * 250 + j] == static_cast<float>(j < 100 ? i * 100 + j : i * 150 + j - 100);
+  EXPECT_TRUE(ok);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gather family
 
