@@ -116,8 +116,8 @@ double Keys(double t, double a) {
 }
 
 // 1-D weights of input positions for source coordinate xo.
-std::vector<std::pair<int64_t, double>> NaiveWeights(const std::string& mode, double xo,
-                                                     int64_t in, double cubic_a) {
+std::vector<std::pair<int64_t, double>> NaiveWeights(const std::string& mode, double xo, int64_t in,
+                                                     double cubic_a) {
   std::vector<std::pair<int64_t, double>> w;
   auto clamp = [in](int64_t i) { return std::min<int64_t>(std::max<int64_t>(i, 0), in - 1); };
   if (mode == "nearest") {  // round_prefer_floor
@@ -144,8 +144,8 @@ std::vector<float> NaiveResize(const Tensor& x, const std::vector<double>& scale
   std::vector<NaiveAxis> axes(r);
   Shape out(r);
   for (size_t i = 0; i < r; ++i) {
-    out[i] = static_cast<int64_t>(std::floor(static_cast<float>(s[i]) *
-                                             static_cast<float>(scales[i])));
+    out[i] =
+        static_cast<int64_t>(std::floor(static_cast<float>(s[i]) * static_cast<float>(scales[i])));
     axes[i] = {s[i], out[i], scales[i]};
   }
   std::vector<int64_t> strides(r, 1);
@@ -270,9 +270,10 @@ TEST(ResizeOp, FloatPathAgreesWithDoublePath) {
     int64_t antialias, exclude;
     std::vector<float> scales;
   };
-  for (const Cfg& c : {Cfg{"linear", 0, 0, {1, 1, 0.4f, 2.2f}}, Cfg{"linear", 1, 0, {1, 1, 0.4f, 0.3f}},
-                       Cfg{"cubic", 0, 1, {1, 1, 1.3f, 0.7f}}, Cfg{"cubic", 1, 0, {1, 1, 0.34f, 0.5f}},
-                       Cfg{"cubic", 1, 1, {1, 1, 0.25f, 3.0f}}}) {
+  for (const Cfg& c :
+       {Cfg{"linear", 0, 0, {1, 1, 0.4f, 2.2f}}, Cfg{"linear", 1, 0, {1, 1, 0.4f, 0.3f}},
+        Cfg{"cubic", 0, 1, {1, 1, 1.3f, 0.7f}}, Cfg{"cubic", 1, 0, {1, 1, 0.34f, 0.5f}},
+        Cfg{"cubic", 1, 1, {1, 1, 0.25f, 3.0f}}}) {
     auto run = [&](const Tensor& x) {
       OpTest t("Resize", 19);
       t.Attr("mode", c.mode)
@@ -357,8 +358,8 @@ TEST(ResizeOp, HalfPixelSymmetric) {
   // ONNX example: [[1, 2], [3, 4]], scales [1, 1, 2.3, 2.94] -> 4 x 5. Along W the resized
   // extent 5.88 is cut to 5, so coordinates shift by 1 * (1 - 5 / 5.88) to stay centred:
   // x=1 -> 0.1497 + 1.5 / 2.94 - 0.5 = 0.1599.
-  auto y = RunResize(19, Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}),
-                     {1, 1, 2.3f, 2.94f}, "linear", "half_pixel_symmetric");
+  auto y = RunResize(19, Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4}), {1, 1, 2.3f, 2.94f},
+                     "linear", "half_pixel_symmetric");
   ASSERT_TRUE(y.ok()) << y.status().ToString();
   EXPECT_EQ(y->shape(), (Shape{1, 1, 4, 5}));
   auto v = y->ToVector<float>();
@@ -401,8 +402,7 @@ TEST(ResizeOp, AxesAndKeepAspectRatio) {
       .Output("y");
   auto r = t.Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ((*r)[0].ToVector<float>(),
-            (std::vector<float>{0, 0, 1, 1, 2, 2, 3, 3}));
+  EXPECT_EQ((*r)[0].ToVector<float>(), (std::vector<float>{0, 0, 1, 1, 2, 2, 3, 3}));
 }
 
 TEST(ResizeOp, NearestModesAndPytorchHalfPixelSingleOutput) {
@@ -484,8 +484,8 @@ TEST(ResizeOp, IntegerStringAndHalfTypes) {
   auto rc = c.Run();
   ASSERT_TRUE(rc.ok()) << rc.status().ToString();
   const auto got = (*rc)[0].ToVector<uint8_t>();
-  const auto naive = NaiveResize(Tensor::FromVector<float>({4}, {0, 0, 255, 255}), {3.0},
-                                 "cubic", "half_pixel");
+  const auto naive =
+      NaiveResize(Tensor::FromVector<float>({4}, {0, 0, 255, 255}), {3.0}, "cubic", "half_pixel");
   ASSERT_EQ(got.size(), naive.size());
   bool above = false, below = false;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -505,8 +505,7 @@ TEST(ResizeOp, IntegerStringAndHalfTypes) {
       .Output("y");
   auto rs = s.Run();
   ASSERT_TRUE(rs.ok()) << rs.status().ToString();
-  EXPECT_EQ((*rs)[0].ToVector<std::string>(),
-            (std::vector<std::string>{"a", "a", "b", "b"}));
+  EXPECT_EQ((*rs)[0].ToVector<std::string>(), (std::vector<std::string>{"a", "a", "b", "b"}));
   // float16 linear follows the float result.
   OpTest h("Resize", 13);
   h.Attr("mode", "linear")
@@ -622,8 +621,7 @@ TEST(UpsampleOp, AttributeAndInputScales) {
   t.Attr("scales", std::vector<float>{1, 2}).Input("x", Iota({2, 2})).Output("y");
   auto r = t.Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ((*r)[0].ToVector<float>(),
-            (std::vector<float>{0, 0, 1, 1, 2, 2, 3, 3}));
+  EXPECT_EQ((*r)[0].ToVector<float>(), (std::vector<float>{0, 0, 1, 1, 2, 2, 3, 3}));
   // Opset 9: scales input, linear asymmetric: x / 2 over [0, 10] -> 0, 5, 10, 10.
   OpTest u("Upsample", 9);
   u.Attr("mode", "linear")
@@ -742,8 +740,8 @@ TEST(GridSampleOp, Opset20VolumetricAndOneD) {
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   ExpectNear(*one, {15.f});
   // Opset 16 is 4-D only.
-  auto v16 = RunGridSample(16, x, Tensor::FromVector<float>({1, 1, 1, 1, 3}, {0, 0, 0}),
-                           "bilinear", "zeros", 1);
+  auto v16 = RunGridSample(16, x, Tensor::FromVector<float>({1, 1, 1, 1, 3}, {0, 0, 0}), "bilinear",
+                           "zeros", 1);
   ASSERT_FALSE(v16.ok());
   EXPECT_TRUE(MessageHas(v16.status(), "'X'"));
 }
@@ -782,8 +780,8 @@ TEST(GridSampleOp, EmptyAndErrors) {
 
 StatusOr<std::vector<float>> RunRoiAlign(int opset, const Tensor& x, const Tensor& rois,
                                          const Tensor& batch, const std::string& mode,
-                                         const std::string& ctm, int64_t oh, int64_t ow,
-                                         int64_t sr, float scale = 1.f) {
+                                         const std::string& ctm, int64_t oh, int64_t ow, int64_t sr,
+                                         float scale = 1.f) {
   OpTest t("RoiAlign", opset);
   t.Attr("mode", mode)
       .Attr("output_height", oh)
@@ -897,8 +895,7 @@ TEST(NonMaxSuppressionOp, GreedyByScoreWithTiesAndThreshold) {
   // Class 0: 0 (0.9), 1 suppressed by 0, 2 (0.7, lower index wins the tie), 3 suppressed by 2.
   // Class 1: 3 (0.4), 2 suppressed, 1 (0.2), 0 suppressed by 1.
   EXPECT_EQ(r->shape(), (Shape{4, 3}));
-  EXPECT_EQ(r->ToVector<int64_t>(),
-            (std::vector<int64_t>{0, 0, 0, 0, 0, 2, 0, 1, 3, 0, 1, 1}));
+  EXPECT_EQ(r->ToVector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 0, 0, 2, 0, 1, 3, 0, 1, 1}));
   // score_threshold is strict: 0.7 excludes boxes scoring exactly 0.7; max 1 per class.
   const float thr = 0.7f;
   auto t = RunNms(boxes, scores, 1, 0.5f, &thr);
@@ -967,8 +964,7 @@ TEST(AffineGridOp, IdentityAndTranslation2D) {
                .Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ((*r)[0].shape(), (Shape{1, 2, 2, 2}));
-  ExpectNear((*r)[0].ToVector<float>(),
-             {-0.5f, -0.5f, 0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f});
+  ExpectNear((*r)[0].ToVector<float>(), {-0.5f, -0.5f, 0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f});
   // align_corners=1, H=1, W=3, theta swaps x/y and translates x by 1: x' = y + 1, y' = x.
   Tensor t2 = Tensor::FromVector<float>({1, 2, 3}, {0, 1, 1, 1, 0, 0});
   auto r2 = OpTest("AffineGrid", 20)

@@ -65,9 +65,8 @@ class AffineGridKernel final : public Kernel {
         for (int64_t i = 0; i < len; ++i) {
           C v = 0;
           if (len > 1) {
-            v = align_corners_
-                    ? C(-1) + C(2) * static_cast<C>(i) / static_cast<C>(len - 1)
-                    : C(-1) + (C(2) * static_cast<C>(i) + C(1)) / static_cast<C>(len);
+            v = align_corners_ ? C(-1) + C(2) * static_cast<C>(i) / static_cast<C>(len - 1)
+                               : C(-1) + (C(2) * static_cast<C>(i) + C(1)) / static_cast<C>(len);
           }
           b[static_cast<size_t>(i)] = v;
         }
@@ -79,28 +78,29 @@ class AffineGridKernel final : public Kernel {
       const T* th = theta->data<T>();
       T* out = y->data<T>();
       const int64_t rows = size[0] * d_len * h_len;
-      ctx.thread_pool().ParallelFor(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, w_len)),
-                                    [&](int64_t begin, int64_t end) {
-        for (int64_t row = begin; row < end; ++row) {
-          const int64_t n = row / (d_len * h_len);
-          const int64_t h = row % h_len;
-          const int64_t d = (row / h_len) % d_len;
-          const T* t = th + n * nd * (nd + 1);
-          T* o = out + (n * points + (row % (d_len * h_len)) * w_len) * nd;
-          const C yv = base[1][static_cast<size_t>(h)];
-          const C zv = nd == 3 ? base[2][static_cast<size_t>(d)] : C(0);
-          for (int64_t w = 0; w < w_len; ++w) {
-            const C xv = base[0][static_cast<size_t>(w)];
-            for (int64_t k = 0; k < nd; ++k) {
-              const T* tr = t + k * (nd + 1);
-              C v = ToCompute(tr[0]) * xv + ToCompute(tr[1]) * yv;
-              if (nd == 3) v += ToCompute(tr[2]) * zv;
-              v += ToCompute(tr[nd]);
-              o[w * nd + k] = FromCompute<T>(v);
+      ctx.thread_pool().ParallelFor(
+          rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, w_len)),
+          [&](int64_t begin, int64_t end) {
+            for (int64_t row = begin; row < end; ++row) {
+              const int64_t n = row / (d_len * h_len);
+              const int64_t h = row % h_len;
+              const int64_t d = (row / h_len) % d_len;
+              const T* t = th + n * nd * (nd + 1);
+              T* o = out + (n * points + (row % (d_len * h_len)) * w_len) * nd;
+              const C yv = base[1][static_cast<size_t>(h)];
+              const C zv = nd == 3 ? base[2][static_cast<size_t>(d)] : C(0);
+              for (int64_t w = 0; w < w_len; ++w) {
+                const C xv = base[0][static_cast<size_t>(w)];
+                for (int64_t k = 0; k < nd; ++k) {
+                  const T* tr = t + k * (nd + 1);
+                  C v = ToCompute(tr[0]) * xv + ToCompute(tr[1]) * yv;
+                  if (nd == 3) v += ToCompute(tr[2]) * zv;
+                  v += ToCompute(tr[nd]);
+                  o[w * nd + k] = FromCompute<T>(v);
+                }
+              }
             }
-          }
-        }
-      });
+          });
       return Status::Ok();
     });
   }

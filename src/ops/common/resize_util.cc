@@ -86,10 +86,9 @@ double SourceCoordinate(const Params& p, const AxisSpec& s, int64_t x, bool* out
     case CoordMode::kTfHalfPixelForNn:
       return (xr + 0.5) / s.scale;
     case CoordMode::kTfCropAndResize: {
-      const double v =
-          s.out == 1 ? 0.5 * (s.roi_start + s.roi_end) * (in - 1.0)
-                     : s.roi_start * (in - 1.0) +
-                           xr * (s.roi_end - s.roi_start) * (in - 1.0) / (s.out_float - 1.0);
+      const double v = s.out == 1 ? 0.5 * (s.roi_start + s.roi_end) * (in - 1.0)
+                                  : s.roi_start * (in - 1.0) + xr * (s.roi_end - s.roi_start) *
+                                                                   (in - 1.0) / (s.out_float - 1.0);
       if (!(v >= 0.0 && v <= in - 1.0)) *outside = true;
       return v;
     }
@@ -610,8 +609,7 @@ StatusOr<std::vector<AxisSpec>> ComputeAxisSpecs(const Shape& in_shape, const Si
                          " must be a finite number > 0");
       }
       // float32 product, as ONNX shape inference and ONNX Runtime compute the output length.
-      const double prod =
-          static_cast<double>(static_cast<float>(s.in) * static_cast<float>(scale));
+      const double prod = static_cast<double>(static_cast<float>(s.in) * static_cast<float>(scale));
       if (!(prod < 9.0e15)) {
         return MakeError(StatusCode::kInvalidArgument, where, ": input 'scales' value ", scale,
                          " makes the output too large");
@@ -645,9 +643,8 @@ StatusOr<std::vector<AxisSpec>> ComputeAxisSpecs(const Shape& in_shape, const Si
       }
     } else {
       // One scale for all listed axes, the smallest (not_larger) or largest (not_smaller).
-      double scale = req.policy == AspectPolicy::kNotLarger
-                         ? std::numeric_limits<double>::infinity()
-                         : 0.0;
+      double scale =
+          req.policy == AspectPolicy::kNotLarger ? std::numeric_limits<double>::infinity() : 0.0;
       for (size_t j = 0; j < n; ++j) {
         const int64_t in = in_shape[static_cast<size_t>(axes[j])];
         if (in == 0) continue;

@@ -91,10 +91,10 @@ StatusOr<AxisTable> BuildAxisTable(const Params& p, const AxisSpec& spec, const 
 
 /// Per-axis specs from the op's inputs.
 struct SizeRequest {
-  std::vector<int64_t> axes;     ///< Normalized axes the scales/sizes/roi refer to.
-  std::vector<double> scales;    ///< Empty when sizes are given.
-  std::vector<int64_t> sizes;    ///< Empty when scales are given.
-  std::vector<double> roi;       ///< Empty, or 2 * axes.size() values [starts..., ends...].
+  std::vector<int64_t> axes;   ///< Normalized axes the scales/sizes/roi refer to.
+  std::vector<double> scales;  ///< Empty when sizes are given.
+  std::vector<int64_t> sizes;  ///< Empty when scales are given.
+  std::vector<double> roi;     ///< Empty, or 2 * axes.size() values [starts..., ends...].
   AspectPolicy policy = AspectPolicy::kStretch;
 };
 

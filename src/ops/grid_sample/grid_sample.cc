@@ -124,8 +124,8 @@ class GridSampleKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
     if (x->size() == 0) {
-      return ctx.Error(StatusCode::kInvalidArgument,
-                       "cannot sample an empty input 'X' of shape ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument, "cannot sample an empty input 'X' of shape ",
+                       ShapeToString(x->shape()));
     }
     if (grid->dtype() == DataType::kDouble) {
       return RunTyped<double>(ctx, *x, *grid, y);
@@ -201,8 +201,7 @@ class GridSampleKernel final : public Kernel {
   }
 
   template <typename C, typename T, typename Acc>
-  void Sample(KernelContext& ctx, const Tensor& x, const std::vector<double>& g,
-              Tensor* y) const {
+  void Sample(KernelContext& ctx, const Tensor& x, const std::vector<double>& g, Tensor* y) const {
     const size_t rank = x.rank();
     const size_t r = rank - 2;
     const int64_t n_batch = x.dim(0), channels = x.dim(1);
@@ -243,8 +242,7 @@ class GridSampleKernel final : public Kernel {
               const int64_t slot = i * t.n + k;
               offs[static_cast<size_t>(slot)] =
                   offs[static_cast<size_t>(i)] + t.idx[k] * sp_stride[a];
-              ws[static_cast<size_t>(slot)] =
-                  ws[static_cast<size_t>(i)] * static_cast<Acc>(t.w[k]);
+              ws[static_cast<size_t>(slot)] = ws[static_cast<size_t>(i)] * static_cast<Acc>(t.w[k]);
             }
           }
           next = count * t.n;

@@ -47,11 +47,10 @@ class NonMaxSuppressionKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'boxes' has shape ",
                        ShapeToString(boxes->shape()), "; expected (batches, boxes, 4)");
     }
-    if (scores->rank() != 3 || scores->dim(0) != boxes->dim(0) ||
-        scores->dim(2) != boxes->dim(1)) {
+    if (scores->rank() != 3 || scores->dim(0) != boxes->dim(0) || scores->dim(2) != boxes->dim(1)) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'scores' has shape ",
-                       ShapeToString(scores->shape()), "; expected (", boxes->dim(0),
-                       ", classes, ", boxes->dim(1), ") to match 'boxes'");
+                       ShapeToString(scores->shape()), "; expected (", boxes->dim(0), ", classes, ",
+                       boxes->dim(1), ") to match 'boxes'");
     }
     int64_t max_per_class = 0;
     if (const Tensor* t = ctx.Input(2); t && t->size() > 0) {

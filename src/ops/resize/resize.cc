@@ -42,8 +42,9 @@ class ResizeKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(std::string coord,
                         info.GetString("coordinate_transformation_mode", "half_pixel"));
     if (!resize::ParseCoordMode(coord, &k->p_.coord)) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'coordinate_transformation_mode' is '",
-                        coord, "', which is not a known mode");
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'coordinate_transformation_mode' is '", coord,
+                        "', which is not a known mode");
     }
     OE_ASSIGN_OR_RETURN(std::string nearest, info.GetString("nearest_mode", "round_prefer_floor"));
     if (!resize::ParseNearestMode(nearest, &k->p_.nearest)) {

@@ -105,8 +105,8 @@ class RoiAlignKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(std::vector<double> roi_values,
                         ReadDoubles(*rois, ctx.Describe() + " input 'rois'"));
     const int64_t channels = x->dim(1);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(),
-                                                       {num_rois, channels, out_h_, out_w_}));
+    OE_ASSIGN_OR_RETURN(Tensor * y,
+                        ctx.AllocateOutput(0, x->dtype(), {num_rois, channels, out_h_, out_w_}));
     if (y->size() == 0) return Status::Ok();
     if (x->dim(2) == 0 || x->dim(3) == 0) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'X' has an empty image ",
@@ -167,13 +167,13 @@ class RoiAlignKernel final : public Kernel {
         for (int64_t ph = 0; ph < ph_n; ++ph) {
           for (int64_t pw = 0; pw < pw_n; ++pw) {
             for (int64_t iy = 0; iy < grid_h; ++iy) {
-              const double yy = start_h + static_cast<double>(ph) * bin_h +
-                                (static_cast<double>(iy) + 0.5) * bin_h /
-                                    static_cast<double>(grid_h);
+              const double yy =
+                  start_h + static_cast<double>(ph) * bin_h +
+                  (static_cast<double>(iy) + 0.5) * bin_h / static_cast<double>(grid_h);
               for (int64_t ix = 0; ix < grid_w; ++ix) {
-                const double xx = start_w + static_cast<double>(pw) * bin_w +
-                                  (static_cast<double>(ix) + 0.5) * bin_w /
-                                      static_cast<double>(grid_w);
+                const double xx =
+                    start_w + static_cast<double>(pw) * bin_w +
+                    (static_cast<double>(ix) + 0.5) * bin_w / static_cast<double>(grid_w);
                 samples[si++] = Bilinear(yy, xx, height, width);
               }
             }
