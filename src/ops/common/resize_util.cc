@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -125,7 +124,6 @@ void NearestGather(KernelContext& ctx, const Params& p, const Tensor& x,
   const T extrap = FromDouble<T>(p.extrapolation_value);
   const int64_t min_rows = std::max<int64_t>(1, 16384 / width);
   ctx.thread_pool().ParallelFor(rows, min_rows, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> coord(rank, 0);
     int64_t prev_offset = -1;
     bool prev_outside = false;
     for (int64_t r = begin; r < end; ++r) {

@@ -235,7 +235,6 @@ class GridSampleKernel final : public Kernel {
         ws[0] = Acc(1);
         for (size_t a = 0; a < r; ++a) {
           const Taps1D& t = axis_taps[a];
-          int64_t next = 0;
           for (int64_t i = count - 1; i >= 0 && t.n > 0; --i) {
             // Expand entry i in place from the back so earlier entries stay intact.
             for (int k = t.n - 1; k >= 0; --k) {
@@ -245,8 +244,7 @@ class GridSampleKernel final : public Kernel {
               ws[static_cast<size_t>(slot)] = ws[static_cast<size_t>(i)] * static_cast<Acc>(t.w[k]);
             }
           }
-          next = count * t.n;
-          count = next;
+          count *= t.n;
         }
         for (int64_t c = 0; c < channels; ++c) {
           const T* plane = src + (n * channels + c) * in_plane;
