@@ -5,7 +5,7 @@
 
 #include "ops/common/op_util.h"
 
-namespace onnxedge::ops {
+namespace onnxedge::ops::control {
 
 StatusOr<bool> ReadBoolScalar(const Tensor& t, const std::string& what) {
   if (t.dtype() != DataType::kBool || t.size() != 1) {
@@ -101,4 +101,4 @@ const char* ValueKindName(const Value& v) {
   return v.is_tensor() ? "tensor" : v.is_sequence() ? "sequence" : "none";
 }
 
-}  // namespace onnxedge::ops
+}  // namespace onnxedge::ops::control

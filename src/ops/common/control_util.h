@@ -1,7 +1,8 @@
 // Copyright onnxedge authors.
 // Helpers shared by the control-flow, sequence and optional ops (If, Loop, Scan, Sequence*,
 // SplitToSequence, ConcatFromSequence, Optional*): scalar reads, type-agnostic slicing along an
-// axis, zero-copy views and aliasing checks.
+// axis, zero-copy views and aliasing checks. In their own namespace so generic names cannot
+// collide with other op groups' helpers.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include "onnxedge/tensor.h"
 #include "onnxedge/value.h"
 
-namespace onnxedge::ops {
+namespace onnxedge::ops::control {
 
 /// Reads a bool tensor holding exactly one element (scalar or any shape of size 1).
 StatusOr<bool> ReadBoolScalar(const Tensor& t, const std::string& what);
@@ -45,4 +46,4 @@ DataType DeclaredElemType(const ir::TypeInfo* type);
 /// "tensor", "sequence" or "none", for messages.
 const char* ValueKindName(const Value& v);
 
-}  // namespace onnxedge::ops
+}  // namespace onnxedge::ops::control

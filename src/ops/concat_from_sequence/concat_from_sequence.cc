@@ -66,8 +66,8 @@ class ConcatFromSequenceKernel final : public Kernel {
       out_shape[ax] = total;
     }
     OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, first.dtype(), out_shape));
-    const int64_t outer = DimProduct(out_shape, 0, ax);
-    const int64_t inner = DimProduct(out_shape, ax + 1, out_shape.size());
+    const int64_t outer = control::DimProduct(out_shape, 0, ax);
+    const int64_t inner = control::DimProduct(out_shape, ax + 1, out_shape.size());
     const size_t es = DataTypeSize(first.dtype());
     char* dst = static_cast<char*>(out->raw_data());
     int64_t offset = 0;

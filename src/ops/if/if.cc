@@ -34,7 +34,7 @@ class IfKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(0));
-    OE_ASSIGN_OR_RETURN(bool cond, ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
+    OE_ASSIGN_OR_RETURN(bool cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
     const GraphPlan& branch = cond ? *then_ : *else_;
     auto outs = ctx.RunSubgraph(branch, {});
     if (!outs.ok()) {

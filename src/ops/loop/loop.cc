@@ -64,7 +64,8 @@ class LoopKernel final : public Kernel {
     if (const Value* c = ctx.InputValue(1)) {
       if (!c->is_tensor())
         return ctx.Error(StatusCode::kInvalidArgument, "input 'cond' must be a tensor");
-      OE_ASSIGN_OR_RETURN(cond, ReadBoolScalar(c->tensor(), ctx.Describe() + ": input 'cond'"));
+      OE_ASSIGN_OR_RETURN(cond,
+                          control::ReadBoolScalar(c->tensor(), ctx.Describe() + ": input 'cond'"));
       cond_value = *c;
     }
 
@@ -90,17 +91,17 @@ class LoopKernel final : public Kernel {
         return ctx.Error(StatusCode::kInvalidArgument,
                          "body output 0 (condition) must be a "
                          "bool tensor, got a ",
-                         ValueKindName(o[0]));
+                         control::ValueKindName(o[0]));
       }
-      OE_ASSIGN_OR_RETURN(
-          cond, ReadBoolScalar(o[0].tensor(), ctx.Describe() + ": body output 0 (condition)"));
+      OE_ASSIGN_OR_RETURN(cond, control::ReadBoolScalar(
+                                    o[0].tensor(), ctx.Describe() + ": body output 0 (condition)"));
       feeds[1] = std::move(o[0]);
       for (size_t i = 0; i < num_carried_; ++i) feeds[i + 2] = std::move(o[i + 1]);
       for (size_t s = 0; s < num_scans_; ++s) {
         Value& v = o[1 + num_carried_ + s];
         if (!v.is_tensor() || !v.tensor().defined()) {
           return ctx.Error(StatusCode::kInvalidArgument, "scan output ", s,
-                           " of the body must be a tensor, got a ", ValueKindName(v));
+                           " of the body must be a tensor, got a ", control::ValueKindName(v));
         }
         if (!scans[s].empty()) {
           const Tensor& first = scans[s].front();
@@ -134,9 +135,9 @@ class LoopKernel final : public Kernel {
     DataType type;
     if (parts.empty()) {
       const ir::TypeInfo& declared = body_->graph().outputs[1 + num_carried_ + s].type;
-      type = DeclaredElemType(&declared);
+      type = control::DeclaredElemType(&declared);
       if (type == DataType::kUndefined) type = DataType::kFloat;
-      if (!KnownShape(&declared, &shape)) shape.clear();
+      if (!control::KnownShape(&declared, &shape)) shape.clear();
     } else {
       type = parts.front().dtype();
       shape = parts.front().shape();

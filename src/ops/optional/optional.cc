@@ -29,7 +29,7 @@ class OptionalKernel final : public Kernel {
                           "attribute 'type' must be a tensor or sequence type, got ", t.ToString());
       }
       k->none_is_sequence_ = t.kind == ir::TypeInfo::Kind::kSequence;
-      k->none_type_ = DeclaredElemType(&t);
+      k->none_type_ = control::DeclaredElemType(&t);
     }
     return k;
   }

@@ -117,12 +117,12 @@ class ScanKernel final : public Kernel {
         const int64_t idx = in_dirs_[j] ? length - 1 - t : t;
         const Tensor& x = *scan_in[j];
         if (axes[j] == 0) {
-          feeds[n_ + j] = Value(Axis0View(x, idx));
+          feeds[n_ + j] = Value(control::Axis0View(x, idx));
         } else {
           Shape s = x.shape();
           s.erase(s.begin() + static_cast<std::ptrdiff_t>(axes[j]));
           OE_ASSIGN_OR_RETURN(Tensor slice, ctx.AllocateTemp(x.dtype(), s));
-          GatherSlice(x, axes[j], idx, &slice);
+          control::GatherSlice(x, axes[j], idx, &slice);
           feeds[n_ + j] = Value(std::move(slice));
         }
       }
@@ -143,7 +143,7 @@ class ScanKernel final : public Kernel {
         } else {
           OE_RETURN_IF_ERROR(CheckSameElement(ctx, outs[k]->dtype(), elem_shapes[k], *e, k, t));
         }
-        ScatterSlice(*e, out_axes[k], out_dirs_[k] ? length - 1 - t : t, outs[k]);
+        control::ScatterSlice(*e, out_axes[k], out_dirs_[k] ? length - 1 - t : t, outs[k]);
       }
     }
     if (length == 0) {
@@ -209,13 +209,13 @@ class ScanKernel final : public Kernel {
     std::vector<Value> feeds(n_ + m_);
     int64_t step = 0;
     for (int64_t b = 0; b < batch; ++b) {
-      for (size_t i = 0; i < n_; ++i) feeds[i] = Value(Axis0View(*states[i], b));
+      for (size_t i = 0; i < n_; ++i) feeds[i] = Value(control::Axis0View(*states[i], b));
       const int64_t len = lens[static_cast<size_t>(b)];
       for (int64_t t = 0; t < len; ++t, ++step) {
         OE_RETURN_IF_ERROR(ctx.CheckCancelled());
         for (size_t j = 0; j < m_; ++j) {
           const int64_t idx = in_dirs_[j] ? len - 1 - t : t;
-          feeds[n_ + j] = Value(Axis0View(flat[j], b * max_len + idx));
+          feeds[n_ + j] = Value(control::Axis0View(flat[j], b * max_len + idx));
         }
         OE_ASSIGN_OR_RETURN(std::vector<Value> o, RunBody(ctx, feeds, step));
         for (size_t i = 0; i < n_; ++i) feeds[i] = std::move(o[i]);
@@ -234,14 +234,14 @@ class ScanKernel final : public Kernel {
             OE_RETURN_IF_ERROR(
                 CheckSameElement(ctx, scan_out[k]->dtype(), elem_shapes[k], *e, k, t));
           }
-          ScatterSlice(*e, 0, b * max_len + t, &scan_rows[k]);
+          control::ScatterSlice(*e, 0, b * max_len + t, &scan_rows[k]);
         }
       }
       // Final states of this batch entry go to row b of the stacked state outputs.
       for (size_t i = 0; i < n_ && i < ctx.num_outputs(); ++i) {
         if (!feeds[i].is_tensor()) {
           return ctx.Error(StatusCode::kInvalidArgument, "body state output ", i,
-                           " must be a tensor, got a ", ValueKindName(feeds[i]));
+                           " must be a tensor, got a ", control::ValueKindName(feeds[i]));
         }
         const Tensor& st = feeds[i].tensor();
         if (!state_out[i]) {
@@ -256,7 +256,7 @@ class ScanKernel final : public Kernel {
                            DataTypeName(st.dtype()), ShapeToString(st.shape()), " for batch ", b,
                            " but differs for batch 0");
         }
-        ScatterSlice(st, 0, b, state_out[i]);
+        control::ScatterSlice(st, 0, b, state_out[i]);
       }
     }
     if (batch == 0) {
@@ -281,7 +281,7 @@ class ScanKernel final : public Kernel {
   static StatusOr<const Tensor*> ScanElement(const KernelContext& ctx, const Value& v, size_t k) {
     if (!v.is_tensor() || !v.tensor().defined()) {
       return ctx.Error(StatusCode::kInvalidArgument, "body scan output ", k,
-                       " must be a tensor, got a ", ValueKindName(v));
+                       " must be a tensor, got a ", control::ValueKindName(v));
     }
     return &v.tensor();
   }
@@ -304,10 +304,10 @@ class ScanKernel final : public Kernel {
     const size_t index = n_ + k;
     if (index >= ctx.num_outputs() || !ctx.OutputRequested(index)) return Status::Ok();
     const ir::TypeInfo& declared = body_->graph().outputs[index].type;
-    DataType type = DeclaredElemType(&declared);
+    DataType type = control::DeclaredElemType(&declared);
     if (type == DataType::kUndefined) type = DataType::kFloat;
     Shape s;
-    if (KnownShape(&declared, &s)) {
+    if (control::KnownShape(&declared, &s)) {
       const int64_t rank = static_cast<int64_t>(s.size()) + 1;
       if (axis < 0) axis += rank;
       if (axis < 0 || axis >= rank) axis = 0;
@@ -324,7 +324,7 @@ class ScanKernel final : public Kernel {
                         const std::vector<const Tensor*>& scan_in) const {
     auto detach = [&](Tensor* t) -> Status {
       for (const Tensor* x : scan_in) {
-        if (StorageOverlaps(*t, *x)) {
+        if (control::StorageOverlaps(*t, *x)) {
           OE_ASSIGN_OR_RETURN(*t, t->Clone());
           break;
         }

@@ -19,7 +19,8 @@ class SequenceAtKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'input_sequence' must be a sequence");
     }
     OE_ASSIGN_OR_RETURN(const Tensor* p, ctx.RequiredInput(1));
-    OE_ASSIGN_OR_RETURN(int64_t pos, ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
+    OE_ASSIGN_OR_RETURN(int64_t pos,
+                        control::ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
     const int64_t n = static_cast<int64_t>(seq->sequence().size());
     if (pos < -n || pos >= n) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'position' is ", pos,

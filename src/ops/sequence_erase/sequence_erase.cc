@@ -22,7 +22,7 @@ class SequenceEraseKernel final : public Kernel {
     const int64_t n = static_cast<int64_t>(elems.size());
     int64_t pos = n - 1;
     if (const Tensor* p = ctx.Input(1)) {
-      OE_ASSIGN_OR_RETURN(pos, ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
+      OE_ASSIGN_OR_RETURN(pos, control::ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
     }
     if (pos < -n || pos >= n) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'position' is ", pos,

@@ -30,7 +30,7 @@ class SequenceInsertKernel final : public Kernel {
     const int64_t n = static_cast<int64_t>(elems.size());
     int64_t pos = n;
     if (const Tensor* p = ctx.Input(2)) {
-      OE_ASSIGN_OR_RETURN(pos, ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
+      OE_ASSIGN_OR_RETURN(pos, control::ReadIntScalar(*p, ctx.Describe() + ": input 'position'"));
       if (pos < -n || pos > n) {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'position' is ", pos,
                          " but must be in [", -n, ", ", n, "] for a sequence of length ", n);

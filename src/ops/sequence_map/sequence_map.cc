@@ -64,14 +64,15 @@ class SequenceMapKernel final : public Kernel {
         Value& v = (*outs)[o];
         if (!v.is_tensor() || !v.tensor().defined()) {
           return ctx.Error(StatusCode::kInvalidArgument, "body output ", o,
-                           " must be a tensor, got a ", ValueKindName(v));
+                           " must be a tensor, got a ", control::ValueKindName(v));
         }
         results[o].push_back(std::move(v.tensor()));
       }
     }
     for (size_t o = 0; o < results.size(); ++o) {
-      DataType type = results[o].empty() ? DeclaredElemType(&body_->graph().outputs[o].type)
-                                         : results[o][0].dtype();
+      DataType type = results[o].empty()
+                          ? control::DeclaredElemType(&body_->graph().outputs[o].type)
+                          : results[o][0].dtype();
       ctx.SetOutput(o, Value::Sequence(std::move(results[o]), type));
     }
     return Status::Ok();

@@ -70,8 +70,8 @@ class SplitToSequenceKernel final : public Kernel {
       squeeze = !keepdims_;
     }
 
-    const int64_t outer = DimProduct(x->shape(), 0, ax);
-    const int64_t inner = DimProduct(x->shape(), ax + 1, x->rank());
+    const int64_t outer = control::DimProduct(x->shape(), 0, ax);
+    const int64_t inner = control::DimProduct(x->shape(), ax + 1, x->rank());
     const size_t es = DataTypeSize(x->dtype());
     const char* src = static_cast<const char*>(x->raw_data());
     std::vector<Tensor> parts;
