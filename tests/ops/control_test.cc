@@ -296,6 +296,19 @@ TEST(LoopOp, TripCountMustBeOneInt64) {
   EXPECT_TRUE(Contains(c.status(), "'cond'")) << c.status().message();
 }
 
+TEST(LoopOp, NewestOpsetsUseTheSameKernels) {
+  // Opsets 19 and 21 only widened the type lists of If, Loop and Scan.
+  for (int opset : {19, 21}) {
+    auto r = LoadAndRun(ForLoopModel(), opset,
+                        {{"m", I64({}, {2})}, {"v0", F32({2}, {0, 0})}, {"x", F32({2}, {1, 2})}});
+    ASSERT_TRUE(r.ok()) << opset << ": " << r.status().ToString();
+    EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), (std::vector<float>{2, 4}));
+    auto i = LoadAndRun(IfModel(), opset, {{"c", Bool(false)}, {"x", F32({2}, {1, 2})}});
+    ASSERT_TRUE(i.ok()) << opset << ": " << i.status().ToString();
+    EXPECT_EQ((*i)[0].value.tensor().ToVector<float>(), (std::vector<float>{7, 8}));
+  }
+}
+
 // while (cond): cond comes from an outer sequence of bools indexed by the iteration number;
 // the counter adds an outer initializer. M is omitted.
 GraphBuilder WhileModel() {
@@ -541,6 +554,12 @@ TEST(ScanOp, Opset9AxesAndDirections) {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6};
   auto r = LoadAndRun(g, 16, {{"s0", F32({2}, {100, 200})}, {"X", F32({2, 3}, x)}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto r21 = LoadAndRun(g, 21, {{"s0", F32({2}, {100, 200})}, {"X", F32({2, 3}, x)}});
+  ASSERT_TRUE(r21.ok()) << r21.status().ToString();
+  // Negative axes are only valid from opset 11.
+  auto r10 = Load(g, 10);
+  ASSERT_FALSE(r10.ok());
+  EXPECT_TRUE(Contains(r10.status(), "scan_output_axes")) << r10.status().message();
   std::vector<float> s = {100, 200}, y(6);
   for (int t = 0; t < 3; ++t) {
     const int idx = 2 - t, pos = 2 - t;
@@ -552,6 +571,7 @@ TEST(ScanOp, Opset9AxesAndDirections) {
   EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), s);
   EXPECT_EQ((*r)[1].value.tensor().shape(), (Shape{2, 3}));
   EXPECT_EQ((*r)[1].value.tensor().ToVector<float>(), y);
+  EXPECT_EQ((*r21)[1].value.tensor().ToVector<float>(), y);
 }
 
 TEST(ScanOp, FinalStateNeverAliasesAnInput) {
