@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -113,12 +114,31 @@ StatusOr<std::unique_ptr<Session>> Load(const GraphBuilder& b, int opset) {
   return Session::LoadFromBuffer(bytes.data(), bytes.size(), options);
 }
 
+// Sessions created by the helpers below stay alive until the test program exits: output tensors
+// return their bytes to the session's allocator when freed, so they must not outlive it (see the
+// report on src/runtime/allocator.cc).
+std::unique_ptr<Session>* Keep(std::unique_ptr<Session> s) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<std::unique_ptr<Session>>();
+  std::lock_guard<std::mutex> lock(mu);
+  kept->push_back(std::move(s));
+  return &kept->back();
+}
+
 StatusOr<std::vector<NamedValue>> LoadAndRun(const GraphBuilder& b, int opset,
                                              const std::vector<NamedValue>& feeds,
                                              const RunOptions& options = {}) {
   auto s = Load(b, opset);
   if (!s.ok()) return s.status();
-  return (*s)->Run(feeds, options);
+  return (*Keep(std::move(s).value()))->Run(feeds, options);
+}
+
+// Runs a one-node OpTest model on `feeds` (its own feeds are private).
+StatusOr<std::vector<NamedValue>> RunOp(const testing::OpTest& t,
+                                        const std::vector<NamedValue>& feeds) {
+  auto s = t.Load();
+  if (!s.ok()) return s.status();
+  return (*Keep(std::move(s).value()))->Run(feeds);
 }
 
 bool Contains(const Status& s, const std::string& text) {
@@ -790,77 +810,75 @@ TEST(SplitToSequenceOp, ScalarAndListSplits) {
   for (int i = 0; i < 10; ++i) x[static_cast<size_t>(i)] = i;
   const Tensor xt = Tensor::FromVector<int32_t>({2, 5}, x);
   // Scalar split 2 along axis 1: chunks of 2, 2, 1.
-  auto r = testing::OpTest("SplitToSequence", 11)
-               .Attr("axis", int64_t{1})
-               .Input("x", xt)
-               .ConstantInput("split", Tensor::Scalar<int64_t>(2))
-               .Output("s")
-               .Run();
+  auto r = RunOp(testing::OpTest("SplitToSequence", 11)
+                     .Attr("axis", int64_t{1})
+                     .Input("x", xt)
+                     .ConstantInput("split", Tensor::Scalar<int64_t>(2))
+                     .Output("s"),
+                 {{"x", xt}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   using P = std::vector<std::pair<Shape, std::vector<int32_t>>>;
   EXPECT_EQ(Parts((*r)[0].value),
             (P{{{2, 2}, {0, 1, 5, 6}}, {{2, 2}, {2, 3, 7, 8}}, {{2, 1}, {4, 9}}}));
   // List split [1, 4] along axis -1.
-  auto l = testing::OpTest("SplitToSequence", 11)
-               .Attr("axis", int64_t{-1})
-               .Input("x", xt)
-               .ConstantInput("split", Tensor::FromVector<int32_t>({2}, {1, 4}))
-               .Output("s")
-               .Run();
+  auto l = RunOp(testing::OpTest("SplitToSequence", 11)
+                     .Attr("axis", int64_t{-1})
+                     .Input("x", xt)
+                     .ConstantInput("split", Tensor::FromVector<int32_t>({2}, {1, 4}))
+                     .Output("s"),
+                 {{"x", xt}});
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   EXPECT_EQ(Parts((*l)[0].value), (P{{{2, 1}, {0, 5}}, {{2, 4}, {1, 2, 3, 4, 6, 7, 8, 9}}}));
   // Sum mismatch.
-  auto bad = testing::OpTest("SplitToSequence", 11)
-                 .Attr("axis", int64_t{1})
-                 .Input("x", xt)
-                 .ConstantInput("split", Tensor::FromVector<int64_t>({2}, {1, 1}))
-                 .Output("s")
-                 .Run();
+  auto bad = RunOp(testing::OpTest("SplitToSequence", 11)
+                       .Attr("axis", int64_t{1})
+                       .Input("x", xt)
+                       .ConstantInput("split", Tensor::FromVector<int64_t>({2}, {1, 1}))
+                       .Output("s"),
+                   {{"x", xt}});
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(Contains(bad.status(), "split")) << bad.status().message();
-  auto zero = testing::OpTest("SplitToSequence", 11)
-                  .Input("x", xt)
-                  .ConstantInput("split", Tensor::Scalar<int64_t>(0))
-                  .Output("s")
-                  .Run();
+  auto zero = RunOp(testing::OpTest("SplitToSequence", 11)
+                        .Input("x", xt)
+                        .ConstantInput("split", Tensor::Scalar<int64_t>(0))
+                        .Output("s"),
+                    {{"x", xt}});
   ASSERT_FALSE(zero.ok());
 }
 
 TEST(SplitToSequenceOp, DefaultSplitKeepdimsAndEmpty) {
   const Tensor xt = Tensor::FromVector<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6});
   using P = std::vector<std::pair<Shape, std::vector<int32_t>>>;
-  auto keep = testing::OpTest("SplitToSequence", 11).Input("x", xt).Output("s").Run();
+  auto keep = RunOp(testing::OpTest("SplitToSequence", 11).Input("x", xt).Output("s"), {{"x", xt}});
   ASSERT_TRUE(keep.ok()) << keep.status().ToString();
   EXPECT_EQ(Parts((*keep)[0].value), (P{{{1, 3}, {1, 2, 3}}, {{1, 3}, {4, 5, 6}}}));
-  auto drop = testing::OpTest("SplitToSequence", 11)
-                  .Attr("axis", int64_t{1})
-                  .Attr("keepdims", int64_t{0})
-                  .Input("x", xt)
-                  .Output("s")
-                  .Run();
+  auto drop = RunOp(testing::OpTest("SplitToSequence", 11)
+                        .Attr("axis", int64_t{1})
+                        .Attr("keepdims", int64_t{0})
+                        .Input("x", xt)
+                        .Output("s"),
+                    {{"x", xt}});
   ASSERT_TRUE(drop.ok()) << drop.status().ToString();
   EXPECT_EQ(Parts((*drop)[0].value), (P{{{2}, {1, 4}}, {{2}, {2, 5}}, {{2}, {3, 6}}}));
   // Zero-length split axis: an empty sequence that still knows its element type.
-  auto empty = testing::OpTest("SplitToSequence", 11)
-                   .Input("x", *Tensor::Allocate(DataType::kInt32, {0, 3}))
-                   .Output("s")
-                   .Run();
+  auto empty = RunOp(testing::OpTest("SplitToSequence", 11)
+                         .Input("x", *Tensor::Allocate(DataType::kInt32, {0, 3}))
+                         .Output("s"),
+                     {{"x", *Tensor::Allocate(DataType::kInt32, {0, 3})}});
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   EXPECT_EQ((*empty)[0].value.sequence().size(), 0u);
   EXPECT_EQ((*empty)[0].value.element_type(), DataType::kInt32);
   // Zero-size other dim: three [0,1] parts.
-  auto thin = testing::OpTest("SplitToSequence", 11)
-                  .Attr("axis", int64_t{1})
-                  .Input("x", *Tensor::Allocate(DataType::kInt32, {0, 3}))
-                  .Output("s")
-                  .Run();
+  auto thin = RunOp(testing::OpTest("SplitToSequence", 11)
+                        .Attr("axis", int64_t{1})
+                        .Input("x", *Tensor::Allocate(DataType::kInt32, {0, 3}))
+                        .Output("s"),
+                    {{"x", *Tensor::Allocate(DataType::kInt32, {0, 3})}});
   ASSERT_TRUE(thin.ok()) << thin.status().ToString();
   EXPECT_EQ(Parts((*thin)[0].value), (P{{{0, 1}, {}}, {{0, 1}, {}}, {{0, 1}, {}}}));
-  auto bad_axis = testing::OpTest("SplitToSequence", 11)
-                      .Attr("axis", int64_t{2})
-                      .Input("x", xt)
-                      .Output("s")
-                      .Run();
+  auto bad_axis = RunOp(
+      testing::OpTest("SplitToSequence", 11).Attr("axis", int64_t{2}).Input("x", xt).Output("s"),
+      {{"x", xt}});
   ASSERT_FALSE(bad_axis.ok());
   EXPECT_TRUE(Contains(bad_axis.status(), "axis")) << bad_axis.status().message();
 }

@@ -62,8 +62,9 @@ class LoopKernel final : public Kernel {
     bool cond = true;
     Value cond_value(Tensor::Scalar<bool>(true));
     if (const Value* c = ctx.InputValue(1)) {
-      if (!c->is_tensor())
+      if (!c->is_tensor()) {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'cond' must be a tensor");
+      }
       OE_ASSIGN_OR_RETURN(cond,
                           control::ReadBoolScalar(c->tensor(), ctx.Describe() + ": input 'cond'"));
       cond_value = *c;
@@ -89,8 +90,7 @@ class LoopKernel final : public Kernel {
       std::vector<Value>& o = *outs;
       if (!o[0].is_tensor()) {
         return ctx.Error(StatusCode::kInvalidArgument,
-                         "body output 0 (condition) must be a "
-                         "bool tensor, got a ",
+                         "body output 0 (condition) must be a bool tensor, got a ",
                          control::ValueKindName(o[0]));
       }
       OE_ASSIGN_OR_RETURN(cond, control::ReadBoolScalar(
@@ -112,7 +112,12 @@ class LoopKernel final : public Kernel {
                              ShapeToString(first.shape()), " in iteration 0");
           }
         }
-        scans[s].push_back(std::move(v.tensor()));
+        // Unrequested scan outputs are validated but not kept.
+        if (num_carried_ + s < ctx.num_outputs() && ctx.OutputRequested(num_carried_ + s)) {
+          scans[s].push_back(std::move(v.tensor()));
+        } else if (scans[s].empty()) {
+          scans[s].push_back(std::move(v.tensor()));  // Kept as the shape reference only.
+        }
       }
     }
 
