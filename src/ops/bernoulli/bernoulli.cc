@@ -39,8 +39,10 @@ class BernoulliKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (!random::IsRandomFloatType(x->dtype())) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'input' must be float16, float or "
-                       "double, got ", DataTypeName(x->dtype()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'input' must be float16, float or "
+                       "double, got ",
+                       DataTypeName(x->dtype()));
     }
     OE_ASSIGN_OR_RETURN(std::vector<double> p, ReadDoubles(*x, ctx.Describe()));
     for (size_t i = 0; i < p.size(); ++i) {

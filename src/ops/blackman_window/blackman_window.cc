@@ -1,6 +1,7 @@
 // Copyright onnxedge authors.
-// BlackmanWindow (opset 17-21): a Blackman window, a0 = 0.42, a1 = 0.5, a2 = 0.08 in the generalized cosine
-// window of window_util.h (periodic or symmetric; every numeric output_datatype).
+// BlackmanWindow (opset 17-21): a Blackman window, a0 = 0.42, a1 = 0.5, a2 = 0.08 in the
+// generalized cosine window of window_util.h (periodic or symmetric; every numeric
+// output_datatype).
 #include "ops/common/window_util.h"
 
 namespace onnxedge::ops {

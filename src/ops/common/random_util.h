@@ -72,8 +72,7 @@ inline StatusOr<Seed> ReadSeed(const KernelInfo& info) {
 inline Generator MakeGenerator(const Seed& seed) {
   if (seed.fixed) return Generator(seed.value);
   static std::atomic<uint64_t> counter{0};
-  uint64_t z = static_cast<uint64_t>(
-                   std::chrono::steady_clock::now().time_since_epoch().count()) +
+  uint64_t z = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) +
                0x9E3779B97F4A7C15ull * (counter.fetch_add(1, std::memory_order_relaxed) + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -123,8 +122,8 @@ class RandomFloatKernel final : public Kernel {
   static StatusOr<std::unique_ptr<RandomFloatKernel>> Create(const KernelInfo& info) {
     auto k = std::make_unique<RandomFloatKernel>();
     OE_ASSIGN_OR_RETURN(k->seed_, ReadSeed(info));
-    OE_ASSIGN_OR_RETURN(k->dtype_, ReadFloatDtype(info, kLike ? DataType::kUndefined
-                                                              : DataType::kFloat));
+    OE_ASSIGN_OR_RETURN(k->dtype_,
+                        ReadFloatDtype(info, kLike ? DataType::kUndefined : DataType::kFloat));
     if constexpr (kDist == Distribution::kUniform) {
       OE_ASSIGN_OR_RETURN(k->a_, info.GetFloat("low", 0.f));
       OE_ASSIGN_OR_RETURN(k->b_, info.GetFloat("high", 1.f));

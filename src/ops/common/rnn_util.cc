@@ -50,8 +50,10 @@ StatusOr<Attributes> ParseAttributes(const KernelInfo& info,
   } else if (direction == "bidirectional") {
     a.direction = Direction::kBidirectional;
   } else {
-    return info.Error(StatusCode::kInvalidModel, "attribute 'direction' must be forward, reverse "
-                      "or bidirectional, got '", direction, "'");
+    return info.Error(StatusCode::kInvalidModel,
+                      "attribute 'direction' must be forward, reverse "
+                      "or bidirectional, got '",
+                      direction, "'");
   }
   a.num_directions = a.direction == Direction::kBidirectional ? 2 : 1;
 
@@ -81,7 +83,8 @@ StatusOr<Attributes> ParseAttributes(const KernelInfo& info,
   const size_t per_dir = defaults.size();
   const size_t total = per_dir * static_cast<size_t>(a.num_directions);
   if (names.empty()) {
-    for (int d = 0; d < a.num_directions; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
+    for (int d = 0; d < a.num_directions; ++d)
+      names.insert(names.end(), defaults.begin(), defaults.end());
   } else if (names.size() == per_dir && total != per_dir) {
     // One direction's list given for a bidirectional op: use it for both directions.
     std::vector<std::string> twice = names;
@@ -156,8 +159,8 @@ StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, in
     return ctx.Error(StatusCode::kInvalidArgument, "input 'sequence_lens' must be int32, got ",
                      DataTypeName(lens->dtype()));
   }
-  const Shape state = attrs.layout == 0 ? Shape{dirs, d.batch, d.hidden}
-                                        : Shape{d.batch, dirs, d.hidden};
+  const Shape state =
+      attrs.layout == 0 ? Shape{dirs, d.batch, d.hidden} : Shape{d.batch, dirs, d.hidden};
   OE_RETURN_IF_ERROR(expect(ctx.Input(5), "initial_h", state));
   if (lstm) {
     OE_RETURN_IF_ERROR(expect(ctx.Input(6), "initial_c", state));

@@ -170,8 +170,7 @@ struct Dims {
 /// Validates X (0), W (1), R (2), B (3), sequence_lens (4), initial_h (5) and, for LSTM,
 /// initial_c (6) and P (7). `gates` is the number of gates (1, 3 or 4). Also checks that every
 /// float input has X's element type.
-StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, int gates,
-                           bool lstm);
+StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, int gates, bool lstm);
 
 /// Reads sequence_lens (input 4) or fills with seq; errors on values outside [0, seq].
 StatusOr<std::vector<int64_t>> ReadSequenceLengths(const KernelContext& ctx, const Dims& d);
@@ -265,8 +264,7 @@ template <typename T, typename C>
 StatusOr<const C*> TimeMajorInput(KernelContext& ctx, const Tensor& x, const Dims& d,
                                   int64_t layout, Tensor* storage) {
   if (layout == 0) return AsCompute<T, C>(ctx, x, storage);
-  OE_ASSIGN_OR_RETURN(*storage,
-                      ctx.AllocateTemp(DataTypeOf<C>::value, {d.seq, d.batch, d.input}));
+  OE_ASSIGN_OR_RETURN(*storage, ctx.AllocateTemp(DataTypeOf<C>::value, {d.seq, d.batch, d.input}));
   const T* src = x.data<T>();
   C* dst = storage->data<C>();
   for (int64_t b = 0; b < d.batch; ++b) {
@@ -287,8 +285,8 @@ std::vector<C> ReadState(const Tensor* t, const Dims& d, int64_t layout) {
   const T* src = t->data<T>();
   for (int64_t dir = 0; dir < d.dirs; ++dir) {
     for (int64_t b = 0; b < d.batch; ++b) {
-      const T* s = layout == 0 ? src + (dir * d.batch + b) * d.hidden
-                               : src + (b * d.dirs + dir) * d.hidden;
+      const T* s =
+          layout == 0 ? src + (dir * d.batch + b) * d.hidden : src + (b * d.dirs + dir) * d.hidden;
       C* o = out.data() + (dir * d.batch + b) * d.hidden;
       for (int64_t i = 0; i < d.hidden; ++i) o[i] = static_cast<C>(ToCompute(s[i]));
     }
@@ -302,7 +300,8 @@ std::vector<C> ReadVector(const Tensor* t, int64_t size) {
   std::vector<C> out(static_cast<size_t>(size), C(0));
   if (!t) return out;
   const T* src = t->data<T>();
-  for (int64_t i = 0; i < size; ++i) out[static_cast<size_t>(i)] = static_cast<C>(ToCompute(src[i]));
+  for (int64_t i = 0; i < size; ++i)
+    out[static_cast<size_t>(i)] = static_cast<C>(ToCompute(src[i]));
   return out;
 }
 
@@ -324,8 +323,8 @@ class SequenceOutput {
         return Status::Ok();
       }
     }
-    OE_ASSIGN_OR_RETURN(scratch_, ctx.AllocateTemp(DataTypeOf<C>::value,
-                                                   {d.seq, d.dirs, d.batch, d.hidden}));
+    OE_ASSIGN_OR_RETURN(scratch_,
+                        ctx.AllocateTemp(DataTypeOf<C>::value, {d.seq, d.dirs, d.batch, d.hidden}));
     data_ = scratch_.data<C>();
     return Status::Ok();
   }
@@ -364,15 +363,15 @@ template <typename T, typename C>
 Status WriteState(KernelContext& ctx, size_t index, const std::vector<C>& state, const Dims& d,
                   int64_t layout) {
   if (!ctx.OutputRequested(index)) return Status::Ok();
-  const Shape shape = layout == 0 ? Shape{d.dirs, d.batch, d.hidden}
-                                  : Shape{d.batch, d.dirs, d.hidden};
+  const Shape shape =
+      layout == 0 ? Shape{d.dirs, d.batch, d.hidden} : Shape{d.batch, d.dirs, d.hidden};
   OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(index, DataTypeOf<T>::value, shape));
   T* dst = out->data<T>();
   for (int64_t dir = 0; dir < d.dirs; ++dir) {
     for (int64_t b = 0; b < d.batch; ++b) {
       const C* s = state.data() + (dir * d.batch + b) * d.hidden;
-      T* o = layout == 0 ? dst + (dir * d.batch + b) * d.hidden
-                         : dst + (b * d.dirs + dir) * d.hidden;
+      T* o =
+          layout == 0 ? dst + (dir * d.batch + b) * d.hidden : dst + (b * d.dirs + dir) * d.hidden;
       for (int64_t i = 0; i < d.hidden; ++i) o[i] = FromCompute<T>(s[i]);
     }
   }

@@ -16,8 +16,8 @@ namespace onnxedge::ops::signal {
 inline StatusOr<int64_t> ReadScalarInt(const KernelContext& ctx, size_t index, const char* name) {
   OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(index));
   if (t->size() != 1 || t->rank() > 1) {
-    return ctx.Error(StatusCode::kInvalidArgument, "input '", name, "' must be a scalar, got shape ",
-                     ShapeToString(t->shape()));
+    return ctx.Error(StatusCode::kInvalidArgument, "input '", name,
+                     "' must be a scalar, got shape ", ShapeToString(t->shape()));
   }
   if (t->dtype() == DataType::kInt64) return t->data<int64_t>()[0];
   if (t->dtype() == DataType::kInt32) return static_cast<int64_t>(t->data<int32_t>()[0]);
@@ -29,8 +29,8 @@ inline StatusOr<int64_t> ReadScalarInt(const KernelContext& ctx, size_t index, c
 inline StatusOr<double> ReadScalarFloat(const KernelContext& ctx, size_t index, const char* name) {
   OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(index));
   if (t->size() != 1 || t->rank() > 1) {
-    return ctx.Error(StatusCode::kInvalidArgument, "input '", name, "' must be a scalar, got shape ",
-                     ShapeToString(t->shape()));
+    return ctx.Error(StatusCode::kInvalidArgument, "input '", name,
+                     "' must be a scalar, got shape ", ShapeToString(t->shape()));
   }
   double v = 0;
   Status s = Dispatch<FloatTypes>(t->dtype(), [&](auto tag) -> Status {

@@ -47,7 +47,8 @@ class DftKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const int64_t rank = static_cast<int64_t>(x->rank());
     if (rank < 2 || (x->dim(rank - 1) != 1 && x->dim(rank - 1) != 2)) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'input' must have rank >= 2 and a "
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'input' must have rank >= 2 and a "
                        "last dim of 1 (real) or 2 (complex), got shape ",
                        ShapeToString(x->shape()));
     }

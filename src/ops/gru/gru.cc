@@ -55,8 +55,8 @@ class GruKernel final : public Kernel {
     const int64_t H = d.hidden, G = 3 * d.hidden, batch = d.batch;
     ThreadPool* pool = &ctx.thread_pool();
     Tensor x_store, w_store, r_store;
-    OE_ASSIGN_OR_RETURN(const C* x,
-                        (rnn::TimeMajorInput<T, C>(ctx, *ctx.Input(0), d, attrs_.layout, &x_store)));
+    OE_ASSIGN_OR_RETURN(
+        const C* x, (rnn::TimeMajorInput<T, C>(ctx, *ctx.Input(0), d, attrs_.layout, &x_store)));
     const C* w = nullptr;
     const C* r = nullptr;
     if (!std::is_same_v<C, float> || w_packed_.empty()) {

@@ -54,8 +54,8 @@ class LstmKernel final : public Kernel {
     const int64_t H = d.hidden, G = 4 * d.hidden, batch = d.batch;
     ThreadPool* pool = &ctx.thread_pool();
     Tensor x_store, w_store, r_store;
-    OE_ASSIGN_OR_RETURN(const C* x,
-                        (rnn::TimeMajorInput<T, C>(ctx, *ctx.Input(0), d, attrs_.layout, &x_store)));
+    OE_ASSIGN_OR_RETURN(
+        const C* x, (rnn::TimeMajorInput<T, C>(ctx, *ctx.Input(0), d, attrs_.layout, &x_store)));
     const C* w = nullptr;
     const C* r = nullptr;
     if (!std::is_same_v<C, float> || w_packed_.empty()) {
@@ -86,7 +86,8 @@ class LstmKernel final : public Kernel {
       rnn::Linear<C> w_local, r_local;
       const rnn::Linear<C>* wl =
           rnn::SelectLinear<C>(w_packed_, dir, 0, w, G, 0, G, d.input, &w_local, pool);
-      const rnn::Linear<C>* rl = rnn::SelectLinear<C>(r_packed_, dir, 0, r, G, 0, G, H, &r_local, pool);
+      const rnn::Linear<C>* rl =
+          rnn::SelectLinear<C>(r_packed_, dir, 0, r, G, 0, G, H, &r_local, pool);
       wl->Apply(x, d.seq * batch, d.input, xw, G, false, &scratch, pool);
       const C* wb = bias.data() + dir * 2 * G;
       const C* rb = wb + G;

@@ -59,8 +59,8 @@ class MelWeightMatrixKernel final : public Kernel {
     for (int64_t i = 0; i < num_mel + 2; ++i) {
       const double mel = static_cast<double>(i) * mel_step + low_mel;
       const double hz = 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
-      double bin = std::floor(static_cast<double>(dft_length + 1) * hz /
-                              static_cast<double>(sample_rate));
+      double bin =
+          std::floor(static_cast<double>(dft_length + 1) * hz / static_cast<double>(sample_rate));
       // Clamp before converting: anything past the matrix is dropped below anyway.
       bin = std::min(bin, static_cast<double>(spectrogram_bins + 1));
       edges[static_cast<size_t>(i)] = static_cast<int64_t>(bin);

@@ -37,12 +37,16 @@ class MultinomialKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (!random::IsRandomFloatType(x->dtype())) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'input' must be float16, float or "
-                       "double, got ", DataTypeName(x->dtype()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'input' must be float16, float or "
+                       "double, got ",
+                       DataTypeName(x->dtype()));
     }
     if (x->rank() != 2) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'input' must have shape "
-                       "[batch, classes], got ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'input' must have shape "
+                       "[batch, classes], got ",
+                       ShapeToString(x->shape()));
     }
     const int64_t batch = x->dim(0), classes = x->dim(1);
     if (classes == 0 && batch > 0 && sample_size_ > 0) {
@@ -58,8 +62,8 @@ class MultinomialKernel final : public Kernel {
       double max = -INFINITY;
       for (int64_t c = 0; c < classes; ++c) {
         if (std::isnan(row[c]) || row[c] == INFINITY) {
-          return ctx.Error(StatusCode::kInvalidArgument, "input 'input'[", b, ", ", c, "] = ",
-                           row[c], " is not a valid log-probability");
+          return ctx.Error(StatusCode::kInvalidArgument, "input 'input'[", b, ", ", c,
+                           "] = ", row[c], " is not a valid log-probability");
         }
         max = std::max(max, row[c]);
       }

@@ -32,8 +32,10 @@ class StftKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (x->rank() != 3 || (x->dim(2) != 1 && x->dim(2) != 2)) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'signal' must have shape "
-                       "[batch, length, 1 or 2], got ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'signal' must have shape "
+                       "[batch, length, 1 or 2], got ",
+                       ShapeToString(x->shape()));
     }
     if (x->dtype() != DataType::kFloat && x->dtype() != DataType::kDouble &&
         x->dtype() != DataType::kFloat16 && x->dtype() != DataType::kBfloat16) {
@@ -48,7 +50,8 @@ class StftKernel final : public Kernel {
     const Tensor* window = ctx.Input(2);
     if (window) {
       if (window->rank() != 1) {
-        return ctx.Error(StatusCode::kInvalidArgument, "input 'window' must have rank 1, got shape ",
+        return ctx.Error(StatusCode::kInvalidArgument,
+                         "input 'window' must have rank 1, got shape ",
                          ShapeToString(window->shape()));
       }
       if (window->dtype() != x->dtype()) {
@@ -93,7 +96,8 @@ class StftKernel final : public Kernel {
               for (int64_t j = 0; j < frame_length; ++j) {
                 const double w = win[static_cast<size_t>(j)];
                 const double re = static_cast<double>(ToCompute(in[j * comps]));
-                const double im = comps == 2 ? static_cast<double>(ToCompute(in[j * comps + 1])) : 0;
+                const double im =
+                    comps == 2 ? static_cast<double>(ToCompute(in[j * comps + 1])) : 0;
                 buf[static_cast<size_t>(j)] = Complex(re * w, im * w);
               }
               plan.Execute(buf.data(), scratch.data());

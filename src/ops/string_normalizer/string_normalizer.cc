@@ -27,8 +27,10 @@ class StringNormalizerKernel final : public Kernel {
     } else if (action == "UPPER") {
       k->action_ = CaseAction::kUpper;
     } else {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'case_change_action' must be LOWER, "
-                        "UPPER or NONE, got '", action, "'");
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'case_change_action' must be LOWER, "
+                        "UPPER or NONE, got '",
+                        action, "'");
     }
     OE_ASSIGN_OR_RETURN(int64_t sensitive, info.GetInt("is_case_sensitive", 0));
     k->case_sensitive_ = sensitive != 0;
@@ -49,8 +51,10 @@ class StringNormalizerKernel final : public Kernel {
     }
     const bool two_dim = x->rank() == 2;
     if (!(x->rank() == 1 || (two_dim && x->dim(0) == 1))) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'X' must have shape [C] or [1, C], "
-                       "got ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'X' must have shape [C] or [1, C], "
+                       "got ",
+                       ShapeToString(x->shape()));
     }
     const std::string* in = x->data<std::string>();
     std::vector<const std::string*> kept;
@@ -64,14 +68,20 @@ class StringNormalizerKernel final : public Kernel {
       kept.push_back(&in[i]);
     }
     const int64_t c = std::max<int64_t>(1, static_cast<int64_t>(kept.size()));
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kString,
-                                                        two_dim ? Shape{1, c} : Shape{c}));
+    OE_ASSIGN_OR_RETURN(Tensor * y,
+                        ctx.AllocateOutput(0, DataType::kString, two_dim ? Shape{1, c} : Shape{c}));
     std::string* out = y->data<std::string>();  // Already "" where nothing is kept.
     for (size_t i = 0; i < kept.size(); ++i) {
       switch (action_) {
-        case CaseAction::kNone: out[i] = *kept[i]; break;
-        case CaseAction::kLower: out[i] = utf8::ToLower(*kept[i]); break;
-        case CaseAction::kUpper: out[i] = utf8::ToUpper(*kept[i]); break;
+        case CaseAction::kNone:
+          out[i] = *kept[i];
+          break;
+        case CaseAction::kLower:
+          out[i] = utf8::ToLower(*kept[i]);
+          break;
+        case CaseAction::kUpper:
+          out[i] = utf8::ToUpper(*kept[i]);
+          break;
       }
     }
     return Status::Ok();

@@ -55,23 +55,29 @@ class TfIdfVectorizerKernel final : public Kernel {
     } else if (mode == "TFIDF") {
       k->mode_ = Mode::kTfIdf;
     } else {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'mode' must be TF, IDF or TFIDF, "
-                        "got '", mode, "'");
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'mode' must be TF, IDF or TFIDF, "
+                        "got '",
+                        mode, "'");
     }
     OE_ASSIGN_OR_RETURN(k->min_n_, info.GetInt("min_gram_length"));
     OE_ASSIGN_OR_RETURN(k->max_n_, info.GetInt("max_gram_length"));
     OE_ASSIGN_OR_RETURN(k->max_skip_, info.GetInt("max_skip_count"));
     if (k->min_n_ < 1) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'min_gram_length' must be >= 1, "
-                        "got ", k->min_n_);
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'min_gram_length' must be >= 1, "
+                        "got ",
+                        k->min_n_);
     }
     if (k->max_n_ < k->min_n_) {
       return info.Error(StatusCode::kInvalidModel, "attribute 'max_gram_length' (", k->max_n_,
                         ") must be >= min_gram_length (", k->min_n_, ")");
     }
     if (k->max_skip_ < 0) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'max_skip_count' must be >= 0, "
-                        "got ", k->max_skip_);
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'max_skip_count' must be >= 0, "
+                        "got ",
+                        k->max_skip_);
     }
     OE_ASSIGN_OR_RETURN(std::vector<int64_t> counts, info.GetInts("ngram_counts"));
     OE_ASSIGN_OR_RETURN(k->ngram_indexes_, info.GetInts("ngram_indexes"));
@@ -79,7 +85,8 @@ class TfIdfVectorizerKernel final : public Kernel {
     const bool has_int = info.HasAttribute("pool_int64s");
     const bool has_str = info.HasAttribute("pool_strings");
     if (has_int == has_str) {
-      return info.Error(StatusCode::kInvalidModel, "exactly one of the attributes 'pool_int64s' "
+      return info.Error(StatusCode::kInvalidModel,
+                        "exactly one of the attributes 'pool_int64s' "
                         "and 'pool_strings' must be set");
     }
     k->string_pool_ = has_str;
@@ -90,15 +97,18 @@ class TfIdfVectorizerKernel final : public Kernel {
     } else {
       OE_ASSIGN_OR_RETURN(pool_strings, info.GetStrings("pool_strings"));
     }
-    const int64_t pool_size = static_cast<int64_t>(has_int ? pool_ints.size() : pool_strings.size());
+    const int64_t pool_size =
+        static_cast<int64_t>(has_int ? pool_ints.size() : pool_strings.size());
     if (k->ngram_indexes_.empty()) {
       return info.Error(StatusCode::kInvalidModel, "attribute 'ngram_indexes' must not be empty");
     }
     int64_t max_index = 0;
     for (int64_t v : k->ngram_indexes_) {
       if (v < 0) {
-        return info.Error(StatusCode::kInvalidModel, "attribute 'ngram_indexes' has negative "
-                          "value ", v);
+        return info.Error(StatusCode::kInvalidModel,
+                          "attribute 'ngram_indexes' has negative "
+                          "value ",
+                          v);
       }
       max_index = std::max(max_index, v);
     }
@@ -112,8 +122,10 @@ class TfIdfVectorizerKernel final : public Kernel {
       const int64_t begin = counts[level];
       const int64_t end = level + 1 < counts.size() ? counts[level + 1] : pool_size;
       if (begin < 0 || end > pool_size || end < begin) {
-        return info.Error(StatusCode::kInvalidModel, "attribute 'ngram_counts' is not a "
-                          "non-decreasing list of offsets into a pool of ", pool_size, " items");
+        return info.Error(StatusCode::kInvalidModel,
+                          "attribute 'ngram_counts' is not a "
+                          "non-decreasing list of offsets into a pool of ",
+                          pool_size, " items");
       }
       if ((end - begin) % n != 0) {
         return info.Error(StatusCode::kInvalidModel, "attribute 'ngram_counts': the ", n,
@@ -152,27 +164,31 @@ class TfIdfVectorizerKernel final : public Kernel {
                        string_pool_ ? "strings" : "integers");
     }
     if (x->rank() > 2) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'X' must have shape [C] or [B, C], "
-                       "got ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'X' must have shape [C] or [B, C], "
+                       "got ",
+                       ShapeToString(x->shape()));
     }
     const bool batched = x->rank() == 2;
     const int64_t rows = batched ? x->dim(0) : 1;
     const int64_t cols = x->rank() == 0 ? 1 : x->dim(x->rank() - 1);
-    OE_ASSIGN_OR_RETURN(Tensor * y,
-                        ctx.AllocateOutput(0, DataType::kFloat, batched ? Shape{rows, output_size_}
-                                                                        : Shape{output_size_}));
+    OE_ASSIGN_OR_RETURN(
+        Tensor * y, ctx.AllocateOutput(0, DataType::kFloat,
+                                       batched ? Shape{rows, output_size_} : Shape{output_size_}));
     float* out = y->data<float>();
     if (x->dtype() == DataType::kString) {
       const std::string* p = x->data<std::string>();
-      CountRows(ctx, rows, cols, [p](int64_t i) -> const std::string& { return p[i]; },
-                string_trie_, out);
+      CountRows(
+          ctx, rows, cols, [p](int64_t i) -> const std::string& { return p[i]; }, string_trie_,
+          out);
     } else if (x->dtype() == DataType::kInt64) {
       const int64_t* p = x->data<int64_t>();
-      CountRows(ctx, rows, cols, [p](int64_t i) { return p[i]; }, int_trie_, out);
+      CountRows(
+          ctx, rows, cols, [p](int64_t i) { return p[i]; }, int_trie_, out);
     } else {
       const int32_t* p = x->data<int32_t>();
-      CountRows(ctx, rows, cols, [p](int64_t i) { return static_cast<int64_t>(p[i]); }, int_trie_,
-                out);
+      CountRows(
+          ctx, rows, cols, [p](int64_t i) { return static_cast<int64_t>(p[i]); }, int_trie_, out);
     }
     ApplyWeighting(out, rows);
     return Status::Ok();
@@ -221,8 +237,8 @@ class TfIdfVectorizerKernel final : public Kernel {
     for (int64_t r = 0; r < rows; ++r) {
       float* row = out + r * output_size_;
       for (int64_t i = 0; i < output_size_; ++i) {
-        const float w = static_cast<size_t>(i) < weights_.size() ? weights_[static_cast<size_t>(i)]
-                                                                 : 1.f;
+        const float w =
+            static_cast<size_t>(i) < weights_.size() ? weights_[static_cast<size_t>(i)] : 1.f;
         if (mode_ == Mode::kIdf) {
           row[i] = row[i] > 0 ? w : 0.f;
         } else {
