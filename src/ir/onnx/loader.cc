@@ -43,11 +43,10 @@ Status CheckHeader(const onnx::ModelProto& mp, ir::Model* model) {
     }
     model->opset_imports[domain] = op.version();
   }
+  // A model may use only other domains (e.g. ai.onnx.preview.training); nodes of the default
+  // domain then fail with "domain '' not imported".
   auto it = model->opset_imports.find("");
-  if (it == model->opset_imports.end()) {
-    return MakeError(StatusCode::kInvalidModel, "the model does not import the default ONNX domain");
-  }
-  if (it->second > kMaxOnnxOpset) {
+  if (it != model->opset_imports.end() && it->second > kMaxOnnxOpset) {
     return MakeError(StatusCode::kNotImplemented, "ONNX opset ", it->second,
                      " is newer than the newest supported opset ", kMaxOnnxOpset);
   }
