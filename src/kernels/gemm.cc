@@ -120,11 +120,70 @@ void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, Packed
   }
 }
 
+void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
+                     float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+  if (m1 <= m0 || n <= 0) return;
+  const int64_t k = a.K;
+  const GemmMicroKernel kernel = SelectKernel();
+  const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
+  // Scale (or clear) this C block first; the micro-kernel then accumulates.
+  for (int64_t i = m0; i < m1; ++i) {
+    float* row = c + i * ldc;
+    if (beta == 0.f) {
+      std::fill(row, row + n, 0.f);
+    } else if (beta != 1.f) {
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+  // Rows in blocks of kMc so the A block stays in L2 while B panels stream through L1.
+  for (int64_t mb = m0; mb < m1; mb += kMc) {
+    const int64_t me = std::min(m1, mb + kMc);
+    for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+      const int64_t kc = std::min(kKc, k - k0);
+      for (int64_t p = 0; p < panels; ++p) {
+        const float* bp = b_panels + (p * k + k0) * kGemmNr;
+        const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, n - p * kGemmNr));
+        for (int64_t i = mb; i < me;) {
+          // Slivers are aligned to kGemmMr rows of A; m0 may start inside one.
+          const int64_t sliver = i / kGemmMr;
+          const int64_t r0 = i - sliver * kGemmMr;
+          const int64_t rows = std::min<int64_t>(kGemmMr - r0, me - i);
+          const float* ap = a.data.data() + (sliver * k + k0) * kGemmMr;
+          if (r0 == 0) {
+            kernel(kc, ap, bp, c + i * ldc + p * kGemmNr, ldc, static_cast<int>(rows), nr, alpha);
+          } else {
+            // Unaligned start: compute the whole sliver into a scratch tile, keep our rows.
+            alignas(64) float tile[kGemmMr * kGemmNr] = {};
+            kernel(kc, ap, bp, tile, kGemmNr, kGemmMr, nr, alpha);
+            for (int64_t r = 0; r < rows; ++r) {
+              float* cr = c + (i + r) * ldc + p * kGemmNr;
+              const float* tr = tile + (r0 + r) * kGemmNr;
+              for (int j = 0; j < nr; ++j) cr[j] += tr[j];
+            }
+          }
+          i += rows;
+        }
+      }
+    }
+  }
+  const bool has_epilogue = ep.row_bias || ep.col_bias || ep.clamp_min > -__builtin_inff() ||
+                            ep.clamp_max < __builtin_inff();
+  if (has_epilogue) {
+    for (int64_t i = m0; i < m1; ++i) {
+      float* row = c + i * ldc;
+      const float rb = ep.row_bias ? ep.row_bias[i] : 0.f;
+      for (int64_t j = 0; j < n; ++j) {
+        float v = row[j] + rb + (ep.col_bias ? ep.col_bias[j] : 0.f);
+        row[j] = std::min(std::max(v, ep.clamp_min), ep.clamp_max);
+      }
+    }
+  }
+}
+
 void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c,
                 int64_t ldc, ThreadPool* pool, const GemmEpilogue& ep) {
   const int64_t m = a.M, n = b.N, k = a.K;
   if (m == 0 || n == 0) return;
-  const GemmMicroKernel kernel = SelectKernel();
   const int64_t m_blocks = (m + kMc - 1) / kMc;
   const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
   const int64_t threads = pool ? pool->num_threads() : 1;
@@ -135,9 +194,6 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
     panels_per_task = std::max<int64_t>(1, (panels + want - 1) / want);
   }
   const int64_t n_tasks = (panels + panels_per_task - 1) / panels_per_task;
-  const bool has_epilogue = ep.row_bias || ep.col_bias || ep.clamp_min > -__builtin_inff() ||
-                            ep.clamp_max < __builtin_inff();
-
   auto task = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mb = t / n_tasks;
@@ -148,37 +204,10 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
       const int64_t p1 = std::min(panels, p0 + panels_per_task);
       const int64_t n0 = p0 * kGemmNr;
       const int64_t n1 = std::min(n, p1 * kGemmNr);
-      // Scale (or clear) this C block first; the micro-kernel then accumulates.
-      for (int64_t i = m0; i < m1; ++i) {
-        float* row = c + i * ldc;
-        if (beta == 0.f) {
-          std::fill(row + n0, row + n1, 0.f);
-        } else if (beta != 1.f) {
-          for (int64_t j = n0; j < n1; ++j) row[j] *= beta;
-        }
-      }
-      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        const int64_t kc = std::min(kKc, k - k0);
-        for (int64_t p = p0; p < p1; ++p) {
-          const float* bp = b.data.data() + (p * k + k0) * kGemmNr;
-          const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, n - p * kGemmNr));
-          for (int64_t i = m0; i < m1; i += kGemmMr) {
-            const float* ap = a.data.data() + ((i / kGemmMr) * k + k0) * kGemmMr;
-            const int mr = static_cast<int>(std::min<int64_t>(kGemmMr, m - i));
-            kernel(kc, ap, bp, c + i * ldc + p * kGemmNr, ldc, mr, nr, alpha);
-          }
-        }
-      }
-      if (has_epilogue) {
-        for (int64_t i = m0; i < m1; ++i) {
-          float* row = c + i * ldc;
-          const float rb = ep.row_bias ? ep.row_bias[i] : 0.f;
-          for (int64_t j = n0; j < n1; ++j) {
-            float v = row[j] + rb + (ep.col_bias ? ep.col_bias[j] : 0.f);
-            row[j] = std::min(std::max(v, ep.clamp_min), ep.clamp_max);
-          }
-        }
-      }
+      GemmEpilogue block_ep = ep;
+      if (ep.col_bias) block_ep.col_bias = ep.col_bias + n0;
+      GemmPackedBlock(a, m0, m1, b.data.data() + p0 * k * kGemmNr, n1 - n0, alpha, beta, c + n0,
+                      ldc, block_ep);
     }
   };
   const int64_t tasks = m_blocks * n_tasks;

@@ -71,6 +71,15 @@ struct GemmEpilogue {
 void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c,
                 int64_t ldc, ThreadPool* pool, const GemmEpilogue& epilogue = {});
 
+/// Single-threaded building block for drivers that pack B themselves (convolution packs its
+/// im2col columns straight into panels): C[m0:m1, 0:n] = alpha * op(A)[m0:m1, :] * Bp +
+/// beta * C[m0:m1, 0:n], then the epilogue. `b_panels` holds n columns of op(B) in the PackedB
+/// layout (panels of kGemmNr columns, each spanning all of a.K; 32-byte aligned). `c` points at
+/// C's row 0 of this column block; epilogue.row_bias is indexed by the row in [m0, m1),
+/// epilogue.col_bias by the column in [0, n). With beta == 0, C is not read.
+void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
+                     float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue);
+
 /// Convenience: packs both operands and multiplies.
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,

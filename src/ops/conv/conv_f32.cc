@@ -1,0 +1,283 @@
+// Copyright onnxedge authors.
+#include "ops/conv/conv_f32.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+constexpr int64_t kNr = kernels::kGemmNr;
+constexpr int64_t kMr = kernels::kGemmMr;
+// Columns per packed B chunk: the chunk is about 512 KiB (K x nc floats), so it stays in L2/L3
+// while all rows of the weights stream over it, and kc x nc slices (kc = 256) stay in L2.
+constexpr int64_t kChunkBudgetFloats = 131072;
+constexpr int64_t kMinChunkCols = 64;
+constexpr int64_t kMaxChunkCols = 512;
+
+int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Packs rows [0, channels) of a channels x in_size matrix (1x1 stride-1 convolution: the input
+// itself is B), columns [n0, n0 + nc).
+void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
+                    float* dst) {
+  const int64_t k = channels;
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* d = dst + p * k * kNr;
+    const int64_t j0 = p * kNr;
+    const int64_t cols = std::min(kNr, nc - j0);
+    const float* src = xg + n0 + j0;
+    if (cols == kNr) {
+      for (int64_t c = 0; c < k; ++c) std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
+    } else {
+      for (int64_t c = 0; c < k; ++c) {
+        float* dr = d + c * kNr;
+        const float* sr = src + c * in_size;
+        int64_t j = 0;
+        for (; j < cols; ++j) dr[j] = sr[j];
+        for (; j < kNr; ++j) dr[j] = 0.f;
+      }
+    }
+  }
+}
+
+// Depthwise convolution of one (image, output channel) plane, direct.
+void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
+                    const WindowGeometry& g, const std::vector<TapRange>& taps_d,
+                    const std::vector<TapRange>& taps_h, const std::vector<int64_t>& w_lo,
+                    const std::vector<int64_t>& w_hi, float cmin, float cmax) {
+  const int64_t ih_n = g.in[1], iw_n = g.in[2];
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t sw = g.stride[2], dw = g.dilation[2], pw = g.pad_begin[2];
+  for (int64_t od = 0; od < g.out[0]; ++od) {
+    const TapRange td = taps_d[static_cast<size_t>(od)];
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      const TapRange th = taps_h[static_cast<size_t>(oh)];
+      float* orow = out + (od * oh_n + oh) * ow_n;
+      for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = bias;
+      for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+        const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+        for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+          const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+          const float* irow = xin + (id * ih_n + ih) * iw_n;
+          const float* wr = wk + (kd * kh_n + kh) * kw_n;
+          for (int64_t kw = 0; kw < kw_n; ++kw) {
+            const float wv = wr[kw];
+            const int64_t lo = w_lo[static_cast<size_t>(kw)], hi = w_hi[static_cast<size_t>(kw)];
+            const int64_t off = kw * dw - pw;
+            if (sw == 1) {
+              const float* src = irow + off;
+              for (int64_t ow = lo; ow < hi; ++ow) orow[ow] += wv * src[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) orow[ow] += wv * irow[ow * sw + off];
+            }
+          }
+        }
+      }
+      if (cmin > -__builtin_inff() || cmax < __builtin_inff()) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = std::min(std::max(orow[ow], cmin), cmax);
+      }
+    }
+  }
+}
+
+void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const auto taps_d = ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0],
+                                       g.dilation[0], g.pad_begin[0]);
+  const auto taps_h = ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1],
+                                       g.dilation[1], g.pad_begin[1]);
+  // Valid output columns per kernel column: 0 <= ow * s - p + kw * d < in.
+  std::vector<int64_t> w_lo(static_cast<size_t>(g.kernel[2])), w_hi(w_lo.size());
+  for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+    const int64_t off = kw * g.dilation[2] - g.pad_begin[2];
+    const int64_t s = g.stride[2];
+    int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t hi = off >= g.in[2] ? 0 : (g.in[2] - 1 - off) / s + 1;
+    lo = std::min(lo, g.out[2]);
+    hi = std::max(lo, std::min(hi, g.out[2]));
+    w_lo[static_cast<size_t>(kw)] = lo;
+    w_hi[static_cast<size_t>(kw)] = hi;
+  }
+  const int64_t m_total = w.out_channels;
+  const int64_t mult = m_total / w.group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t planes = args.batch * m_total;
+  const int64_t min_planes = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t img = p / m_total, m = p % m_total;
+      const int64_t c = m / mult;
+      DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
+                     w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
+                     args.y + p * out_size, g, taps_d, taps_h, w_lo, w_hi, args.clamp_min,
+                     args.clamp_max);
+    }
+  });
+}
+
+}  // namespace
+
+void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
+                      int64_t nc, float* dst) {
+  const int64_t ksize = g.kernel_size();
+  const int64_t k_total = channels * ksize;
+  const int64_t k16 = k_total * kNr;
+  const int64_t in_size = g.in_size();
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t iw_n = g.in[2];
+  const int64_t sw = g.stride[2];
+  // Zero the tail columns of the last panel once.
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  if (nc % kNr != 0) {
+    float* last = dst + (panels - 1) * k16;
+    const int64_t valid = nc % kNr;
+    for (int64_t k = 0; k < k_total; ++k) {
+      std::fill(last + k * kNr + valid, last + (k + 1) * kNr, 0.f);
+    }
+  }
+  int64_t k = 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* xc = xg + c * in_size;
+    for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
+          float* dk = dst + k * kNr;
+          const int64_t off_w = kw * g.dilation[2] - g.pad_begin[2];
+          // Walk the chunk's columns in runs that share an output row (od, oh).
+          int64_t n = n0;
+          const int64_t n_end = n0 + nc;
+          while (n < n_end) {
+            const int64_t ow0 = n % ow_n;
+            const int64_t row = n / ow_n;
+            const int64_t oh = row % oh_n, od = row / oh_n;
+            const int64_t len = std::min(ow_n - ow0, n_end - n);
+            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+            const int64_t j0 = n - n0;
+            if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+              for (int64_t t = 0; t < len; ++t) {
+                const int64_t j = j0 + t;
+                dk[(j / kNr) * k16 + (j % kNr)] = 0.f;
+              }
+            } else {
+              const float* irow = xc + (id * g.in[1] + ih) * iw_n;
+              // Output columns ow in [ow0, ow0 + len) read irow[ow * sw + off_w].
+              for (int64_t t = 0; t < len; ++t) {
+                const int64_t iw = (ow0 + t) * sw + off_w;
+                const int64_t j = j0 + t;
+                dk[(j / kNr) * k16 + (j % kNr)] =
+                    (iw >= 0 && iw < iw_n) ? irow[iw] : 0.f;
+              }
+            }
+            n += len;
+          }
+        }
+      }
+    }
+  }
+}
+
+void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group,
+                           ConvF32Weights* out, ThreadPool* pool) {
+  out->out_channels = w_shape[0];
+  out->in_per_group = w_shape[1];
+  out->group = group;
+  out->kernel.assign(w_shape.begin() + 2, w_shape.end());
+  out->kernel_size = 1;
+  for (int64_t k : out->kernel) out->kernel_size *= k;
+  out->depthwise = out->in_per_group == 1 && group > 1;
+  const int64_t k_total = out->in_per_group * out->kernel_size;
+  if (out->depthwise) {
+    out->raw.assign(w, w + out->out_channels * k_total);
+    return;
+  }
+  const int64_t mg = out->out_channels / group;
+  out->packed.resize(static_cast<size_t>(group));
+  for (int64_t g = 0; g < group; ++g) {
+    kernels::PackA(w + g * mg * k_total, k_total, false, mg, k_total,
+                   &out->packed[static_cast<size_t>(g)], pool);
+  }
+}
+
+void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const int64_t n_cols = g.out_size();
+  if (args.batch == 0 || w.out_channels == 0 || n_cols == 0) return;
+  if (w.depthwise) {
+    RunDepthwise(w, args, pool);
+    return;
+  }
+  const int64_t group = w.group;
+  const int64_t cg = w.in_per_group;
+  const int64_t mg = w.out_channels / group;
+  const int64_t k_total = cg * w.kernel_size;
+  const int64_t in_size = g.in_size();
+  const bool pointwise = w.kernel_size == 1 && g.stride[0] == 1 && g.stride[1] == 1 &&
+                         g.stride[2] == 1 && g.pad_begin[0] == 0 && g.pad_begin[1] == 0 &&
+                         g.pad_begin[2] == 0 && g.out[0] == g.in[0] && g.out[1] == g.in[1] &&
+                         g.out[2] == g.in[2];
+  const int64_t threads = pool->num_threads();
+  const int64_t units = args.batch * group;
+
+  // Column chunk: cache-sized, then smaller when there are too few tasks for the threads.
+  int64_t nc = std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols,
+                          kMaxChunkCols);
+  nc = RoundUp(nc, kNr);
+  if (units * ((n_cols + nc - 1) / nc) < 2 * threads) {
+    const int64_t want = (2 * threads + units - 1) / units;
+    nc = std::max(kNr, std::min(nc, RoundUp((n_cols + want - 1) / want, kNr)));
+  }
+  const int64_t chunks = (n_cols + nc - 1) / nc;
+  // Split rows too when columns alone leave threads idle (small late-layer feature maps).
+  int64_t m_splits = 1;
+  int64_t m_step = RoundUp(std::max<int64_t>(mg, 1), kMr);
+  if (units * chunks < threads && mg > 4 * kMr) {
+    const int64_t want = (2 * threads + units * chunks - 1) / (units * chunks);
+    m_step = std::max<int64_t>(4 * kMr, RoundUp((mg + want - 1) / want, kMr));
+    m_splits = (mg + m_step - 1) / m_step;
+  }
+  const int64_t tasks = units * chunks * m_splits;
+  const size_t buf_floats = static_cast<size_t>(RoundUp(nc, kNr) * std::max<int64_t>(k_total, 1));
+
+  auto body = [&](int64_t t0, int64_t t1) {
+    // Per-thread scratch, reused across runs (Run stays free of shared mutable state).
+    thread_local kernels::AlignedFloats buf;
+    if (buf.size() < buf_floats) buf.Resize(buf_floats);
+    int64_t packed_unit = -1, packed_chunk = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t ms = t % m_splits;
+      const int64_t chunk = (t / m_splits) % chunks;
+      const int64_t unit = t / (m_splits * chunks);
+      const int64_t img = unit / group, gi = unit % group;
+      const int64_t n0 = chunk * nc;
+      const int64_t len = std::min(nc, n_cols - n0);
+      if (unit != packed_unit || chunk != packed_chunk) {
+        const float* xg = args.x + (img * args.in_channels + gi * cg) * in_size;
+        if (pointwise) {
+          PackRowsPanels(xg, in_size, cg, n0, len, buf.data());
+        } else {
+          PackIm2ColPanels(xg, g, cg, n0, len, buf.data());
+        }
+        packed_unit = unit;
+        packed_chunk = chunk;
+      }
+      const int64_t m0 = ms * m_step, m1 = std::min(mg, m0 + m_step);
+      kernels::GemmEpilogue ep;
+      ep.row_bias = args.bias ? args.bias + gi * mg : nullptr;
+      ep.clamp_min = args.clamp_min;
+      ep.clamp_max = args.clamp_max;
+      float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f,
+                               0.f, yg, n_cols, ep);
+    }
+  };
+  pool->ParallelFor(tasks, 1, body);
+}
+
+}  // namespace onnxedge::ops
