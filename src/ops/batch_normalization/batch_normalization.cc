@@ -101,17 +101,18 @@ class BatchNormalizationKernel final : public Kernel {
         if (ctx.OutputRequested(4)) OE_RETURN_IF_ERROR(WriteDoubles(ctx, 4, mean_type, ps, var));
       }
     }
-    // y = x * a + b with a = scale / sqrt(var + eps), b = B - mean * a.
-    std::vector<double> a(static_cast<size_t>(per)), b(a.size());
+    // y = (x - mean) * a + B with a = scale / sqrt(var + eps) (not folded into one offset,
+    // which cancels badly when |mean * a| is large).
+    std::vector<double> a(static_cast<size_t>(per));
     for (size_t i = 0; i < a.size(); ++i) {
       a[i] = params[0][i] / std::sqrt(var[i] + static_cast<double>(epsilon_));
-      b[i] = params[1][i] - mean[i] * a[i];
     }
+    const std::vector<double>& b = params[1];
     if (x->size() == 0) return Status::Ok();
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using C = ComputeType<T>;
-      std::vector<C> ac(a.begin(), a.end()), bc(b.begin(), b.end());
+      std::vector<C> ac(a.begin(), a.end()), bc(b.begin(), b.end()), mc(mean.begin(), mean.end());
       const T* px = x->data<T>();
       T* py = y->data<T>();
       ctx.thread_pool().ParallelFor(
@@ -122,12 +123,18 @@ class BatchNormalizationKernel final : public Kernel {
               const T* xs = px + p * plane;
               T* ys = py + p * plane;
               if (spatial_) {
-                const C av = ac[static_cast<size_t>(c)], bv = bc[static_cast<size_t>(c)];
-                for (int64_t i = 0; i < plane; ++i) ys[i] = FromCompute<T>(ToCompute(xs[i]) * av + bv);
+                const size_t ci = static_cast<size_t>(c);
+                const C av = ac[ci], bv = bc[ci], mv = mc[ci];
+                for (int64_t i = 0; i < plane; ++i) {
+                  ys[i] = FromCompute<T>((ToCompute(xs[i]) - mv) * av + bv);
+                }
               } else {
                 const C* ar = ac.data() + c * plane;
                 const C* br = bc.data() + c * plane;
-                for (int64_t i = 0; i < plane; ++i) ys[i] = FromCompute<T>(ToCompute(xs[i]) * ar[i] + br[i]);
+                const C* mr = mc.data() + c * plane;
+                for (int64_t i = 0; i < plane; ++i) {
+                  ys[i] = FromCompute<T>((ToCompute(xs[i]) - mr[i]) * ar[i] + br[i]);
+                }
               }
             }
           });

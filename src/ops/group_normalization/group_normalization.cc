@@ -72,11 +72,13 @@ class GroupNormalizationKernel final : public Kernel {
               const double inv = 1.0 / std::sqrt(var + eps);
               for (int64_t c = 0; c < cpg; ++c) {
                 const size_t pi = static_cast<size_t>(per_channel_ ? g * cpg + c : g);
-                const C a = static_cast<C>(sc[pi] * inv);
-                const C b = static_cast<C>(bs[pi] - mean * sc[pi] * inv);
+                const C a = static_cast<C>(sc[pi] * inv), m = static_cast<C>(mean);
+                const C b = static_cast<C>(bs[pi]);
                 const T* xs = px + p * group_size + c * plane;
                 T* ys = py + p * group_size + c * plane;
-                for (int64_t i = 0; i < plane; ++i) ys[i] = FromCompute<T>(ToCompute(xs[i]) * a + b);
+                for (int64_t i = 0; i < plane; ++i) {
+                  ys[i] = FromCompute<T>((ToCompute(xs[i]) - m) * a + b);
+                }
               }
             }
           });

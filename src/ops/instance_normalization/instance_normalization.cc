@@ -52,11 +52,15 @@ class InstanceNormalizationKernel final : public Kernel {
               double mean, var;
               MeanVar(px + p * plane, plane, &mean, &var);
               const double a = static_cast<double>(ToCompute(ps[c])) / std::sqrt(var + eps);
-              const C av = static_cast<C>(a);
-              const C bv = static_cast<C>(static_cast<double>(ToCompute(pb[c])) - mean * a);
+              // (x - mean) * a + B: folding the mean into the offset cancels badly when
+              // |mean * a| is large.
+              const C av = static_cast<C>(a), mv = static_cast<C>(mean);
+              const C bv = ToCompute(pb[c]);
               const T* xs = px + p * plane;
               T* ys = py + p * plane;
-              for (int64_t i = 0; i < plane; ++i) ys[i] = FromCompute<T>(ToCompute(xs[i]) * av + bv);
+              for (int64_t i = 0; i < plane; ++i) {
+                ys[i] = FromCompute<T>((ToCompute(xs[i]) - mv) * av + bv);
+              }
             }
           });
       return Status::Ok();
