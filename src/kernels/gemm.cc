@@ -37,6 +37,8 @@ void AlignedFloats::Resize(size_t n) {
 
 void GemmForceGeneric(bool force) { g_force_generic.store(force); }
 
+bool GemmGenericForced() { return g_force_generic.load(std::memory_order_relaxed); }
+
 const char* GemmKernelName() {
   return SelectKernel() == GemmF32Generic_6x16 ? "GemmF32Generic_6x16" : "GemmF32Avx2_6x16";
 }

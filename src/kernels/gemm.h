@@ -101,5 +101,8 @@ void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int6
 
 /// Forces the portable micro-kernel (for tests of every ISA path); false restores dispatch.
 void GemmForceGeneric(bool force);
+/// True while GemmForceGeneric(true) is in effect (other kernels follow it to pick their
+/// portable paths in tests).
+bool GemmGenericForced();
 
 }  // namespace onnxedge::kernels

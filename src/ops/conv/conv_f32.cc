@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ops/conv/depthwise.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
@@ -45,41 +46,62 @@ void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t 
   }
 }
 
-// Depthwise convolution of one (image, output channel) plane, direct.
+DepthwiseRowFn SelectDepthwiseRow() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      !kernels::GemmGenericForced()) {
+    return DepthwiseRowAvx2;
+  }
+#endif
+  return DepthwiseRowGeneric;
+}
+
+// Depthwise convolution of one (image, output channel) plane, direct: per output row, the
+// valid input rows are gathered, the columns whose taps all lie inside the input go through
+// the row kernel, and the few border columns take a checked scalar loop. `rows` and `wsel`
+// are scratch for kernel[0] * kernel[1] row pointers and their weights.
 void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
                     const WindowGeometry& g, const std::vector<TapRange>& taps_d,
-                    const std::vector<TapRange>& taps_h, const std::vector<int64_t>& w_lo,
-                    const std::vector<int64_t>& w_hi, float cmin, float cmax) {
+                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi,
+                    float cmin, float cmax, DepthwiseRowFn row_fn, const float** rows,
+                    float* wsel) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
   const int64_t sw = g.stride[2], dw = g.dilation[2], pw = g.pad_begin[2];
+  const bool clamp = cmin > -__builtin_inff() || cmax < __builtin_inff();
   for (int64_t od = 0; od < g.out[0]; ++od) {
     const TapRange td = taps_d[static_cast<size_t>(od)];
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       const TapRange th = taps_h[static_cast<size_t>(oh)];
-      float* orow = out + (od * oh_n + oh) * ow_n;
-      for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = bias;
+      int64_t n_rows = 0;
       for (int64_t kd = td.lo; kd < td.hi; ++kd) {
         const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
         for (int64_t kh = th.lo; kh < th.hi; ++kh) {
           const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
-          const float* irow = xin + (id * ih_n + ih) * iw_n;
+          rows[n_rows] = xin + (id * ih_n + ih) * iw_n;
           const float* wr = wk + (kd * kh_n + kh) * kw_n;
-          for (int64_t kw = 0; kw < kw_n; ++kw) {
-            const float wv = wr[kw];
-            const int64_t lo = w_lo[static_cast<size_t>(kw)], hi = w_hi[static_cast<size_t>(kw)];
-            const int64_t off = kw * dw - pw;
-            if (sw == 1) {
-              const float* src = irow + off;
-              for (int64_t ow = lo; ow < hi; ++ow) orow[ow] += wv * src[ow];
-            } else {
-              for (int64_t ow = lo; ow < hi; ++ow) orow[ow] += wv * irow[ow * sw + off];
-            }
-          }
+          for (int64_t kw = 0; kw < kw_n; ++kw) wsel[n_rows * kw_n + kw] = wr[kw];
+          ++n_rows;
         }
       }
-      if (cmin > -__builtin_inff() || cmax < __builtin_inff()) {
+      float* orow = out + (od * oh_n + oh) * ow_n;
+      auto border = [&](int64_t ow) {
+        float acc = bias;
+        for (int64_t r = 0; r < n_rows; ++r) {
+          for (int64_t kw = 0; kw < kw_n; ++kw) {
+            const int64_t iw = ow * sw - pw + kw * dw;
+            if (iw >= 0 && iw < iw_n) acc += wsel[r * kw_n + kw] * rows[r][iw];
+          }
+        }
+        orow[ow] = acc;
+      };
+      for (int64_t ow = 0; ow < ow_lo; ++ow) border(ow);
+      if (ow_hi > ow_lo) {
+        row_fn(rows, wsel, n_rows, kw_n, dw, sw, -pw, bias, orow, ow_lo, ow_hi);
+      }
+      for (int64_t ow = std::max(ow_lo, ow_hi); ow < ow_n; ++ow) border(ow);
+      if (clamp) {
         for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = std::min(std::max(orow[ow], cmin), cmax);
       }
     }
@@ -92,39 +114,116 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
                                        g.dilation[0], g.pad_begin[0]);
   const auto taps_h = ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1],
                                        g.dilation[1], g.pad_begin[1]);
-  // Valid output columns per kernel column: 0 <= ow * s - p + kw * d < in.
-  std::vector<int64_t> w_lo(static_cast<size_t>(g.kernel[2])), w_hi(w_lo.size());
-  for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-    const int64_t off = kw * g.dilation[2] - g.pad_begin[2];
-    const int64_t s = g.stride[2];
-    int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-    int64_t hi = off >= g.in[2] ? 0 : (g.in[2] - 1 - off) / s + 1;
-    lo = std::min(lo, g.out[2]);
-    hi = std::max(lo, std::min(hi, g.out[2]));
-    w_lo[static_cast<size_t>(kw)] = lo;
-    w_hi[static_cast<size_t>(kw)] = hi;
-  }
+  // Columns whose taps all lie inside the input: ow * s - p >= 0 and
+  // ow * s - p + (k - 1) * d <= in - 1.
+  const int64_t s = g.stride[2], p = g.pad_begin[2];
+  const int64_t span = (g.kernel[2] - 1) * g.dilation[2];
+  const int64_t ow_lo = std::min(g.out[2], (p + s - 1) / s);
+  const int64_t last = g.in[2] - 1 + p - span;  // largest allowed ow * s
+  const int64_t ow_hi = last < 0 ? 0 : std::min(g.out[2], last / s + 1);
+  const DepthwiseRowFn row_fn = SelectDepthwiseRow();
   const int64_t m_total = w.out_channels;
   const int64_t mult = m_total / w.group;
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t planes = args.batch * m_total;
-  const int64_t min_planes = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  const int64_t max_rows = g.kernel[0] * g.kernel[1];
+  const int64_t min_planes =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
   pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t img = p / m_total, m = p % m_total;
+    std::vector<const float*> rows(static_cast<size_t>(max_rows));
+    std::vector<float> wsel(static_cast<size_t>(max_rows * g.kernel[2]));
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const int64_t img = pl / m_total, m = pl % m_total;
       const int64_t c = m / mult;
       DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
                      w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
-                     args.y + p * out_size, g, taps_d, taps_h, w_lo, w_hi, args.clamp_min,
-                     args.clamp_max);
+                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.clamp_min,
+                     args.clamp_max, row_fn, rows.data(), wsel.data());
     }
   });
 }
 
 }  // namespace
 
+namespace {
+
+// Writers of a run of consecutive columns [j, j + len) of one K row into the panel layout
+// (column j at (j / 16) * k16 + j % 16), split where the run crosses a panel boundary.
+inline void PutZeros(float* dk, int64_t k16, int64_t j, int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = 0.f;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+inline void PutCopy(float* dk, int64_t k16, int64_t j, const float* src, int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t];
+    src += in_panel;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+inline void PutStrided(float* dk, int64_t k16, int64_t j, const float* src, int64_t stride,
+                       int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t * stride];
+    src += in_panel * stride;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+// A run of chunk columns sharing one output row (od, oh).
+struct Segment {
+  int64_t od, oh, ow0, len, j0;
+};
+
+}  // namespace
+
+void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n,
+                         int64_t dilation, int64_t stride, int64_t offset, float bias, float* out,
+                         int64_t ow_lo, int64_t ow_hi) {
+  if (ow_hi - ow_lo < 32) {
+    // Short ranges: one register accumulator per output (accumulating in memory would stall
+    // on store-to-load forwarding).
+    for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
+      float acc = bias;
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const float* src = rows[r] + ow * stride + offset;
+        const float* wr = w + r * kw_n;
+        for (int64_t kw = 0; kw < kw_n; ++kw) acc += wr[kw] * src[kw * dilation];
+      }
+      out[ow] = acc;
+    }
+    return;
+  }
+  // Accumulate tap by tap over the whole range: contiguous for stride 1, so it vectorizes.
+  for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] = bias;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t kw = 0; kw < kw_n; ++kw) {
+      const float wv = w[r * kw_n + kw];
+      const float* src = rows[r] + kw * dilation + offset;
+      if (stride == 1) {
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += wv * src[ow];
+      } else {
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += wv * src[ow * stride];
+      }
+    }
+  }
+}
+
 void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
                       int64_t nc, float* dst) {
+  static_assert(kNr == 16, "panel index math assumes 16 columns");
   const int64_t ksize = g.kernel_size();
   const int64_t k_total = channels * ksize;
   const int64_t k16 = k_total * kNr;
@@ -141,6 +240,28 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
       std::fill(last + k * kNr + valid, last + (k + 1) * kNr, 0.f);
     }
   }
+  // The chunk's columns as runs along output rows (divisions once per chunk, not per K row).
+  Segment segs_local[16];
+  std::vector<Segment> segs_heap;
+  Segment* segs = segs_local;
+  int64_t num_segs = 0;
+  {
+    const int64_t max_segs = nc / std::max<int64_t>(1, ow_n) + 2;
+    if (max_segs > 16) {
+      segs_heap.resize(static_cast<size_t>(max_segs));
+      segs = segs_heap.data();
+    }
+    int64_t n = n0;
+    const int64_t n_end = n0 + nc;
+    int64_t ow = n % ow_n, row = n / ow_n;
+    while (n < n_end) {
+      const int64_t len = std::min(ow_n - ow, n_end - n);
+      segs[num_segs++] = {row / oh_n, row % oh_n, ow, len, n - n0};
+      n += len;
+      ow = 0;
+      ++row;
+    }
+  }
   int64_t k = 0;
   for (int64_t c = 0; c < channels; ++c) {
     const float* xc = xg + c * in_size;
@@ -149,33 +270,37 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
         for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
           float* dk = dst + k * kNr;
           const int64_t off_w = kw * g.dilation[2] - g.pad_begin[2];
-          // Walk the chunk's columns in runs that share an output row (od, oh).
-          int64_t n = n0;
-          const int64_t n_end = n0 + nc;
-          while (n < n_end) {
-            const int64_t ow0 = n % ow_n;
-            const int64_t row = n / ow_n;
-            const int64_t oh = row % oh_n, od = row / oh_n;
-            const int64_t len = std::min(ow_n - ow0, n_end - n);
-            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
-            const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
-            const int64_t j0 = n - n0;
+          for (int64_t si = 0; si < num_segs; ++si) {
+            const Segment& sg = segs[si];
+            const int64_t id = sg.od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            const int64_t ih = sg.oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
             if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
-              for (int64_t t = 0; t < len; ++t) {
-                const int64_t j = j0 + t;
-                dk[(j / kNr) * k16 + (j % kNr)] = 0.f;
-              }
+              PutZeros(dk, k16, sg.j0, sg.len);
+              continue;
+            }
+            const float* irow = xc + (id * g.in[1] + ih) * iw_n;
+            // Columns t in [0, len) read irow[(ow0 + t) * sw + off_w]; valid where that index
+            // lies in [0, iw_n).
+            const int64_t base = sg.ow0 * sw + off_w;
+            int64_t t_lo, t_hi;
+            if (sw == 1) {  // No divisions on the common path.
+              t_lo = std::max<int64_t>(0, -base);
+              t_hi = iw_n - base;
             } else {
-              const float* irow = xc + (id * g.in[1] + ih) * iw_n;
-              // Output columns ow in [ow0, ow0 + len) read irow[ow * sw + off_w].
-              for (int64_t t = 0; t < len; ++t) {
-                const int64_t iw = (ow0 + t) * sw + off_w;
-                const int64_t j = j0 + t;
-                dk[(j / kNr) * k16 + (j % kNr)] =
-                    (iw >= 0 && iw < iw_n) ? irow[iw] : 0.f;
+              t_lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+              t_hi = base >= iw_n ? 0 : (iw_n - 1 - base) / sw + 1;
+            }
+            t_lo = std::min(t_lo, sg.len);
+            t_hi = std::max(t_lo, std::min(t_hi, sg.len));
+            if (t_lo > 0) PutZeros(dk, k16, sg.j0, t_lo);
+            if (t_hi > t_lo) {
+              if (sw == 1) {
+                PutCopy(dk, k16, sg.j0 + t_lo, irow + base + t_lo, t_hi - t_lo);
+              } else {
+                PutStrided(dk, k16, sg.j0 + t_lo, irow + base + t_lo * sw, sw, t_hi - t_lo);
               }
             }
-            n += len;
+            if (t_hi < sg.len) PutZeros(dk, k16, sg.j0 + t_hi, sg.len - t_hi);
           }
         }
       }
