@@ -88,15 +88,27 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 /// Name of the micro-kernel in use ("GemmF32Avx2_6x16" or "GemmF32Generic_6x16").
 const char* GemmKernelName();
 
+/// Epilogue of one micro-tile, pointers already offset to the tile's first row / column.
+struct GemmTileEpilogue {
+  const float* row_bias = nullptr;
+  const float* col_bias = nullptr;
+  float clamp_min = -__builtin_inff();
+  float clamp_max = __builtin_inff();
+};
+
 /// Signature shared by the micro-kernels: acc(mr x nr) = sum over kc of a-sliver x b-panel,
-/// then C[0:mr, 0:nr] += alpha * acc.
+/// then C[0:mr, 0:nr] = alpha * acc + (accumulate ? C : 0), then (when `ep` is non-null: the
+/// last K block) the biases are added and the result clamped, all before one store. With
+/// accumulate == false, C is not read.
 using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c,
-                                 int64_t ldc, int mr, int nr, float alpha);
+                                 int64_t ldc, int mr, int nr, float alpha, bool accumulate,
+                                 const GemmTileEpilogue* ep);
 void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                         int mr, int nr, float alpha);
+                         int mr, int nr, float alpha, bool accumulate,
+                         const GemmTileEpilogue* ep);
 #if defined(__x86_64__)
 void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha);
+                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
 #endif
 
 /// Forces the portable micro-kernel (for tests of every ISA path); false restores dispatch.

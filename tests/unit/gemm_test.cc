@@ -170,6 +170,12 @@ TEST_P(GemmTest, EpilogueBiasAndClamp) {
   int clamped = 0;
   for (float v : got) clamped += v == -0.5f || v == 0.75f;
   EXPECT_GT(clamped, 0);
+  // A NaN in A stays NaN through bias and clamp (full 16-column tiles and the remainder).
+  a[2 * k + 3] = std::numeric_limits<float>::quiet_NaN();
+  kernels::PackA(a.data(), k, false, m, k, &pa, &pool);
+  kernels::GemmPacked(pa, pb, 1.f, 0.f, got.data(), n, &pool, ep);
+  for (int64_t j = 0; j < n; ++j) EXPECT_TRUE(std::isnan(got[2 * n + j])) << j;
+  EXPECT_FALSE(std::isnan(got[3 * n]));
 }
 
 TEST_P(GemmTest, PackedBlockWithUnalignedRowRange) {
