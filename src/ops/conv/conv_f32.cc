@@ -350,25 +350,32 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
   const int64_t threads = pool->num_threads();
   const int64_t units = args.batch * group;
 
-  // Column chunk: cache-sized, then smaller when there are too few tasks for the threads.
-  int64_t nc = std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols,
-                          kMaxChunkCols);
-  nc = RoundUp(nc, kNr);
-  if (units * ((n_cols + nc - 1) / nc) < 2 * threads) {
-    const int64_t want = (2 * threads + units - 1) / units;
-    nc = std::max(kNr, std::min(nc, RoundUp((n_cols + want - 1) / want, kNr)));
+  // Work split. Tasks are (unit = image x group, column chunk, row range). Column chunks are
+  // whole 16-column panels sized for the cache; with several threads, the task count is
+  // rounded up to a multiple of the thread count (each thread then gets equal work, since
+  // ParallelFor hands every thread one contiguous range of about tasks / threads).
+  const int64_t panels_total = (n_cols + kNr - 1) / kNr;
+  const int64_t cache_panels =
+      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols,
+                 kMaxChunkCols) / kNr;
+  int64_t chunks = (panels_total + cache_panels - 1) / cache_panels;
+  if (threads > 1) {
+    const int64_t rounded = (units * chunks + threads - 1) / threads * threads;
+    chunks = std::min(panels_total, (rounded + units - 1) / units);
   }
-  const int64_t chunks = (n_cols + nc - 1) / nc;
+  const int64_t chunk_panels = (panels_total + chunks - 1) / chunks;
+  const int64_t nc = chunk_panels * kNr;
+  chunks = (n_cols + nc - 1) / nc;
   // Split rows too when columns alone leave threads idle (small late-layer feature maps).
   int64_t m_splits = 1;
   int64_t m_step = RoundUp(std::max<int64_t>(mg, 1), kMr);
   if (units * chunks < threads && mg > 4 * kMr) {
-    const int64_t want = (2 * threads + units * chunks - 1) / (units * chunks);
+    const int64_t want = (threads + units * chunks - 1) / (units * chunks);
     m_step = std::max<int64_t>(4 * kMr, RoundUp((mg + want - 1) / want, kMr));
     m_splits = (mg + m_step - 1) / m_step;
   }
   const int64_t tasks = units * chunks * m_splits;
-  const size_t buf_floats = static_cast<size_t>(RoundUp(nc, kNr) * std::max<int64_t>(k_total, 1));
+  const size_t buf_floats = static_cast<size_t>(nc * std::max<int64_t>(k_total, 1));
 
   auto body = [&](int64_t t0, int64_t t1) {
     // Per-thread scratch, reused across runs (Run stays free of shared mutable state).
