@@ -225,6 +225,45 @@ TEST(ConvOp, DoubleUsesReferenceAndMatches) {
             (std::vector<double>{-3.5, -3.5, 3.5, -3.5, -3.5, 6.5, 7.5, 8.5, 9.5}));
 }
 
+TEST(ConvOp, Float16WidenedToFloatEngine) {
+  // Values exactly representable in float16, so the naive double result is the reference up
+  // to the final rounding of Y to float16.
+  ConvCase cc{1, 4, 6, 2, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}};
+  Shape xs{1, 4, 5, 6}, ws{6, 2, 3, 3};
+  auto round16 = [](std::vector<float> v) {
+    for (auto& f : v) f = static_cast<float>(Float16(f));
+    return v;
+  };
+  auto x = round16(Random(Count(xs), 31)), w = round16(Random(Count(ws), 32));
+  auto b = round16(Random(6, 33));
+  Shape want_shape;
+  auto want = NaiveConv(cc, x, w, b, &want_shape);
+  auto to16 = [](const std::vector<float>& v) {
+    std::vector<Float16> h;
+    for (float f : v) h.push_back(Float16(f));
+    return h;
+  };
+  for (bool constant_w : {true, false}) {
+    OpTest t("Conv", 11);
+    t.Input("x", Tensor::FromVector<Float16>(xs, to16(x)));
+    if (constant_w) {
+      t.ConstantInput("w", Tensor::FromVector<Float16>(ws, to16(w)));
+    } else {
+      t.Input("w", Tensor::FromVector<Float16>(ws, to16(w)));
+    }
+    t.Input("b", Tensor::FromVector<Float16>({6}, to16(b)));
+    t.Attr("group", int64_t{2}).Attr("pads", std::vector<int64_t>{1, 1, 1, 1}).Output("y");
+    auto r = t.Run();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const Tensor& y = (*r)[0].value.tensor();
+    ASSERT_EQ(y.dtype(), DataType::kFloat16);
+    ASSERT_EQ(y.shape(), want_shape);
+    std::vector<float> got;
+    for (const Float16& h : y.ToVector<Float16>()) got.push_back(static_cast<float>(h));
+    ExpectAllNear(got, want, 2e-3, "float16");
+  }
+}
+
 TEST(ConvOp, EmptyBatchAndKernelShapeAttribute) {
   auto r = OpTest("Conv", 11)
                .Input("x", *Tensor::Allocate(DataType::kFloat, {0, 2, 4, 4}))

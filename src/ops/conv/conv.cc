@@ -4,11 +4,12 @@
 // X [N, C, D1..Dn], W [M, C/group, k1..kn], optional B [M]. Attributes auto_pad (NOTSET,
 // SAME_UPPER, SAME_LOWER, VALID), dilations, group (incl. depthwise), kernel_shape (inferred
 // from W when absent), pads, strides. Types: float32 (fast path: packed multi-threaded GEMM,
-// weights prepacked at session creation when W is constant; direct depthwise loop), float64 and
-// float16 (reference loop, float16 accumulated in float32).
+// weights prepacked at session creation when W is constant; direct depthwise loop), float16
+// and bfloat16 (widened to float32 for the same fast path), float64 (reference loop).
 // Limits: 1 to 3 spatial dims.
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
@@ -63,6 +64,54 @@ void ConvReference(const T* x, const T* w, const T* b, T* y, int64_t batch, int6
   });
 }
 
+// float32 and the 16-bit floats run on the float32 engine (16-bit values are widened).
+bool UsesF32Engine(DataType t) {
+  return t == DataType::kFloat || t == DataType::kFloat16 || t == DataType::kBfloat16;
+}
+
+std::vector<float> ToFloats(const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.size()));
+  if (t.dtype() == DataType::kFloat) {
+    std::copy(t.data<float>(), t.data<float>() + t.size(), out.begin());
+  } else if (t.dtype() == DataType::kFloat16) {
+    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(t.data<Float16>()[i]);
+  } else {
+    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(t.data<BFloat16>()[i]);
+  }
+  return out;
+}
+
+void WidenInto(const Tensor& t, float* out, ThreadPool* pool) {
+  pool->ParallelFor(t.size(), 65536, [&](int64_t i0, int64_t i1) {
+    if (t.dtype() == DataType::kFloat16) {
+      for (int64_t i = i0; i < i1; ++i) out[i] = static_cast<float>(t.data<Float16>()[i]);
+    } else {
+      for (int64_t i = i0; i < i1; ++i) out[i] = static_cast<float>(t.data<BFloat16>()[i]);
+    }
+  });
+}
+
+void NarrowInto(const float* in, Tensor* t, ThreadPool* pool) {
+  pool->ParallelFor(t->size(), 65536, [&](int64_t i0, int64_t i1) {
+    if (t->dtype() == DataType::kFloat16) {
+      for (int64_t i = i0; i < i1; ++i) t->data<Float16>()[i] = Float16(in[i]);
+    } else {
+      for (int64_t i = i0; i < i1; ++i) t->data<BFloat16>()[i] = BFloat16(in[i]);
+    }
+  });
+}
+
+std::shared_ptr<const ConvF32Weights> Prepare(const Tensor& w, int64_t group, ThreadPool* pool) {
+  auto prepared = std::make_shared<ConvF32Weights>();
+  if (w.dtype() == DataType::kFloat) {
+    PrepareConvF32Weights(w.data<float>(), w.shape(), group, prepared.get(), pool);
+  } else {
+    const std::vector<float> wf = ToFloats(w);
+    PrepareConvF32Weights(wf.data(), w.shape(), group, prepared.get(), pool);
+  }
+  return prepared;
+}
+
 class ConvKernel final : public Kernel {
  public:
   static StatusOr<std::unique_ptr<ConvKernel>> Create(const KernelInfo& info) {
@@ -75,11 +124,9 @@ class ConvKernel final : public Kernel {
                         k->group_);
     }
     const Tensor* w = info.ConstantInput(1);
-    if (w && w->dtype() == DataType::kFloat) {
+    if (w && UsesF32Engine(w->dtype())) {
       OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
-      auto prepared = std::make_shared<ConvF32Weights>();
-      PrepareConvF32Weights(w->data<float>(), w->shape(), k->group_, prepared.get(), nullptr);
-      k->weights_ = std::move(prepared);
+      k->weights_ = Prepare(*w, k->group_, nullptr);
     }
     return k;
   }
@@ -121,24 +168,34 @@ class ConvKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
     ThreadPool* pool = &ctx.thread_pool();
-    if (x->dtype() == DataType::kFloat) {
+    if (UsesF32Engine(x->dtype())) {
       std::shared_ptr<const ConvF32Weights> weights = weights_;
-      if (!weights) {
-        auto prepared = std::make_shared<ConvF32Weights>();
-        PrepareConvF32Weights(w->data<float>(), w->shape(), group_, prepared.get(), pool);
-        weights = std::move(prepared);
-      }
+      if (!weights) weights = Prepare(*w, group_, pool);
       ConvF32Args args;
       args.geometry = &g;
       args.batch = batch;
       args.in_channels = channels;
-      args.x = x->data<float>();
-      args.bias = b ? b->data<float>() : nullptr;
-      args.y = y->data<float>();
+      if (x->dtype() == DataType::kFloat) {
+        args.x = x->data<float>();
+        args.bias = b ? b->data<float>() : nullptr;
+        args.y = y->data<float>();
+        RunConvF32(*weights, args, pool);
+        return Status::Ok();
+      }
+      // 16-bit floats: widen to float32, run the fast engine, narrow the result.
+      OE_ASSIGN_OR_RETURN(Tensor xf, ctx.AllocateTemp(DataType::kFloat, x->shape()));
+      OE_ASSIGN_OR_RETURN(Tensor yf, ctx.AllocateTemp(DataType::kFloat, y->shape()));
+      std::vector<float> bf;
+      if (b) bf = ToFloats(*b);
+      WidenInto(*x, xf.data<float>(), pool);
+      args.x = xf.data<float>();
+      args.bias = b ? bf.data() : nullptr;
+      args.y = yf.data<float>();
       RunConvF32(*weights, args, pool);
+      NarrowInto(yf.data<float>(), y, pool);
       return Status::Ok();
     }
-    return Dispatch<TypeList<double, Float16, BFloat16>>(x->dtype(), [&](auto tag) -> Status {
+    return Dispatch<TypeList<double>>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       ConvReference<T>(x->data<T>(), w->data<T>(), b ? b->data<T>() : nullptr, y->data<T>(),
                        batch, channels, out_channels, group_, g, pool);
