@@ -657,6 +657,131 @@ TEST(MaxPoolOp, Int8DilationAndErrors) {
   EXPECT_TRUE(Contains(rank.status(), "kernel_shape")) << rank.status().message();
 }
 
+// Naive pooling by the definition (max, or average with/without padded positions counted);
+// ceil_mode with PyTorch's rule (a window starting in the end padding is dropped).
+std::vector<double> NaivePool(bool is_max, bool include_pad, bool ceil_mode, const Shape& xs,
+                              const std::vector<float>& x, const std::vector<int64_t>& k,
+                              const std::vector<int64_t>& s, const std::vector<int64_t>& d,
+                              const std::vector<int64_t>& pads, Shape* out_shape) {
+  const size_t r = k.size();
+  std::vector<int64_t> in(xs.begin() + 2, xs.end()), out(r);
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t span = in[i] + pads[i] + pads[r + i] - ((k[i] - 1) * d[i] + 1);
+    out[i] = (ceil_mode ? (span + s[i] - 1) / s[i] : span / s[i]) + 1;
+    if (ceil_mode && (out[i] - 1) * s[i] >= in[i] + pads[i]) --out[i];
+  }
+  *out_shape = {xs[0], xs[1]};
+  for (int64_t o : out) out_shape->push_back(o);
+  const int64_t in_size = Count(in), out_size = Count(out), ksize = Count(k);
+  std::vector<double> y(static_cast<size_t>(xs[0] * xs[1] * out_size));
+  for (int64_t p = 0; p < xs[0] * xs[1]; ++p) {
+    for (int64_t o = 0; o < out_size; ++o) {
+      std::vector<int64_t> oi(r);
+      int64_t rem = o;
+      for (size_t dd = r; dd-- > 0;) {
+        oi[dd] = rem % out[dd];
+        rem /= out[dd];
+      }
+      double best = -INFINITY, sum = 0;
+      int64_t count = 0, pad_count = 0;
+      for (int64_t kk = 0; kk < ksize; ++kk) {
+        int64_t kr = kk, idx = 0;
+        bool inside = true, in_padded = true;
+        std::vector<int64_t> ki(r);
+        for (size_t dd = r; dd-- > 0;) {
+          ki[dd] = kr % k[dd];
+          kr /= k[dd];
+        }
+        for (size_t dd = 0; dd < r; ++dd) {
+          const int64_t pos = oi[dd] * s[dd] - pads[dd] + ki[dd] * d[dd];
+          inside &= pos >= 0 && pos < in[dd];
+          in_padded &= pos < in[dd] + pads[r + dd];
+          idx = idx * in[dd] + pos;
+        }
+        pad_count += in_padded;
+        if (!inside) continue;
+        const double v = x[static_cast<size_t>(p * in_size + idx)];
+        best = std::max(best, v);
+        sum += v;
+        ++count;
+      }
+      y[static_cast<size_t>(p * out_size + o)] =
+          is_max ? best : sum / static_cast<double>(include_pad ? pad_count : count);
+    }
+  }
+  return y;
+}
+
+TEST(PoolOps, MaxAndAverageMatchNaive) {
+  struct Case {
+    Shape xs;
+    std::vector<int64_t> k, s, d, pads;
+    bool ceil;
+  };
+  const std::vector<Case> cases = {
+      {{2, 3, 9, 10}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, false},
+      {{1, 2, 8, 7}, {2, 3}, {2, 1}, {1, 2}, {0, 1, 1, 0}, true},
+      {{1, 1, 11}, {4}, {3}, {1}, {2, 1}, true},
+      {{1, 2, 4, 5, 6}, {2, 2, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1, 1, 0, 1}, false},
+      {{1, 2, 7, 7}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, false},
+  };
+  uint32_t seed = 700;
+  for (const auto& c : cases) {
+    auto x = Random(Count(c.xs), seed++);
+    for (int variant = 0; variant < 3; ++variant) {
+      const bool is_max = variant == 0, include = variant == 2;
+      Shape want_shape;
+      auto want = NaivePool(is_max, include, c.ceil, c.xs, x, c.k, c.s, c.d, c.pads, &want_shape);
+      OpTest t(is_max ? "MaxPool" : "AveragePool", 19);
+      t.Input("x", Tensor::FromVector<float>(c.xs, x))
+          .Attr("kernel_shape", c.k)
+          .Attr("strides", c.s)
+          .Attr("dilations", c.d)
+          .Attr("pads", c.pads)
+          .Attr("ceil_mode", int64_t{c.ceil});
+      if (!is_max) t.Attr("count_include_pad", int64_t{include});
+      t.Output("y");
+      if (is_max) t.Output("i");  // Indices take the direct path; Y must match the naive one.
+      auto r = t.Run();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_EQ((*r)[0].value.tensor().shape(), want_shape);
+      ExpectAllNear((*r)[0].value.tensor().ToVector<float>(), want, 1e-6,
+                    "variant " + std::to_string(variant));
+      if (is_max) {
+        // Without Indices: the separable path.
+        OpTest u("MaxPool", 19);
+        u.Input("x", Tensor::FromVector<float>(c.xs, x))
+            .Attr("kernel_shape", c.k)
+            .Attr("strides", c.s)
+            .Attr("dilations", c.d)
+            .Attr("pads", c.pads)
+            .Attr("ceil_mode", int64_t{c.ceil})
+            .Output("y");
+        auto ru = u.Run();
+        ASSERT_TRUE(ru.ok()) << ru.status().ToString();
+        ExpectAllNear((*ru)[0].value.tensor().ToVector<float>(), want, 0, "separable max");
+      }
+    }
+  }
+}
+
+TEST(MaxPoolOp, NanPropagates) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (bool with_indices : {false, true}) {
+    OpTest t("MaxPool", 12);
+    t.Input("x", Tensor::FromVector<float>({1, 1, 2, 3}, {1, nan, 2, 3, 4, 5}))
+        .Attr("kernel_shape", std::vector<int64_t>{2, 2})
+        .Output("y");
+    if (with_indices) t.Output("i");
+    auto r = t.Run();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto v = (*r)[0].value.tensor().ToVector<float>();
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_TRUE(std::isnan(v[0])) << with_indices;
+    EXPECT_TRUE(std::isnan(v[1])) << with_indices;
+  }
+}
+
 TEST(AveragePoolOp, CountIncludePadAndEmptyBatch) {
   for (int64_t include : {0, 1}) {
     auto r = OpTest("AveragePool", 11)

@@ -36,8 +36,8 @@ class AveragePoolKernel final : public Kernel {
     const int64_t planes = x->dim(0) * x->dim(1);
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
-      PoolPlanes<PoolKind::kAverage, T>(x->data<T>(), y->data<T>(), nullptr, planes, g, opt_,
-                                        &ctx.thread_pool());
+      PoolPlanesSeparable<PoolKind::kAverage, T>(x->data<T>(), y->data<T>(), planes, g, opt_,
+                                                 &ctx.thread_pool());
       return Status::Ok();
     });
   }

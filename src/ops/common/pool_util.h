@@ -149,6 +149,96 @@ void PoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const Window
   });
 }
 
+/// Max that propagates NaN from either side (numpy semantics), written to vectorize.
+template <typename C>
+inline C NanMax(C a, C b) {
+  return (a != a || a > b) ? a : b;
+}
+
+/// Separable fast path for max and average pooling: per output row, the valid input rows are
+/// first reduced column-wise into a scratch row (contiguous, vectorizes), then each output
+/// reduces its kernel columns of that row. Same results as PoolPlanes (no Indices).
+template <PoolKind kKind, typename T>
+void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry& g,
+                         const PoolOptions& opt, ThreadPool* pool) {
+  static_assert(kKind != PoolKind::kLp, "LpPool uses PoolPlanes");
+  using C = ComputeType<T>;
+  std::array<std::vector<TapRange>, 3> taps, pad_taps;
+  for (int d = 0; d < 3; ++d) {
+    taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
+                               g.pad_begin[d]);
+    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d],
+                                   g.kernel[d], g.stride[d], g.dilation[d], 0);
+  }
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t i1 = g.in[1], i2 = g.in[2];
+  const int64_t work = std::max<int64_t>(1, in_size + out_size * g.kernel[2]);
+  pool->ParallelFor(planes, std::max<int64_t>(1, 32768 / work), [&](int64_t p0, int64_t p1) {
+    std::vector<C> row(static_cast<size_t>(i2));
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* xp = x + p * in_size;
+      T* yp = y + p * out_size;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        const TapRange td = taps[0][static_cast<size_t>(od)];
+        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+          const TapRange th = taps[1][static_cast<size_t>(oh)];
+          T* yr = yp + (od * g.out[1] + oh) * g.out[2];
+          const int64_t rows = int64_t{td.hi - td.lo} * (th.hi - th.lo);
+          // Column-wise reduction of the valid input rows.
+          bool first = true;
+          for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+              const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+              const T* src = xp + (id * i1 + ih) * i2;
+              C* r = row.data();
+              if (first) {
+                for (int64_t i = 0; i < i2; ++i) r[i] = ToCompute(src[i]);
+                first = false;
+              } else if constexpr (kKind == PoolKind::kMax) {
+                for (int64_t i = 0; i < i2; ++i) r[i] = NanMax(r[i], ToCompute(src[i]));
+              } else {
+                for (int64_t i = 0; i < i2; ++i) r[i] += ToCompute(src[i]);
+              }
+            }
+          }
+          const int64_t pad_rows =
+              int64_t{pad_taps[0][static_cast<size_t>(od)].hi - pad_taps[0][static_cast<size_t>(od)].lo} *
+              (pad_taps[1][static_cast<size_t>(oh)].hi - pad_taps[1][static_cast<size_t>(oh)].lo);
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            const TapRange tw = taps[2][static_cast<size_t>(ow)];
+            const int64_t base = ow * g.stride[2] - g.pad_begin[2];
+            if constexpr (kKind == PoolKind::kMax) {
+              if (rows == 0 || tw.hi <= tw.lo) {
+                yr[ow] = FromCompute<T>(std::numeric_limits<C>::has_infinity
+                                            ? -std::numeric_limits<C>::infinity()
+                                            : std::numeric_limits<C>::lowest());
+                continue;
+              }
+              C m = row[static_cast<size_t>(base + tw.lo * g.dilation[2])];
+              for (int64_t kw = tw.lo + 1; kw < tw.hi; ++kw) {
+                m = NanMax(m, row[static_cast<size_t>(base + kw * g.dilation[2])]);
+              }
+              yr[ow] = FromCompute<T>(m);
+            } else {
+              C acc = C(0);
+              if (rows > 0) {
+                for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+                  acc += row[static_cast<size_t>(base + kw * g.dilation[2])];
+                }
+              }
+              const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
+              const int64_t count = opt.count_include_pad ? pad_rows * (pw.hi - pw.lo)
+                                                          : rows * (tw.hi - tw.lo);
+              yr[ow] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
 /// Output shape [N, C, 1, ..., 1] of a global pool (rank 2 [N, C] maps to itself).
 inline StatusOr<Shape> GlobalPoolShape(const Tensor& x, const std::string& where) {
   if (x.rank() < 2) {

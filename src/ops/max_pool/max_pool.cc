@@ -41,8 +41,13 @@ class MaxPoolKernel final : public Kernel {
     return Dispatch<TypeList<float, double, Float16, BFloat16, int8_t, uint8_t>>(
         x->dtype(), [&](auto tag) -> Status {
           using T = typename decltype(tag)::type;
-          PoolPlanes<PoolKind::kMax, T>(x->data<T>(), y->data<T>(), indices, planes, g, opt_,
-                                        &ctx.thread_pool());
+          if (indices) {
+            PoolPlanes<PoolKind::kMax, T>(x->data<T>(), y->data<T>(), indices, planes, g, opt_,
+                                          &ctx.thread_pool());
+          } else {
+            PoolPlanesSeparable<PoolKind::kMax, T>(x->data<T>(), y->data<T>(), planes, g, opt_,
+                                                   &ctx.thread_pool());
+          }
           return Status::Ok();
         });
   }
