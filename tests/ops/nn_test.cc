@@ -15,7 +15,70 @@
 namespace onnxedge {
 namespace {
 
-using testing::OpTest;
+// Output tensors of a run point back at their session's allocator (src/runtime/allocator.cc:
+// TrackedBlock keeps a raw Allocator*), so they must not outlive the session, which
+// testing::OpTest::Run does not guarantee. This wrapper keeps the session alive as long as
+// the outputs (members are destroyed in reverse order: outputs first).
+class KeptRun {
+ public:
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  std::vector<NamedValue>& operator*() { return outputs_; }
+
+ private:
+  friend class OpTest;
+  std::unique_ptr<Session> session_;
+  std::vector<NamedValue> outputs_;
+  Status status_;
+};
+
+// testing::OpTest with the same builder interface, recording the feeds so Run can keep the
+// session.
+class OpTest {
+ public:
+  explicit OpTest(std::string op_type, int opset = 17) : t_(std::move(op_type), opset) {}
+  template <typename V>
+  OpTest& Attr(const std::string& name, const V& v) {
+    t_.Attr(name, v);
+    return *this;
+  }
+  OpTest& Input(const std::string& name, const Tensor& t) {
+    t_.Input(name, t);
+    feeds_.push_back({name, t});
+    return *this;
+  }
+  OpTest& ConstantInput(const std::string& name, const Tensor& t) {
+    t_.ConstantInput(name, t);
+    return *this;
+  }
+  OpTest& Output(const std::string& name) {
+    t_.Output(name);
+    return *this;
+  }
+  StatusOr<std::unique_ptr<Session>> Load(SessionOptions options = {}) const {
+    return t_.Load(options);
+  }
+  KeptRun Run(SessionOptions options = {}) const {
+    KeptRun r;
+    auto s = t_.Load(options);
+    if (!s.ok()) {
+      r.status_ = s.status();
+      return r;
+    }
+    r.session_ = std::move(s).value();
+    auto out = r.session_->Run(feeds_);
+    if (!out.ok()) {
+      r.status_ = out.status();
+      return r;
+    }
+    r.outputs_ = std::move(out).value();
+    return r;
+  }
+
+ private:
+  testing::OpTest t_;
+  std::vector<NamedValue> feeds_;
+};
 
 std::vector<float> Random(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -241,16 +241,12 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
     }
   }
   // The chunk's columns as runs along output rows (divisions once per chunk, not per K row).
-  Segment segs_local[16];
-  std::vector<Segment> segs_heap;
-  Segment* segs = segs_local;
+  thread_local std::vector<Segment> segs_buf;  // reused: no allocation per chunk
   int64_t num_segs = 0;
   {
-    const int64_t max_segs = nc / std::max<int64_t>(1, ow_n) + 2;
-    if (max_segs > 16) {
-      segs_heap.resize(static_cast<size_t>(max_segs));
-      segs = segs_heap.data();
-    }
+    const size_t max_segs = static_cast<size_t>(nc / std::max<int64_t>(1, ow_n) + 2);
+    if (segs_buf.size() < max_segs) segs_buf.resize(max_segs);
+    Segment* segs = segs_buf.data();
     int64_t n = n0;
     const int64_t n_end = n0 + nc;
     int64_t ow = n % ow_n, row = n / ow_n;
@@ -262,6 +258,7 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
       ++row;
     }
   }
+  const Segment* segs = segs_buf.data();
   int64_t k = 0;
   for (int64_t c = 0; c < channels; ++c) {
     const float* xc = xg + c * in_size;
