@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/gemm.h"
 #include "ops/op_test_util.h"
 
 namespace onnxedge {
@@ -253,6 +254,25 @@ TEST(ConvOp, StridesDilationsPadsAndGroups) {
     RunConvCase(cc, true, 2, seed++);
     RunConvCase(cc, false, 4, seed++);  // W at run time: packed per run
   }
+}
+
+TEST(ConvOp, DepthwiseWideRowsCoverVectorPaths) {
+  // Interior widths that take the 32-, 16- and 8-output steps and the overlapping tail, for
+  // strides 1 and 2 (deinterleaved loads) and a dilated kernel; also with both micro-kernel
+  // selections (the forced-generic switch selects the portable depthwise row too).
+  uint32_t seed = 900;
+  const std::vector<ConvCase> cases = {
+      {1, 3, 3, 3, {5, 71}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+      {1, 2, 4, 2, {4, 83}, {3, 5}, {2, 2}, {1, 1}, {1, 2, 0, 1}},
+      {1, 2, 2, 2, {3, 60}, {1, 3}, {1, 1}, {1, 3}, {0, 3, 0, 3}},
+      {1, 2, 2, 2, {3, 45}, {2, 4}, {1, 2}, {1, 2}, {0, 0, 0, 0}},
+      {1, 3, 3, 3, {4, 5, 40}, {2, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1, 0, 1, 1}},
+  };
+  for (bool generic : {false, true}) {
+    kernels::GemmForceGeneric(generic);
+    for (const auto& cc : cases) RunConvCase(cc, true, 2, seed++);
+  }
+  kernels::GemmForceGeneric(false);
 }
 
 TEST(ConvOp, OneAndThreeSpatialDims) {
