@@ -43,9 +43,8 @@ const char* GemmKernelName() {
   return SelectKernel() == GemmF32Generic_6x16 ? "GemmF32Generic_6x16" : "GemmF32Avx2_6x16";
 }
 
-void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                         int mr, int nr, float alpha, bool accumulate,
-                         const GemmTileEpilogue* ep) {
+void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                         int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep) {
   float acc[kGemmMr][kGemmNr] = {};
   for (int64_t k = 0; k < kc; ++k) {
     const float* bk = b + k * kGemmNr;
@@ -214,8 +213,8 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
   }
 }
 
-void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c,
-                int64_t ldc, ThreadPool* pool, const GemmEpilogue& ep) {
+void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c, int64_t ldc,
+                ThreadPool* pool, const GemmEpilogue& ep) {
   const int64_t m = a.M, n = b.N, k = a.K;
   if (m == 0 || n == 0) return;
   const int64_t m_blocks = (m + kMc - 1) / kMc;
@@ -252,9 +251,9 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
   }
 }
 
-void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-          int64_t ldc, ThreadPool* pool) {
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          ThreadPool* pool) {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.f) {
     for (int64_t i = 0; i < m; ++i) {

@@ -175,7 +175,8 @@ std::vector<double> NaiveConv(const ConvCase& cc, const std::vector<float>& x,
               idx = idx * cc.in[d] + p;
             }
             if (!inside) continue;
-            acc += static_cast<double>(x[static_cast<size_t>((n * cc.c + g * cg + c) * in_size + idx)]) *
+            acc += static_cast<double>(
+                       x[static_cast<size_t>((n * cc.c + g * cg + c) * in_size + idx)]) *
                    w[static_cast<size_t>((m * cg + c) * ksize + k)];
           }
         }
@@ -212,8 +213,9 @@ void RunConvCase(const ConvCase& cc, bool constant_w, int threads, uint32_t seed
   opts.intra_op_threads = threads;
   auto r = t.Run(opts);
   std::string what = "n=" + std::to_string(cc.n) + " c=" + std::to_string(cc.c) +
-                     " m=" + std::to_string(cc.m) + " g=" + std::to_string(cc.group) + " in=" +
-                     std::to_string(cc.in.back()) + " k=" + std::to_string(cc.kernel.back()) +
+                     " m=" + std::to_string(cc.m) + " g=" + std::to_string(cc.group) +
+                     " in=" + std::to_string(cc.in.back()) +
+                     " k=" + std::to_string(cc.kernel.back()) +
                      " s=" + std::to_string(cc.stride.back()) + " " + cc.auto_pad;
   ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
   const Tensor& y = (*r)[0].value.tensor();
@@ -240,11 +242,11 @@ TEST(ConvOp, StridesDilationsPadsAndGroups) {
   const std::vector<ConvCase> cases = {
       {1, 4, 6, 2, {7, 8}, {3, 2}, {2, 1}, {1, 2}, {1, 0, 2, 1}},
       {2, 6, 9, 3, {6, 5}, {2, 3}, {1, 2}, {2, 1}, {0, 1, 1, 0}},
-      {1, 8, 8, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},     // depthwise
-      {2, 4, 8, 4, {9, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 0}},     // depthwise, multiplier 2
-      {1, 5, 5, 5, {8, 9}, {5, 3}, {1, 3}, {2, 1}, {2, 1, 3, 0}},     // depthwise, dilated
-      {1, 3, 4, 1, {10, 11}, {1, 1}, {2, 3}, {1, 1}, {0, 0, 0, 0}},   // 1x1 strided: im2col
-      {1, 3, 4, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {1, 0, 0, 1}},     // 1x1 padded: im2col
+      {1, 8, 8, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},    // depthwise
+      {2, 4, 8, 4, {9, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 0, 0}},    // depthwise, multiplier 2
+      {1, 5, 5, 5, {8, 9}, {5, 3}, {1, 3}, {2, 1}, {2, 1, 3, 0}},    // depthwise, dilated
+      {1, 3, 4, 1, {10, 11}, {1, 1}, {2, 3}, {1, 1}, {0, 0, 0, 0}},  // 1x1 strided: im2col
+      {1, 3, 4, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {1, 0, 0, 1}},    // 1x1 padded: im2col
       {1, 2, 3, 1, {6, 7}, {3, 3}, {2, 2}, {1, 1}, {}, "SAME_UPPER"},
       {1, 2, 3, 1, {6, 7}, {3, 4}, {2, 3}, {1, 1}, {}, "SAME_LOWER"},
       {1, 2, 3, 1, {6, 7}, {2, 3}, {2, 2}, {2, 1}, {}, "VALID"},
@@ -278,10 +280,10 @@ TEST(ConvOp, DepthwiseWideRowsCoverVectorPaths) {
 TEST(ConvOp, OneAndThreeSpatialDims) {
   RunConvCase({2, 3, 5, 1, {17}, {3}, {2}, {2}, {2, 1}}, true, 2, 7);
   RunConvCase({1, 4, 4, 4, {13}, {5}, {1}, {1}, {2, 2}}, true, 2, 8);  // depthwise 1-D
-  RunConvCase({1, 2, 7, 1, {4, 5, 6}, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}},
-              true, 3, 9);
-  RunConvCase({1, 6, 6, 2, {3, 4, 5}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0, 0, 0, 0}},
-              false, 2, 10);
+  RunConvCase({1, 2, 7, 1, {4, 5, 6}, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}}, true, 3,
+              9);
+  RunConvCase({1, 6, 6, 2, {3, 4, 5}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0, 0, 0, 0}}, false,
+              2, 10);
 }
 
 TEST(ConvOp, LargeShapesCrossChunksAndThreads) {
@@ -424,7 +426,8 @@ std::vector<double> NaiveConvTranspose(const ConvTCase& cc, const std::vector<fl
   std::vector<int64_t> out(r), pb(r);
   for (size_t i = 0; i < r; ++i) {
     const int64_t op = cc.output_padding.empty() ? 0 : cc.output_padding[i];
-    const int64_t full = cc.stride[i] * (cc.in[i] - 1) + op + (cc.kernel[i] - 1) * cc.dilation[i] + 1;
+    const int64_t full =
+        cc.stride[i] * (cc.in[i] - 1) + op + (cc.kernel[i] - 1) * cc.dilation[i] + 1;
     if (!cc.output_shape.empty() || cc.auto_pad != "NOTSET") {
       out[i] = cc.output_shape.empty() ? cc.in[i] * cc.stride[i] : cc.output_shape[i];
       const int64_t total = full - out[i];
@@ -442,7 +445,8 @@ std::vector<double> NaiveConvTranspose(const ConvTCase& cc, const std::vector<fl
   std::vector<double> y(static_cast<size_t>(cc.n * cc.m * out_size));
   for (int64_t n = 0; n < cc.n; ++n) {
     for (int64_t m = 0; m < cc.m; ++m) {
-      for (int64_t o = 0; o < out_size; ++o) y[static_cast<size_t>((n * cc.m + m) * out_size + o)] = b[static_cast<size_t>(m)];
+      for (int64_t o = 0; o < out_size; ++o)
+        y[static_cast<size_t>((n * cc.m + m) * out_size + o)] = b[static_cast<size_t>(m)];
     }
     for (int64_t c = 0; c < cc.c; ++c) {
       const int64_t g = c / cg;
@@ -520,7 +524,7 @@ TEST(ConvTransposeOp, MatchesNaive) {
   const std::vector<ConvTCase> cases = {
       {1, 3, 5, 1, {4, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, {1, 1}, {}},
       {2, 4, 6, 2, {3, 3}, {2, 3}, {1, 2}, {2, 1}, {0, 0, 0, 0}, {}, {}},
-      {1, 2, 3, 1, {5}, {4}, {3}, {1}, {}, {}, {17}},           // output_shape, 1-D
+      {1, 2, 3, 1, {5}, {4}, {3}, {1}, {}, {}, {17}},  // output_shape, 1-D
       {1, 2, 2, 1, {3, 4}, {3, 3}, {2, 2}, {1, 1}, {}, {}, {}, "SAME_UPPER"},
       {1, 2, 2, 1, {3, 4}, {3, 3}, {2, 2}, {1, 1}, {}, {}, {}, "SAME_LOWER"},
       {1, 2, 3, 1, {2, 3, 2}, {2, 2, 3}, {1, 2, 1}, {1, 1, 1}, {0, 0, 0, 0, 0, 0}, {}, {}},
@@ -550,8 +554,8 @@ TEST(ConvTransposeOp, OutputShapeWithBatchAndChannelDims) {
 // Gemm
 
 std::vector<double> NaiveGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha,
-                              const std::vector<float>& a, const std::vector<float>& b,
-                              double beta, const std::vector<float>& c, const Shape& cs) {
+                              const std::vector<float>& a, const std::vector<float>& b, double beta,
+                              const std::vector<float>& c, const Shape& cs) {
   std::vector<double> y(static_cast<size_t>(m * n));
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
@@ -686,8 +690,8 @@ TEST(MaxPoolOp, IndicesBothStorageOrders) {
     EXPECT_EQ((*r)[0].value.tensor().shape(), (Shape{1, 1, 2, 2}));
     EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), (std::vector<float>{9, 8, 6, 11}));
     // Row-major positions (h, w): 9 at (0,1), 8 at (1,2), 6 at (2,0), 11 at (2,2).
-    const std::vector<int64_t> want = order == 0 ? std::vector<int64_t>{1, 6, 8, 10}
-                                                 : std::vector<int64_t>{3, 7, 2, 8};
+    const std::vector<int64_t> want =
+        order == 0 ? std::vector<int64_t>{1, 6, 8, 10} : std::vector<int64_t>{3, 7, 2, 8};
     EXPECT_EQ((*r)[1].value.tensor().ToVector<int64_t>(), want);
   }
 }
@@ -875,8 +879,8 @@ TEST(AveragePoolOp, CountIncludePadAndEmptyBatch) {
                  .Output("y")
                  .Run();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    const std::vector<double> want = include ? std::vector<double>{1, 2, 3, 7.0 / 3}
-                                             : std::vector<double>{1.5, 2, 3, 3.5};
+    const std::vector<double> want =
+        include ? std::vector<double>{1, 2, 3, 7.0 / 3} : std::vector<double>{1.5, 2, 3, 3.5};
     ExpectAllNear((*r)[0].value.tensor().ToVector<float>(), want, 1e-6, "include");
   }
   auto e = OpTest("AveragePool", 11)
@@ -1091,8 +1095,8 @@ TEST(LayerNormalizationOp, AxesOutputsAndBroadcastScale) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const double is = 1 / std::sqrt(1.25 + 1e-3);  // row 0: mean 2.5, var 1.25; row 1 constant
   ExpectAllNear((*r)[0].value.tensor().ToVector<float>(),
-                {-1.5 * is + 0.5, -0.5 * is * 2 + 0.5, 0.5 * is + 0.5, 1.5 * is * 2 + 0.5, 0.5,
-                 0.5, 0.5, 0.5},
+                {-1.5 * is + 0.5, -0.5 * is * 2 + 0.5, 0.5 * is + 0.5, 1.5 * is * 2 + 0.5, 0.5, 0.5,
+                 0.5, 0.5},
                 1e-6, "layernorm axis -2");
 }
 

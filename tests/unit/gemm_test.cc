@@ -2,6 +2,8 @@
 // The packed f32 GEMM against a naive triple loop: trans/no-trans, alpha/beta, micro-tile
 // remainders (6x16), K-block (256) and M-block (72) boundaries, empty dims, epilogues, the
 // single-threaded block entry, both micro-kernels and with/without a thread pool.
+#include "kernels/gemm.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include <random>
 #include <vector>
 
-#include "kernels/gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -78,11 +79,11 @@ TEST_P(GemmTest, MatchesNaiveOnRemainderShapes) {
           const float beta = k % 2 ? 0.f : -1.5f;
           auto want = c0, got = c0;
           Naive(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
-          kernels::Gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(),
-                        ldc, (m * n) % 2 ? &pool : nullptr);
+          kernels::Gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(), ldc,
+                        (m * n) % 2 ? &pool : nullptr);
           ExpectNear(got, want, k,
-                     "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" +
-                         std::to_string(k) + " t=" + std::to_string(t));
+                     "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                         " k=" + std::to_string(k) + " t=" + std::to_string(t));
         }
       }
     }
@@ -94,7 +95,9 @@ TEST_P(GemmTest, BlockBoundariesAndThreads) {
   std::mt19937 rng(11);
   ThreadPool pool(4);
   for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{73, 50, 257},
-                         {150, 33, 300}, {7, 200, 513}, {144, 16, 256}}) {
+                         {150, 33, 300},
+                         {7, 200, 513},
+                         {144, 16, 256}}) {
     auto a = Random(static_cast<size_t>(m * k), &rng);
     auto b = Random(static_cast<size_t>(k * n), &rng);
     auto c0 = Random(static_cast<size_t>(m * n), &rng);
@@ -113,15 +116,12 @@ TEST_P(GemmTest, EmptyDimsAndZeroK) {
   kernels::Gemm(false, false, 2, 3, 0, 1.f, a.data(), 1, b.data(), 3, 2.f, c.data(), 3, nullptr);
   EXPECT_EQ(c, (std::vector<float>{2, 4, 6, 8, 10, 12}));
   std::vector<float> nan(6, std::numeric_limits<float>::quiet_NaN());
-  kernels::Gemm(false, false, 2, 3, 0, 1.f, a.data(), 1, b.data(), 3, 0.f, nan.data(), 3,
-                nullptr);
+  kernels::Gemm(false, false, 2, 3, 0, 1.f, a.data(), 1, b.data(), 3, 0.f, nan.data(), 3, nullptr);
   EXPECT_EQ(nan, std::vector<float>(6, 0.f));
   // M = 0 or N = 0: C untouched.
   std::vector<float> keep = {7, 7};
-  kernels::Gemm(false, false, 0, 2, 3, 1.f, a.data(), 3, b.data(), 2, 0.f, keep.data(), 2,
-                nullptr);
-  kernels::Gemm(false, false, 2, 0, 3, 1.f, a.data(), 3, b.data(), 1, 0.f, keep.data(), 1,
-                nullptr);
+  kernels::Gemm(false, false, 0, 2, 3, 1.f, a.data(), 3, b.data(), 2, 0.f, keep.data(), 2, nullptr);
+  kernels::Gemm(false, false, 2, 0, 3, 1.f, a.data(), 3, b.data(), 1, 0.f, keep.data(), 1, nullptr);
   EXPECT_EQ(keep, (std::vector<float>{7, 7}));
   // Packed path with K = 0: only the epilogue remains.
   kernels::PackedA pa;

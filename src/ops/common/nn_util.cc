@@ -47,8 +47,7 @@ StatusOr<WindowAttrs> ParseWindowAttrs(const KernelInfo& info, bool kernel_requi
     if (p < 0) return info.Error(StatusCode::kInvalidModel, "attribute 'pads' has ", p);
   }
   if (a.pads.size() % 2 != 0) {
-    return info.Error(StatusCode::kInvalidModel, "attribute 'pads' has odd length ",
-                      a.pads.size());
+    return info.Error(StatusCode::kInvalidModel, "attribute 'pads' has odd length ", a.pads.size());
   }
   const size_t rank = a.kernel_shape.size();
   if (rank > 0) {
@@ -61,8 +60,8 @@ StatusOr<WindowAttrs> ParseWindowAttrs(const KernelInfo& info, bool kernel_requi
                         " values for ", rank, " spatial dims");
     }
     if (!a.dilations.empty() && a.dilations.size() != rank) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'dilations' has ",
-                        a.dilations.size(), " values for ", rank, " spatial dims");
+      return info.Error(StatusCode::kInvalidModel, "attribute 'dilations' has ", a.dilations.size(),
+                        " values for ", rank, " spatial dims");
     }
     if (!a.pads.empty() && a.pads.size() != 2 * rank) {
       return info.Error(StatusCode::kInvalidModel, "attribute 'pads' has ", a.pads.size(),
@@ -82,8 +81,8 @@ StatusOr<WindowGeometry> ComputeWindowGeometry(const WindowAttrs& attrs,
                                                const std::string& where) {
   const size_t rank = in_spatial.size();
   if (rank == 0 || rank > static_cast<size_t>(kMaxSpatialDims)) {
-    return MakeError(rank == 0 ? StatusCode::kInvalidArgument : StatusCode::kNotImplemented,
-                     where, ": input has ", rank, " spatial dims; 1 to ", kMaxSpatialDims,
+    return MakeError(rank == 0 ? StatusCode::kInvalidArgument : StatusCode::kNotImplemented, where,
+                     ": input has ", rank, " spatial dims; 1 to ", kMaxSpatialDims,
                      " are supported");
   }
   if (kernel.size() != rank) {
@@ -108,8 +107,7 @@ StatusOr<WindowGeometry> ComputeWindowGeometry(const WindowAttrs& attrs,
     g.in[d] = in_spatial[i];
     g.kernel[d] = kernel[i];
     if (kernel[i] <= 0) {
-      return MakeError(StatusCode::kInvalidArgument, where, ": kernel dim ", i, " is ",
-                       kernel[i]);
+      return MakeError(StatusCode::kInvalidArgument, where, ": kernel dim ", i, " is ", kernel[i]);
     }
     g.stride[d] = attrs.strides.empty() ? 1 : attrs.strides[i];
     g.dilation[d] = attrs.dilations.empty() ? 1 : attrs.dilations[i];

@@ -47,8 +47,7 @@ inline StatusOr<WindowGeometry> PoolGeometry(const WindowAttrs& attrs, bool ceil
   }
   if (x.rank() - 2 != attrs.kernel_shape.size()) {
     return MakeError(StatusCode::kInvalidArgument, where, ": input X has ", x.rank() - 2,
-                     " spatial dims but attribute 'kernel_shape' has ",
-                     attrs.kernel_shape.size());
+                     " spatial dims but attribute 'kernel_shape' has ", attrs.kernel_shape.size());
   }
   std::vector<int64_t> in_spatial(x.shape().begin() + 2, x.shape().end());
   return ComputeWindowGeometry(attrs, in_spatial, attrs.kernel_shape, ceil_mode, where);
@@ -65,8 +64,8 @@ void PoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const Window
     taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
                                g.pad_begin[d]);
     // Taps inside the padded extent [-pad_begin, in + pad_end) (count_include_pad divisor).
-    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d],
-                                   g.kernel[d], g.stride[d], g.dilation[d], 0);
+    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                                   g.stride[d], g.dilation[d], 0);
   }
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t i0 = g.in[0], i1 = g.in[1], i2 = g.in[2];
@@ -89,7 +88,7 @@ void PoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const Window
             const int64_t bw = ow * g.stride[2] - g.pad_begin[2];
             if constexpr (kKind == PoolKind::kMax) {
               C best = std::numeric_limits<C>::has_infinity ? -std::numeric_limits<C>::infinity()
-                                                             : std::numeric_limits<C>::lowest();
+                                                            : std::numeric_limits<C>::lowest();
               int64_t best_idx = -1;
               for (int64_t kd = td.lo; kd < td.hi; ++kd) {
                 const int64_t id = bd + kd * g.dilation[0];
@@ -167,8 +166,8 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
   for (int d = 0; d < 3; ++d) {
     taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
                                g.pad_begin[d]);
-    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d],
-                                   g.kernel[d], g.stride[d], g.dilation[d], 0);
+    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                                   g.stride[d], g.dilation[d], 0);
   }
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t i1 = g.in[1], i2 = g.in[2];
@@ -203,7 +202,8 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
             }
           }
           const int64_t pad_rows =
-              int64_t{pad_taps[0][static_cast<size_t>(od)].hi - pad_taps[0][static_cast<size_t>(od)].lo} *
+              int64_t{pad_taps[0][static_cast<size_t>(od)].hi -
+                      pad_taps[0][static_cast<size_t>(od)].lo} *
               (pad_taps[1][static_cast<size_t>(oh)].hi - pad_taps[1][static_cast<size_t>(oh)].lo);
           for (int64_t ow = 0; ow < g.out[2]; ++ow) {
             const TapRange tw = taps[2][static_cast<size_t>(ow)];
@@ -228,8 +228,8 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
                 }
               }
               const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
-              const int64_t count = opt.count_include_pad ? pad_rows * (pw.hi - pw.lo)
-                                                          : rows * (tw.hi - tw.lo);
+              const int64_t count =
+                  opt.count_include_pad ? pad_rows * (pw.hi - pw.lo) : rows * (tw.hi - tw.lo);
               yr[ow] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
             }
           }

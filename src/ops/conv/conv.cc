@@ -24,8 +24,7 @@ namespace {
 // the kernel for non-float32 types.
 template <typename T>
 void ConvReference(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t channels,
-                   int64_t out_channels, int64_t group, const WindowGeometry& g,
-                   ThreadPool* pool) {
+                   int64_t out_channels, int64_t group, const WindowGeometry& g, ThreadPool* pool) {
   using C = ComputeType<T>;
   const int64_t cg = channels / group, mg = out_channels / group;
   const int64_t in_size = g.in_size(), out_size = g.out_size(), ksize = g.kernel_size();
@@ -74,9 +73,11 @@ std::vector<float> ToFloats(const Tensor& t) {
   if (t.dtype() == DataType::kFloat) {
     std::copy(t.data<float>(), t.data<float>() + t.size(), out.begin());
   } else if (t.dtype() == DataType::kFloat16) {
-    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(t.data<Float16>()[i]);
+    for (int64_t i = 0; i < t.size(); ++i)
+      out[static_cast<size_t>(i)] = static_cast<float>(t.data<Float16>()[i]);
   } else {
-    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(t.data<BFloat16>()[i]);
+    for (int64_t i = 0; i < t.size(); ++i)
+      out[static_cast<size_t>(i)] = static_cast<float>(t.data<BFloat16>()[i]);
   }
   return out;
 }
@@ -197,8 +198,8 @@ class ConvKernel final : public Kernel {
     }
     return Dispatch<TypeList<double>>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
-      ConvReference<T>(x->data<T>(), w->data<T>(), b ? b->data<T>() : nullptr, y->data<T>(),
-                       batch, channels, out_channels, group_, g, pool);
+      ConvReference<T>(x->data<T>(), w->data<T>(), b ? b->data<T>() : nullptr, y->data<T>(), batch,
+                       channels, out_channels, group_, g, pool);
       return Status::Ok();
     });
   }

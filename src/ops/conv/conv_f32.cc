@@ -33,7 +33,8 @@ void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t 
     const int64_t cols = std::min(kNr, nc - j0);
     const float* src = xg + n0 + j0;
     if (cols == kNr) {
-      for (int64_t c = 0; c < k; ++c) std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
+      for (int64_t c = 0; c < k; ++c)
+        std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
     } else {
       for (int64_t c = 0; c < k; ++c) {
         float* dr = d + c * kNr;
@@ -62,9 +63,8 @@ DepthwiseRowFn SelectDepthwiseRow() {
 // are scratch for kernel[0] * kernel[1] row pointers and their weights.
 void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
                     const WindowGeometry& g, const std::vector<TapRange>& taps_d,
-                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi,
-                    float cmin, float cmax, DepthwiseRowFn row_fn, const float** rows,
-                    float* wsel) {
+                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi, float cmin,
+                    float cmax, DepthwiseRowFn row_fn, const float** rows, float* wsel) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
@@ -110,10 +110,10 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
 
 void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   const WindowGeometry& g = *args.geometry;
-  const auto taps_d = ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0],
-                                       g.dilation[0], g.pad_begin[0]);
-  const auto taps_h = ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1],
-                                       g.dilation[1], g.pad_begin[1]);
+  const auto taps_d =
+      ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
+  const auto taps_h =
+      ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1]);
   // Columns whose taps all lie inside the input: ow * s - p >= 0 and
   // ow * s - p + (k - 1) * d <= in - 1.
   const int64_t s = g.stride[2], p = g.pad_begin[2];
@@ -305,8 +305,8 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
   }
 }
 
-void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group,
-                           ConvF32Weights* out, ThreadPool* pool) {
+void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
+                           ThreadPool* pool) {
   out->out_channels = w_shape[0];
   out->in_per_group = w_shape[1];
   out->group = group;
@@ -353,8 +353,8 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
   // ParallelFor hands every thread one contiguous range of about tasks / threads).
   const int64_t panels_total = (n_cols + kNr - 1) / kNr;
   const int64_t cache_panels =
-      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols,
-                 kMaxChunkCols) / kNr;
+      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols, kMaxChunkCols) /
+      kNr;
   int64_t chunks = (panels_total + cache_panels - 1) / cache_panels;
   if (threads > 1) {
     const int64_t rounded = (units * chunks + threads - 1) / threads * threads;
@@ -402,8 +402,8 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
       ep.clamp_min = args.clamp_min;
       ep.clamp_max = args.clamp_max;
       float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
-      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f,
-                               0.f, yg, n_cols, ep);
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f, 0.f,
+                               yg, n_cols, ep);
     }
   };
   pool->ParallelFor(tasks, 1, body);

@@ -23,19 +23,19 @@ namespace onnxedge::ops {
 
 /// Weights prepared for ConvF32: packed per group for the GEMM paths, raw for depthwise.
 struct ConvF32Weights {
-  int64_t out_channels = 0;     ///< M
-  int64_t in_per_group = 0;     ///< C / group
+  int64_t out_channels = 0;  ///< M
+  int64_t in_per_group = 0;  ///< C / group
   int64_t group = 1;
-  std::vector<int64_t> kernel;  ///< Spatial kernel dims of W.
-  int64_t kernel_size = 1;      ///< Product of the kernel dims.
-  bool depthwise = false;       ///< in_per_group == 1 and group > 1: direct path.
+  std::vector<int64_t> kernel;           ///< Spatial kernel dims of W.
+  int64_t kernel_size = 1;               ///< Product of the kernel dims.
+  bool depthwise = false;                ///< in_per_group == 1 and group > 1: direct path.
   std::vector<kernels::PackedA> packed;  ///< Per group: (M/group) x (C/group * kernel_size).
   std::vector<float> raw;                ///< Depthwise: W as given, [M, kernel_size].
 };
 
 /// Prepares W ([M, C/group, k1, ...]) for ConvF32.
-void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group,
-                           ConvF32Weights* out, ThreadPool* pool);
+void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
+                           ThreadPool* pool);
 
 struct ConvF32Args {
   const WindowGeometry* geometry = nullptr;

@@ -55,8 +55,7 @@ void Col2ImPlane(const Acc* col, T* plane, const TransposeGeometry& g) {
     InputRange(g.in[0], g.out[0], g.stride[0], g.pad_begin[0], kd * g.dilation[0], &d_lo, &d_hi);
     for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
       int64_t h_lo, h_hi;
-      InputRange(g.in[1], g.out[1], g.stride[1], g.pad_begin[1], kh * g.dilation[1], &h_lo,
-                 &h_hi);
+      InputRange(g.in[1], g.out[1], g.stride[1], g.pad_begin[1], kh * g.dilation[1], &h_lo, &h_hi);
       for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++r) {
         int64_t w_lo, w_hi;
         InputRange(g.in[2], g.out[2], g.stride[2], g.pad_begin[2], kw * g.dilation[2], &w_lo,
@@ -67,8 +66,7 @@ void Col2ImPlane(const Acc* col, T* plane, const TransposeGeometry& g) {
           for (int64_t ih = h_lo; ih < h_hi; ++ih) {
             const int64_t oh = ih * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
             const Acc* src = cr + (id * g.in[1] + ih) * g.in[2];
-            T* dst = plane + (od * g.out[1] + oh) * g.out[2] - g.pad_begin[2] +
-                     kw * g.dilation[2];
+            T* dst = plane + (od * g.out[1] + oh) * g.out[2] - g.pad_begin[2] + kw * g.dilation[2];
             const int64_t sw = g.stride[2];
             for (int64_t iw = w_lo; iw < w_hi; ++iw) dst[iw * sw] += src[iw];
           }
@@ -201,7 +199,8 @@ class ConvTransposeKernel final : public Kernel {
           }
           Col2ImPlane<C, C>(col.data(), acc.data(), g);
           T* yp = py + p * out_size;
-          for (int64_t i = 0; i < out_size; ++i) yp[i] = FromCompute<T>(acc[static_cast<size_t>(i)]);
+          for (int64_t i = 0; i < out_size; ++i)
+            yp[i] = FromCompute<T>(acc[static_cast<size_t>(i)]);
         }
       });
       return Status::Ok();
@@ -209,8 +208,7 @@ class ConvTransposeKernel final : public Kernel {
   }
 
  private:
-  static void AddBias(const float* bias, float* y, int64_t batch, int64_t channels,
-                      int64_t plane) {
+  static void AddBias(const float* bias, float* y, int64_t batch, int64_t channels, int64_t plane) {
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t c = 0; c < channels; ++c) {
         float* p = y + (n * channels + c) * plane;

@@ -6,11 +6,12 @@
 // creation; a row- or column-vector C becomes a fused epilogue bias). Other types (float64,
 // float16, bfloat16, int32, int64, uint32, uint64) use a reference loop; integer results are
 // alpha/beta-scaled in double and truncated.
+#include "kernels/gemm.h"
+
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#include "kernels/gemm.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -38,8 +39,7 @@ class GemmKernel final : public Kernel {
       const int64_t kk = k->trans_b_ ? b->dim(1) : b->dim(0);
       const int64_t n = k->trans_b_ ? b->dim(0) : b->dim(1);
       k->packed_b_ = std::make_shared<kernels::PackedB>();
-      kernels::PackB(b->data<float>(), b->dim(1), k->trans_b_, kk, n, k->packed_b_.get(),
-                     nullptr);
+      kernels::PackB(b->data<float>(), b->dim(1), k->trans_b_, kk, n, k->packed_b_.get(), nullptr);
     }
     return k;
   }
@@ -94,32 +94,33 @@ class GemmKernel final : public Kernel {
       T* py = y->data<T>();
       const int64_t lda = a->dim(1), ldb = b->dim(1);
       const double alpha = alpha_, beta = beta_;
-      ctx.thread_pool().ParallelFor(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n * k)),
-                                    [&](int64_t i0, int64_t i1) {
-        std::vector<C> acc(static_cast<size_t>(n));
-        for (int64_t i = i0; i < i1; ++i) {
-          std::fill(acc.begin(), acc.end(), C(0));
-          for (int64_t kk = 0; kk < k; ++kk) {
-            const C av = ToCompute(trans_a_ ? pa[kk * lda + i] : pa[i * lda + kk]);
-            for (int64_t j = 0; j < n; ++j) {
-              acc[static_cast<size_t>(j)] +=
-                  av * ToCompute(trans_b_ ? pb[j * ldb + kk] : pb[kk * ldb + j]);
+      ctx.thread_pool().ParallelFor(
+          m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n * k)),
+          [&](int64_t i0, int64_t i1) {
+            std::vector<C> acc(static_cast<size_t>(n));
+            for (int64_t i = i0; i < i1; ++i) {
+              std::fill(acc.begin(), acc.end(), C(0));
+              for (int64_t kk = 0; kk < k; ++kk) {
+                const C av = ToCompute(trans_a_ ? pa[kk * lda + i] : pa[i * lda + kk]);
+                for (int64_t j = 0; j < n; ++j) {
+                  acc[static_cast<size_t>(j)] +=
+                      av * ToCompute(trans_b_ ? pb[j * ldb + kk] : pb[kk * ldb + j]);
+                }
+              }
+              for (int64_t j = 0; j < n; ++j) {
+                double v = alpha * static_cast<double>(acc[static_cast<size_t>(j)]);
+                if (pc) v += beta * static_cast<double>(ToCompute(pc[i * c_rs + j * c_cs]));
+                py[i * n + j] = FromCompute<T>(static_cast<ComputeType<T>>(v));
+              }
             }
-          }
-          for (int64_t j = 0; j < n; ++j) {
-            double v = alpha * static_cast<double>(acc[static_cast<size_t>(j)]);
-            if (pc) v += beta * static_cast<double>(ToCompute(pc[i * c_rs + j * c_cs]));
-            py[i * n + j] = FromCompute<T>(static_cast<ComputeType<T>>(v));
-          }
-        }
-      });
+          });
       return Status::Ok();
     });
   }
 
  private:
-  Status RunF32(KernelContext& ctx, const Tensor& a, const Tensor& b, const Tensor* c,
-                int64_t c_rs, int64_t c_cs, int64_t m, int64_t n, int64_t k, float* y) const {
+  Status RunF32(KernelContext& ctx, const Tensor& a, const Tensor& b, const Tensor* c, int64_t c_rs,
+                int64_t c_cs, int64_t m, int64_t n, int64_t k, float* y) const {
     ThreadPool* pool = &ctx.thread_pool();
     kernels::GemmEpilogue ep;
     float beta = 0.f;

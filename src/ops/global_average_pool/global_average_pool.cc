@@ -30,8 +30,8 @@ class GlobalAveragePoolKernel final : public Kernel {
                      // Accumulate in double: planes can be large and float sums drift.
                      double acc = 0;
                      for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(ToCompute(p[i]));
-                     return FromCompute<T>(static_cast<C>(n > 0 ? acc / static_cast<double>(n)
-                                                                : std::nan("")));
+                     return FromCompute<T>(
+                         static_cast<C>(n > 0 ? acc / static_cast<double>(n) : std::nan("")));
                    });
       return Status::Ok();
     });

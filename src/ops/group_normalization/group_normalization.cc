@@ -45,9 +45,9 @@ class GroupNormalizationKernel final : public Kernel {
     }
     const int64_t params = per_channel_ ? channels : groups;
     if (scale->size() != params || bias->size() != params) {
-      return ctx.Error(StatusCode::kInvalidArgument, "inputs scale ",
-                       ShapeToString(scale->shape()), " and bias ", ShapeToString(bias->shape()),
-                       " must have ", params, " elements");
+      return ctx.Error(StatusCode::kInvalidArgument, "inputs scale ", ShapeToString(scale->shape()),
+                       " and bias ", ShapeToString(bias->shape()), " must have ", params,
+                       " elements");
     }
     OE_ASSIGN_OR_RETURN(std::vector<double> sc, ReadDoubles(*scale, where + " input scale"));
     OE_ASSIGN_OR_RETURN(std::vector<double> bs, ReadDoubles(*bias, where + " input bias"));

@@ -29,9 +29,9 @@ class InstanceNormalizationKernel final : public Kernel {
     const int64_t batch = x->dim(0), channels = x->dim(1);
     if (scale->size() != channels || bias->size() != channels || scale->dtype() != x->dtype() ||
         bias->dtype() != x->dtype()) {
-      return ctx.Error(StatusCode::kInvalidArgument, "inputs scale ",
-                       ShapeToString(scale->shape()), " and B ", ShapeToString(bias->shape()),
-                       " must be [", channels, "] of X's type");
+      return ctx.Error(StatusCode::kInvalidArgument, "inputs scale ", ShapeToString(scale->shape()),
+                       " and B ", ShapeToString(bias->shape()), " must be [", channels,
+                       "] of X's type");
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
     if (x->size() == 0) return Status::Ok();

@@ -42,7 +42,8 @@ class LayerNormalizationKernel final : public Kernel {
     }
     const size_t axis = static_cast<size_t>(axis_ < 0 ? axis_ + rank : axis_);
     const Shape norm_shape(x->shape().begin() + static_cast<int64_t>(axis), x->shape().end());
-    OE_ASSIGN_OR_RETURN(std::vector<double> sc, BroadcastTo(*scale, norm_shape, where + ": input Scale"));
+    OE_ASSIGN_OR_RETURN(std::vector<double> sc,
+                        BroadcastTo(*scale, norm_shape, where + ": input Scale"));
     std::vector<double> bs;
     if (bias) {
       OE_ASSIGN_OR_RETURN(bs, BroadcastTo(*bias, norm_shape, where + ": input B"));
@@ -101,7 +102,8 @@ class LayerNormalizationKernel final : public Kernel {
         return Dispatch<FloatTypes>(t->dtype(), [&](auto utag) -> Status {
           using U = typename decltype(utag)::type;
           U* p = t->data<U>();
-          for (size_t i = 0; i < v.size(); ++i) p[i] = FromCompute<U>(static_cast<ComputeType<U>>(v[i]));
+          for (size_t i = 0; i < v.size(); ++i)
+            p[i] = FromCompute<U>(static_cast<ComputeType<U>>(v[i]));
           return Status::Ok();
         });
       };

@@ -59,8 +59,8 @@ class MaxUnpoolKernel final : public Kernel {
     if (shape_in) {
       OE_ASSIGN_OR_RETURN(out_shape, ReadInt64s(*shape_in, ctx.Describe() + " input output_shape"));
       if (out_shape.size() != rank) {
-        return ctx.Error(StatusCode::kInvalidArgument, "input output_shape has ",
-                         out_shape.size(), " values, expected ", rank);
+        return ctx.Error(StatusCode::kInvalidArgument, "input output_shape has ", out_shape.size(),
+                         " values, expected ", rank);
       }
       for (size_t i = 0; i < rank; ++i) {
         if (out_shape[i] < 0 || (i < 2 && out_shape[i] != x->dim(i))) {

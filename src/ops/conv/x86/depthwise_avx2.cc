@@ -21,15 +21,13 @@ inline __m256 Load8(const float* p) {
     const __m256i mask = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
     const __m256 a = _mm256_loadu_ps(p), b = _mm256_maskload_ps(p + 8, mask);
     const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-    return _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
   }
 }
 
 template <int kStride>
-void Rows(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n,
-          int64_t dilation, int64_t offset, float bias, float* out, int64_t ow_lo,
-          int64_t ow_hi) {
+void Rows(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n, int64_t dilation,
+          int64_t offset, float bias, float* out, int64_t ow_lo, int64_t ow_hi) {
   int64_t ow = ow_lo;
   const __m256 vb = _mm256_set1_ps(bias);
   // 32 outputs per step: four independent FMA chains hide the FMA latency.
@@ -80,8 +78,7 @@ void Rows(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n
       const float* src = rows[r] + ow * kStride + offset;
       const float* wr = w + r * kw_n;
       for (int64_t kw = 0; kw < kw_n; ++kw) {
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), Load8<kStride>(src + kw * dilation),
-                             a0);
+        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), Load8<kStride>(src + kw * dilation), a0);
       }
     }
     _mm256_storeu_ps(out + ow, a0);
@@ -101,8 +98,7 @@ void DepthwiseRowAvx2(const float* const* rows, const float* w, int64_t n_rows, 
   } else if (stride == 2) {
     Rows<2>(rows, w, n_rows, kw_n, dilation, offset, bias, out, ow_lo, ow_hi);
   } else {
-    DepthwiseRowGeneric(rows, w, n_rows, kw_n, dilation, stride, offset, bias, out, ow_lo,
-                        ow_hi);
+    DepthwiseRowGeneric(rows, w, n_rows, kw_n, dilation, stride, offset, bias, out, ow_lo, ow_hi);
   }
 }
 
