@@ -108,8 +108,73 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
   }
 }
 
+// Narrow 1-D/2-D planes (late layers: 7x7, 14x14): per-row border handling would dominate, so
+// each input plane is copied into a zero-padded scratch plane wide enough that every output
+// row, rounded up to 8 columns, is "interior"; rows are computed into a scratch row and the
+// valid columns copied out.
+void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t sh = g.stride[1], sw = g.stride[2], dh = g.dilation[1], dw = g.dilation[2];
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t ph = g.pad_begin[1], pw = g.pad_begin[2];
+  const int64_t ow_vec = (ow_n + 7) / 8 * 8;
+  // Padded plane: rows cover every tap of every output row; columns every tap of the rounded
+  // row plus slack for the 8-wide loads.
+  const int64_t hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1;
+  const int64_t wp = std::max(g.in[2] + pw, (ow_vec - 1) * sw + (kw_n - 1) * dw + 1) + 16;
+  const DepthwiseRowFn row_fn = SelectDepthwiseRow();
+  const int64_t m_total = w.out_channels;
+  const int64_t mult = m_total / w.group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t planes = args.batch * m_total;
+  const bool clamp = args.clamp_min > -__builtin_inff() || args.clamp_max < __builtin_inff();
+  const int64_t min_planes =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
+    std::vector<float> padded(static_cast<size_t>(hp * wp));
+    std::vector<float> orow(static_cast<size_t>(ow_vec));
+    std::vector<const float*> rows(static_cast<size_t>(kh_n));
+    int64_t loaded = -1;  // input plane in `padded` (consecutive channels of a multiplier share it)
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const int64_t img = pl / m_total, m = pl % m_total;
+      const int64_t src_plane = img * args.in_channels + m / mult;
+      if (src_plane != loaded) {
+        std::fill(padded.begin(), padded.end(), 0.f);
+        const float* xin = args.x + src_plane * in_size;
+        for (int64_t ih = 0; ih < g.in[1]; ++ih) {
+          const int64_t r = ih + ph;
+          if (r >= hp) break;
+          std::copy(xin + ih * g.in[2], xin + (ih + 1) * g.in[2], padded.data() + r * wp + pw);
+        }
+        loaded = src_plane;
+      }
+      const float* wk = w.raw.data() + m * w.kernel_size;
+      const float bias = args.bias ? args.bias[m] : 0.f;
+      float* out = args.y + pl * out_size;
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
+        row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, orow.data(), 0, ow_vec);
+        float* dst = out + oh * ow_n;
+        if (clamp) {
+          for (int64_t ow = 0; ow < ow_n; ++ow) {
+            dst[ow] = std::min(std::max(orow[ow], args.clamp_min), args.clamp_max);
+          }
+        } else {
+          std::copy(orow.begin(), orow.begin() + ow_n, dst);
+        }
+      }
+    }
+  });
+}
+
 void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   const WindowGeometry& g = *args.geometry;
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 &&
+      g.out[2] <= (g.stride[2] == 1 ? 64 : 32)) {
+    RunDepthwiseSmall(w, args, pool);
+    return;
+  }
   const auto taps_d =
       ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
   const auto taps_h =
