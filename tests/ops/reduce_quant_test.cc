@@ -541,5 +541,558 @@ TEST(SoftmaxOps, LargeValuesNanHalfAndEmpty) {
   EXPECT_FALSE(ints.ok());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Quantization
+
+// Round half to even, written independently of the kernels (floor and parity).
+double RoundHalfEven(double v) {
+  const double f = std::floor(v), d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return std::fmod(f, 2.0) == 0 ? f : f + 1;
+}
+template <typename Q>
+Q Saturate(double v) {
+  v = std::min<double>(std::max<double>(v, std::numeric_limits<Q>::lowest()),
+                       std::numeric_limits<Q>::max());
+  return static_cast<Q>(v);
+}
+
+TEST(QuantizeLinearOp, RoundsHalfToEvenAndSaturates) {
+  const std::vector<float> x = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 300.f, -300.f, 3.49f};
+  auto u = OpTest("QuantizeLinear", 13)
+               .Input("x", Tensor::FromVector<float>({8}, x))
+               .Input("s", Tensor::Scalar<float>(1.f))
+               .Input("z", Tensor::Scalar<uint8_t>(0))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(Out<uint8_t>(u), (std::vector<uint8_t>{0, 2, 2, 0, 0, 255, 0, 3}));
+  auto i = OpTest("QuantizeLinear", 13)
+               .Input("x", Tensor::FromVector<float>({8}, x))
+               .Input("s", Tensor::Scalar<float>(1.f))
+               .Input("z", Tensor::Scalar<int8_t>(-1))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(Out<int8_t>(i), (std::vector<int8_t>{-1, 1, 1, -1, -3, 127, -128, 2}));
+  // No zero point: uint8 with zero point 0. x / 0.5 = 2x.
+  auto nz = OpTest("QuantizeLinear", 10)
+                .Input("x", Tensor::FromVector<float>({3}, {0.25f, 0.75f, -1.f}))
+                .Input("s", Tensor::Scalar<float>(0.5f))
+                .Output("y")
+                .Run();
+  ASSERT_TRUE(nz.ok());
+  EXPECT_EQ(Out<uint8_t>(nz), (std::vector<uint8_t>{0, 2, 0}));
+}
+
+TEST(QuantizeLinearOp, PerAxisBlockedAndOutputDtype) {
+  std::mt19937 rng(3);
+  const auto x = RandomFloats(12, rng, -20.f, 20.f);
+  // Per axis along dim 1 of [2, 3, 2].
+  const std::vector<float> sc = {0.5f, 0.25f, 2.f};
+  const std::vector<int8_t> zp = {0, 5, -7};
+  auto r = OpTest("QuantizeLinear", 13)
+               .Input("x", Tensor::FromVector<float>({2, 3, 2}, x))
+               .Input("s", Tensor::FromVector<float>({3}, sc))
+               .Input("z", Tensor::FromVector<int8_t>({3}, zp))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<int8_t> want;
+  for (int i = 0; i < 12; ++i) {
+    const int c = (i / 2) % 3;
+    want.push_back(Saturate<int8_t>(RoundHalfEven(static_cast<double>(x[i] / sc[c])) + zp[c]));
+  }
+  EXPECT_EQ(Out<int8_t>(r), want);
+  // Negative axis: same as axis 1 here.
+  auto neg = OpTest("QuantizeLinear", 13)
+                 .Attr("axis", int64_t{-2})
+                 .Input("x", Tensor::FromVector<float>({2, 3, 2}, x))
+                 .Input("s", Tensor::FromVector<float>({3}, sc))
+                 .Input("z", Tensor::FromVector<int8_t>({3}, zp))
+                 .Output("y")
+                 .Run();
+  ASSERT_TRUE(neg.ok());
+  EXPECT_EQ(Out<int8_t>(neg), want);
+  // Blocked (opset 21): x [2, 5], blocks of 2 along axis 1 -> scale [2, 3]; int16 output from
+  // output_dtype without a zero point.
+  const std::vector<float> bs = {0.01f, 0.02f, 0.04f, 0.5f, 1.f, 2.f};
+  auto blk = OpTest("QuantizeLinear", 21)
+                 .Attr("axis", int64_t{1})
+                 .Attr("block_size", int64_t{2})
+                 .Attr("output_dtype", int64_t{5})
+                 .Input("x", Tensor::FromVector<float>({2, 5}, std::vector<float>(x.begin(), x.begin() + 10)))
+                 .Input("s", Tensor::FromVector<float>({2, 3}, bs))
+                 .Output("y")
+                 .Run();
+  ASSERT_TRUE(blk.ok()) << blk.status().ToString();
+  std::vector<int16_t> wblk;
+  for (int i = 0; i < 10; ++i) {
+    const float s = bs[static_cast<size_t>((i / 5) * 3 + (i % 5) / 2)];
+    wblk.push_back(Saturate<int16_t>(RoundHalfEven(static_cast<double>(x[i] / s))));
+  }
+  EXPECT_EQ(Out<int16_t>(blk), wblk);
+  // float16 input and scale (opset 19): 3 / 2 = 1.5 -> 2, 5 / 2 = 2.5 -> 2.
+  auto h = OpTest("QuantizeLinear", 19)
+               .Input("x", Tensor::FromVector<Float16>({2}, {Float16(3.f), Float16(5.f)}))
+               .Input("s", Tensor::Scalar<Float16>(Float16(2.f)))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(Out<uint8_t>(h), (std::vector<uint8_t>{2, 2}));
+}
+
+TEST(QuantizeLinearOp, ErrorsNameTheInputs) {
+  const Tensor x = Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto len = OpTest("QuantizeLinear", 13)
+                 .Input("x", x)
+                 .Input("s", Tensor::FromVector<float>({2}, {1, 1}))
+                 .Output("y")
+                 .Run();
+  ASSERT_FALSE(len.ok());
+  EXPECT_TRUE(MessageHas(len.status(), "'y_scale'")) << len.status().ToString();
+  auto zshape = OpTest("QuantizeLinear", 13)
+                    .Input("x", x)
+                    .Input("s", Tensor::FromVector<float>({3}, {1, 1, 1}))
+                    .Input("z", Tensor::Scalar<uint8_t>(0))
+                    .Output("y")
+                    .Run();
+  ASSERT_FALSE(zshape.ok());
+  EXPECT_TRUE(MessageHas(zshape.status(), "'y_zero_point'")) << zshape.status().ToString();
+  auto old = OpTest("QuantizeLinear", 10)
+                 .Input("x", x)
+                 .Input("s", Tensor::FromVector<float>({3}, {1, 1, 1}))
+                 .Output("y")
+                 .Run();
+  EXPECT_FALSE(old.ok());
+  auto dtype = OpTest("QuantizeLinear", 21).Attr("output_dtype", int64_t{1}).Input("x", x)
+                   .Input("s", Tensor::Scalar<float>(1.f)).Output("y").Load();
+  ASSERT_FALSE(dtype.ok());
+  EXPECT_TRUE(MessageHas(dtype.status(), "output_dtype")) << dtype.status().ToString();
+  auto blk = OpTest("QuantizeLinear", 21).Attr("block_size", int64_t{2}).Input("x", x)
+                 .Input("s", Tensor::FromVector<float>({2, 1}, {1, 1})).Output("y").Run();
+  ASSERT_FALSE(blk.ok());
+  EXPECT_TRUE(MessageHas(blk.status(), "block_size")) << blk.status().ToString();
+}
+
+TEST(DequantizeLinearOp, PerTensorPerAxisInt32BlockedAndHalf) {
+  auto t = OpTest("DequantizeLinear", 13)
+               .Input("x", Tensor::FromVector<uint8_t>({4}, {0, 3, 128, 255}))
+               .Input("s", Tensor::Scalar<float>(0.5f))
+               .Input("z", Tensor::Scalar<uint8_t>(128))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(Out<float>(t), (std::vector<float>{-64.f, -62.5f, 0.f, 63.5f}));
+  auto a = OpTest("DequantizeLinear", 13)
+               .Attr("axis", int64_t{-1})
+               .Input("x", Tensor::FromVector<int8_t>({2, 2}, {-128, 127, 10, -10}))
+               .Input("s", Tensor::FromVector<float>({2}, {1.f, 0.25f}))
+               .Input("z", Tensor::FromVector<int8_t>({2}, {-1, 1}))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(Out<float>(a), (std::vector<float>{-127.f, 31.5f, 11.f, -2.75f}));
+  auto i32 = OpTest("DequantizeLinear", 13)
+                 .Input("x", Tensor::FromVector<int32_t>({2}, {-1000000, 7}))
+                 .Input("s", Tensor::Scalar<float>(0.5f))
+                 .Output("y")
+                 .Run();
+  ASSERT_TRUE(i32.ok());
+  EXPECT_EQ(Out<float>(i32), (std::vector<float>{-500000.f, 3.5f}));
+  // Blocked along axis 0 of [3, 2] with blocks of 2: scale [2, 2].
+  auto blk = OpTest("DequantizeLinear", 21)
+                 .Attr("axis", int64_t{0})
+                 .Attr("block_size", int64_t{2})
+                 .Input("x", Tensor::FromVector<uint8_t>({3, 2}, {10, 20, 30, 40, 50, 60}))
+                 .Input("s", Tensor::FromVector<float>({2, 2}, {1.f, 2.f, 3.f, 4.f}))
+                 .Input("z", Tensor::FromVector<uint8_t>({2, 2}, {0, 10, 20, 30}))
+                 .Output("y")
+                 .Run();
+  ASSERT_TRUE(blk.ok()) << blk.status().ToString();
+  EXPECT_EQ(Out<float>(blk), (std::vector<float>{10, 20, 30, 60, 90, 120}));
+  auto h = OpTest("DequantizeLinear", 19)
+               .Input("x", Tensor::FromVector<int8_t>({2}, {3, -4}))
+               .Input("s", Tensor::Scalar<Float16>(Float16(0.5f)))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  ASSERT_EQ((*h)[0].value.tensor().dtype(), DataType::kFloat16);
+  EXPECT_EQ(static_cast<float>(Out<Float16>(h)[1]), -2.f);
+  auto bad = OpTest("DequantizeLinear", 13)
+                 .Input("x", Tensor::FromVector<uint8_t>({2}, {1, 2}))
+                 .Input("s", Tensor::Scalar<float>(1.f))
+                 .Input("z", Tensor::Scalar<int8_t>(0))
+                 .Output("y")
+                 .Run();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(MessageHas(bad.status(), "x_zero_point"));
+}
+
+TEST(DynamicQuantizeLinearOp, ScaleZeroPointAndDegenerateInputs) {
+  const std::vector<float> x = {0, 2, -3, -2.5f, 1.34f, 0.5f};
+  auto r = OpTest("DynamicQuantizeLinear", 11)
+               .Input("x", Tensor::FromVector<float>({6}, x))
+               .Output("y").Output("s").Output("z")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const float scale = 5.f / 255.f;  // (2 - (-3)) / 255
+  EXPECT_FLOAT_EQ(Out<float>(r, 1)[0], scale);
+  EXPECT_EQ(Out<uint8_t>(r, 2)[0], 153);  // round(3 / scale) = round(153.0)
+  std::vector<uint8_t> want;
+  for (float v : x) want.push_back(Saturate<uint8_t>(RoundHalfEven(v / scale) + 153));
+  EXPECT_EQ(Out<uint8_t>(r), want);
+  // All positive: min is clamped to 0, zero point 0.
+  auto pos = OpTest("DynamicQuantizeLinear", 11)
+                 .Input("x", Tensor::FromVector<float>({2}, {1.f, 2.55f}))
+                 .Output("y").Output("s").Output("z")
+                 .Run();
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(Out<uint8_t>(pos, 2)[0], 0);
+  EXPECT_EQ(Out<uint8_t>(pos), (std::vector<uint8_t>{100, 255}));
+  auto zeros = OpTest("DynamicQuantizeLinear", 11)
+                   .Input("x", Tensor::FromVector<float>({3}, {0, 0, 0}))
+                   .Output("y").Output("s").Output("z")
+                   .Run();
+  ASSERT_TRUE(zeros.ok());
+  EXPECT_EQ(Out<float>(zeros, 1)[0], 0.f);
+  EXPECT_EQ(Out<uint8_t>(zeros), (std::vector<uint8_t>{0, 0, 0}));
+  auto empty = OpTest("DynamicQuantizeLinear", 11)
+                   .Input("x", *Tensor::Allocate(DataType::kFloat, {0, 3}))
+                   .Output("y").Output("s").Output("z")
+                   .Run();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(OutShape(empty), (Shape{0, 3}));
+}
+
+// Naive batched integer matmul with per-row (A) / per-column (B) zero points, int64 sums.
+template <typename TA, typename TB>
+std::vector<int64_t> NaiveIntMatMul(const std::vector<TA>& a, const std::vector<TB>& b,
+                                    int64_t batch, int64_t m, int64_t k, int64_t n,
+                                    const std::vector<int>& azp, const std::vector<int>& bzp,
+                                    bool b_shared) {
+  std::vector<int64_t> y;
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t s = 0;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const int64_t av = a[static_cast<size_t>((bi * m + i) * k + kk)] - azp[static_cast<size_t>(azp.size() == 1 ? 0 : i)];
+          const int64_t bv = b[static_cast<size_t>(((b_shared ? 0 : bi) * k + kk) * n + j)] - bzp[static_cast<size_t>(bzp.size() == 1 ? 0 : j)];
+          s += av * bv;
+        }
+        y.push_back(s);
+      }
+    }
+  }
+  return y;
+}
+
+TEST(MatMulIntegerOp, ZeroPointsBroadcastAndNoInt16Saturation) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  const int64_t batch = 3, m = 4, k = 37, n = 9;
+  std::vector<uint8_t> a(static_cast<size_t>(batch * m * k));
+  std::vector<int8_t> b(static_cast<size_t>(k * n));
+  for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : b) v = static_cast<int8_t>(s8(rng));
+  const std::vector<int> azp = {3, 200, 0, 128}, bzp = {-5, 0, 7, -128, 127, 1, 2, 3, 4};
+  std::vector<uint8_t> azp8(azp.begin(), azp.end());
+  std::vector<int8_t> bzp8(bzp.begin(), bzp.end());
+  auto r = OpTest("MatMulInteger", 10)
+               .Input("a", Tensor::FromVector<uint8_t>({batch, m, k}, a))
+               .Input("b", Tensor::FromVector<int8_t>({k, n}, b))
+               .Input("az", Tensor::FromVector<uint8_t>({m}, azp8))
+               .Input("bz", Tensor::FromVector<int8_t>({n}, bzp8))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(OutShape(r), (Shape{batch, m, n}));
+  const auto want = NaiveIntMatMul(a, b, batch, m, k, n, azp, bzp, true);
+  const auto got = Out<int32_t>(r);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << i;
+  // 255 * 127 + 255 * 127 = 64770 overflows int16 pair sums (the AVX2 u8s8 trap); must be exact.
+  auto sat = OpTest("MatMulInteger", 10)
+                 .Input("a", Tensor::FromVector<uint8_t>({1, 2}, {255, 255}))
+                 .Input("b", Tensor::FromVector<int8_t>({2, 1}, {127, 127}))
+                 .Output("y")
+                 .Run();
+  ASSERT_TRUE(sat.ok());
+  EXPECT_EQ(Out<int32_t>(sat), std::vector<int32_t>{64770});
+  // 1-D operands and batch broadcasting [2, 1, 2, 3] x [3, 3, 1].
+  auto v = OpTest("MatMulInteger", 10)
+               .Input("a", Tensor::FromVector<int8_t>({3}, {1, -2, 3}))
+               .Input("b", Tensor::FromVector<int8_t>({3}, {4, 5, -6}))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(OutShape(v), Shape{});
+  EXPECT_EQ(Out<int32_t>(v), std::vector<int32_t>{4 - 10 - 18});
+  std::vector<int8_t> a4(12), b4(9);
+  for (auto& x : a4) x = static_cast<int8_t>(s8(rng));
+  for (auto& x : b4) x = static_cast<int8_t>(s8(rng));
+  auto bc = OpTest("MatMulInteger", 10)
+                .Input("a", Tensor::FromVector<int8_t>({2, 1, 2, 3}, a4))
+                .Input("b", Tensor::FromVector<int8_t>({3, 3, 1}, b4))
+                .Output("y")
+                .Run();
+  ASSERT_TRUE(bc.ok()) << bc.status().ToString();
+  EXPECT_EQ(OutShape(bc), (Shape{2, 3, 2, 1}));
+  const auto gbc = Out<int32_t>(bc);
+  for (int64_t p = 0; p < 2; ++p) {
+    for (int64_t q = 0; q < 3; ++q) {
+      for (int64_t i = 0; i < 2; ++i) {
+        int64_t s = 0;
+        for (int64_t kk = 0; kk < 3; ++kk) s += a4[static_cast<size_t>(p * 6 + i * 3 + kk)] * b4[static_cast<size_t>(q * 3 + kk)];
+        EXPECT_EQ(gbc[static_cast<size_t>((p * 3 + q) * 2 + i)], s);
+      }
+    }
+  }
+  auto bad = OpTest("MatMulInteger", 10)
+                 .Input("a", Tensor::FromVector<uint8_t>({2, 2}, {1, 2, 3, 4}))
+                 .Input("b", Tensor::FromVector<uint8_t>({2, 2}, {1, 2, 3, 4}))
+                 .Input("az", Tensor::FromVector<uint8_t>({3}, {1, 2, 3}))
+                 .Output("y")
+                 .Run();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(MessageHas(bad.status(), "a_zero_point")) << bad.status().ToString();
+}
+
+TEST(QLinearMatMulOp, RequantizesWithTiesToEvenAndSaturation) {
+  // a_scale * b_scale / y_scale = 0.5: acc 3 -> 1.5 -> 2, acc 5 -> 2.5 -> 2, then + zero point.
+  auto r = OpTest("QLinearMatMul", 10)
+               .Input("a", Tensor::FromVector<uint8_t>({2, 1}, {3, 5}))
+               .Input("as", Tensor::Scalar<float>(1.f))
+               .Input("az", Tensor::Scalar<uint8_t>(0))
+               .Input("b", Tensor::FromVector<uint8_t>({1, 2}, {1, 255}))
+               .Input("bs", Tensor::Scalar<float>(0.5f))
+               .Input("bz", Tensor::Scalar<uint8_t>(0))
+               .Input("ys", Tensor::Scalar<float>(1.f))
+               .Input("yz", Tensor::Scalar<int8_t>(-3))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // Row 0: 3*1*0.5=1.5->2, 3*255*0.5=382.5->382 -> saturate; row 1: 2.5->2, 637.5 -> sat.
+  EXPECT_EQ(Out<int8_t>(r), (std::vector<int8_t>{-1, 127, -1, 127}));
+  // Random, per-column b parameters, against the formula.
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> u8(0, 255);
+  const int64_t m = 3, k = 20, n = 4;
+  std::vector<uint8_t> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n));
+  for (auto& v : a) v = static_cast<uint8_t>(u8(rng));
+  for (auto& v : b) v = static_cast<uint8_t>(u8(rng));
+  const std::vector<float> bs = {0.01f, 0.02f, 0.005f, 0.03f};
+  const std::vector<uint8_t> bz = {120, 128, 0, 255};
+  auto q = OpTest("QLinearMatMul", 10)
+               .Input("a", Tensor::FromVector<uint8_t>({m, k}, a))
+               .Input("as", Tensor::FromVector<float>({1}, {0.02f}))
+               .Input("az", Tensor::FromVector<uint8_t>({1}, {130}))
+               .Input("b", Tensor::FromVector<uint8_t>({k, n}, b))
+               .Input("bs", Tensor::FromVector<float>({n}, bs))
+               .Input("bz", Tensor::FromVector<uint8_t>({n}, bz))
+               .Input("ys", Tensor::Scalar<float>(0.7f))
+               .Input("yz", Tensor::Scalar<uint8_t>(100))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  const auto acc = NaiveIntMatMul(a, b, 1, m, k, n, {130}, std::vector<int>(bz.begin(), bz.end()), true);
+  std::vector<uint8_t> want;
+  for (int64_t i = 0; i < m * n; ++i) {
+    const float mult = (0.02f * bs[static_cast<size_t>(i % n)]) / 0.7f;
+    want.push_back(Saturate<uint8_t>(RoundHalfEven(static_cast<double>(acc[static_cast<size_t>(i)]) * mult) + 100));
+  }
+  EXPECT_EQ(Out<uint8_t>(q), want);
+}
+
+// Naive N-D convolution on int64 with zero points, padding contributing 0.
+struct NaiveConvSpec {
+  Shape x, w;
+  std::vector<int64_t> strides, dilations, pads;  // pads: begins then ends
+  int64_t group = 1;
+};
+std::pair<Shape, std::vector<int64_t>> NaiveConv(const NaiveConvSpec& sp, const std::vector<int64_t>& x,
+                                                 const std::vector<int64_t>& w) {
+  const size_t k = sp.x.size() - 2;
+  const int64_t N = sp.x[0], C = sp.x[1], M = sp.w[0], cg = C / sp.group, mg = M / sp.group;
+  Shape out = {N, M};
+  for (size_t d = 0; d < k; ++d) {
+    const int64_t ext = sp.dilations[d] * (sp.w[d + 2] - 1) + 1;
+    out.push_back((sp.x[d + 2] + sp.pads[d] + sp.pads[d + k] - ext) / sp.strides[d] + 1);
+  }
+  const Shape os(out.begin() + 2, out.end()), ks(sp.w.begin() + 2, sp.w.end()),
+      is(sp.x.begin() + 2, sp.x.end());
+  const int64_t osz = ShapeElementCount(os), ksz = ShapeElementCount(ks), isz = ShapeElementCount(is);
+  std::vector<int64_t> y;
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t m = 0; m < M; ++m) {
+      const int64_t g = m / mg;
+      for (int64_t o = 0; o < osz; ++o) {
+        int64_t s = 0;
+        for (int64_t c = 0; c < cg; ++c) {
+          for (int64_t kk = 0; kk < ksz; ++kk) {
+            int64_t orem = o, krem = kk, off = 0, mul = 1;
+            bool inside = true;
+            for (size_t d = k; d-- > 0;) {
+              const int64_t oi = orem % os[d], ki = krem % ks[d];
+              orem /= os[d];
+              krem /= ks[d];
+              const int64_t p = oi * sp.strides[d] - sp.pads[d] + ki * sp.dilations[d];
+              if (p < 0 || p >= is[d]) inside = false;
+              off += p * mul;
+              mul *= is[d];
+            }
+            if (!inside) continue;
+            s += x[static_cast<size_t>((n * C + g * cg + c) * isz + off)] *
+                 w[static_cast<size_t>((m * cg + c) * ksz + kk)];
+          }
+        }
+        y.push_back(s);
+      }
+    }
+  }
+  return {out, y};
+}
+
+TEST(ConvIntegerOp, MatchesNaiveConvolutionAcrossGeometries) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  const std::vector<NaiveConvSpec> specs = {
+      {{1, 1, 7}, {2, 1, 3}, {2}, {1}, {1, 0}, 1},
+      {{2, 4, 6, 5}, {6, 2, 3, 2}, {1, 2}, {2, 1}, {1, 0, 2, 1}, 2},
+      {{1, 3, 9, 9}, {3, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 3},  // depthwise
+      {{1, 2, 4, 3, 5}, {2, 2, 2, 2, 3}, {1, 1, 2}, {1, 1, 1}, {0, 1, 1, 1, 0, 1}, 1},
+      {{1, 5, 20, 20}, {4, 5, 1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},
+  };
+  for (const auto& sp : specs) {
+    const int64_t xn = ShapeElementCount(sp.x), wn = ShapeElementCount(sp.w);
+    std::vector<uint8_t> x(static_cast<size_t>(xn));
+    std::vector<int8_t> w(static_cast<size_t>(wn));
+    for (auto& v : x) v = static_cast<uint8_t>(u8(rng));
+    for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+    const uint8_t xz = 117;
+    std::vector<int8_t> wz(static_cast<size_t>(sp.w[0]));
+    for (auto& v : wz) v = static_cast<int8_t>(s8(rng) / 4);
+    std::vector<int64_t> xs(x.begin(), x.end()), ws(w.begin(), w.end());
+    for (auto& v : xs) v -= xz;
+    const int64_t per_m = wn / sp.w[0];
+    for (int64_t i = 0; i < wn; ++i) ws[static_cast<size_t>(i)] -= wz[static_cast<size_t>(i / per_m)];
+    const auto [shape, want] = NaiveConv(sp, xs, ws);
+    for (bool constant_w : {false, true}) {
+      OpTest t("ConvInteger", 10);
+      t.Attr("strides", sp.strides).Attr("dilations", sp.dilations).Attr("pads", sp.pads)
+          .Attr("group", sp.group).Input("x", Tensor::FromVector<uint8_t>(sp.x, x));
+      if (constant_w) {
+        t.ConstantInput("w", Tensor::FromVector<int8_t>(sp.w, w))
+            .ConstantInput("xz", Tensor::Scalar<uint8_t>(xz))
+            .ConstantInput("wz", Tensor::FromVector<int8_t>({sp.w[0]}, wz));
+      } else {
+        t.Input("w", Tensor::FromVector<int8_t>(sp.w, w))
+            .Input("xz", Tensor::Scalar<uint8_t>(xz))
+            .Input("wz", Tensor::FromVector<int8_t>({sp.w[0]}, wz));
+      }
+      SessionOptions opts;
+      opts.intra_op_threads = 3;
+      auto r = t.Output("y").Run(opts);
+      ASSERT_TRUE(r.ok()) << ShapeToString(sp.x) << ": " << r.status().ToString();
+      EXPECT_EQ(OutShape(r), shape) << ShapeToString(sp.x);
+      const auto got = Out<int32_t>(r);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i], want[i]) << ShapeToString(sp.x) << " element " << i;
+      }
+    }
+  }
+}
+
+TEST(ConvIntegerOp, AutoPadShapesAndErrors) {
+  const Tensor x = Tensor::FromVector<uint8_t>({1, 1, 5, 5}, std::vector<uint8_t>(25, 1));
+  const Tensor w = Tensor::FromVector<uint8_t>({1, 1, 3, 3}, std::vector<uint8_t>(9, 1));
+  auto upper = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_UPPER").Attr("strides", std::vector<int64_t>{2, 2})
+                   .Input("x", x).Input("w", w).Output("y").Run();
+  ASSERT_TRUE(upper.ok()) << upper.status().ToString();
+  EXPECT_EQ(OutShape(upper), (Shape{1, 1, 3, 3}));
+  // Total padding 2 per dim, 1 each side: corners see 4 ones, edges 6, centre 9.
+  EXPECT_EQ(Out<int32_t>(upper), (std::vector<int32_t>{4, 6, 4, 6, 9, 6, 4, 6, 4}));
+  // Stride 2 on a 4-wide input: total pad 1 goes to the end (UPPER) or the start (LOWER).
+  const Tensor x4 = Tensor::FromVector<uint8_t>({1, 1, 1, 4}, {1, 2, 3, 4});
+  const Tensor w2 = Tensor::FromVector<uint8_t>({1, 1, 1, 3}, {1, 1, 1});
+  auto u4 = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_UPPER").Attr("strides", std::vector<int64_t>{1, 2})
+                .Input("x", x4).Input("w", w2).Output("y").Run();
+  auto l4 = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_LOWER").Attr("strides", std::vector<int64_t>{1, 2})
+                .Input("x", x4).Input("w", w2).Output("y").Run();
+  ASSERT_TRUE(u4.ok() && l4.ok());
+  EXPECT_EQ(Out<int32_t>(u4), (std::vector<int32_t>{6, 7}));   // [1,2,3], [3,4,pad]
+  EXPECT_EQ(Out<int32_t>(l4), (std::vector<int32_t>{3, 9}));   // [pad,1,2], [2,3,4]
+  auto valid = OpTest("ConvInteger", 10).Attr("auto_pad", "VALID").Input("x", x).Input("w", w).Output("y").Run();
+  ASSERT_TRUE(valid.ok());
+  EXPECT_EQ(OutShape(valid), (Shape{1, 1, 3, 3}));
+  auto bad_pad = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME").Input("x", x).Input("w", w).Output("y").Load();
+  ASSERT_FALSE(bad_pad.ok());
+  EXPECT_TRUE(MessageHas(bad_pad.status(), "auto_pad"));
+  auto group = OpTest("ConvInteger", 10).Attr("group", int64_t{2}).Input("x", x).Input("w", w).Output("y").Run();
+  ASSERT_FALSE(group.ok());
+  EXPECT_TRUE(MessageHas(group.status(), "group")) << group.status().ToString();
+  auto big = OpTest("ConvInteger", 10)
+                 .Input("x", Tensor::FromVector<uint8_t>({1, 1, 2, 2}, {1, 2, 3, 4}))
+                 .Input("w", w).Output("y").Run();
+  ASSERT_FALSE(big.ok());
+  auto wz = OpTest("ConvInteger", 10).Input("x", x).Input("w", w).OmittedInput()
+                .Input("wz", Tensor::FromVector<uint8_t>({2}, {1, 2})).Output("y").Run();
+  ASSERT_FALSE(wz.ok());
+  EXPECT_TRUE(MessageHas(wz.status(), "w_zero_point")) << wz.status().ToString();
+}
+
+TEST(QLinearConvOp, PerChannelRequantizationWithBias) {
+  std::mt19937 rng(33);
+  std::uniform_int_distribution<int> s8(-128, 127);
+  NaiveConvSpec sp{{1, 2, 5, 5}, {3, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 1};
+  std::vector<int8_t> x(50), w(54);
+  for (auto& v : x) v = static_cast<int8_t>(s8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(s8(rng));
+  const std::vector<float> ws = {0.002f, 0.01f, 0.0005f};
+  const std::vector<int32_t> bias = {1000, -2000, 30};
+  std::vector<int64_t> xs(x.begin(), x.end()), wv(w.begin(), w.end());
+  for (auto& v : xs) v -= 3;
+  const auto [shape, acc] = NaiveConv(sp, xs, wv);
+  auto r = OpTest("QLinearConv", 10)
+               .Attr("pads", sp.pads)
+               .Input("x", Tensor::FromVector<int8_t>(sp.x, x))
+               .Input("xs", Tensor::Scalar<float>(0.05f))
+               .Input("xz", Tensor::Scalar<int8_t>(3))
+               .ConstantInput("w", Tensor::FromVector<int8_t>(sp.w, w))
+               .Input("ws", Tensor::FromVector<float>({3}, ws))
+               .Input("wz", Tensor::FromVector<int8_t>({3}, {0, 0, 0}))
+               .Input("ys", Tensor::Scalar<float>(0.4f))
+               .Input("yz", Tensor::Scalar<int8_t>(-10))
+               .Input("b", Tensor::FromVector<int32_t>({3}, bias))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(OutShape(r), shape);
+  std::vector<int8_t> want;
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const size_t m = i / 25;
+    const float mult = (0.05f * ws[m]) / 0.4f;
+    want.push_back(Saturate<int8_t>(RoundHalfEven(static_cast<double>(acc[i] + bias[m]) * mult) - 10));
+  }
+  EXPECT_EQ(Out<int8_t>(r), want);
+  auto bad_b = OpTest("QLinearConv", 10)
+                   .Input("x", Tensor::FromVector<int8_t>(sp.x, x))
+                   .Input("xs", Tensor::Scalar<float>(0.05f))
+                   .Input("xz", Tensor::Scalar<int8_t>(3))
+                   .Input("w", Tensor::FromVector<int8_t>(sp.w, w))
+                   .Input("ws", Tensor::Scalar<float>(0.1f))
+                   .Input("wz", Tensor::Scalar<int8_t>(0))
+                   .Input("ys", Tensor::Scalar<float>(0.4f))
+                   .Input("yz", Tensor::Scalar<int8_t>(0))
+                   .Input("b", Tensor::FromVector<int32_t>({2}, {1, 2}))
+                   .Output("y")
+                   .Run();
+  ASSERT_FALSE(bad_b.ok());
+  EXPECT_TRUE(MessageHas(bad_b.status(), "'B'")) << bad_b.status().ToString();
+}
+
 }  // namespace
 }  // namespace onnxedge
