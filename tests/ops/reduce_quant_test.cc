@@ -1094,5 +1094,192 @@ TEST(QLinearConvOp, PerChannelRequantizationWithBias) {
   EXPECT_TRUE(MessageHas(bad_b.status(), "'B'")) << bad_b.status().ToString();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Einsum and Det
+
+// Naive einsum for letter-only equations with explicit output: loops over every label value.
+std::vector<double> NaiveEinsum(const std::string& eq, const std::vector<std::vector<float>>& in,
+                                const std::vector<Shape>& shapes) {
+  const size_t arrow = eq.find("->");
+  std::vector<std::string> terms;
+  std::string lhs = eq.substr(0, arrow), cur;
+  for (char c : lhs) {
+    if (c == ',') {
+      terms.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  terms.push_back(cur);
+  std::string out;
+  for (char c : eq.substr(arrow + 2)) {
+    if (c != ' ') out += c;
+  }
+  std::string all;
+  int64_t size[128] = {0};
+  for (size_t t = 0; t < terms.size(); ++t) {
+    for (size_t d = 0; d < terms[t].size(); ++d) {
+      const char c = terms[t][d];
+      if (all.find(c) == std::string::npos) all += c;
+      size[static_cast<int>(c)] = std::max(size[static_cast<int>(c)], shapes[t][d]);
+    }
+  }
+  int64_t out_n = 1, total = 1;
+  for (char c : out) out_n *= size[static_cast<int>(c)];
+  for (char c : all) total *= size[static_cast<int>(c)];
+  std::vector<double> y(static_cast<size_t>(out_n), 0.0);
+  int64_t val[128] = {0};
+  for (int64_t it = 0; it < total; ++it) {
+    int64_t rem = it;
+    for (size_t i = all.size(); i-- > 0;) {
+      val[static_cast<int>(all[i])] = rem % size[static_cast<int>(all[i])];
+      rem /= size[static_cast<int>(all[i])];
+    }
+    double prod = 1;
+    for (size_t t = 0; t < terms.size(); ++t) {
+      int64_t off = 0;
+      for (size_t d = 0; d < terms[t].size(); ++d) {
+        const int64_t dim = shapes[t][d];
+        off = off * dim + (dim == 1 ? 0 : val[static_cast<int>(terms[t][d])]);
+      }
+      prod *= in[t][static_cast<size_t>(off)];
+    }
+    int64_t o = 0;
+    for (char c : out) o = o * size[static_cast<int>(c)] + val[static_cast<int>(c)];
+    y[static_cast<size_t>(o)] += prod;
+  }
+  return y;
+}
+
+TEST(EinsumOp, MatchesNaiveSummation) {
+  std::mt19937 rng(17);
+  struct Case {
+    std::string eq;
+    std::vector<Shape> shapes;
+  };
+  const std::vector<Case> cases = {
+      {"ij,jk->ik", {{3, 4}, {4, 5}}},
+      {"bij, bjk -> bik", {{2, 3, 4}, {2, 4, 2}}},
+      {"bhqd,bhkd->bhqk", {{1, 2, 3, 8}, {1, 2, 5, 8}}},
+      {"ii->i", {{4, 4}}},
+      {"ii->", {{3, 3}}},
+      {"iij->ji", {{2, 2, 3}}},
+      {"i,i->", {{6}, {6}}},
+      {"i,j->ij", {{3}, {4}}},
+      {"ij->", {{3, 5}}},
+      {"ij->j", {{3, 5}}},
+      {"ij->ji", {{3, 5}}},
+      {"ij,jk,kl->il", {{2, 3}, {3, 4}, {4, 2}}},
+      {"ijk,ikl->jl", {{2, 3, 4}, {2, 4, 5}}},
+      {"ab,ab->ab", {{2, 3}, {1, 3}}},  // size-1 broadcast
+      {"abc,cd->abd", {{2, 0, 3}, {3, 2}}},
+      {"ij,jk->ik", {{2, 0}, {0, 3}}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::vector<float>> in;
+    OpTest t("Einsum", 12);
+    t.Attr("equation", c.eq);
+    for (size_t i = 0; i < c.shapes.size(); ++i) {
+      in.push_back(RandomFloats(static_cast<size_t>(ShapeElementCount(c.shapes[i])), rng));
+      t.Input("x" + std::to_string(i), Tensor::FromVector<float>(c.shapes[i], in.back()));
+    }
+    auto r = t.Output("y").Run();
+    ASSERT_TRUE(r.ok()) << c.eq << ": " << r.status().ToString();
+    ExpectNear(Out<float>(r), NaiveEinsum(c.eq, in, c.shapes), 1e-5, c.eq);
+  }
+}
+
+TEST(EinsumOp, ImplicitOutputEllipsisAndTypes) {
+  // Implicit: labels used once, sorted: "ba" -> "ab" is a transpose; "ii" is the trace.
+  const Tensor m = Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto tr = OpTest("Einsum", 12).Attr("equation", "ba").Input("x", m).Output("y").Run();
+  ASSERT_TRUE(tr.ok()) << tr.status().ToString();
+  EXPECT_EQ(OutShape(tr), (Shape{3, 2}));
+  EXPECT_EQ(Out<float>(tr), (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  auto trace = OpTest("Einsum", 12).Attr("equation", "ii")
+                   .Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(OutShape(trace), Shape{});
+  EXPECT_EQ(Out<float>(trace), std::vector<float>{5});
+  auto mm = OpTest("Einsum", 12).Attr("equation", "ij,jk").Input("a", m)
+                .Input("b", Tensor::FromVector<float>({3, 1}, {1, 0, -1})).Output("y").Run();
+  ASSERT_TRUE(mm.ok());
+  EXPECT_EQ(Out<float>(mm), (std::vector<float>{-2, -2}));
+  // Ellipsis broadcasting: [2, 1, 2, 3] x [4, 3, 2] -> [2, 4, 2, 2].
+  std::mt19937 rng(2);
+  const auto a = RandomFloats(12, rng), b = RandomFloats(24, rng);
+  auto el = OpTest("Einsum", 12).Attr("equation", "...ij,...jk->...ik")
+                .Input("a", Tensor::FromVector<float>({2, 1, 2, 3}, a))
+                .Input("b", Tensor::FromVector<float>({4, 3, 2}, b)).Output("y").Run();
+  ASSERT_TRUE(el.ok()) << el.status().ToString();
+  EXPECT_EQ(OutShape(el), (Shape{2, 4, 2, 2}));
+  ExpectNear(Out<float>(el), NaiveEinsum("pqij,qjk->pqik", {a, b}, {{2, 1, 2, 3}, {4, 3, 2}}), 1e-5,
+             "ellipsis");
+  // Implicit with ellipsis: broadcast dims first; batch diagonal.
+  auto bd = OpTest("Einsum", 12).Attr("equation", "...ii->...i")
+                .Input("x", Tensor::FromVector<float>({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8})).Output("y").Run();
+  ASSERT_TRUE(bd.ok());
+  EXPECT_EQ(Out<float>(bd), (std::vector<float>{1, 4, 5, 8}));
+  auto ints = OpTest("Einsum", 12).Attr("equation", "ij,jk->ik")
+                  .Input("a", Tensor::FromVector<int32_t>({2, 2}, {1, 2, 3, 4}))
+                  .Input("b", Tensor::FromVector<int32_t>({2, 2}, {5, 6, 7, 8})).Output("y").Run();
+  ASSERT_TRUE(ints.ok());
+  EXPECT_EQ(Out<int32_t>(ints), (std::vector<int32_t>{19, 22, 43, 50}));
+  auto half = OpTest("Einsum", 12).Attr("equation", "i,i")
+                  .Input("a", Tensor::FromVector<Float16>({2}, {Float16(1.5f), Float16(2.f)}))
+                  .Input("b", Tensor::FromVector<Float16>({2}, {Float16(2.f), Float16(-1.f)})).Output("y").Run();
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(static_cast<float>(Out<Float16>(half)[0]), 1.f);
+}
+
+TEST(EinsumOp, Errors) {
+  const Tensor m = Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  auto bad = OpTest("Einsum", 12).Attr("equation", "i1->i").Input("x", m).Output("y").Load();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(MessageHas(bad.status(), "equation")) << bad.status().ToString();
+  auto count = OpTest("Einsum", 12).Attr("equation", "ij,jk->ik").Input("x", m).Output("y").Load();
+  ASSERT_FALSE(count.ok());
+  EXPECT_TRUE(MessageHas(count.status(), "equation"));
+  auto out_label = OpTest("Einsum", 12).Attr("equation", "ij->iz").Input("x", m).Output("y").Load();
+  EXPECT_FALSE(out_label.ok());
+  auto rank = OpTest("Einsum", 12).Attr("equation", "ijk->i").Input("x", m).Output("y").Run();
+  ASSERT_FALSE(rank.ok());
+  EXPECT_TRUE(MessageHas(rank.status(), "rank")) << rank.status().ToString();
+  auto size = OpTest("Einsum", 12).Attr("equation", "ij,ij->i").Input("a", m)
+                  .Input("b", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  ASSERT_FALSE(size.ok());
+  EXPECT_TRUE(MessageHas(size.status(), "size")) << size.status().ToString();
+  auto diag = OpTest("Einsum", 12).Attr("equation", "ii->i").Input("x", m).Output("y").Run();
+  EXPECT_FALSE(diag.ok());
+}
+
+TEST(DetOp, PivotingBatchesAndEdgeCases) {
+  // det [[0,1,2],[1,0,3],[4,-3,8]] by cofactors along row 0: 0*(0*8-3*-3) - 1*(1*8-3*4) +
+  // 2*(1*-3-0*4) = 0 + 4 - 6 = -2 (the zero leading entry forces a row swap).
+  auto r = OpTest("Det", 11)
+               .Input("x", Tensor::FromVector<float>({2, 3, 3}, {0, 1, 2, 1, 0, 3, 4, -3, 8,
+                                                                  2, 0, 0, 0, 3, 0, 0, 0, 4}))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(OutShape(r), (Shape{2}));
+  const auto y = Out<float>(r);
+  EXPECT_NEAR(y[0], -2.f, 1e-5);
+  EXPECT_NEAR(y[1], 24.f, 1e-5);
+  auto sing = OpTest("Det", 11).Input("x", Tensor::FromVector<double>({2, 2}, {1, 2, 2, 4})).Output("y").Run();
+  ASSERT_TRUE(sing.ok());
+  EXPECT_EQ(Out<double>(sing)[0], 0.0);
+  auto empty = OpTest("Det", 11).Input("x", *Tensor::Allocate(DataType::kFloat, {3, 0, 0})).Output("y").Run();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(Out<float>(empty), (std::vector<float>{1, 1, 1}));
+  auto nobatch = OpTest("Det", 11).Input("x", *Tensor::Allocate(DataType::kFloat, {0, 2, 2})).Output("y").Run();
+  ASSERT_TRUE(nobatch.ok());
+  EXPECT_EQ(OutShape(nobatch), (Shape{0}));
+  auto bad = OpTest("Det", 11).Input("x", Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6})).Output("y").Run();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(MessageHas(bad.status(), "square")) << bad.status().ToString();
+}
+
 }  // namespace
 }  // namespace onnxedge
