@@ -1281,5 +1281,127 @@ TEST(DetOp, PivotingBatchesAndEdgeCases) {
   EXPECT_TRUE(MessageHas(bad.status(), "square")) << bad.status().ToString();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Loss ops
+
+TEST(NegativeLogLikelihoodLossOp, ReductionsWeightsAndIgnoreIndex) {
+  // input [2, 3]: rows (-1, -2, -3) and (-4, -5, -6); targets (2, 0); weights (0.5, 1, 2).
+  const Tensor x = Tensor::FromVector<float>({2, 3}, {-1, -2, -3, -4, -5, -6});
+  const Tensor t = Tensor::FromVector<int64_t>({2}, {2, 0});
+  const Tensor w = Tensor::FromVector<float>({3}, {0.5f, 1.f, 2.f});
+  auto none = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "none")
+                  .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(OutShape(none), (Shape{2}));
+  EXPECT_EQ(Out<float>(none), (std::vector<float>{6.f, 2.f}));  // 3 * 2, 4 * 0.5
+  auto sum = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "sum")
+                 .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(Out<float>(sum), std::vector<float>{8.f});
+  auto mean = OpTest("NegativeLogLikelihoodLoss", 13)
+                  .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+  ASSERT_TRUE(mean.ok());
+  EXPECT_EQ(OutShape(mean), Shape{});
+  EXPECT_FLOAT_EQ(Out<float>(mean)[0], 8.f / 2.5f);
+  // ignore_index (here also an out-of-range class) drops the second target from sum and count.
+  auto ig = OpTest("NegativeLogLikelihoodLoss", 13).Attr("ignore_index", int64_t{-1})
+                .Input("x", x).Input("t", Tensor::FromVector<int32_t>({2}, {1, -1})).Output("y").Run();
+  ASSERT_TRUE(ig.ok()) << ig.status().ToString();
+  EXPECT_EQ(Out<float>(ig), std::vector<float>{2.f});
+  auto all_ignored = OpTest("NegativeLogLikelihoodLoss", 13).Attr("ignore_index", int64_t{1})
+                         .Input("x", x).Input("t", Tensor::FromVector<int64_t>({2}, {1, 1})).Output("y").Run();
+  ASSERT_TRUE(all_ignored.ok());
+  EXPECT_TRUE(std::isnan(Out<float>(all_ignored)[0]));
+  // Extra dims: input [1, 2, 3], target [1, 3].
+  auto nd = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "none")
+                .Input("x", Tensor::FromVector<double>({1, 2, 3}, {1, 2, 3, 4, 5, 6}))
+                .Input("t", Tensor::FromVector<int64_t>({1, 3}, {1, 0, 1})).Output("y").Run();
+  ASSERT_TRUE(nd.ok());
+  EXPECT_EQ(OutShape(nd), (Shape{1, 3}));
+  EXPECT_EQ(Out<double>(nd), (std::vector<double>{-4, -2, -6}));
+}
+
+TEST(NegativeLogLikelihoodLossOp, Errors) {
+  const Tensor x = Tensor::FromVector<float>({2, 3}, {-1, -2, -3, -4, -5, -6});
+  auto range = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
+                   .Input("t", Tensor::FromVector<int64_t>({2}, {0, 3})).Output("y").Run();
+  ASSERT_FALSE(range.ok());
+  EXPECT_TRUE(MessageHas(range.status(), "'target'")) << range.status().ToString();
+  auto shape = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
+                   .Input("t", Tensor::FromVector<int64_t>({3}, {0, 1, 2})).Output("y").Run();
+  ASSERT_FALSE(shape.ok());
+  EXPECT_TRUE(MessageHas(shape.status(), "'target'"));
+  auto red = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "avg").Input("x", x)
+                 .Input("t", Tensor::FromVector<int64_t>({2}, {0, 1})).Output("y").Load();
+  ASSERT_FALSE(red.ok());
+  EXPECT_TRUE(MessageHas(red.status(), "reduction"));
+  auto w = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
+               .Input("t", Tensor::FromVector<int64_t>({2}, {0, 1}))
+               .Input("w", Tensor::FromVector<float>({2}, {1, 1})).Output("y").Run();
+  ASSERT_FALSE(w.ok());
+  EXPECT_TRUE(MessageHas(w.status(), "'weight'"));
+}
+
+TEST(SoftmaxCrossEntropyLossOp, MatchesLogSoftmaxPlusNll) {
+  std::mt19937 rng(8);
+  const int64_t n = 3, c = 4, d = 2;
+  const auto x = RandomFloats(static_cast<size_t>(n * c * d), rng, -5.f, 5.f);
+  const std::vector<int64_t> labels = {0, 3, 2, -100, 1, 1};
+  const std::vector<float> w = {1.f, 0.5f, 2.f, 0.25f};
+  // Naive log-softmax along dim 1.
+  std::vector<double> lp(x.size());
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t k = 0; k < d; ++k) {
+      double s = 0;
+      for (int64_t j = 0; j < c; ++j) s += std::exp(x[static_cast<size_t>((i * c + j) * d + k)]);
+      for (int64_t j = 0; j < c; ++j) {
+        const size_t at = static_cast<size_t>((i * c + j) * d + k);
+        lp[at] = x[at] - std::log(s);
+      }
+    }
+  }
+  double loss_sum = 0, w_sum = 0;
+  std::vector<double> none;
+  for (int64_t i = 0; i < n * d; ++i) {
+    const int64_t lab = labels[static_cast<size_t>(i)];
+    if (lab == -100) {
+      none.push_back(0);
+      continue;
+    }
+    const double v = -lp[static_cast<size_t>(((i / d) * c + lab) * d + i % d)] * w[static_cast<size_t>(lab)];
+    none.push_back(v);
+    loss_sum += v;
+    w_sum += w[static_cast<size_t>(lab)];
+  }
+  for (const char* red : {"none", "sum", "mean"}) {
+    auto r = OpTest("SoftmaxCrossEntropyLoss", 13)
+                 .Attr("reduction", red)
+                 .Attr("ignore_index", int64_t{-100})
+                 .Input("x", Tensor::FromVector<float>({n, c, d}, x))
+                 .Input("l", Tensor::FromVector<int64_t>({n, d}, labels))
+                 .Input("w", Tensor::FromVector<float>({c}, w))
+                 .Output("loss")
+                 .Output("log_prob")
+                 .Run();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const std::string rs = red;
+    if (rs == "none") {
+      EXPECT_EQ(OutShape(r), (Shape{n, d}));
+      ExpectNear(Out<float>(r), none, 1e-5, "none");
+    } else {
+      ExpectNear(Out<float>(r), {rs == "sum" ? loss_sum : loss_sum / w_sum}, 1e-5, rs);
+    }
+    ExpectNear(Out<float>(r, 1), lp, 1e-5, "log_prob");
+  }
+  // Without the optional output and with 2-D scores (default mean, no weights).
+  auto two = OpTest("SoftmaxCrossEntropyLoss", 13)
+                 .Input("x", Tensor::FromVector<float>({2, 2}, {0, 0, 1000, 0}))
+                 .Input("l", Tensor::FromVector<int32_t>({2}, {1, 0}))
+                 .Output("loss")
+                 .Run();
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_NEAR(Out<float>(two)[0], std::log(2.0) / 2, 1e-6);  // (log 2 + ~0) / 2, stable at 1000
+}
+
 }  // namespace
 }  // namespace onnxedge
