@@ -49,7 +49,8 @@ std::vector<double> NaiveReduce(const std::vector<float>& x, const Shape& shape,
                                 const std::vector<int64_t>& axes, const std::string& kind) {
   const size_t rank = shape.size();
   std::vector<bool> red(rank, false);
-  for (int64_t a : axes) red[static_cast<size_t>(a < 0 ? a + static_cast<int64_t>(rank) : a)] = true;
+  for (int64_t a : axes)
+    red[static_cast<size_t>(a < 0 ? a + static_cast<int64_t>(rank) : a)] = true;
   Shape out_dims;
   for (size_t d = 0; d < rank; ++d) out_dims.push_back(red[d] ? 1 : shape[d]);
   const int64_t out_n = ShapeElementCount(out_dims);
@@ -107,20 +108,22 @@ void ExpectNear(const std::vector<float>& got, const std::vector<double>& want, 
   for (size_t i = 0; i < got.size(); ++i) {
     if (std::isinf(want[i]) || std::isnan(want[i])) {
       EXPECT_EQ(std::isnan(got[i]), std::isnan(want[i])) << what << " element " << i;
-      if (!std::isnan(want[i])) EXPECT_EQ(got[i], want[i]) << what << " element " << i;
+      if (!std::isnan(want[i])) {
+        EXPECT_EQ(got[i], want[i]) << what << " element " << i;
+      }
       continue;
     }
     EXPECT_NEAR(got[i], want[i], rtol * (1 + std::fabs(want[i]))) << what << " element " << i;
   }
 }
 
-const char* kReduceOps[] = {"ReduceSum", "ReduceMean", "ReduceMax",    "ReduceMin",
-                            "ReduceProd", "ReduceL1",  "ReduceL2",     "ReduceLogSum",
+const char* kReduceOps[] = {"ReduceSum",       "ReduceMean",     "ReduceMax", "ReduceMin",
+                            "ReduceProd",      "ReduceL1",       "ReduceL2",  "ReduceLogSum",
                             "ReduceLogSumExp", "ReduceSumSquare"};
 
 TEST(ReduceOps, RandomShapesAndAxesMatchNaiveFormula) {
   std::mt19937 rng(1234);
-  const std::vector<Shape> shapes = {{5},          {3, 4},       {2, 3, 4},    {4, 1, 3, 2},
+  const std::vector<Shape> shapes = {{5},          {3, 4},       {2, 3, 4},      {4, 1, 3, 2},
                                      {2, 3, 2, 3}, {1, 7, 1, 5}, {3, 2, 1, 2, 3}};
   for (const Shape& shape : shapes) {
     const int64_t rank = static_cast<int64_t>(shape.size());
@@ -142,7 +145,8 @@ TEST(ReduceOps, RandomShapesAndAxesMatchNaiveFormula) {
           for (int64_t d = 0; d < rank; ++d) a.push_back(d);
           return a;
         }();
-        const std::vector<double> want = NaiveReduce(x, shape, axes.empty() ? all_axes : axes, kind);
+        const std::vector<double> want =
+            NaiveReduce(x, shape, axes.empty() ? all_axes : axes, kind);
         for (int64_t keepdims : {0, 1}) {
           // Opset 13 (axes attribute except for ReduceSum) and 18 (axes input).
           for (int opset : {13, 18}) {
@@ -151,7 +155,8 @@ TEST(ReduceOps, RandomShapesAndAxesMatchNaiveFormula) {
             const bool axes_input = opset >= 18 || kind == "ReduceSum";
             if (!axes.empty()) {
               if (axes_input) {
-                t.Input("axes", Tensor::FromVector<int64_t>({static_cast<int64_t>(axes.size())}, axes));
+                t.Input("axes",
+                        Tensor::FromVector<int64_t>({static_cast<int64_t>(axes.size())}, axes));
               } else {
                 t.Attr("axes", axes);
               }
@@ -165,8 +170,11 @@ TEST(ReduceOps, RandomShapesAndAxesMatchNaiveFormula) {
             for (int64_t d = 0; d < rank; ++d) {
               bool reduced = axes.empty();
               for (int64_t a : axes) reduced |= (a < 0 ? a + rank : a) == d;
-              if (!reduced) want_shape.push_back(shape[static_cast<size_t>(d)]);
-              else if (keepdims) want_shape.push_back(1);
+              if (!reduced) {
+                want_shape.push_back(shape[static_cast<size_t>(d)]);
+              } else if (keepdims) {
+                want_shape.push_back(1);
+              }
             }
             EXPECT_EQ(OutShape(r), want_shape) << what;
             ExpectNear(Out<float>(r), want, 2e-5, what);
@@ -206,8 +214,16 @@ TEST(ReduceOps, EmptySetReductionsGiveIdentities) {
   EXPECT_TRUE(std::isnan(Out<float>(mean)[0]));
   // Integers have no infinity: max of nothing is the lowest value, min the highest.
   const Tensor xi = *Tensor::Allocate(DataType::kInt32, {0, 2});
-  auto mx = OpTest("ReduceMax", 13).Attr("axes", std::vector<int64_t>{0}).Input("x", xi).Output("y").Run();
-  auto mn = OpTest("ReduceMin", 13).Attr("axes", std::vector<int64_t>{0}).Input("x", xi).Output("y").Run();
+  auto mx = OpTest("ReduceMax", 13)
+                .Attr("axes", std::vector<int64_t>{0})
+                .Input("x", xi)
+                .Output("y")
+                .Run();
+  auto mn = OpTest("ReduceMin", 13)
+                .Attr("axes", std::vector<int64_t>{0})
+                .Input("x", xi)
+                .Output("y")
+                .Run();
   ASSERT_TRUE(mx.ok() && mn.ok());
   EXPECT_EQ(Out<int32_t>(mx), std::vector<int32_t>(2, std::numeric_limits<int32_t>::lowest()));
   EXPECT_EQ(Out<int32_t>(mn), std::vector<int32_t>(2, std::numeric_limits<int32_t>::max()));
@@ -239,7 +255,8 @@ TEST(ReduceOps, NoopWithEmptyAxes) {
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(OutShape(all), (Shape{1, 1}));
   EXPECT_EQ(Out<float>(all), std::vector<float>{4});
-  auto omitted = OpTest("ReduceL1", 18).Attr("keepdims", int64_t{0}).Input("x", x).Output("y").Run();
+  auto omitted =
+      OpTest("ReduceL1", 18).Attr("keepdims", int64_t{0}).Input("x", x).Output("y").Run();
   ASSERT_TRUE(omitted.ok());
   EXPECT_EQ(OutShape(omitted), Shape{});
   EXPECT_EQ(Out<float>(omitted), std::vector<float>{10});
@@ -274,16 +291,15 @@ TEST(ReduceOps, IntegerBoolAndHalfTypes) {
                   .Run();
   ASSERT_TRUE(bmin.ok());
   EXPECT_EQ(Out<bool>(bmin), std::vector<bool>{false});
-  auto h = OpTest("ReduceSumSquare", 13)
-               .Input("x", Tensor::FromVector<Float16>({3}, {Float16(1.f), Float16(2.f), Float16(-3.f)}))
-               .Output("y")
-               .Run();
+  auto h =
+      OpTest("ReduceSumSquare", 13)
+          .Input("x", Tensor::FromVector<Float16>({3}, {Float16(1.f), Float16(2.f), Float16(-3.f)}))
+          .Output("y")
+          .Run();
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(static_cast<float>(Out<Float16>(h)[0]), 14.f);
-  auto sumbool = OpTest("ReduceSum", 13)
-                     .Input("x", Tensor::FromVector<bool>({1}, {true}))
-                     .Output("y")
-                     .Run();
+  auto sumbool =
+      OpTest("ReduceSum", 13).Input("x", Tensor::FromVector<bool>({1}, {true})).Output("y").Run();
   EXPECT_FALSE(sumbool.ok());
 }
 
@@ -318,7 +334,8 @@ TEST(ReduceOps, LargeReductionsSplitAcrossThreads) {
   }
   SessionOptions opts;
   opts.intra_op_threads = 4;
-  auto r = OpTest("ReduceSum", 13).Input("x", Tensor::FromVector<float>({n}, x)).Output("y").Run(opts);
+  auto r =
+      OpTest("ReduceSum", 13).Input("x", Tensor::FromVector<float>({n}, x)).Output("y").Run(opts);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(Out<float>(r)[0], static_cast<float>(want));
   // Two long rows (few outputs): also split.
@@ -341,7 +358,8 @@ TEST(ReduceOps, LargeReductionsSplitAcrossThreads) {
 
 TEST(ReduceOps, ErrorsNameAttributeOrInput) {
   const Tensor x = Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4});
-  auto bad_keep = OpTest("ReduceSum", 13).Attr("keepdims", int64_t{2}).Input("x", x).Output("y").Load();
+  auto bad_keep =
+      OpTest("ReduceSum", 13).Attr("keepdims", int64_t{2}).Input("x", x).Output("y").Load();
   ASSERT_FALSE(bad_keep.ok());
   EXPECT_TRUE(MessageHas(bad_keep.status(), "keepdims")) << bad_keep.status().ToString();
   auto attr_axes = OpTest("ReduceMean", 18)
@@ -438,9 +456,13 @@ std::vector<double> NaiveSoftmax(const std::vector<float>& x, int64_t outer, int
       }
       for (int64_t i = 0; i < n; ++i) s += std::exp(x[at(i)] - m);
       for (int64_t i = 0; i < n; ++i) {
-        if (op == "Softmax") y[at(i)] = std::exp(x[at(i)] - m) / s;
-        else if (op == "LogSoftmax") y[at(i)] = x[at(i)] - m - std::log(s);
-        else y[at(i)] = i == arg ? 1 : 0;
+        if (op == "Softmax") {
+          y[at(i)] = std::exp(x[at(i)] - m) / s;
+        } else if (op == "LogSoftmax") {
+          y[at(i)] = x[at(i)] - m - std::log(s);
+        } else {
+          y[at(i)] = i == arg ? 1 : 0;
+        }
       }
     }
   }
@@ -457,20 +479,30 @@ TEST(SoftmaxOps, Opset13SingleAxisVsOpset11Coercion) {
       int64_t outer = 1, inner = 1;
       for (int64_t d = 0; d < a; ++d) outer *= shape[static_cast<size_t>(d)];
       for (int64_t d = a + 1; d < 3; ++d) inner *= shape[static_cast<size_t>(d)];
-      auto r13 = OpTest(op, 13).Attr("axis", axis).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
+      auto r13 = OpTest(op, 13)
+                     .Attr("axis", axis)
+                     .Input("x", Tensor::FromVector<float>(shape, x))
+                     .Output("y")
+                     .Run();
       ASSERT_TRUE(r13.ok()) << r13.status().ToString();
       ExpectNear(Out<float>(r13), NaiveSoftmax(x, outer, shape[static_cast<size_t>(a)], inner, op),
                  1e-5, std::string(op) + " opset 13 axis " + std::to_string(axis));
       // Opset 11: one row per prod(dims[:axis]), spanning all later dims.
-      auto r11 = OpTest(op, 11).Attr("axis", axis).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
+      auto r11 = OpTest(op, 11)
+                     .Attr("axis", axis)
+                     .Input("x", Tensor::FromVector<float>(shape, x))
+                     .Output("y")
+                     .Run();
       ASSERT_TRUE(r11.ok()) << r11.status().ToString();
       ExpectNear(Out<float>(r11), NaiveSoftmax(x, outer, 24 / outer, 1, op), 1e-5,
                  std::string(op) + " opset 11 axis " + std::to_string(axis));
     }
   }
   // Defaults: axis 1 (coerced) before 13, -1 from 13.
-  auto d11 = OpTest("Softmax", 11).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
-  auto d13 = OpTest("Softmax", 13).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
+  auto d11 =
+      OpTest("Softmax", 11).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
+  auto d13 =
+      OpTest("Softmax", 13).Input("x", Tensor::FromVector<float>(shape, x)).Output("y").Run();
   ExpectNear(Out<float>(d11), NaiveSoftmax(x, 2, 12, 1, "Softmax"), 1e-5, "default 11");
   ExpectNear(Out<float>(d13), NaiveSoftmax(x, 6, 4, 1, "Softmax"), 1e-5, "default 13");
 }
@@ -483,7 +515,8 @@ TEST(SoftmaxOps, Float32RowKernelsMatchNaiveForEveryTailLength) {
       const int64_t rows = 3;
       auto x = RandomFloats(static_cast<size_t>(rows * n), rng, -40.f, 40.f);
       for (const char* op : {"Softmax", "LogSoftmax"}) {
-        auto r = OpTest(op, 13).Input("x", Tensor::FromVector<float>({rows, n}, x)).Output("y").Run();
+        auto r =
+            OpTest(op, 13).Input("x", Tensor::FromVector<float>({rows, n}, x)).Output("y").Run();
         ASSERT_TRUE(r.ok());
         const auto got = Out<float>(r);
         const auto want = NaiveSoftmax(x, rows, n, 1, op);
@@ -520,24 +553,43 @@ TEST(SoftmaxOps, LargeValuesNanHalfAndEmpty) {
   ASSERT_TRUE(hard.ok());
   EXPECT_EQ(Out<float>(hard), (std::vector<float>{1, 0, 0, 0, 1, 0}));
   std::vector<Float16> h = {Float16(1.f), Float16(2.f), Float16(3.f), Float16(4.f)};
-  auto half = OpTest("Softmax", 13).Attr("axis", int64_t{0}).Input("x", Tensor::FromVector<Float16>({2, 2}, h)).Output("y").Run();
+  auto half = OpTest("Softmax", 13)
+                  .Attr("axis", int64_t{0})
+                  .Input("x", Tensor::FromVector<Float16>({2, 2}, h))
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(half.ok());
   const auto yh = Out<Float16>(half);
   const float p = static_cast<float>(1 / (1 + std::exp(2.)));
   EXPECT_NEAR(static_cast<float>(yh[0]), p, 1e-3);
   EXPECT_NEAR(static_cast<float>(yh[3]), 1 - p, 1e-3);
-  auto empty = OpTest("Softmax", 13).Input("x", *Tensor::Allocate(DataType::kFloat, {0, 5})).Output("y").Run();
+  auto empty = OpTest("Softmax", 13)
+                   .Input("x", *Tensor::Allocate(DataType::kFloat, {0, 5}))
+                   .Output("y")
+                   .Run();
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(OutShape(empty), (Shape{0, 5}));
-  auto zero_axis = OpTest("Softmax", 13).Input("x", *Tensor::Allocate(DataType::kFloat, {2, 0})).Output("y").Run();
+  auto zero_axis = OpTest("Softmax", 13)
+                       .Input("x", *Tensor::Allocate(DataType::kFloat, {2, 0}))
+                       .Output("y")
+                       .Run();
   ASSERT_TRUE(zero_axis.ok());
-  auto bad = OpTest("Softmax", 13).Attr("axis", int64_t{3}).Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  auto bad = OpTest("Softmax", 13)
+                 .Attr("axis", int64_t{3})
+                 .Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4}))
+                 .Output("y")
+                 .Run();
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(MessageHas(bad.status(), "axis")) << bad.status().ToString();
-  auto bad11 = OpTest("LogSoftmax", 11).Attr("axis", int64_t{-4}).Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  auto bad11 = OpTest("LogSoftmax", 11)
+                   .Attr("axis", int64_t{-4})
+                   .Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4}))
+                   .Output("y")
+                   .Run();
   ASSERT_FALSE(bad11.ok());
   EXPECT_TRUE(MessageHas(bad11.status(), "'axis'")) << bad11.status().ToString();
-  auto ints = OpTest("Softmax", 13).Input("x", Tensor::FromVector<int32_t>({2}, {1, 2})).Output("y").Run();
+  auto ints =
+      OpTest("Softmax", 13).Input("x", Tensor::FromVector<int32_t>({2}, {1, 2})).Output("y").Run();
   EXPECT_FALSE(ints.ok());
 }
 
@@ -622,7 +674,8 @@ TEST(QuantizeLinearOp, PerAxisBlockedAndOutputDtype) {
                  .Attr("axis", int64_t{1})
                  .Attr("block_size", int64_t{2})
                  .Attr("output_dtype", int64_t{5})
-                 .Input("x", Tensor::FromVector<float>({2, 5}, std::vector<float>(x.begin(), x.begin() + 10)))
+                 .Input("x", Tensor::FromVector<float>(
+                                 {2, 5}, std::vector<float>(x.begin(), x.begin() + 10)))
                  .Input("s", Tensor::FromVector<float>({2, 3}, bs))
                  .Output("y")
                  .Run();
@@ -666,12 +719,20 @@ TEST(QuantizeLinearOp, ErrorsNameTheInputs) {
                  .Output("y")
                  .Run();
   EXPECT_FALSE(old.ok());
-  auto dtype = OpTest("QuantizeLinear", 21).Attr("output_dtype", int64_t{1}).Input("x", x)
-                   .Input("s", Tensor::Scalar<float>(1.f)).Output("y").Load();
+  auto dtype = OpTest("QuantizeLinear", 21)
+                   .Attr("output_dtype", int64_t{1})
+                   .Input("x", x)
+                   .Input("s", Tensor::Scalar<float>(1.f))
+                   .Output("y")
+                   .Load();
   ASSERT_FALSE(dtype.ok());
   EXPECT_TRUE(MessageHas(dtype.status(), "output_dtype")) << dtype.status().ToString();
-  auto blk = OpTest("QuantizeLinear", 21).Attr("block_size", int64_t{2}).Input("x", x)
-                 .Input("s", Tensor::FromVector<float>({2, 1}, {1, 1})).Output("y").Run();
+  auto blk = OpTest("QuantizeLinear", 21)
+                 .Attr("block_size", int64_t{2})
+                 .Input("x", x)
+                 .Input("s", Tensor::FromVector<float>({2, 1}, {1, 1}))
+                 .Output("y")
+                 .Run();
   ASSERT_FALSE(blk.ok());
   EXPECT_TRUE(MessageHas(blk.status(), "block_size")) << blk.status().ToString();
 }
@@ -734,7 +795,9 @@ TEST(DynamicQuantizeLinearOp, ScaleZeroPointAndDegenerateInputs) {
   const std::vector<float> x = {0, 2, -3, -2.5f, 1.34f, 0.5f};
   auto r = OpTest("DynamicQuantizeLinear", 11)
                .Input("x", Tensor::FromVector<float>({6}, x))
-               .Output("y").Output("s").Output("z")
+               .Output("y")
+               .Output("s")
+               .Output("z")
                .Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const float scale = 5.f / 255.f;  // (2 - (-3)) / 255
@@ -746,21 +809,27 @@ TEST(DynamicQuantizeLinearOp, ScaleZeroPointAndDegenerateInputs) {
   // All positive: min is clamped to 0, zero point 0.
   auto pos = OpTest("DynamicQuantizeLinear", 11)
                  .Input("x", Tensor::FromVector<float>({2}, {1.f, 2.55f}))
-                 .Output("y").Output("s").Output("z")
+                 .Output("y")
+                 .Output("s")
+                 .Output("z")
                  .Run();
   ASSERT_TRUE(pos.ok());
   EXPECT_EQ(Out<uint8_t>(pos, 2)[0], 0);
   EXPECT_EQ(Out<uint8_t>(pos), (std::vector<uint8_t>{100, 255}));
   auto zeros = OpTest("DynamicQuantizeLinear", 11)
                    .Input("x", Tensor::FromVector<float>({3}, {0, 0, 0}))
-                   .Output("y").Output("s").Output("z")
+                   .Output("y")
+                   .Output("s")
+                   .Output("z")
                    .Run();
   ASSERT_TRUE(zeros.ok());
   EXPECT_EQ(Out<float>(zeros, 1)[0], 0.f);
   EXPECT_EQ(Out<uint8_t>(zeros), (std::vector<uint8_t>{0, 0, 0}));
   auto empty = OpTest("DynamicQuantizeLinear", 11)
                    .Input("x", *Tensor::Allocate(DataType::kFloat, {0, 3}))
-                   .Output("y").Output("s").Output("z")
+                   .Output("y")
+                   .Output("s")
+                   .Output("z")
                    .Run();
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(OutShape(empty), (Shape{0, 3}));
@@ -778,8 +847,10 @@ std::vector<int64_t> NaiveIntMatMul(const std::vector<TA>& a, const std::vector<
       for (int64_t j = 0; j < n; ++j) {
         int64_t s = 0;
         for (int64_t kk = 0; kk < k; ++kk) {
-          const int64_t av = a[static_cast<size_t>((bi * m + i) * k + kk)] - azp[static_cast<size_t>(azp.size() == 1 ? 0 : i)];
-          const int64_t bv = b[static_cast<size_t>(((b_shared ? 0 : bi) * k + kk) * n + j)] - bzp[static_cast<size_t>(bzp.size() == 1 ? 0 : j)];
+          const int64_t av = a[static_cast<size_t>((bi * m + i) * k + kk)] -
+                             azp[static_cast<size_t>(azp.size() == 1 ? 0 : i)];
+          const int64_t bv = b[static_cast<size_t>(((b_shared ? 0 : bi) * k + kk) * n + j)] -
+                             bzp[static_cast<size_t>(bzp.size() == 1 ? 0 : j)];
           s += av * bv;
         }
         y.push_back(s);
@@ -845,7 +916,8 @@ TEST(MatMulIntegerOp, ZeroPointsBroadcastAndNoInt16Saturation) {
     for (int64_t q = 0; q < 3; ++q) {
       for (int64_t i = 0; i < 2; ++i) {
         int64_t s = 0;
-        for (int64_t kk = 0; kk < 3; ++kk) s += a4[static_cast<size_t>(p * 6 + i * 3 + kk)] * b4[static_cast<size_t>(q * 3 + kk)];
+        for (int64_t kk = 0; kk < 3; ++kk)
+          s += a4[static_cast<size_t>(p * 6 + i * 3 + kk)] * b4[static_cast<size_t>(q * 3 + kk)];
         EXPECT_EQ(gbc[static_cast<size_t>((p * 3 + q) * 2 + i)], s);
       }
     }
@@ -897,11 +969,13 @@ TEST(QLinearMatMulOp, RequantizesWithTiesToEvenAndSaturation) {
                .Output("y")
                .Run();
   ASSERT_TRUE(q.ok()) << q.status().ToString();
-  const auto acc = NaiveIntMatMul(a, b, 1, m, k, n, {130}, std::vector<int>(bz.begin(), bz.end()), true);
+  const auto acc =
+      NaiveIntMatMul(a, b, 1, m, k, n, {130}, std::vector<int>(bz.begin(), bz.end()), true);
   std::vector<uint8_t> want;
   for (int64_t i = 0; i < m * n; ++i) {
     const float mult = (0.02f * bs[static_cast<size_t>(i % n)]) / 0.7f;
-    want.push_back(Saturate<uint8_t>(RoundHalfEven(static_cast<double>(acc[static_cast<size_t>(i)]) * mult) + 100));
+    want.push_back(Saturate<uint8_t>(
+        RoundHalfEven(static_cast<double>(acc[static_cast<size_t>(i)]) * mult) + 100));
   }
   EXPECT_EQ(Out<uint8_t>(q), want);
 }
@@ -912,7 +986,8 @@ struct NaiveConvSpec {
   std::vector<int64_t> strides, dilations, pads;  // pads: begins then ends
   int64_t group = 1;
 };
-std::pair<Shape, std::vector<int64_t>> NaiveConv(const NaiveConvSpec& sp, const std::vector<int64_t>& x,
+std::pair<Shape, std::vector<int64_t>> NaiveConv(const NaiveConvSpec& sp,
+                                                 const std::vector<int64_t>& x,
                                                  const std::vector<int64_t>& w) {
   const size_t k = sp.x.size() - 2;
   const int64_t N = sp.x[0], C = sp.x[1], M = sp.w[0], cg = C / sp.group, mg = M / sp.group;
@@ -923,7 +998,8 @@ std::pair<Shape, std::vector<int64_t>> NaiveConv(const NaiveConvSpec& sp, const 
   }
   const Shape os(out.begin() + 2, out.end()), ks(sp.w.begin() + 2, sp.w.end()),
       is(sp.x.begin() + 2, sp.x.end());
-  const int64_t osz = ShapeElementCount(os), ksz = ShapeElementCount(ks), isz = ShapeElementCount(is);
+  const int64_t osz = ShapeElementCount(os), ksz = ShapeElementCount(ks),
+                isz = ShapeElementCount(is);
   std::vector<int64_t> y;
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t m = 0; m < M; ++m) {
@@ -977,12 +1053,16 @@ TEST(ConvIntegerOp, MatchesNaiveConvolutionAcrossGeometries) {
     std::vector<int64_t> xs(x.begin(), x.end()), ws(w.begin(), w.end());
     for (auto& v : xs) v -= xz;
     const int64_t per_m = wn / sp.w[0];
-    for (int64_t i = 0; i < wn; ++i) ws[static_cast<size_t>(i)] -= wz[static_cast<size_t>(i / per_m)];
+    for (int64_t i = 0; i < wn; ++i)
+      ws[static_cast<size_t>(i)] -= wz[static_cast<size_t>(i / per_m)];
     const auto [shape, want] = NaiveConv(sp, xs, ws);
     for (bool constant_w : {false, true}) {
       OpTest t("ConvInteger", 10);
-      t.Attr("strides", sp.strides).Attr("dilations", sp.dilations).Attr("pads", sp.pads)
-          .Attr("group", sp.group).Input("x", Tensor::FromVector<uint8_t>(sp.x, x));
+      t.Attr("strides", sp.strides)
+          .Attr("dilations", sp.dilations)
+          .Attr("pads", sp.pads)
+          .Attr("group", sp.group)
+          .Input("x", Tensor::FromVector<uint8_t>(sp.x, x));
       if (constant_w) {
         t.ConstantInput("w", Tensor::FromVector<int8_t>(sp.w, w))
             .ConstantInput("xz", Tensor::Scalar<uint8_t>(xz))
@@ -1009,8 +1089,13 @@ TEST(ConvIntegerOp, MatchesNaiveConvolutionAcrossGeometries) {
 TEST(ConvIntegerOp, AutoPadShapesAndErrors) {
   const Tensor x = Tensor::FromVector<uint8_t>({1, 1, 5, 5}, std::vector<uint8_t>(25, 1));
   const Tensor w = Tensor::FromVector<uint8_t>({1, 1, 3, 3}, std::vector<uint8_t>(9, 1));
-  auto upper = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_UPPER").Attr("strides", std::vector<int64_t>{2, 2})
-                   .Input("x", x).Input("w", w).Output("y").Run();
+  auto upper = OpTest("ConvInteger", 10)
+                   .Attr("auto_pad", "SAME_UPPER")
+                   .Attr("strides", std::vector<int64_t>{2, 2})
+                   .Input("x", x)
+                   .Input("w", w)
+                   .Output("y")
+                   .Run();
   ASSERT_TRUE(upper.ok()) << upper.status().ToString();
   EXPECT_EQ(OutShape(upper), (Shape{1, 1, 3, 3}));
   // Total padding 2 per dim, 1 each side: corners see 4 ones, edges 6, centre 9.
@@ -1018,28 +1103,60 @@ TEST(ConvIntegerOp, AutoPadShapesAndErrors) {
   // Stride 2 on a 4-wide input: total pad 1 goes to the end (UPPER) or the start (LOWER).
   const Tensor x4 = Tensor::FromVector<uint8_t>({1, 1, 1, 4}, {1, 2, 3, 4});
   const Tensor w2 = Tensor::FromVector<uint8_t>({1, 1, 1, 3}, {1, 1, 1});
-  auto u4 = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_UPPER").Attr("strides", std::vector<int64_t>{1, 2})
-                .Input("x", x4).Input("w", w2).Output("y").Run();
-  auto l4 = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME_LOWER").Attr("strides", std::vector<int64_t>{1, 2})
-                .Input("x", x4).Input("w", w2).Output("y").Run();
+  auto u4 = OpTest("ConvInteger", 10)
+                .Attr("auto_pad", "SAME_UPPER")
+                .Attr("strides", std::vector<int64_t>{1, 2})
+                .Input("x", x4)
+                .Input("w", w2)
+                .Output("y")
+                .Run();
+  auto l4 = OpTest("ConvInteger", 10)
+                .Attr("auto_pad", "SAME_LOWER")
+                .Attr("strides", std::vector<int64_t>{1, 2})
+                .Input("x", x4)
+                .Input("w", w2)
+                .Output("y")
+                .Run();
   ASSERT_TRUE(u4.ok() && l4.ok());
-  EXPECT_EQ(Out<int32_t>(u4), (std::vector<int32_t>{6, 7}));   // [1,2,3], [3,4,pad]
-  EXPECT_EQ(Out<int32_t>(l4), (std::vector<int32_t>{3, 9}));   // [pad,1,2], [2,3,4]
-  auto valid = OpTest("ConvInteger", 10).Attr("auto_pad", "VALID").Input("x", x).Input("w", w).Output("y").Run();
+  EXPECT_EQ(Out<int32_t>(u4), (std::vector<int32_t>{6, 7}));  // [1,2,3], [3,4,pad]
+  EXPECT_EQ(Out<int32_t>(l4), (std::vector<int32_t>{3, 9}));  // [pad,1,2], [2,3,4]
+  auto valid = OpTest("ConvInteger", 10)
+                   .Attr("auto_pad", "VALID")
+                   .Input("x", x)
+                   .Input("w", w)
+                   .Output("y")
+                   .Run();
   ASSERT_TRUE(valid.ok());
   EXPECT_EQ(OutShape(valid), (Shape{1, 1, 3, 3}));
-  auto bad_pad = OpTest("ConvInteger", 10).Attr("auto_pad", "SAME").Input("x", x).Input("w", w).Output("y").Load();
+  auto bad_pad = OpTest("ConvInteger", 10)
+                     .Attr("auto_pad", "SAME")
+                     .Input("x", x)
+                     .Input("w", w)
+                     .Output("y")
+                     .Load();
   ASSERT_FALSE(bad_pad.ok());
   EXPECT_TRUE(MessageHas(bad_pad.status(), "auto_pad"));
-  auto group = OpTest("ConvInteger", 10).Attr("group", int64_t{2}).Input("x", x).Input("w", w).Output("y").Run();
+  auto group = OpTest("ConvInteger", 10)
+                   .Attr("group", int64_t{2})
+                   .Input("x", x)
+                   .Input("w", w)
+                   .Output("y")
+                   .Run();
   ASSERT_FALSE(group.ok());
   EXPECT_TRUE(MessageHas(group.status(), "group")) << group.status().ToString();
   auto big = OpTest("ConvInteger", 10)
                  .Input("x", Tensor::FromVector<uint8_t>({1, 1, 2, 2}, {1, 2, 3, 4}))
-                 .Input("w", w).Output("y").Run();
+                 .Input("w", w)
+                 .Output("y")
+                 .Run();
   ASSERT_FALSE(big.ok());
-  auto wz = OpTest("ConvInteger", 10).Input("x", x).Input("w", w).OmittedInput()
-                .Input("wz", Tensor::FromVector<uint8_t>({2}, {1, 2})).Output("y").Run();
+  auto wz = OpTest("ConvInteger", 10)
+                .Input("x", x)
+                .Input("w", w)
+                .OmittedInput()
+                .Input("wz", Tensor::FromVector<uint8_t>({2}, {1, 2}))
+                .Output("y")
+                .Run();
   ASSERT_FALSE(wz.ok());
   EXPECT_TRUE(MessageHas(wz.status(), "w_zero_point")) << wz.status().ToString();
 }
@@ -1075,7 +1192,8 @@ TEST(QLinearConvOp, PerChannelRequantizationWithBias) {
   for (size_t i = 0; i < acc.size(); ++i) {
     const size_t m = i / 25;
     const float mult = (0.05f * ws[m]) / 0.4f;
-    want.push_back(Saturate<int8_t>(RoundHalfEven(static_cast<double>(acc[i] + bias[m]) * mult) - 10));
+    want.push_back(
+        Saturate<int8_t>(RoundHalfEven(static_cast<double>(acc[i] + bias[m]) * mult) - 10));
   }
   EXPECT_EQ(Out<int8_t>(r), want);
   auto bad_b = OpTest("QLinearConv", 10)
@@ -1182,7 +1300,8 @@ TEST(EinsumOp, MatchesNaiveSummation) {
     t.Attr("equation", c.eq);
     for (size_t i = 0; i < c.shapes.size(); ++i) {
       in.push_back(RandomFloats(static_cast<size_t>(ShapeElementCount(c.shapes[i])), rng));
-      t.Input("x" + std::to_string(i), Tensor::FromVector<float>(c.shapes[i], in.back()));
+      t.Input(std::string("x").append(std::to_string(i)),
+              Tensor::FromVector<float>(c.shapes[i], in.back()));
     }
     auto r = t.Output("y").Run();
     ASSERT_TRUE(r.ok()) << c.eq << ": " << r.status().ToString();
@@ -1197,38 +1316,57 @@ TEST(EinsumOp, ImplicitOutputEllipsisAndTypes) {
   ASSERT_TRUE(tr.ok()) << tr.status().ToString();
   EXPECT_EQ(OutShape(tr), (Shape{3, 2}));
   EXPECT_EQ(Out<float>(tr), (std::vector<float>{1, 4, 2, 5, 3, 6}));
-  auto trace = OpTest("Einsum", 12).Attr("equation", "ii")
-                   .Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  auto trace = OpTest("Einsum", 12)
+                   .Attr("equation", "ii")
+                   .Input("x", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4}))
+                   .Output("y")
+                   .Run();
   ASSERT_TRUE(trace.ok());
   EXPECT_EQ(OutShape(trace), Shape{});
   EXPECT_EQ(Out<float>(trace), std::vector<float>{5});
-  auto mm = OpTest("Einsum", 12).Attr("equation", "ij,jk").Input("a", m)
-                .Input("b", Tensor::FromVector<float>({3, 1}, {1, 0, -1})).Output("y").Run();
+  auto mm = OpTest("Einsum", 12)
+                .Attr("equation", "ij,jk")
+                .Input("a", m)
+                .Input("b", Tensor::FromVector<float>({3, 1}, {1, 0, -1}))
+                .Output("y")
+                .Run();
   ASSERT_TRUE(mm.ok());
   EXPECT_EQ(Out<float>(mm), (std::vector<float>{-2, -2}));
   // Ellipsis broadcasting: [2, 1, 2, 3] x [4, 3, 2] -> [2, 4, 2, 2].
   std::mt19937 rng(2);
   const auto a = RandomFloats(12, rng), b = RandomFloats(24, rng);
-  auto el = OpTest("Einsum", 12).Attr("equation", "...ij,...jk->...ik")
+  auto el = OpTest("Einsum", 12)
+                .Attr("equation", "...ij,...jk->...ik")
                 .Input("a", Tensor::FromVector<float>({2, 1, 2, 3}, a))
-                .Input("b", Tensor::FromVector<float>({4, 3, 2}, b)).Output("y").Run();
+                .Input("b", Tensor::FromVector<float>({4, 3, 2}, b))
+                .Output("y")
+                .Run();
   ASSERT_TRUE(el.ok()) << el.status().ToString();
   EXPECT_EQ(OutShape(el), (Shape{2, 4, 2, 2}));
   ExpectNear(Out<float>(el), NaiveEinsum("pqij,qjk->pqik", {a, b}, {{2, 1, 2, 3}, {4, 3, 2}}), 1e-5,
              "ellipsis");
   // Implicit with ellipsis: broadcast dims first; batch diagonal.
-  auto bd = OpTest("Einsum", 12).Attr("equation", "...ii->...i")
-                .Input("x", Tensor::FromVector<float>({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8})).Output("y").Run();
+  auto bd = OpTest("Einsum", 12)
+                .Attr("equation", "...ii->...i")
+                .Input("x", Tensor::FromVector<float>({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}))
+                .Output("y")
+                .Run();
   ASSERT_TRUE(bd.ok());
   EXPECT_EQ(Out<float>(bd), (std::vector<float>{1, 4, 5, 8}));
-  auto ints = OpTest("Einsum", 12).Attr("equation", "ij,jk->ik")
+  auto ints = OpTest("Einsum", 12)
+                  .Attr("equation", "ij,jk->ik")
                   .Input("a", Tensor::FromVector<int32_t>({2, 2}, {1, 2, 3, 4}))
-                  .Input("b", Tensor::FromVector<int32_t>({2, 2}, {5, 6, 7, 8})).Output("y").Run();
+                  .Input("b", Tensor::FromVector<int32_t>({2, 2}, {5, 6, 7, 8}))
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(ints.ok());
   EXPECT_EQ(Out<int32_t>(ints), (std::vector<int32_t>{19, 22, 43, 50}));
-  auto half = OpTest("Einsum", 12).Attr("equation", "i,i")
+  auto half = OpTest("Einsum", 12)
+                  .Attr("equation", "i,i")
                   .Input("a", Tensor::FromVector<Float16>({2}, {Float16(1.5f), Float16(2.f)}))
-                  .Input("b", Tensor::FromVector<Float16>({2}, {Float16(2.f), Float16(-1.f)})).Output("y").Run();
+                  .Input("b", Tensor::FromVector<Float16>({2}, {Float16(2.f), Float16(-1.f)}))
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(half.ok());
   EXPECT_EQ(static_cast<float>(Out<Float16>(half)[0]), 1.f);
 }
@@ -1246,8 +1384,12 @@ TEST(EinsumOp, Errors) {
   auto rank = OpTest("Einsum", 12).Attr("equation", "ijk->i").Input("x", m).Output("y").Run();
   ASSERT_FALSE(rank.ok());
   EXPECT_TRUE(MessageHas(rank.status(), "rank")) << rank.status().ToString();
-  auto size = OpTest("Einsum", 12).Attr("equation", "ij,ij->i").Input("a", m)
-                  .Input("b", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4})).Output("y").Run();
+  auto size = OpTest("Einsum", 12)
+                  .Attr("equation", "ij,ij->i")
+                  .Input("a", m)
+                  .Input("b", Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4}))
+                  .Output("y")
+                  .Run();
   ASSERT_FALSE(size.ok());
   EXPECT_TRUE(MessageHas(size.status(), "size")) << size.status().ToString();
   auto diag = OpTest("Einsum", 12).Attr("equation", "ii->i").Input("x", m).Output("y").Run();
@@ -1258,8 +1400,8 @@ TEST(DetOp, PivotingBatchesAndEdgeCases) {
   // det [[0,1,2],[1,0,3],[4,-3,8]] by cofactors along row 0: 0*(0*8-3*-3) - 1*(1*8-3*4) +
   // 2*(1*-3-0*4) = 0 + 4 - 6 = -2 (the zero leading entry forces a row swap).
   auto r = OpTest("Det", 11)
-               .Input("x", Tensor::FromVector<float>({2, 3, 3}, {0, 1, 2, 1, 0, 3, 4, -3, 8,
-                                                                  2, 0, 0, 0, 3, 0, 0, 0, 4}))
+               .Input("x", Tensor::FromVector<float>(
+                               {2, 3, 3}, {0, 1, 2, 1, 0, 3, 4, -3, 8, 2, 0, 0, 0, 3, 0, 0, 0, 4}))
                .Output("y")
                .Run();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -1267,16 +1409,28 @@ TEST(DetOp, PivotingBatchesAndEdgeCases) {
   const auto y = Out<float>(r);
   EXPECT_NEAR(y[0], -2.f, 1e-5);
   EXPECT_NEAR(y[1], 24.f, 1e-5);
-  auto sing = OpTest("Det", 11).Input("x", Tensor::FromVector<double>({2, 2}, {1, 2, 2, 4})).Output("y").Run();
+  auto sing = OpTest("Det", 11)
+                  .Input("x", Tensor::FromVector<double>({2, 2}, {1, 2, 2, 4}))
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(sing.ok());
   EXPECT_EQ(Out<double>(sing)[0], 0.0);
-  auto empty = OpTest("Det", 11).Input("x", *Tensor::Allocate(DataType::kFloat, {3, 0, 0})).Output("y").Run();
+  auto empty = OpTest("Det", 11)
+                   .Input("x", *Tensor::Allocate(DataType::kFloat, {3, 0, 0}))
+                   .Output("y")
+                   .Run();
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(Out<float>(empty), (std::vector<float>{1, 1, 1}));
-  auto nobatch = OpTest("Det", 11).Input("x", *Tensor::Allocate(DataType::kFloat, {0, 2, 2})).Output("y").Run();
+  auto nobatch = OpTest("Det", 11)
+                     .Input("x", *Tensor::Allocate(DataType::kFloat, {0, 2, 2}))
+                     .Output("y")
+                     .Run();
   ASSERT_TRUE(nobatch.ok());
   EXPECT_EQ(OutShape(nobatch), (Shape{0}));
-  auto bad = OpTest("Det", 11).Input("x", Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6})).Output("y").Run();
+  auto bad = OpTest("Det", 11)
+                 .Input("x", Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6}))
+                 .Output("y")
+                 .Run();
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(MessageHas(bad.status(), "square")) << bad.status().ToString();
 }
@@ -1289,33 +1443,58 @@ TEST(NegativeLogLikelihoodLossOp, ReductionsWeightsAndIgnoreIndex) {
   const Tensor x = Tensor::FromVector<float>({2, 3}, {-1, -2, -3, -4, -5, -6});
   const Tensor t = Tensor::FromVector<int64_t>({2}, {2, 0});
   const Tensor w = Tensor::FromVector<float>({3}, {0.5f, 1.f, 2.f});
-  auto none = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "none")
-                  .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+  auto none = OpTest("NegativeLogLikelihoodLoss", 13)
+                  .Attr("reduction", "none")
+                  .Input("x", x)
+                  .Input("t", t)
+                  .Input("w", w)
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_EQ(OutShape(none), (Shape{2}));
   EXPECT_EQ(Out<float>(none), (std::vector<float>{6.f, 2.f}));  // 3 * 2, 4 * 0.5
-  auto sum = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "sum")
-                 .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+  auto sum = OpTest("NegativeLogLikelihoodLoss", 13)
+                 .Attr("reduction", "sum")
+                 .Input("x", x)
+                 .Input("t", t)
+                 .Input("w", w)
+                 .Output("y")
+                 .Run();
   ASSERT_TRUE(sum.ok());
   EXPECT_EQ(Out<float>(sum), std::vector<float>{8.f});
   auto mean = OpTest("NegativeLogLikelihoodLoss", 13)
-                  .Input("x", x).Input("t", t).Input("w", w).Output("y").Run();
+                  .Input("x", x)
+                  .Input("t", t)
+                  .Input("w", w)
+                  .Output("y")
+                  .Run();
   ASSERT_TRUE(mean.ok());
   EXPECT_EQ(OutShape(mean), Shape{});
   EXPECT_FLOAT_EQ(Out<float>(mean)[0], 8.f / 2.5f);
   // ignore_index (here also an out-of-range class) drops the second target from sum and count.
-  auto ig = OpTest("NegativeLogLikelihoodLoss", 13).Attr("ignore_index", int64_t{-1})
-                .Input("x", x).Input("t", Tensor::FromVector<int32_t>({2}, {1, -1})).Output("y").Run();
+  auto ig = OpTest("NegativeLogLikelihoodLoss", 13)
+                .Attr("ignore_index", int64_t{-1})
+                .Input("x", x)
+                .Input("t", Tensor::FromVector<int32_t>({2}, {1, -1}))
+                .Output("y")
+                .Run();
   ASSERT_TRUE(ig.ok()) << ig.status().ToString();
   EXPECT_EQ(Out<float>(ig), std::vector<float>{2.f});
-  auto all_ignored = OpTest("NegativeLogLikelihoodLoss", 13).Attr("ignore_index", int64_t{1})
-                         .Input("x", x).Input("t", Tensor::FromVector<int64_t>({2}, {1, 1})).Output("y").Run();
+  auto all_ignored = OpTest("NegativeLogLikelihoodLoss", 13)
+                         .Attr("ignore_index", int64_t{1})
+                         .Input("x", x)
+                         .Input("t", Tensor::FromVector<int64_t>({2}, {1, 1}))
+                         .Output("y")
+                         .Run();
   ASSERT_TRUE(all_ignored.ok());
   EXPECT_TRUE(std::isnan(Out<float>(all_ignored)[0]));
   // Extra dims: input [1, 2, 3], target [1, 3].
-  auto nd = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "none")
+  auto nd = OpTest("NegativeLogLikelihoodLoss", 13)
+                .Attr("reduction", "none")
                 .Input("x", Tensor::FromVector<double>({1, 2, 3}, {1, 2, 3, 4, 5, 6}))
-                .Input("t", Tensor::FromVector<int64_t>({1, 3}, {1, 0, 1})).Output("y").Run();
+                .Input("t", Tensor::FromVector<int64_t>({1, 3}, {1, 0, 1}))
+                .Output("y")
+                .Run();
   ASSERT_TRUE(nd.ok());
   EXPECT_EQ(OutShape(nd), (Shape{1, 3}));
   EXPECT_EQ(Out<double>(nd), (std::vector<double>{-4, -2, -6}));
@@ -1323,21 +1502,34 @@ TEST(NegativeLogLikelihoodLossOp, ReductionsWeightsAndIgnoreIndex) {
 
 TEST(NegativeLogLikelihoodLossOp, Errors) {
   const Tensor x = Tensor::FromVector<float>({2, 3}, {-1, -2, -3, -4, -5, -6});
-  auto range = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
-                   .Input("t", Tensor::FromVector<int64_t>({2}, {0, 3})).Output("y").Run();
+  auto range = OpTest("NegativeLogLikelihoodLoss", 13)
+                   .Input("x", x)
+                   .Input("t", Tensor::FromVector<int64_t>({2}, {0, 3}))
+                   .Output("y")
+                   .Run();
   ASSERT_FALSE(range.ok());
   EXPECT_TRUE(MessageHas(range.status(), "'target'")) << range.status().ToString();
-  auto shape = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
-                   .Input("t", Tensor::FromVector<int64_t>({3}, {0, 1, 2})).Output("y").Run();
+  auto shape = OpTest("NegativeLogLikelihoodLoss", 13)
+                   .Input("x", x)
+                   .Input("t", Tensor::FromVector<int64_t>({3}, {0, 1, 2}))
+                   .Output("y")
+                   .Run();
   ASSERT_FALSE(shape.ok());
   EXPECT_TRUE(MessageHas(shape.status(), "'target'"));
-  auto red = OpTest("NegativeLogLikelihoodLoss", 13).Attr("reduction", "avg").Input("x", x)
-                 .Input("t", Tensor::FromVector<int64_t>({2}, {0, 1})).Output("y").Load();
+  auto red = OpTest("NegativeLogLikelihoodLoss", 13)
+                 .Attr("reduction", "avg")
+                 .Input("x", x)
+                 .Input("t", Tensor::FromVector<int64_t>({2}, {0, 1}))
+                 .Output("y")
+                 .Load();
   ASSERT_FALSE(red.ok());
   EXPECT_TRUE(MessageHas(red.status(), "reduction"));
-  auto w = OpTest("NegativeLogLikelihoodLoss", 13).Input("x", x)
+  auto w = OpTest("NegativeLogLikelihoodLoss", 13)
+               .Input("x", x)
                .Input("t", Tensor::FromVector<int64_t>({2}, {0, 1}))
-               .Input("w", Tensor::FromVector<float>({2}, {1, 1})).Output("y").Run();
+               .Input("w", Tensor::FromVector<float>({2}, {1, 1}))
+               .Output("y")
+               .Run();
   ASSERT_FALSE(w.ok());
   EXPECT_TRUE(MessageHas(w.status(), "'weight'"));
 }
@@ -1368,7 +1560,8 @@ TEST(SoftmaxCrossEntropyLossOp, MatchesLogSoftmaxPlusNll) {
       none.push_back(0);
       continue;
     }
-    const double v = -lp[static_cast<size_t>(((i / d) * c + lab) * d + i % d)] * w[static_cast<size_t>(lab)];
+    const double v =
+        -lp[static_cast<size_t>(((i / d) * c + lab) * d + i % d)] * w[static_cast<size_t>(lab)];
     none.push_back(v);
     loss_sum += v;
     w_sum += w[static_cast<size_t>(lab)];

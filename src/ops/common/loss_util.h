@@ -51,7 +51,8 @@ Status NllForward(KernelContext& ctx, const A* logp, const std::vector<int64_t>&
   if (weight) {
     w.resize(static_cast<size_t>(dims.c));
     const T* pw = weight->data<T>();
-    for (int64_t i = 0; i < dims.c; ++i) w[static_cast<size_t>(i)] = static_cast<A>(ToCompute(pw[i]));
+    for (int64_t i = 0; i < dims.c; ++i)
+      w[static_cast<size_t>(i)] = static_cast<A>(ToCompute(pw[i]));
   }
   const int64_t nd = dims.n * dims.d;
   std::vector<A> loss(static_cast<size_t>(nd));
@@ -72,7 +73,8 @@ Status NllForward(KernelContext& ctx, const A* logp, const std::vector<int64_t>&
   if (attrs.reduction == LossReduction::kNone) {
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_type, target_shape));
     T* py = y->data<T>();
-    for (int64_t i = 0; i < nd; ++i) py[i] = FromCompute<T>(static_cast<ComputeType<T>>(loss[static_cast<size_t>(i)]));
+    for (int64_t i = 0; i < nd; ++i)
+      py[i] = FromCompute<T>(static_cast<ComputeType<T>>(loss[static_cast<size_t>(i)]));
     return Status::Ok();
   }
   const double r = attrs.reduction == LossReduction::kSum ? loss_sum : loss_sum / weight_sum;

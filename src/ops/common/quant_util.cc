@@ -60,8 +60,8 @@ StatusOr<QuantParamLayout> MakeQuantParamLayout(const Shape& x_shape, const Tens
   // Blocked: same rank as x, dim `axis` = ceil(D / block_size), the other dims equal.
   bool ok = static_cast<int64_t>(scale.rank()) == rank;
   for (int64_t d = 0; ok && d < rank; ++d) {
-    const int64_t want = d == ax ? (l.axis_len + block_size - 1) / block_size
-                                 : x_shape[static_cast<size_t>(d)];
+    const int64_t want =
+        d == ax ? (l.axis_len + block_size - 1) / block_size : x_shape[static_cast<size_t>(d)];
     ok = scale.dim(static_cast<size_t>(d)) == want;
   }
   if (!ok) {
@@ -147,9 +147,8 @@ StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& attrs, const Shape& x, 
                      ShapeToString(x));
   }
   if (w.size() != x.size()) {
-    return MakeError(StatusCode::kInvalidArgument, where, ": input 'w' (shape ",
-                     ShapeToString(w), ") must have the rank of input 'x' (shape ",
-                     ShapeToString(x), ")");
+    return MakeError(StatusCode::kInvalidArgument, where, ": input 'w' (shape ", ShapeToString(w),
+                     ") must have the rank of input 'x' (shape ", ShapeToString(x), ")");
   }
   const size_t k = x.size() - 2;
   ConvGeometry g;
@@ -200,8 +199,8 @@ StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& attrs, const Shape& x, 
       out = span >= ext ? (span - ext) / s + 1 : 0;
     }
     if (out == 0 && in > 0) {
-      return MakeError(StatusCode::kInvalidArgument, where, ": input 'x' (shape ",
-                       ShapeToString(x), ") is smaller than the dilated kernel along dim ", d + 2);
+      return MakeError(StatusCode::kInvalidArgument, where, ": input 'x' (shape ", ShapeToString(x),
+                       ") is smaller than the dilated kernel along dim ", d + 2);
     }
     g.out_spatial.push_back(out);
     g.out_shape.push_back(out);
@@ -244,8 +243,11 @@ StatusOr<IntWeights> PackIntWeights(const Tensor& w, const Tensor* w_zp, const s
       }
     }
   };
-  if (w.dtype() == DataType::kUint8) fill(w.data<uint8_t>());
-  else fill(w.data<int8_t>());
+  if (w.dtype() == DataType::kUint8) {
+    fill(w.data<uint8_t>());
+  } else {
+    fill(w.data<int8_t>());
+  }
   return p;
 }
 
@@ -291,8 +293,8 @@ void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeo
           int64_t off = 0;
           bool inside = true;
           for (size_t d = 0; d < k; ++d) {
-            const int64_t p = opos[static_cast<size_t>(s) * k + d] * g.strides[d] -
-                              g.pad_begin[d] + kpos[d] * g.dilations[d];
+            const int64_t p = opos[static_cast<size_t>(s) * k + d] * g.strides[d] - g.pad_begin[d] +
+                              kpos[d] * g.dilations[d];
             if (p < 0 || p >= g.in_spatial[d]) {
               inside = false;
               break;
@@ -406,9 +408,9 @@ StatusOr<MatMulParamIndex> MakeMatMulParamIndex(const Tensor& t, const Shape& op
     idx.per_matrix = lines;
     return idx;
   }
-  return MakeError(StatusCode::kInvalidArgument, where, ": input '", name, "' (shape ",
-                   ShapeStr(t), ") must be a scalar, a 1-D tensor of ", lines,
-                   " elements, or of shape ", ShapeToString(want));
+  return MakeError(StatusCode::kInvalidArgument, where, ": input '", name, "' (shape ", ShapeStr(t),
+                   ") must be a scalar, a 1-D tensor of ", lines, " elements, or of shape ",
+                   ShapeToString(want));
 }
 
 StatusOr<ZeroPoints> ReadMatMulZeroPoints(const Tensor* zp, const Shape& operand,
@@ -440,14 +442,16 @@ void MatMulInt32Impl(const AT* a, const ZeroPoints& a_zp, const BT* b, const Zer
                        const BT* src = b + r * N;
                        int16_t* dst = bp.data() + r * N;
                        for (int64_t j = 0; j < N; ++j) {
-                         dst[j] = static_cast<int16_t>(static_cast<int32_t>(src[j]) - b_zp.At(mat, j));
+                         dst[j] =
+                             static_cast<int16_t>(static_cast<int32_t>(src[j]) - b_zp.At(mat, j));
                        }
                      }
                    });
   constexpr int64_t kCols = 512;
   const int64_t col_tiles = std::max<int64_t>(1, (N + kCols - 1) / kCols);
   const int64_t tasks = s.batch * M * col_tiles;
-  const int64_t min_tasks = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, K * std::min(N, kCols)));
+  const int64_t min_tasks =
+      std::max<int64_t>(1, 32768 / std::max<int64_t>(1, K * std::min(N, kCols)));
   pool.ParallelFor(tasks, min_tasks, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t row = t / col_tiles;  // batch * M + i

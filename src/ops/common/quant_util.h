@@ -72,10 +72,10 @@ struct ConvGeometry {
   int64_t n = 0, c = 0, m = 0, group = 1;
   Shape in_spatial, kernel, out_spatial;
   std::vector<int64_t> strides, dilations, pad_begin;
-  int64_t kernel_size = 1;   ///< prod(kernel)
-  int64_t in_size = 1;       ///< prod(in_spatial)
-  int64_t out_size = 1;      ///< prod(out_spatial)
-  Shape out_shape;           ///< [N, M, out_spatial...]
+  int64_t kernel_size = 1;  ///< prod(kernel)
+  int64_t in_size = 1;      ///< prod(in_spatial)
+  int64_t out_size = 1;     ///< prod(out_spatial)
+  Shape out_shape;          ///< [N, M, out_spatial...]
 };
 
 /// Computes the geometry for x [N, C, D...] and w [M, C/group, K...]; errors name the inputs.
@@ -104,8 +104,8 @@ void ConvInt32(const Tensor& x, int32_t x_zp, const IntWeights& w, const ConvGeo
 struct IntMatMulShapes {
   Shape out;
   int64_t m = 0, n = 0, k = 0, batch = 1;
-  int64_t a_batches = 1, b_batches = 1;         ///< Distinct matrices in A and B.
-  std::vector<int64_t> a_index, b_index;        ///< Per output batch: matrix of A / of B.
+  int64_t a_batches = 1, b_batches = 1;   ///< Distinct matrices in A and B.
+  std::vector<int64_t> a_index, b_index;  ///< Per output batch: matrix of A / of B.
 };
 StatusOr<IntMatMulShapes> MakeIntMatMulShapes(const Shape& a, const Shape& b,
                                               const std::string& where);

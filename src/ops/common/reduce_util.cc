@@ -65,16 +65,26 @@ using NumericAndBoolTypes = TypeList<float, double, Float16, BFloat16, int8_t, i
 
 const char* KindName(ReduceKind kind) {
   switch (kind) {
-    case ReduceKind::kSum: return "ReduceSum";
-    case ReduceKind::kMean: return "ReduceMean";
-    case ReduceKind::kMax: return "ReduceMax";
-    case ReduceKind::kMin: return "ReduceMin";
-    case ReduceKind::kProd: return "ReduceProd";
-    case ReduceKind::kL1: return "ReduceL1";
-    case ReduceKind::kL2: return "ReduceL2";
-    case ReduceKind::kLogSum: return "ReduceLogSum";
-    case ReduceKind::kLogSumExp: return "ReduceLogSumExp";
-    case ReduceKind::kSumSquare: return "ReduceSumSquare";
+    case ReduceKind::kSum:
+      return "ReduceSum";
+    case ReduceKind::kMean:
+      return "ReduceMean";
+    case ReduceKind::kMax:
+      return "ReduceMax";
+    case ReduceKind::kMin:
+      return "ReduceMin";
+    case ReduceKind::kProd:
+      return "ReduceProd";
+    case ReduceKind::kL1:
+      return "ReduceL1";
+    case ReduceKind::kL2:
+      return "ReduceL2";
+    case ReduceKind::kLogSum:
+      return "ReduceLogSum";
+    case ReduceKind::kLogSumExp:
+      return "ReduceLogSumExp";
+    case ReduceKind::kSumSquare:
+      return "ReduceSumSquare";
   }
   return "Reduce";
 }
@@ -146,20 +156,43 @@ class ReduceKernel final : public Kernel {
       T* py = y->data<T>();
       ThreadPool& pool = ctx.thread_pool();
       if constexpr (std::is_same_v<T, bool>) {
-        if (kind_ == ReduceKind::kMax) RunReduction<MaxReducer>(plan, px, py, pool);
-        else RunReduction<MinReducer>(plan, px, py, pool);
+        if (kind_ == ReduceKind::kMax) {
+          RunReduction<MaxReducer>(plan, px, py, pool);
+        } else {
+          RunReduction<MinReducer>(plan, px, py, pool);
+        }
       } else {
         switch (kind_) {
-          case ReduceKind::kSum: RunReduction<SumReducer>(plan, px, py, pool); break;
-          case ReduceKind::kMean: RunReduction<MeanReducer>(plan, px, py, pool); break;
-          case ReduceKind::kMax: RunReduction<MaxReducer>(plan, px, py, pool); break;
-          case ReduceKind::kMin: RunReduction<MinReducer>(plan, px, py, pool); break;
-          case ReduceKind::kProd: RunReduction<ProdReducer>(plan, px, py, pool); break;
-          case ReduceKind::kL1: RunReduction<L1Reducer>(plan, px, py, pool); break;
-          case ReduceKind::kL2: RunReduction<L2Reducer>(plan, px, py, pool); break;
-          case ReduceKind::kLogSum: RunReduction<LogSumReducer>(plan, px, py, pool); break;
-          case ReduceKind::kLogSumExp: RunReduction<LogSumExpReducer>(plan, px, py, pool); break;
-          case ReduceKind::kSumSquare: RunReduction<SumSquareReducer>(plan, px, py, pool); break;
+          case ReduceKind::kSum:
+            RunReduction<SumReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kMean:
+            RunReduction<MeanReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kMax:
+            RunReduction<MaxReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kMin:
+            RunReduction<MinReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kProd:
+            RunReduction<ProdReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kL1:
+            RunReduction<L1Reducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kL2:
+            RunReduction<L2Reducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kLogSum:
+            RunReduction<LogSumReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kLogSumExp:
+            RunReduction<LogSumExpReducer>(plan, px, py, pool);
+            break;
+          case ReduceKind::kSumSquare:
+            RunReduction<SumSquareReducer>(plan, px, py, pool);
+            break;
         }
       }
       return Status::Ok();
@@ -202,8 +235,7 @@ inline bool Better(C v, C best) {
 }
 
 template <bool kMax, bool kLast, typename T>
-void ArgReduce(const T* x, int64_t* y, int64_t outer, int64_t n, int64_t inner,
-               ThreadPool& pool) {
+void ArgReduce(const T* x, int64_t* y, int64_t outer, int64_t n, int64_t inner, ThreadPool& pool) {
   using C = ComputeType<T>;
   const int64_t min_outer = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, n * inner));
   pool.ParallelFor(outer, min_outer, [&](int64_t o0, int64_t o1) {
@@ -271,11 +303,18 @@ class ArgReduceKernel final : public Kernel {
     int64_t outer = 1, n = 1, inner = 1;
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t v = x->dim(static_cast<size_t>(d));
-      if (d < axis) outer *= v;
-      else if (d == axis) n = v;
-      else inner *= v;
-      if (d != axis) out_shape.push_back(v);
-      else if (keepdims_) out_shape.push_back(1);
+      if (d < axis) {
+        outer *= v;
+      } else if (d == axis) {
+        n = v;
+      } else {
+        inner *= v;
+      }
+      if (d != axis) {
+        out_shape.push_back(v);
+      } else if (keepdims_) {
+        out_shape.push_back(1);
+      }
     }
     if (n == 0 && outer * inner != 0) {
       return ctx.Error(StatusCode::kInvalidArgument, "cannot take ", is_max_ ? "ArgMax" : "ArgMin",
@@ -290,11 +329,17 @@ class ArgReduceKernel final : public Kernel {
       int64_t* py = y->data<int64_t>();
       ThreadPool& pool = ctx.thread_pool();
       if (is_max_) {
-        if (select_last_) ArgReduce<true, true>(px, py, outer, n, inner, pool);
-        else ArgReduce<true, false>(px, py, outer, n, inner, pool);
+        if (select_last_) {
+          ArgReduce<true, true>(px, py, outer, n, inner, pool);
+        } else {
+          ArgReduce<true, false>(px, py, outer, n, inner, pool);
+        }
       } else {
-        if (select_last_) ArgReduce<false, true>(px, py, outer, n, inner, pool);
-        else ArgReduce<false, false>(px, py, outer, n, inner, pool);
+        if (select_last_) {
+          ArgReduce<false, true>(px, py, outer, n, inner, pool);
+        } else {
+          ArgReduce<false, false>(px, py, outer, n, inner, pool);
+        }
       }
       return Status::Ok();
     });

@@ -28,15 +28,15 @@ namespace onnxedge::ops {
 
 /// Iteration plan for reducing `axes` of a shape (see the file comment).
 struct ReducePlan {
-  Shape out_shape;            ///< Output shape (keepdims applied).
-  int64_t out_size = 0;       ///< Output element count.
-  int64_t reduce_count = 1;   ///< Input elements folded into each output.
-  bool inner_kept = false;    ///< Innermost merged group is kept (else reduced).
-  int64_t inner = 1;          ///< Size of the innermost merged group.
-  int64_t num_blocks = 0;     ///< out_size / inner when inner_kept, else out_size.
-  Shape kept_dims;            ///< Kept groups other than a kept innermost one, outer first.
-  std::vector<int64_t> kept_strides;     ///< Their input strides (elements).
-  Shape reduced_dims;                    ///< Reduced groups other than a reduced innermost one.
+  Shape out_shape;                    ///< Output shape (keepdims applied).
+  int64_t out_size = 0;               ///< Output element count.
+  int64_t reduce_count = 1;           ///< Input elements folded into each output.
+  bool inner_kept = false;            ///< Innermost merged group is kept (else reduced).
+  int64_t inner = 1;                  ///< Size of the innermost merged group.
+  int64_t num_blocks = 0;             ///< out_size / inner when inner_kept, else out_size.
+  Shape kept_dims;                    ///< Kept groups other than a kept innermost one, outer first.
+  std::vector<int64_t> kept_strides;  ///< Their input strides (elements).
+  Shape reduced_dims;                 ///< Reduced groups other than a reduced innermost one.
   std::vector<int64_t> reduced_strides;  ///< Their input strides (elements).
 
   /// Input offset of the first element of output block `b`.
@@ -340,7 +340,8 @@ inline typename R::Acc ReduceRun(const T* x, int64_t n, ComputeType<T> shift) {
     Acc lanes[kLanes];
     for (int l = 0; l < kLanes; ++l) lanes[l] = R::Identity();
     for (; i + kLanes <= n; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) lanes[l] = R::Combine(lanes[l], R::Map(ToCompute(x[i + l]), shift));
+      for (int l = 0; l < kLanes; ++l)
+        lanes[l] = R::Combine(lanes[l], R::Map(ToCompute(x[i + l]), shift));
     }
     for (int l = 0; l < kLanes; ++l) acc = R::Combine(acc, lanes[l]);
   }
@@ -371,9 +372,11 @@ void ReducePass(const ReducePlan& p, const T* x, const ComputeType<T>* shift, Th
         ForEachReducedOffset(p, [&](int64_t off) {
           const T* row = base + off;
           if (sh) {
-            for (int64_t i = 0; i < inner; ++i) a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), sh[i]));
+            for (int64_t i = 0; i < inner; ++i)
+              a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), sh[i]));
           } else {
-            for (int64_t i = 0; i < inner; ++i) a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), C(0)));
+            for (int64_t i = 0; i < inner; ++i)
+              a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), C(0)));
           }
         });
         for (int64_t i = 0; i < inner; ++i) store(b * inner + i, a[i]);
@@ -410,9 +413,8 @@ void ReducePass(const ReducePlan& p, const T* x, const ComputeType<T>* shift, Th
       const T* base = x + p.BlockBase(o);
       const C s = shift ? shift[o] : C(0);
       Acc acc = R::Identity();
-      ForEachReducedOffset(p, [&](int64_t off) {
-        acc = R::Combine(acc, ReduceRun<R>(base + off, inner, s));
-      });
+      ForEachReducedOffset(
+          p, [&](int64_t off) { acc = R::Combine(acc, ReduceRun<R>(base + off, inner, s)); });
       store(o, acc);
     }
   });
@@ -428,12 +430,11 @@ void RunReduction(const ReducePlan& p, const T* x, T* y, ThreadPool& pool) {
   const int64_t n = p.reduce_count;
   if constexpr (Red::kNeedsShift) {
     std::vector<C> shift(static_cast<size_t>(p.out_size));
-    reduce_detail::ReducePass<MaxReducer<T>>(p, x, nullptr, pool,
-                                             [&](int64_t o, C v) { shift[static_cast<size_t>(o)] = v; });
+    reduce_detail::ReducePass<MaxReducer<T>>(
+        p, x, nullptr, pool, [&](int64_t o, C v) { shift[static_cast<size_t>(o)] = v; });
     const C* sh = shift.data();
-    reduce_detail::ReducePass<Red>(p, x, sh, pool, [&](int64_t o, typename Red::Acc a) {
-      y[o] = Red::Finalize(a, n, sh[o]);
-    });
+    reduce_detail::ReducePass<Red>(
+        p, x, sh, pool, [&](int64_t o, typename Red::Acc a) { y[o] = Red::Finalize(a, n, sh[o]); });
   } else {
     reduce_detail::ReducePass<Red>(p, x, nullptr, pool, [&](int64_t o, typename Red::Acc a) {
       y[o] = Red::Finalize(a, n, C(0));
@@ -444,9 +445,7 @@ void RunReduction(const ReducePlan& p, const T* x, T* y, ThreadPool& pool) {
 // ---------------------------------------------------------------------------------------------
 // The Reduce* kernel, shared by every Reduce* op folder.
 
-enum class ReduceKind {
-  kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare
-};
+enum class ReduceKind { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare };
 
 /// Factory for a Reduce* kernel. `axes_input_since` is the first since-version in which the
 /// axes are the optional second input instead of the `axes` attribute (13 for ReduceSum, 18 for

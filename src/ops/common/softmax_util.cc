@@ -96,8 +96,8 @@ void Rows(const T* x, T* y, int64_t rows, int64_t n, SoftmaxMode mode) {
 // Vectors strided by `inner`: columns [j0, j1) of one (n, inner) slab. Loops run along the
 // contiguous inner dim.
 template <typename T>
-void Columns(const T* x, T* y, int64_t n, int64_t inner, int64_t j0, int64_t j1,
-             SoftmaxMode mode, ComputeType<T>* m, ComputeType<T>* s) {
+void Columns(const T* x, T* y, int64_t n, int64_t inner, int64_t j0, int64_t j1, SoftmaxMode mode,
+             ComputeType<T>* m, ComputeType<T>* s) {
   using C = ComputeType<T>;
   const int64_t w = j1 - j0;
   if (mode == SoftmaxMode::kHardmax) {
@@ -151,15 +151,15 @@ void Columns(const T* x, T* y, int64_t n, int64_t inner, int64_t j0, int64_t j1,
     if constexpr (std::is_same_v<T, C>) {
       for (int64_t j = 0; j < w; ++j) out[j] *= s[j];
     } else {
-      for (int64_t j = 0; j < w; ++j) out[j] = FromCompute<T>(std::exp(ToCompute(row[j]) - m[j]) * s[j]);
+      for (int64_t j = 0; j < w; ++j)
+        out[j] = FromCompute<T>(std::exp(ToCompute(row[j]) - m[j]) * s[j]);
     }
   }
 }
 
 class SoftmaxKernel final : public Kernel {
  public:
-  static StatusOr<std::unique_ptr<SoftmaxKernel>> Create(const KernelInfo& info,
-                                                         SoftmaxMode mode) {
+  static StatusOr<std::unique_ptr<SoftmaxKernel>> Create(const KernelInfo& info, SoftmaxMode mode) {
     auto k = std::make_unique<SoftmaxKernel>();
     k->mode_ = mode;
     k->coerce_2d_ = info.since_version() < 13;
@@ -185,9 +185,13 @@ class SoftmaxKernel final : public Kernel {
                           NormalizeAxis(axis_, rank, ctx.Describe() + " attribute 'axis'"));
       for (int64_t d = 0; d < rank; ++d) {
         const int64_t v = shape[static_cast<size_t>(d)];
-        if (d < axis) outer *= v;
-        else if (d == axis) n = v;
-        else inner *= v;
+        if (d < axis) {
+          outer *= v;
+        } else if (d == axis) {
+          n = v;
+        } else {
+          inner *= v;
+        }
       }
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), shape));

@@ -18,7 +18,8 @@ class ConvIntegerKernel final : public Kernel {
     const Tensor* w = info.ConstantInput(1);
     const Tensor* wzp = info.ConstantInput(3);
     if (w && (wzp || !info.HasInput(3))) {
-      OE_ASSIGN_OR_RETURN(IntWeights packed, PackIntWeights(*w, wzp, info.Describe(), "w_zero_point"));
+      OE_ASSIGN_OR_RETURN(IntWeights packed,
+                          PackIntWeights(*w, wzp, info.Describe(), "w_zero_point"));
       k->packed_ = std::make_shared<IntWeights>(std::move(packed));
     }
     return k;
@@ -41,7 +42,8 @@ class ConvIntegerKernel final : public Kernel {
       }
       x_zp = ReadInt32s(*xzp)[0];
     }
-    OE_ASSIGN_OR_RETURN(ConvGeometry g, MakeConvGeometry(attrs_, x->shape(), w->shape(), ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(ConvGeometry g,
+                        MakeConvGeometry(attrs_, x->shape(), w->shape(), ctx.Describe()));
     IntWeights local;
     const IntWeights* weights = packed_.get();
     if (!weights) {

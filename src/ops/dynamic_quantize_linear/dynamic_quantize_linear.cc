@@ -30,7 +30,8 @@ class DynamicQuantizeLinearKernel final : public Kernel {
     // Min and max over fixed chunks (the result does not depend on the thread count).
     constexpr int64_t kChunk = 32768;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
-    std::vector<float> mins(static_cast<size_t>(chunks), 0.f), maxs(static_cast<size_t>(chunks), 0.f);
+    std::vector<float> mins(static_cast<size_t>(chunks), 0.f),
+        maxs(static_cast<size_t>(chunks), 0.f);
     ctx.thread_pool().ParallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         float mn = 0.f, mx = 0.f;  // min(0, .) and max(0, .) folded in

@@ -112,44 +112,44 @@ void Remap(const In* in, const std::vector<int>& in_labels, const Shape& in_dims
   const size_t no = odims.size(), ns = sdims.size();
   pool.ParallelFor(total, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, sum_count)),
                    [&](int64_t o0, int64_t o1) {
-    std::vector<int64_t> oidx(no, 0), sidx(ns, 0);
-    int64_t base = 0;
-    {
-      int64_t rem = o0;
-      for (size_t d = no; d-- > 0;) {
-        oidx[d] = rem % odims[d];
-        rem /= odims[d];
-        base += oidx[d] * ostr[d];
-      }
-    }
-    for (int64_t o = o0; o < o1; ++o) {
-      A acc = A(0);
-      if (sum_count > 0) {
-        int64_t off = 0;
-        std::fill(sidx.begin(), sidx.end(), 0);
-        for (int64_t s = 0; s < sum_count; ++s) {
-          acc += static_cast<A>(ToCompute(in[base + off]));
-          for (size_t d = ns; d-- > 0;) {
-            if (++sidx[d] < sdims[d]) {
-              off += sstr[d];
-              break;
-            }
-            off -= (sdims[d] - 1) * sstr[d];
-            sidx[d] = 0;
-          }
-        }
-      }
-      out[o] = acc;
-      for (size_t d = no; d-- > 0;) {
-        if (++oidx[d] < odims[d]) {
-          base += ostr[d];
-          break;
-        }
-        base -= (odims[d] - 1) * ostr[d];
-        oidx[d] = 0;
-      }
-    }
-  });
+                     std::vector<int64_t> oidx(no, 0), sidx(ns, 0);
+                     int64_t base = 0;
+                     {
+                       int64_t rem = o0;
+                       for (size_t d = no; d-- > 0;) {
+                         oidx[d] = rem % odims[d];
+                         rem /= odims[d];
+                         base += oidx[d] * ostr[d];
+                       }
+                     }
+                     for (int64_t o = o0; o < o1; ++o) {
+                       A acc = A(0);
+                       if (sum_count > 0) {
+                         int64_t off = 0;
+                         std::fill(sidx.begin(), sidx.end(), 0);
+                         for (int64_t s = 0; s < sum_count; ++s) {
+                           acc += static_cast<A>(ToCompute(in[base + off]));
+                           for (size_t d = ns; d-- > 0;) {
+                             if (++sidx[d] < sdims[d]) {
+                               off += sstr[d];
+                               break;
+                             }
+                             off -= (sdims[d] - 1) * sstr[d];
+                             sidx[d] = 0;
+                           }
+                         }
+                       }
+                       out[o] = acc;
+                       for (size_t d = no; d-- > 0;) {
+                         if (++oidx[d] < odims[d]) {
+                           base += ostr[d];
+                           break;
+                         }
+                         base -= (odims[d] - 1) * ostr[d];
+                         oidx[d] = 0;
+                       }
+                     }
+                   });
 }
 
 // C[b] = A[b] (m x k) * B[b] (k x n) for every batch b.
@@ -168,26 +168,25 @@ void BatchedGemm(const A* a, const A* b, A* c, int64_t batch, int64_t m, int64_t
   } else {
     pool.ParallelFor(batch * m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k * n)),
                      [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t bi = r / m;
-        A* cr = c + r * n;
-        std::fill(cr, cr + n, A(0));
-        const A* ar = a + r * k;
-        const A* bm = b + bi * k * n;
-        for (int64_t kk = 0; kk < k; ++kk) {
-          const A av = ar[kk];
-          const A* br = bm + kk * n;
-          for (int64_t j = 0; j < n; ++j) cr[j] += av * br[j];
-        }
-      }
-    });
+                       for (int64_t r = r0; r < r1; ++r) {
+                         const int64_t bi = r / m;
+                         A* cr = c + r * n;
+                         std::fill(cr, cr + n, A(0));
+                         const A* ar = a + r * k;
+                         const A* bm = b + bi * k * n;
+                         for (int64_t kk = 0; kk < k; ++kk) {
+                           const A av = ar[kk];
+                           const A* br = bm + kk * n;
+                           for (int64_t j = 0; j < n; ++j) cr[j] += av * br[j];
+                         }
+                       }
+                     });
   }
 }
 
 template <typename T>
-using AccOf = std::conditional_t<
-    std::is_floating_point_v<ComputeType<T>>, ComputeType<T>,
-    std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
+using AccOf = std::conditional_t<std::is_floating_point_v<ComputeType<T>>, ComputeType<T>,
+                                 std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
 
 class EinsumKernel final : public Kernel {
  public:
@@ -206,9 +205,8 @@ class EinsumKernel final : public Kernel {
       start = comma + 1;
     }
     if (k->inputs_.size() != info.num_inputs()) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'equation' has ",
-                        k->inputs_.size(), " operand terms but the node has ", info.num_inputs(),
-                        " inputs");
+      return info.Error(StatusCode::kInvalidModel, "attribute 'equation' has ", k->inputs_.size(),
+                        " operand terms but the node has ", info.num_inputs(), " inputs");
     }
     k->explicit_ = arrow != std::string::npos;
     if (k->explicit_) {
@@ -225,7 +223,8 @@ class EinsumKernel final : public Kernel {
           found |= std::find(t.labels.begin(), t.labels.end(), l) != t.labels.end();
         }
         if (!found) {
-          return info.Error(StatusCode::kInvalidModel, "attribute 'equation' has an output "
+          return info.Error(StatusCode::kInvalidModel,
+                            "attribute 'equation' has an output "
                             "label (or '...') that no input uses");
         }
       }
@@ -239,15 +238,16 @@ class EinsumKernel final : public Kernel {
     for (size_t i = 0; i < n_in; ++i) {
       OE_ASSIGN_OR_RETURN(xs[i], ctx.RequiredInput(i));
       if (xs[i]->dtype() != xs[0]->dtype()) {
-        return ctx.Error(StatusCode::kInvalidArgument, "inputs have different types: ",
-                         DataTypeName(xs[0]->dtype()), " and ", DataTypeName(xs[i]->dtype()));
+        return ctx.Error(StatusCode::kInvalidArgument,
+                         "inputs have different types: ", DataTypeName(xs[0]->dtype()), " and ",
+                         DataTypeName(xs[i]->dtype()));
       }
     }
     // Expand ellipses into right-aligned broadcast labels; collect label sizes.
     int64_t ell_rank = 0;
     for (size_t i = 0; i < n_in; ++i) {
-      const int64_t named = static_cast<int64_t>(inputs_[i].labels.size()) -
-                            (inputs_[i].has_ellipsis ? 1 : 0);
+      const int64_t named =
+          static_cast<int64_t>(inputs_[i].labels.size()) - (inputs_[i].has_ellipsis ? 1 : 0);
       const int64_t rank = static_cast<int64_t>(xs[i]->rank());
       if (inputs_[i].has_ellipsis ? rank < named : rank != named) {
         return ctx.Error(StatusCode::kInvalidArgument, "input ", i, " has rank ", rank,
@@ -297,7 +297,8 @@ class EinsumKernel final : public Kernel {
       std::vector<int> once;
       for (int l = 0; l < kEllipsisBase; ++l) {
         int count = 0;
-        for (const auto& ls : labels) count += static_cast<int>(std::count(ls.begin(), ls.end(), l));
+        for (const auto& ls : labels)
+          count += static_cast<int>(std::count(ls.begin(), ls.end(), l));
         if (count == 1) once.push_back(l);
       }
       std::sort(once.begin(), once.end(),
@@ -365,7 +366,9 @@ class EinsumKernel final : public Kernel {
         }
       }
       for (int l : rhs.labels) {
-        if (std::find(acc.labels.begin(), acc.labels.end(), l) == acc.labels.end()) right.push_back(l);
+        if (std::find(acc.labels.begin(), acc.labels.end(), l) == acc.labels.end()) {
+          right.push_back(l);
+        }
       }
       auto prod = [&](const std::vector<int>& ls) { return ShapeElementCount(dims_of(ls)); };
       const int64_t nb = prod(batch), m = prod(left), k = prod(contr), n = prod(right);

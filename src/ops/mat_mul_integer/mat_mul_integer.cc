@@ -24,14 +24,16 @@ class MatMulIntegerKernel final : public Kernel {
     const Tensor* azp = ctx.Input(2);
     const Tensor* bzp = ctx.Input(3);
     if (!IsQuant8(a->dtype()) || !IsQuant8(b->dtype())) {
-      return ctx.Error(StatusCode::kInvalidArgument, "inputs 'A' and 'B' must be uint8 or int8, got ",
-                       DataTypeName(a->dtype()), " and ", DataTypeName(b->dtype()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "inputs 'A' and 'B' must be uint8 or int8, got ", DataTypeName(a->dtype()),
+                       " and ", DataTypeName(b->dtype()));
     }
     if ((azp && azp->dtype() != a->dtype()) || (bzp && bzp->dtype() != b->dtype())) {
       return ctx.Error(StatusCode::kInvalidArgument,
                        "inputs 'a_zero_point' / 'b_zero_point' must have the types of 'A' / 'B'");
     }
-    OE_ASSIGN_OR_RETURN(IntMatMulShapes s, MakeIntMatMulShapes(a->shape(), b->shape(), ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(IntMatMulShapes s,
+                        MakeIntMatMulShapes(a->shape(), b->shape(), ctx.Describe()));
     OE_ASSIGN_OR_RETURN(ZeroPoints za, ReadMatMulZeroPoints(azp, a->shape(), s, true,
                                                             ctx.Describe(), "a_zero_point"));
     OE_ASSIGN_OR_RETURN(ZeroPoints zb, ReadMatMulZeroPoints(bzp, b->shape(), s, false,

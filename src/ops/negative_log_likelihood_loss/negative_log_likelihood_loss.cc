@@ -24,7 +24,8 @@ class NegativeLogLikelihoodLossKernel final : public Kernel {
     const Tensor* weight = ctx.Input(2);
     OE_ASSIGN_OR_RETURN(LossDims dims,
                         CheckLossShapes(ctx, *input, *target, weight, "input", "target"));
-    OE_ASSIGN_OR_RETURN(std::vector<int64_t> t, ReadTargets(ctx, *target, dims.c, attrs_, "target"));
+    OE_ASSIGN_OR_RETURN(std::vector<int64_t> t,
+                        ReadTargets(ctx, *target, dims.c, attrs_, "target"));
     return Dispatch<FloatTypes>(input->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using A = ComputeType<T>;
@@ -47,8 +48,8 @@ class NegativeLogLikelihoodLossKernel final : public Kernel {
 }  // namespace
 
 void RegisterOp_negative_log_likelihood_loss(OpRegistry& registry) {
-  registry.Register({"", "NegativeLogLikelihoodLoss", 12, 21,
-                     MakeFactory<NegativeLogLikelihoodLossKernel>()});
+  registry.Register(
+      {"", "NegativeLogLikelihoodLoss", 12, 21, MakeFactory<NegativeLogLikelihoodLossKernel>()});
 }
 
 }  // namespace onnxedge::ops

@@ -20,25 +20,25 @@ void Requantize(const int32_t* acc, const ConvGeometry& g, float x_scale,
                 double y_zp, TQ* y, ThreadPool& pool) {
   constexpr double kLo = std::numeric_limits<TQ>::lowest(), kHi = std::numeric_limits<TQ>::max();
   const int64_t planes = g.n * g.m, S = g.out_size;
-  pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, S)),
-                   [&](int64_t p0, int64_t p1) {
-                     for (int64_t p = p0; p < p1; ++p) {
-                       const size_t m = static_cast<size_t>(p % g.m);
-                       const float ws = w_scale.size() == 1 ? w_scale[0] : w_scale[m];
-                       const double mult = static_cast<double>((x_scale * ws) / y_scale);
-                       const int32_t b = bias.empty() ? 0 : bias[m];
-                       const int32_t* a = acc + p * S;
-                       TQ* out = y + p * S;
-                       for (int64_t s = 0; s < S; ++s) {
-                         const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(a[s]) +
-                                                                static_cast<uint32_t>(b));
-                         // Round x / y_scale half to even, then add the zero point.
-                         double q = std::nearbyint(static_cast<double>(v) * mult);
-                         q = q != q ? y_zp : q + y_zp;
-                         out[s] = static_cast<TQ>(q < kLo ? kLo : (q > kHi ? kHi : q));
-                       }
-                     }
-                   });
+  pool.ParallelFor(
+      planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, S)), [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          const size_t m = static_cast<size_t>(p % g.m);
+          const float ws = w_scale.size() == 1 ? w_scale[0] : w_scale[m];
+          const double mult = static_cast<double>((x_scale * ws) / y_scale);
+          const int32_t b = bias.empty() ? 0 : bias[m];
+          const int32_t* a = acc + p * S;
+          TQ* out = y + p * S;
+          for (int64_t s = 0; s < S; ++s) {
+            const int32_t v =
+                static_cast<int32_t>(static_cast<uint32_t>(a[s]) + static_cast<uint32_t>(b));
+            // Round x / y_scale half to even, then add the zero point.
+            double q = std::nearbyint(static_cast<double>(v) * mult);
+            q = q != q ? y_zp : q + y_zp;
+            out[s] = static_cast<TQ>(q < kLo ? kLo : (q > kHi ? kHi : q));
+          }
+        }
+      });
 }
 
 class QLinearConvKernel final : public Kernel {
@@ -49,7 +49,8 @@ class QLinearConvKernel final : public Kernel {
     const Tensor* w = info.ConstantInput(3);
     const Tensor* wzp = info.ConstantInput(5);
     if (w && (wzp || !info.HasInput(5))) {
-      OE_ASSIGN_OR_RETURN(IntWeights packed, PackIntWeights(*w, wzp, info.Describe(), "w_zero_point"));
+      OE_ASSIGN_OR_RETURN(IntWeights packed,
+                          PackIntWeights(*w, wzp, info.Describe(), "w_zero_point"));
       k->packed_ = std::make_shared<IntWeights>(std::move(packed));
     }
     return k;
@@ -81,14 +82,16 @@ class QLinearConvKernel final : public Kernel {
     OE_RETURN_IF_ERROR(one_value(y_scale, "y_scale"));
     OE_RETURN_IF_ERROR(one_value(yzp, "y_zero_point"));
     if (xzp && xzp->dtype() != x->dtype()) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input 'x_zero_point' must have the type of 'x'");
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input 'x_zero_point' must have the type of 'x'");
     }
     const DataType out_type = yzp ? yzp->dtype() : x->dtype();
     if (out_type != DataType::kUint8 && out_type != DataType::kInt8) {
       return ctx.Error(StatusCode::kInvalidArgument,
                        "input 'y_zero_point' must be uint8 or int8, got ", DataTypeName(out_type));
     }
-    OE_ASSIGN_OR_RETURN(ConvGeometry g, MakeConvGeometry(attrs_, x->shape(), w->shape(), ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(ConvGeometry g,
+                        MakeConvGeometry(attrs_, x->shape(), w->shape(), ctx.Describe()));
     if (w_scale->size() != 1 && !(w_scale->rank() == 1 && w_scale->size() == g.m)) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'w_scale' (shape ",
                        ShapeToString(w_scale->shape()),

@@ -28,25 +28,26 @@ void Requantize(const int32_t* acc, const IntMatMulShapes& s, const Param& as, c
                 const Param& ys, const ZeroPoints& yz, TQ* y, ThreadPool& pool) {
   const int64_t rows = s.batch * s.m, n = s.n;
   constexpr double kLo = std::numeric_limits<TQ>::lowest(), kHi = std::numeric_limits<TQ>::max();
-  pool.ParallelFor(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)),
-                   [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t bi = r / s.m, i = r % s.m;
-      const int64_t am = s.a_index[static_cast<size_t>(bi)];
-      const int64_t bm = s.b_index[static_cast<size_t>(bi)];
-      const float a_s = as.values[as.index.At(am, i)];
-      const float y_s = ys.values[ys.index.At(am, i)];
-      const double z = yz.At(am, i);
-      for (int64_t j = 0; j < n; ++j) {
-        const float mult = (a_s * bs.values[bs.index.At(bm, j)]) / y_s;
-        // The definition rounds acc * multiplier (= x / y_scale) half to even, then adds the
-        // zero point and saturates.
-        double v = std::nearbyint(static_cast<double>(acc[r * n + j]) * static_cast<double>(mult));
-        v = v != v ? z : v + z;
-        y[r * n + j] = static_cast<TQ>(v < kLo ? kLo : (v > kHi ? kHi : v));
-      }
-    }
-  });
+  pool.ParallelFor(
+      rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t bi = r / s.m, i = r % s.m;
+          const int64_t am = s.a_index[static_cast<size_t>(bi)];
+          const int64_t bm = s.b_index[static_cast<size_t>(bi)];
+          const float a_s = as.values[as.index.At(am, i)];
+          const float y_s = ys.values[ys.index.At(am, i)];
+          const double z = yz.At(am, i);
+          for (int64_t j = 0; j < n; ++j) {
+            const float mult = (a_s * bs.values[bs.index.At(bm, j)]) / y_s;
+            // The definition rounds acc * multiplier (= x / y_scale) half to even, then adds the
+            // zero point and saturates.
+            double v =
+                std::nearbyint(static_cast<double>(acc[r * n + j]) * static_cast<double>(mult));
+            v = v != v ? z : v + z;
+            y[r * n + j] = static_cast<TQ>(v < kLo ? kLo : (v > kHi ? kHi : v));
+          }
+        }
+      });
 }
 
 class QLinearMatMulKernel final : public Kernel {
@@ -65,8 +66,9 @@ class QLinearMatMulKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* y_scale, ctx.RequiredInput(6));
     const Tensor* yzp = ctx.Input(7);
     if (!IsQuant8(a->dtype()) || !IsQuant8(b->dtype())) {
-      return ctx.Error(StatusCode::kInvalidArgument, "inputs 'a' and 'b' must be uint8 or int8, got ",
-                       DataTypeName(a->dtype()), " and ", DataTypeName(b->dtype()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "inputs 'a' and 'b' must be uint8 or int8, got ", DataTypeName(a->dtype()),
+                       " and ", DataTypeName(b->dtype()));
     }
     if ((azp && azp->dtype() != a->dtype()) || (bzp && bzp->dtype() != b->dtype())) {
       return ctx.Error(StatusCode::kInvalidArgument,
@@ -77,7 +79,8 @@ class QLinearMatMulKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument,
                        "input 'y_zero_point' must be uint8 or int8, got ", DataTypeName(out_type));
     }
-    OE_ASSIGN_OR_RETURN(IntMatMulShapes s, MakeIntMatMulShapes(a->shape(), b->shape(), ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(IntMatMulShapes s,
+                        MakeIntMatMulShapes(a->shape(), b->shape(), ctx.Describe()));
     OE_ASSIGN_OR_RETURN(ZeroPoints za, ReadMatMulZeroPoints(azp, a->shape(), s, true,
                                                             ctx.Describe(), "a_zero_point"));
     OE_ASSIGN_OR_RETURN(ZeroPoints zb, ReadMatMulZeroPoints(bzp, b->shape(), s, false,
@@ -90,7 +93,8 @@ class QLinearMatMulKernel final : public Kernel {
                          "' must be float, float16 or bfloat16, got ", DataTypeName(t->dtype()));
       }
       Param p;
-      OE_ASSIGN_OR_RETURN(p.index, MakeMatMulParamIndex(*t, operand, s, is_a, ctx.Describe(), name));
+      OE_ASSIGN_OR_RETURN(p.index,
+                          MakeMatMulParamIndex(*t, operand, s, is_a, ctx.Describe(), name));
       p.values = ReadFloats(*t);
       return p;
     };

@@ -23,10 +23,18 @@ inline TQ QuantizeOne(TX xv, float s, double sd, double z, DivMode mode) {
   const float xf = static_cast<float>(ToCompute(xv));
   double q;
   switch (mode) {
-    case DivMode::kFloat: q = std::nearbyint(xf / s); break;
-    case DivMode::kHalf: q = std::nearbyint(static_cast<float>(Float16(xf / s))); break;
-    case DivMode::kBHalf: q = std::nearbyint(static_cast<float>(BFloat16(xf / s))); break;
-    default: q = std::nearbyint(static_cast<double>(ToCompute(xv)) / sd); break;
+    case DivMode::kFloat:
+      q = std::nearbyint(xf / s);
+      break;
+    case DivMode::kHalf:
+      q = std::nearbyint(static_cast<float>(Float16(xf / s)));
+      break;
+    case DivMode::kBHalf:
+      q = std::nearbyint(static_cast<float>(BFloat16(xf / s)));
+      break;
+    default:
+      q = std::nearbyint(static_cast<double>(ToCompute(xv)) / sd);
+      break;
   }
   if (q != q) q = 0;
   double v = q + z;  // exact below 2^53; anything larger saturates anyway

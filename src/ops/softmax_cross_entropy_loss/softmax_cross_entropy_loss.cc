@@ -20,31 +20,34 @@ void LogSoftmaxDim1(const T* x, A* logp, const LossDims& dims, ThreadPool& pool)
   const int64_t C = dims.c, D = dims.d;
   pool.ParallelFor(dims.n, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C * D)),
                    [&](int64_t n0, int64_t n1) {
-    std::vector<A> m(static_cast<size_t>(D)), s(static_cast<size_t>(D));
-    for (int64_t n = n0; n < n1; ++n) {
-      const T* xn = x + n * C * D;
-      A* ln = logp + n * C * D;
-      std::fill(m.begin(), m.end(), -std::numeric_limits<A>::infinity());
-      std::fill(s.begin(), s.end(), A(0));
-      for (int64_t c = 0; c < C; ++c) {
-        for (int64_t d = 0; d < D; ++d) {
-          const A v = ToCompute(xn[c * D + d]);
-          m[static_cast<size_t>(d)] = v > m[static_cast<size_t>(d)] ? v : m[static_cast<size_t>(d)];
-        }
-      }
-      for (int64_t c = 0; c < C; ++c) {
-        for (int64_t d = 0; d < D; ++d) {
-          const A v = static_cast<A>(ToCompute(xn[c * D + d])) - m[static_cast<size_t>(d)];
-          ln[c * D + d] = v;
-          s[static_cast<size_t>(d)] += std::exp(v);
-        }
-      }
-      for (int64_t d = 0; d < D; ++d) s[static_cast<size_t>(d)] = std::log(s[static_cast<size_t>(d)]);
-      for (int64_t c = 0; c < C; ++c) {
-        for (int64_t d = 0; d < D; ++d) ln[c * D + d] -= s[static_cast<size_t>(d)];
-      }
-    }
-  });
+                     std::vector<A> m(static_cast<size_t>(D)), s(static_cast<size_t>(D));
+                     for (int64_t n = n0; n < n1; ++n) {
+                       const T* xn = x + n * C * D;
+                       A* ln = logp + n * C * D;
+                       std::fill(m.begin(), m.end(), -std::numeric_limits<A>::infinity());
+                       std::fill(s.begin(), s.end(), A(0));
+                       for (int64_t c = 0; c < C; ++c) {
+                         for (int64_t d = 0; d < D; ++d) {
+                           const A v = ToCompute(xn[c * D + d]);
+                           m[static_cast<size_t>(d)] =
+                               v > m[static_cast<size_t>(d)] ? v : m[static_cast<size_t>(d)];
+                         }
+                       }
+                       for (int64_t c = 0; c < C; ++c) {
+                         for (int64_t d = 0; d < D; ++d) {
+                           const A v =
+                               static_cast<A>(ToCompute(xn[c * D + d])) - m[static_cast<size_t>(d)];
+                           ln[c * D + d] = v;
+                           s[static_cast<size_t>(d)] += std::exp(v);
+                         }
+                       }
+                       for (int64_t d = 0; d < D; ++d)
+                         s[static_cast<size_t>(d)] = std::log(s[static_cast<size_t>(d)]);
+                       for (int64_t c = 0; c < C; ++c) {
+                         for (int64_t d = 0; d < D; ++d) ln[c * D + d] -= s[static_cast<size_t>(d)];
+                       }
+                     }
+                   });
 }
 
 class SoftmaxCrossEntropyLossKernel final : public Kernel {
@@ -61,14 +64,15 @@ class SoftmaxCrossEntropyLossKernel final : public Kernel {
     const Tensor* weights = ctx.Input(2);
     OE_ASSIGN_OR_RETURN(LossDims dims,
                         CheckLossShapes(ctx, *scores, *labels, weights, "scores", "labels"));
-    OE_ASSIGN_OR_RETURN(std::vector<int64_t> t, ReadTargets(ctx, *labels, dims.c, attrs_, "labels"));
+    OE_ASSIGN_OR_RETURN(std::vector<int64_t> t,
+                        ReadTargets(ctx, *labels, dims.c, attrs_, "labels"));
     return Dispatch<FloatTypes>(scores->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using A = ComputeType<T>;
       std::vector<A> logp(static_cast<size_t>(scores->size()));
       LogSoftmaxDim1<T, A>(scores->data<T>(), logp.data(), dims, ctx.thread_pool());
-      const Status s = NllForward<T, A>(ctx, logp.data(), t, weights, dims, attrs_,
-                                        scores->dtype(), labels->shape());
+      const Status s = NllForward<T, A>(ctx, logp.data(), t, weights, dims, attrs_, scores->dtype(),
+                                        labels->shape());
       if (!s.ok()) return s;
       if (ctx.OutputRequested(1)) {
         OE_ASSIGN_OR_RETURN(Tensor * lp, ctx.AllocateOutput(1, scores->dtype(), scores->shape()));
@@ -86,8 +90,8 @@ class SoftmaxCrossEntropyLossKernel final : public Kernel {
 }  // namespace
 
 void RegisterOp_softmax_cross_entropy_loss(OpRegistry& registry) {
-  registry.Register({"", "SoftmaxCrossEntropyLoss", 12, 21,
-                     MakeFactory<SoftmaxCrossEntropyLossKernel>()});
+  registry.Register(
+      {"", "SoftmaxCrossEntropyLoss", 12, 21, MakeFactory<SoftmaxCrossEntropyLossKernel>()});
 }
 
 }  // namespace onnxedge::ops
