@@ -980,6 +980,40 @@ TEST(QLinearMatMulOp, RequantizesWithTiesToEvenAndSaturation) {
   EXPECT_EQ(Out<uint8_t>(q), want);
 }
 
+TEST(QLinearMatMulOp, HalfScalesAndPerMatrixParameters) {
+  // Opset 21 allows float16 scales: 0.5 * 0.25 / 0.125 = 1 exactly.
+  auto h = OpTest("QLinearMatMul", 21)
+               .Input("a", Tensor::FromVector<int8_t>({1, 2}, {3, -4}))
+               .Input("as", Tensor::Scalar<Float16>(Float16(0.5f)))
+               .Input("az", Tensor::Scalar<int8_t>(0))
+               .Input("b", Tensor::FromVector<int8_t>({2, 1}, {5, 6}))
+               .Input("bs", Tensor::Scalar<Float16>(Float16(0.25f)))
+               .Input("bz", Tensor::Scalar<int8_t>(1))
+               .Input("ys", Tensor::Scalar<Float16>(Float16(0.125f)))
+               .Input("yz", Tensor::Scalar<int8_t>(2))
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(Out<int8_t>(h), std::vector<int8_t>{3 * 4 - 4 * 5 + 2});
+  // a's scale and zero point per matrix and row ([2, 2, 1] for a of shape [2, 2, 3]).
+  const std::vector<uint8_t> a = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto pm = OpTest("QLinearMatMul", 10)
+                .Input("a", Tensor::FromVector<uint8_t>({2, 2, 3}, a))
+                .Input("as", Tensor::FromVector<float>({2, 2, 1}, {1, 2, 0.5f, 1}))
+                .Input("az", Tensor::FromVector<uint8_t>({2, 2, 1}, {1, 0, 7, 10}))
+                .Input("b", Tensor::FromVector<uint8_t>({3, 1}, {1, 1, 1}))
+                .Input("bs", Tensor::Scalar<float>(1.f))
+                .Input("bz", Tensor::Scalar<uint8_t>(0))
+                .Input("ys", Tensor::Scalar<float>(1.f))
+                .Input("yz", Tensor::Scalar<uint8_t>(0))
+                .Output("y")
+                .Run();
+  ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+  // Row sums minus 3 * zero point, times the row's scale: (6-3)*1, 15*2, (24-21)*0.5=1.5->2,
+  // (33-30)*1.
+  EXPECT_EQ(Out<uint8_t>(pm), (std::vector<uint8_t>{3, 30, 2, 3}));
+}
+
 // Naive N-D convolution on int64 with zero points, padding contributing 0.
 struct NaiveConvSpec {
   Shape x, w;

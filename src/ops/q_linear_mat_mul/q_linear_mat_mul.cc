@@ -2,7 +2,8 @@
 // QLinearMatMul (opsets 10-21): quantized numpy matmul.
 //   acc = (a - a_zero_point) x (b - b_zero_point)               exact, int32
 //   y = saturate(round_half_even(acc * (a_scale * b_scale / y_scale)) + y_zero_point)
-// with the multiplier computed in float32 and applied in double (as the ONNX reference does).
+// with the multiplier computed in the scales' precision (float32; float16 / bfloat16 when all
+// three scales have that type) and applied in double, as the ONNX reference does.
 // Rounding comes before the zero point, as the definition's formula says ("for x / y_scale, it
 // is rounding to nearest ties to even") and as QuantizeLinear does; the Python reference adds
 // the zero point first, which differs only on exact ties with an odd zero point.
@@ -23,9 +24,22 @@ struct Param {
   MatMulParamIndex index;
 };
 
+// a_scale * b_scale / y_scale, rounded after each step to the scales' type when it is 16-bit
+// (products of 16-bit floats are exact in float32, so only the division may round twice).
+inline float Multiplier(float a, float b, float y, DataType t) {
+  if (t == DataType::kFloat16) {
+    return static_cast<float>(Float16(static_cast<float>(Float16(a * b)) / y));
+  }
+  if (t == DataType::kBfloat16) {
+    return static_cast<float>(BFloat16(static_cast<float>(BFloat16(a * b)) / y));
+  }
+  return (a * b) / y;
+}
+
 template <typename TQ>
 void Requantize(const int32_t* acc, const IntMatMulShapes& s, const Param& as, const Param& bs,
-                const Param& ys, const ZeroPoints& yz, TQ* y, ThreadPool& pool) {
+                const Param& ys, const ZeroPoints& yz, DataType scale_type, TQ* y,
+                ThreadPool& pool) {
   const int64_t rows = s.batch * s.m, n = s.n;
   constexpr double kLo = std::numeric_limits<TQ>::lowest(), kHi = std::numeric_limits<TQ>::max();
   pool.ParallelFor(
@@ -38,7 +52,7 @@ void Requantize(const int32_t* acc, const IntMatMulShapes& s, const Param& as, c
           const float y_s = ys.values[ys.index.At(am, i)];
           const double z = yz.At(am, i);
           for (int64_t j = 0; j < n; ++j) {
-            const float mult = (a_s * bs.values[bs.index.At(bm, j)]) / y_s;
+            const float mult = Multiplier(a_s, bs.values[bs.index.At(bm, j)], y_s, scale_type);
             // The definition rounds acc * multiplier (= x / y_scale) half to even, then adds the
             // zero point and saturates.
             double v =
@@ -108,10 +122,16 @@ class QLinearMatMulKernel final : public Kernel {
     if (y->size() == 0) return Status::Ok();
     OE_ASSIGN_OR_RETURN(Tensor acc, ctx.AllocateTemp(DataType::kInt32, {s.batch, s.m, s.n}));
     MatMulInt32(*a, za, *b, zb, s, acc.data<int32_t>(), ctx.thread_pool());
+    const DataType scale_type =
+        a_scale->dtype() == b_scale->dtype() && b_scale->dtype() == y_scale->dtype()
+            ? a_scale->dtype()
+            : DataType::kFloat;
     if (out_type == DataType::kUint8) {
-      Requantize(acc.data<int32_t>(), s, as, bs, ys, yz, y->data<uint8_t>(), ctx.thread_pool());
+      Requantize(acc.data<int32_t>(), s, as, bs, ys, yz, scale_type, y->data<uint8_t>(),
+                 ctx.thread_pool());
     } else {
-      Requantize(acc.data<int32_t>(), s, as, bs, ys, yz, y->data<int8_t>(), ctx.thread_pool());
+      Requantize(acc.data<int32_t>(), s, as, bs, ys, yz, scale_type, y->data<int8_t>(),
+                 ctx.thread_pool());
     }
     return Status::Ok();
   }
