@@ -26,9 +26,10 @@ struct SessionOptions {
   OptimizationLevel optimization_level = OptimizationLevel::kAll;
   /// Messages below this level are not printed.
   LogLevel log_level = LogLevel::kWarning;
-  /// Upper bound, in bytes, on memory the session allocates for weights it copies from the model
-  /// and for intermediate tensors of each run. 0 = no limit. Loading refuses any tensor that
-  /// would exceed it before allocating.
+  /// Upper bound, in bytes, on the model's weights plus every tensor alive in the session's runs
+  /// (intermediates and outputs of all concurrent runs). 0 = no limit. Loading refuses a weight
+  /// that would exceed it before allocating it, and a run stops with kOutOfMemory before an
+  /// allocation that would exceed it.
   uint64_t memory_limit_bytes = 0;
   /// Maximum number of elements of any single tensor a model file may declare (a bound against
   /// memory bombs even when memory_limit_bytes is 0). Default: 2^34.

@@ -104,20 +104,23 @@ Status MakeError(StatusCode code, Args&&... args) {
 }
 }  // namespace onnxedge
 
-/// Returns early from the enclosing function when `expr` yields an error status.
-#define OE_RETURN_IF_ERROR(expr)                    \
-  do {                                              \
-    ::onnxedge::Status oe_status_tmp_ = (expr);     \
-    if (!oe_status_tmp_.ok()) return oe_status_tmp_; \
+/// Returns early from the enclosing function when the expression yields an error status.
+/// Variadic so template calls with commas (`Foo<A, B>(x)`) need no extra parentheses.
+#define OE_RETURN_IF_ERROR(...)                          \
+  do {                                                   \
+    ::onnxedge::Status oe_status_tmp_ = (__VA_ARGS__);   \
+    if (!oe_status_tmp_.ok()) return oe_status_tmp_;     \
   } while (0)
 
 #define OE_CONCAT_INNER_(a, b) a##b
 #define OE_CONCAT_(a, b) OE_CONCAT_INNER_(a, b)
 
-/// `OE_ASSIGN_OR_RETURN(auto x, Foo());` assigns the value or returns the error.
-#define OE_ASSIGN_OR_RETURN(lhs, expr) \
-  OE_ASSIGN_OR_RETURN_IMPL_(OE_CONCAT_(oe_statusor_, __LINE__), lhs, expr)
-#define OE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  if (!tmp.ok()) return tmp.status();             \
+/// `OE_ASSIGN_OR_RETURN(auto x, Foo());` assigns the value or returns the error. It expands to
+/// several statements (it declares `lhs` in the enclosing scope): never use it as the unbraced
+/// body of an `if` or a loop.
+#define OE_ASSIGN_OR_RETURN(lhs, ...) \
+  OE_ASSIGN_OR_RETURN_IMPL_(OE_CONCAT_(oe_statusor_, __LINE__), lhs, __VA_ARGS__)
+#define OE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, ...) \
+  auto tmp = (__VA_ARGS__);                      \
+  if (!tmp.ok()) return tmp.status();            \
   lhs = std::move(tmp).value()

@@ -106,6 +106,33 @@ void Graph::CountParameters(int64_t* elements, int64_t* bytes) const {
   }
 }
 
+namespace {
+
+// Names a subgraph (recursively) reads from enclosing scopes: every node input that the
+// subgraph itself does not define.
+void CollectOuterReads(const Graph& g, std::unordered_set<std::string>* out) {
+  std::unordered_set<std::string> defined;
+  for (const auto& in : g.inputs) defined.insert(in.name);
+  for (const auto& [name, t] : g.initializers) defined.insert(name);
+  for (const auto& n : g.nodes) {
+    for (const auto& o : n->outputs) defined.insert(o);
+  }
+  std::unordered_set<std::string> reads;
+  for (const auto& n : g.nodes) {
+    for (const auto& in : n->inputs) reads.insert(in);
+    for (const auto& a : n->attributes) {
+      if (a.g) CollectOuterReads(*a.g, &reads);
+      for (const auto& sg : a.graphs) CollectOuterReads(*sg, &reads);
+    }
+  }
+  for (const auto& o : g.outputs) reads.insert(o.name);
+  for (const auto& r : reads) {
+    if (!r.empty() && !defined.count(r)) out->insert(r);
+  }
+}
+
+}  // namespace
+
 Status TopologicalSort(Graph& graph, const std::vector<std::string>& outer_scope) {
   std::unordered_set<std::string> available(outer_scope.begin(), outer_scope.end());
   for (const auto& in : graph.inputs) available.insert(in.name);
@@ -136,7 +163,17 @@ Status TopologicalSort(Graph& graph, const std::vector<std::string>& outer_scope
   std::vector<std::vector<size_t>> consumers(n);
   for (size_t i = 0; i < n; ++i) {
     std::unordered_set<size_t> deps;
-    for (const auto& in : graph.nodes[i]->inputs) {
+    // A node depends on its inputs and on outer values its subgraphs read.
+    std::vector<std::string> reads = graph.nodes[i]->inputs;
+    std::unordered_set<std::string> sub_reads;
+    for (const auto& a : graph.nodes[i]->attributes) {
+      if (a.g) CollectOuterReads(*a.g, &sub_reads);
+      for (const auto& sg : a.graphs) CollectOuterReads(*sg, &sub_reads);
+    }
+    for (const auto& r : sub_reads) {
+      if (producer.count(r)) reads.push_back(r);  // Names from further out need no ordering.
+    }
+    for (const auto& in : reads) {
       if (in.empty()) continue;
       auto it = producer.find(in);
       if (it != producer.end()) {

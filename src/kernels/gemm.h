@@ -68,29 +68,52 @@ struct GemmEpilogue {
 
 /// C (M x N, leading dim ldc) = alpha * A * B + beta * C, then the epilogue. With beta == 0, C
 /// is not read (may hold garbage or NaN).
-void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c,
-                int64_t ldc, ThreadPool* pool, const GemmEpilogue& epilogue = {});
+void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c, int64_t ldc,
+                ThreadPool* pool, const GemmEpilogue& epilogue = {});
+
+/// Single-threaded building block for drivers that pack B themselves (convolution packs its
+/// im2col columns straight into panels): C[m0:m1, 0:n] = alpha * op(A)[m0:m1, :] * Bp +
+/// beta * C[m0:m1, 0:n], then the epilogue. `b_panels` holds n columns of op(B) in the PackedB
+/// layout (panels of kGemmNr columns, each spanning all of a.K; 32-byte aligned). `c` points at
+/// C's row 0 of this column block; epilogue.row_bias is indexed by the row in [m0, m1),
+/// epilogue.col_bias by the column in [0, n). With beta == 0, C is not read.
+void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
+                     float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue);
 
 /// Convenience: packs both operands and multiplies.
-void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-          int64_t ldc, ThreadPool* pool);
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+          ThreadPool* pool);
 
 /// Name of the micro-kernel in use ("GemmF32Avx2_6x16" or "GemmF32Generic_6x16").
 const char* GemmKernelName();
 
+/// Epilogue of one micro-tile, pointers already offset to the tile's first row / column.
+struct GemmTileEpilogue {
+  const float* row_bias = nullptr;
+  const float* col_bias = nullptr;
+  float clamp_min = -__builtin_inff();
+  float clamp_max = __builtin_inff();
+};
+
 /// Signature shared by the micro-kernels: acc(mr x nr) = sum over kc of a-sliver x b-panel,
-/// then C[0:mr, 0:nr] += alpha * acc.
-using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c,
-                                 int64_t ldc, int mr, int nr, float alpha);
-void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                         int mr, int nr, float alpha);
+/// then C[0:mr, 0:nr] = alpha * acc + (accumulate ? C : 0), then (when `ep` is non-null: the
+/// last K block) the biases are added and the result clamped, all before one store. With
+/// accumulate == false, C is not read.
+using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                 int mr, int nr, float alpha, bool accumulate,
+                                 const GemmTileEpilogue* ep);
+void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                         int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
 #if defined(__x86_64__)
 void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha);
+                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
 #endif
 
 /// Forces the portable micro-kernel (for tests of every ISA path); false restores dispatch.
 void GemmForceGeneric(bool force);
+/// True while GemmForceGeneric(true) is in effect (other kernels follow it to pick their
+/// portable paths in tests).
+bool GemmGenericForced();
 
 }  // namespace onnxedge::kernels

@@ -7,12 +7,13 @@ namespace onnxedge {
 
 // Keeps the real tensor storage alive and returns its bytes to the allocator when freed.
 struct TrackedBlock {
-  TrackedBlock(Tensor t, Allocator* o, uint64_t b) : storage(std::move(t)), owner(o), bytes(b) {}
+  TrackedBlock(Tensor t, std::shared_ptr<Allocator> o, uint64_t b)
+      : storage(std::move(t)), owner(std::move(o)), bytes(b) {}
   TrackedBlock(const TrackedBlock&) = delete;
   TrackedBlock& operator=(const TrackedBlock&) = delete;
   ~TrackedBlock() { owner->Release(bytes); }
   Tensor storage;
-  Allocator* owner;
+  std::shared_ptr<Allocator> owner;
   uint64_t bytes;
 };
 
@@ -48,7 +49,7 @@ StatusOr<Tensor> Allocator::Allocate(DataType type, const Shape& shape, const st
     live_.fetch_sub(bytes, std::memory_order_relaxed);
     return t.status().WithContext(what);
   }
-  auto block = std::make_shared<TrackedBlock>(std::move(t).value(), this, bytes);
+  auto block = std::make_shared<TrackedBlock>(std::move(t).value(), shared_from_this(), bytes);
   void* data = block->storage.raw_data();
   return Tensor::FromShared(type, shape, std::move(block), data);
 }

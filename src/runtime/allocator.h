@@ -5,19 +5,21 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "onnxedge/status.h"
 #include "onnxedge/tensor.h"
 
 namespace onnxedge {
 
-class Allocator {
+class Allocator : public std::enable_shared_from_this<Allocator> {
  public:
   /// `limit_bytes` 0 = unlimited. `base_bytes` counts memory already held (weights).
   Allocator(uint64_t limit_bytes, uint64_t base_bytes);
 
-  /// A zero-filled tensor whose storage is released back to this allocator's accounting.
-  /// The allocator must outlive the tensor; sessions keep it in a shared_ptr for that reason.
+  /// A zero-filled tensor whose storage is released back to this allocator's accounting. The
+  /// tensor keeps the allocator alive (outputs may outlive their session). The allocator must be
+  /// owned by a std::shared_ptr.
   StatusOr<Tensor> Allocate(DataType type, const Shape& shape, const std::string& what);
 
   uint64_t live_bytes() const { return live_.load(std::memory_order_relaxed); }

@@ -1,10 +1,10 @@
 // Copyright onnxedge authors.
 #include "runtime/graph_plan.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "ir/onnx/opset.h"
-#include "ir/onnx/schema_check.h"
 #include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
 
@@ -127,7 +127,6 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
                        " of domain ", domain_name, " (opset ", node.opset,
                        ") is not supported by onnxedge");
     }
-    OE_RETURN_IF_ERROR(onnx_io::CheckNodeAgainstSchema(node, since));
     PlanScope* scope_ptr = &scope;
     KernelInfo info(
         node, since,
@@ -187,34 +186,33 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
       }
     }
   }
-  // Subgraphs read outer values through their frames; keep every value a later step's
-  // subgraph might touch alive by treating nodes with subgraphs conservatively: values read
-  // from inner scopes are pinned until the end.
-  for (const auto& node_ptr : graph.nodes) {
-    for (const auto& a : node_ptr->attributes) {
-      if (a.g || !a.graphs.empty()) {
-        std::vector<const ir::Graph*> stack;
-        if (a.g) stack.push_back(a.g.get());
-        for (const auto& g : a.graphs) stack.push_back(g.get());
-        while (!stack.empty()) {
-          const ir::Graph* g = stack.back();
-          stack.pop_back();
-          for (const auto& n : g->nodes) {
-            for (const auto& in : n->inputs) {
-              auto it = scope.slots.find(in);
-              if (it != scope.slots.end()) pinned[static_cast<size_t>(it->second)] = true;
-            }
-            for (const auto& sa : n->attributes) {
-              if (sa.g) stack.push_back(sa.g.get());
-              for (const auto& sg : sa.graphs) stack.push_back(sg.get());
-            }
-          }
-          for (const auto& out : g->outputs) {
-            auto it = scope.slots.find(out.name);
-            if (it != scope.slots.end()) pinned[static_cast<size_t>(it->second)] = true;
-          }
+  // Subgraphs read outer values through their frames, only while the node that owns them runs
+  // (kernels execute subgraphs inside Run). So a value named anywhere inside a node's subgraphs
+  // (at any depth) counts as read by that node's step. Names shadowed inside a subgraph only
+  // make this conservative.
+  for (size_t s = 0; s < graph.nodes.size(); ++s) {
+    std::vector<const ir::Graph*> stack;
+    for (const auto& a : graph.nodes[s]->attributes) {
+      if (a.g) stack.push_back(a.g.get());
+      for (const auto& g : a.graphs) stack.push_back(g.get());
+    }
+    auto touch = [&](const std::string& name) {
+      auto it = scope.slots.find(name);
+      if (it == scope.slots.end()) return;
+      int& last = last_use[static_cast<size_t>(it->second)];
+      last = std::max(last, static_cast<int>(s));
+    };
+    while (!stack.empty()) {
+      const ir::Graph* g = stack.back();
+      stack.pop_back();
+      for (const auto& n : g->nodes) {
+        for (const auto& in : n->inputs) touch(in);
+        for (const auto& sa : n->attributes) {
+          if (sa.g) stack.push_back(sa.g.get());
+          for (const auto& sg : sa.graphs) stack.push_back(sg.get());
         }
       }
+      for (const auto& out : g->outputs) touch(out.name);
     }
   }
   for (size_t slot = 0; slot < last_use.size(); ++slot) {

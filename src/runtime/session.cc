@@ -68,7 +68,8 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   s->options_ = options;
   int64_t params = 0, param_bytes = 0;
   s->model_.graph->CountParameters(&params, &param_bytes);
-  s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes, 0);
+  s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes,
+                                               static_cast<uint64_t>(param_bytes));
   auto plan = GraphPlan::Compile(*s->model_.graph, nullptr);
   if (!plan.ok()) return plan.status();
   s->plan_ = std::move(plan).value();

@@ -100,6 +100,11 @@ class OpTest {
     node_->add_input("");
     return *this;
   }
+  /// An omitted optional output ("").
+  OpTest& OmittedOutput() {
+    node_->add_output("");
+    return *this;
+  }
   OpTest& Output(const std::string& name) {
     node_->add_output(name);
     model_.mutable_graph()->add_output()->set_name(name);

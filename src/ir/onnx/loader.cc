@@ -15,6 +15,7 @@
 #include "ir/onnx/functions.h"
 #include "ir/onnx/opset.h"
 #include "ir/onnx/proto_convert.h"
+#include "ir/onnx/schema_check.h"
 #include "ir/onnx/tensor_proto.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
@@ -42,11 +43,10 @@ Status CheckHeader(const onnx::ModelProto& mp, ir::Model* model) {
     }
     model->opset_imports[domain] = op.version();
   }
+  // A model may use only other domains (e.g. ai.onnx.preview.training); nodes of the default
+  // domain then fail with "domain '' not imported".
   auto it = model->opset_imports.find("");
-  if (it == model->opset_imports.end()) {
-    return MakeError(StatusCode::kInvalidModel, "the model does not import the default ONNX domain");
-  }
-  if (it->second > kMaxOnnxOpset) {
+  if (it != model->opset_imports.end() && it->second > kMaxOnnxOpset) {
     return MakeError(StatusCode::kNotImplemented, "ONNX opset ", it->second,
                      " is newer than the newest supported opset ", kMaxOnnxOpset);
   }
@@ -144,6 +144,19 @@ void RunShapeInference(onnx::ModelProto& mp, ir::Model* model) {
   CopyInferredTypes(mp.graph(), model->graph.get());
 }
 
+// Verifies every node (and every node of every subgraph) against its ONNX schema.
+Status CheckSchemas(const ir::Graph& g) {
+  for (const auto& n : g.nodes) {
+    const int since = ResolveSinceVersion(n->domain, n->op_type, n->opset);
+    OE_RETURN_IF_ERROR(CheckNodeAgainstSchema(*n, since));
+    for (const auto& a : n->attributes) {
+      if (a.g) OE_RETURN_IF_ERROR(CheckSchemas(*a.g));
+      for (const auto& sg : a.graphs) OE_RETURN_IF_ERROR(CheckSchemas(*sg));
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
   ir::Model model;
   OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
@@ -162,7 +175,8 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   if (options.has_kernel) {
     OE_RETURN_IF_ERROR(ExpandFunctions(mp, options.has_kernel, ctx, &model));
   }
-  OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
+  if (options.fold_constants) OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
+  OE_RETURN_IF_ERROR(CheckSchemas(*model.graph));
   return model;
 }
 

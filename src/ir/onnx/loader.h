@@ -31,6 +31,8 @@ struct LoadOptions {
   KernelQuery has_kernel;
   /// Run ONNX type and shape inference and record the results as value_info.
   bool infer_shapes = true;
+  /// Turn Constant nodes into initializers (the runtime needs this; `inspect` keeps them).
+  bool fold_constants = true;
 };
 
 /// Loads and validates a model file. Errors name the file.

@@ -8,7 +8,7 @@
 namespace onnxedge::kernels {
 
 void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha) {
+                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -43,10 +43,34 @@ void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int6
   __m256 rows[kGemmMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
                              {c30, c31}, {c40, c41}, {c50, c51}};
   if (nr == kGemmNr) {
+    __m256 cb0 = _mm256_setzero_ps(), cb1 = _mm256_setzero_ps();
+    __m256 lo = _mm256_set1_ps(-__builtin_inff()), hi = _mm256_set1_ps(__builtin_inff());
+    if (ep) {
+      if (ep->col_bias) {
+        cb0 = _mm256_loadu_ps(ep->col_bias);
+        cb1 = _mm256_loadu_ps(ep->col_bias + 8);
+      }
+      lo = _mm256_set1_ps(ep->clamp_min);
+      hi = _mm256_set1_ps(ep->clamp_max);
+    }
     for (int r = 0; r < mr; ++r) {
       float* cr = c + r * ldc;
-      _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, rows[r][0], _mm256_loadu_ps(cr)));
-      _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, rows[r][1], _mm256_loadu_ps(cr + 8)));
+      __m256 v0 = _mm256_mul_ps(va, rows[r][0]);
+      __m256 v1 = _mm256_mul_ps(va, rows[r][1]);
+      if (accumulate) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
+      }
+      if (ep) {
+        const __m256 rb = _mm256_set1_ps(ep->row_bias ? ep->row_bias[r] : 0.f);
+        v0 = _mm256_add_ps(_mm256_add_ps(v0, rb), cb0);
+        v1 = _mm256_add_ps(_mm256_add_ps(v1, rb), cb1);
+        // max/min return their second operand when either is NaN: NaN propagates.
+        v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));
+        v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));
+      }
+      _mm256_storeu_ps(cr, v0);
+      _mm256_storeu_ps(cr + 8, v1);
     }
     return;
   }
@@ -55,7 +79,17 @@ void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int6
     _mm256_store_ps(tmp, rows[r][0]);
     _mm256_store_ps(tmp + 8, rows[r][1]);
     float* cr = c + r * ldc;
-    for (int j = 0; j < nr; ++j) cr[j] += alpha * tmp[j];
+    for (int j = 0; j < nr; ++j) {
+      float v = alpha * tmp[j];
+      if (accumulate) v += cr[j];
+      if (ep) {
+        if (ep->row_bias) v += ep->row_bias[r];
+        if (ep->col_bias) v += ep->col_bias[j];
+        v = v < ep->clamp_min ? ep->clamp_min : v;
+        v = v > ep->clamp_max ? ep->clamp_max : v;
+      }
+      cr[j] = v;
+    }
   }
 }
 

@@ -7,7 +7,7 @@
 namespace onnxedge::ops {
 
 StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank, const std::string& where) {
-  if (axis < -rank || axis >= rank || (rank == 0 && axis != 0 && axis != -1)) {
+  if (axis < -rank || axis >= rank) {  // Also rejects every axis of a rank-0 tensor.
     return MakeError(StatusCode::kInvalidArgument, where, ": axis ", axis,
                      " is out of range for rank ", rank);
   }

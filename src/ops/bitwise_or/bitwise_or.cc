@@ -1,0 +1,22 @@
+// Copyright onnxedge authors.
+// BitwiseOr: C = A | B bit by bit, with numpy broadcasting (opset 18-21; all integer types).
+#include "ops/common/elementwise_util.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+struct BitwiseOrFn {
+  template <typename C>
+  C operator()(C a, C b) const {
+    return static_cast<C>(a | b);
+  }
+};
+
+}  // namespace
+
+void RegisterOp_bitwise_or(OpRegistry& registry) {
+  registry.Register({"", "BitwiseOr", 18, 21, MakeFactory<BinaryKernel<IntTypes, BitwiseOrFn>>()});
+}
+
+}  // namespace onnxedge::ops

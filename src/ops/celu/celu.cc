@@ -1,0 +1,34 @@
+// Copyright onnxedge authors.
+// Celu: Y = max(0, X) + min(0, alpha * (e^(X / alpha) - 1)), alpha default 1 (opset 12-21; the
+// spec lists float only, double and 16-bit floats are accepted too). alpha = 0 is rejected.
+#include "ops/common/elementwise_util.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+struct CeluFn {
+  float alpha = 1.f;
+  static StatusOr<CeluFn> Make(const KernelInfo& info) {
+    CeluFn fn;
+    OE_ASSIGN_OR_RETURN(fn.alpha, info.GetFloat("alpha", 1.f));
+    if (fn.alpha == 0.f) {
+      return info.Error(StatusCode::kInvalidModel, "attribute 'alpha' must not be 0");
+    }
+    return fn;
+  }
+  template <typename C>
+  C operator()(C x) const {
+    const C a = static_cast<C>(alpha);
+    const C neg = a * std::expm1(x / a);
+    return (x > C(0) ? x : C(0)) + (neg < C(0) ? neg : C(0));
+  }
+};
+
+}  // namespace
+
+void RegisterOp_celu(OpRegistry& registry) {
+  registry.Register({"", "Celu", 12, 21, MakeFactory<UnaryKernel<FloatTypes, CeluFn>>()});
+}
+
+}  // namespace onnxedge::ops

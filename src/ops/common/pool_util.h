@@ -1,0 +1,264 @@
+// Copyright onnxedge authors.
+// Sliding-window pooling shared by MaxPool, AveragePool and LpPool, and plane reductions shared
+// by the global pools. Geometry comes from nn_util.h (3-D normalized).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "ops/common/nn_util.h"
+#include "ops/common/op_util.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+enum class PoolKind { kMax, kAverage, kLp };
+
+struct PoolOptions {
+  bool count_include_pad = false;  ///< AveragePool: padded positions count in the divisor.
+  double p = 2;                    ///< LpPool exponent.
+  int64_t storage_order = 0;       ///< MaxPool Indices: 0 row-major, 1 column-major.
+};
+
+/// Parses the pool attributes common to MaxPool/AveragePool/LpPool: the window attributes with
+/// a required kernel_shape, and ceil_mode where the op version has it.
+inline StatusOr<WindowAttrs> ParsePoolAttrs(const KernelInfo& info, bool* ceil_mode) {
+  OE_ASSIGN_OR_RETURN(WindowAttrs a, ParseWindowAttrs(info, /*kernel_required=*/true,
+                                                      /*has_dilations=*/true));
+  OE_ASSIGN_OR_RETURN(int64_t ceil, info.GetInt("ceil_mode", 0));
+  if (ceil != 0 && ceil != 1) {
+    return info.Error(StatusCode::kInvalidModel, "attribute 'ceil_mode' must be 0 or 1, got ",
+                      ceil);
+  }
+  *ceil_mode = ceil == 1;
+  return a;
+}
+
+/// Geometry of a pool over input X ([N, C, spatial...]); errors name the node.
+inline StatusOr<WindowGeometry> PoolGeometry(const WindowAttrs& attrs, bool ceil_mode,
+                                             const Tensor& x, const std::string& where) {
+  if (x.rank() < 3) {
+    return MakeError(StatusCode::kInvalidArgument, where, ": input X must have rank >= 3, got ",
+                     ShapeToString(x.shape()));
+  }
+  if (x.rank() - 2 != attrs.kernel_shape.size()) {
+    return MakeError(StatusCode::kInvalidArgument, where, ": input X has ", x.rank() - 2,
+                     " spatial dims but attribute 'kernel_shape' has ", attrs.kernel_shape.size());
+  }
+  std::vector<int64_t> in_spatial(x.shape().begin() + 2, x.shape().end());
+  return ComputeWindowGeometry(attrs, in_spatial, attrs.kernel_shape, ceil_mode, where);
+}
+
+/// Pools `planes` planes of x (each g.in_size() elements) into y (each g.out_size()). For
+/// kMax, `indices` (optional) receives the flattened input index of each maximum.
+template <PoolKind kKind, typename T>
+void PoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const WindowGeometry& g,
+                const PoolOptions& opt, ThreadPool* pool) {
+  using C = ComputeType<T>;
+  std::array<std::vector<TapRange>, 3> taps, pad_taps;
+  for (int d = 0; d < 3; ++d) {
+    taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
+                               g.pad_begin[d]);
+    // Taps inside the padded extent [-pad_begin, in + pad_end) (count_include_pad divisor).
+    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                                   g.stride[d], g.dilation[d], 0);
+  }
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t i0 = g.in[0], i1 = g.in[1], i2 = g.in[2];
+  const double inv_p = 1.0 / opt.p;
+  const int64_t work = std::max<int64_t>(1, out_size * g.kernel_size());
+  pool->ParallelFor(planes, std::max<int64_t>(1, 16384 / work), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* xp = x + p * in_size;
+      T* yp = y + p * out_size;
+      int64_t* ip = indices ? indices + p * out_size : nullptr;
+      int64_t o = 0;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        const TapRange td = taps[0][static_cast<size_t>(od)];
+        const int64_t bd = od * g.stride[0] - g.pad_begin[0];
+        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+          const TapRange th = taps[1][static_cast<size_t>(oh)];
+          const int64_t bh = oh * g.stride[1] - g.pad_begin[1];
+          for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o) {
+            const TapRange tw = taps[2][static_cast<size_t>(ow)];
+            const int64_t bw = ow * g.stride[2] - g.pad_begin[2];
+            if constexpr (kKind == PoolKind::kMax) {
+              C best = std::numeric_limits<C>::has_infinity ? -std::numeric_limits<C>::infinity()
+                                                            : std::numeric_limits<C>::lowest();
+              int64_t best_idx = -1;
+              for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+                const int64_t id = bd + kd * g.dilation[0];
+                for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+                  const int64_t ih = bh + kh * g.dilation[1];
+                  const T* row = xp + (id * i1 + ih) * i2;
+                  for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+                    const int64_t iw = bw + kw * g.dilation[2];
+                    const C v = ToCompute(row[iw]);
+                    // A NaN in the window wins and stays (numpy max semantics).
+                    if (v > best || best_idx < 0 || (v != v && best == best)) {
+                      best = v;
+                      best_idx = (id * i1 + ih) * i2 + iw;
+                      if (ip && opt.storage_order == 1) best_idx = id + ih * i0 + iw * i0 * i1;
+                    }
+                  }
+                }
+              }
+              yp[o] = FromCompute<T>(best);
+              if (ip) ip[o] = best_idx < 0 ? -1 : p * in_size + best_idx;
+            } else {
+              C acc = C(0);
+              for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+                const int64_t id = bd + kd * g.dilation[0];
+                for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+                  const int64_t ih = bh + kh * g.dilation[1];
+                  const T* row = xp + (id * i1 + ih) * i2;
+                  for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+                    const C v = ToCompute(row[bw + kw * g.dilation[2]]);
+                    if constexpr (kKind == PoolKind::kAverage) {
+                      acc += v;
+                    } else {
+                      acc += static_cast<C>(std::pow(std::abs(static_cast<double>(v)), opt.p));
+                    }
+                  }
+                }
+              }
+              if constexpr (kKind == PoolKind::kAverage) {
+                int64_t count;
+                if (opt.count_include_pad) {
+                  const TapRange pd = pad_taps[0][static_cast<size_t>(od)];
+                  const TapRange ph = pad_taps[1][static_cast<size_t>(oh)];
+                  const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
+                  count = int64_t{pd.hi - pd.lo} * (ph.hi - ph.lo) * (pw.hi - pw.lo);
+                } else {
+                  count = int64_t{td.hi - td.lo} * (th.hi - th.lo) * (tw.hi - tw.lo);
+                }
+                yp[o] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
+              } else {
+                yp[o] = FromCompute<T>(static_cast<C>(std::pow(static_cast<double>(acc), inv_p)));
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+/// Max that propagates NaN from either side (numpy semantics), written to vectorize.
+template <typename C>
+inline C NanMax(C a, C b) {
+  return (a != a || a > b) ? a : b;
+}
+
+/// Separable fast path for max and average pooling: per output row, the valid input rows are
+/// first reduced column-wise into a scratch row (contiguous, vectorizes), then each output
+/// reduces its kernel columns of that row. Same results as PoolPlanes (no Indices).
+template <PoolKind kKind, typename T>
+void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry& g,
+                         const PoolOptions& opt, ThreadPool* pool) {
+  static_assert(kKind != PoolKind::kLp, "LpPool uses PoolPlanes");
+  using C = ComputeType<T>;
+  std::array<std::vector<TapRange>, 3> taps, pad_taps;
+  for (int d = 0; d < 3; ++d) {
+    taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
+                               g.pad_begin[d]);
+    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                                   g.stride[d], g.dilation[d], 0);
+  }
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t i1 = g.in[1], i2 = g.in[2];
+  const int64_t work = std::max<int64_t>(1, in_size + out_size * g.kernel[2]);
+  pool->ParallelFor(planes, std::max<int64_t>(1, 32768 / work), [&](int64_t p0, int64_t p1) {
+    std::vector<C> row(static_cast<size_t>(i2));
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* xp = x + p * in_size;
+      T* yp = y + p * out_size;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        const TapRange td = taps[0][static_cast<size_t>(od)];
+        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+          const TapRange th = taps[1][static_cast<size_t>(oh)];
+          T* yr = yp + (od * g.out[1] + oh) * g.out[2];
+          const int64_t rows = int64_t{td.hi - td.lo} * (th.hi - th.lo);
+          // Column-wise reduction of the valid input rows.
+          bool first = true;
+          for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+            const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+              const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+              const T* src = xp + (id * i1 + ih) * i2;
+              C* r = row.data();
+              if (first) {
+                for (int64_t i = 0; i < i2; ++i) r[i] = ToCompute(src[i]);
+                first = false;
+              } else if constexpr (kKind == PoolKind::kMax) {
+                for (int64_t i = 0; i < i2; ++i) r[i] = NanMax(r[i], ToCompute(src[i]));
+              } else {
+                for (int64_t i = 0; i < i2; ++i) r[i] += ToCompute(src[i]);
+              }
+            }
+          }
+          const int64_t pad_rows =
+              int64_t{pad_taps[0][static_cast<size_t>(od)].hi -
+                      pad_taps[0][static_cast<size_t>(od)].lo} *
+              (pad_taps[1][static_cast<size_t>(oh)].hi - pad_taps[1][static_cast<size_t>(oh)].lo);
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            const TapRange tw = taps[2][static_cast<size_t>(ow)];
+            const int64_t base = ow * g.stride[2] - g.pad_begin[2];
+            if constexpr (kKind == PoolKind::kMax) {
+              if (rows == 0 || tw.hi <= tw.lo) {
+                yr[ow] = FromCompute<T>(std::numeric_limits<C>::has_infinity
+                                            ? -std::numeric_limits<C>::infinity()
+                                            : std::numeric_limits<C>::lowest());
+                continue;
+              }
+              C m = row[static_cast<size_t>(base + tw.lo * g.dilation[2])];
+              for (int64_t kw = tw.lo + 1; kw < tw.hi; ++kw) {
+                m = NanMax(m, row[static_cast<size_t>(base + kw * g.dilation[2])]);
+              }
+              yr[ow] = FromCompute<T>(m);
+            } else {
+              C acc = C(0);
+              if (rows > 0) {
+                for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+                  acc += row[static_cast<size_t>(base + kw * g.dilation[2])];
+                }
+              }
+              const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
+              const int64_t count =
+                  opt.count_include_pad ? pad_rows * (pw.hi - pw.lo) : rows * (tw.hi - tw.lo);
+              yr[ow] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+/// Output shape [N, C, 1, ..., 1] of a global pool (rank 2 [N, C] maps to itself).
+inline StatusOr<Shape> GlobalPoolShape(const Tensor& x, const std::string& where) {
+  if (x.rank() < 2) {
+    return MakeError(StatusCode::kInvalidArgument, where, ": input X must have rank >= 2, got ",
+                     ShapeToString(x.shape()));
+  }
+  Shape out(x.rank(), 1);
+  out[0] = x.dim(0);
+  out[1] = x.dim(1);
+  return out;
+}
+
+/// out[p] = finish(reduce over plane p of x), for planes of `plane` elements.
+template <typename T, typename Reduce>
+void ReducePlanes(const T* x, T* y, int64_t planes, int64_t plane, ThreadPool* pool,
+                  Reduce reduce) {
+  pool->ParallelFor(planes, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, plane)),
+                    [&](int64_t p0, int64_t p1) {
+                      for (int64_t p = p0; p < p1; ++p) y[p] = reduce(x + p * plane, plane);
+                    });
+}
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,85 @@
+// Copyright onnxedge authors.
+// Concat: joins tensors along `axis`. Opsets 1-21 (axis defaults to 1 before opset 4, negative
+// from 11). Inputs must agree on every other dim; empty inputs are allowed. All element types;
+// each input is copied as rows of contiguous memory, in parallel for large outputs.
+#include "ops/common/tensor_util.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+class ConcatKernel final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<ConcatKernel>> Create(const KernelInfo& info) {
+    auto k = std::make_unique<ConcatKernel>();
+    if (info.since_version() < 4) {
+      OE_ASSIGN_OR_RETURN(k->axis_, info.GetInt("axis", 1));
+    } else {
+      OE_ASSIGN_OR_RETURN(k->axis_, info.GetInt("axis"));
+    }
+    if (info.num_inputs() == 0) {
+      return info.Error(StatusCode::kInvalidModel, "needs at least one input");
+    }
+    return k;
+  }
+
+  Status Run(KernelContext& ctx) const override {
+    std::vector<const Tensor*> ins;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+      OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
+      ins.push_back(t);
+    }
+    const Tensor& first = *ins[0];
+    const int64_t rank = static_cast<int64_t>(first.rank());
+    if (rank == 0) {
+      return ctx.Error(StatusCode::kInvalidArgument, "inputs must have rank >= 1");
+    }
+    OE_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, rank, ctx.Describe()));
+    const size_t ax = static_cast<size_t>(axis);
+    Shape out_shape = first.shape();
+    out_shape[ax] = 0;
+    for (size_t i = 0; i < ins.size(); ++i) {
+      const Tensor& t = *ins[i];
+      if (t.dtype() != first.dtype()) {
+        return ctx.Error(StatusCode::kInvalidArgument, "input ", i, " has type ",
+                         DataTypeName(t.dtype()), " but input 0 has ", DataTypeName(first.dtype()));
+      }
+      bool ok = t.rank() == first.rank();
+      for (size_t d = 0; ok && d < t.rank(); ++d) ok = d == ax || t.dim(d) == first.dim(d);
+      if (!ok) {
+        return ctx.Error(StatusCode::kInvalidArgument, "input ", i, " has shape ",
+                         ShapeToString(t.shape()), " which does not match input 0 ",
+                         ShapeToString(first.shape()), " outside axis ", axis);
+      }
+      out_shape[ax] += t.dim(ax);
+    }
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out_shape));
+    if (y->size() == 0) return Status::Ok();
+    const int64_t outer = DimProduct(out_shape, 0, ax);
+    const int64_t inner = DimProduct(out_shape, ax + 1, out_shape.size());
+    const int64_t out_row = out_shape[ax] * inner;
+    // Each input is a [outer, dim * inner] block written at a column offset of the output rows.
+    int64_t col = 0;
+    for (const Tensor* t : ins) {
+      const int64_t row = t->dim(ax) * inner;
+      if (row > 0) {
+        StridedCopy(first.dtype(), t->raw_data(), {row, 1},
+                    ElementPtr(y->raw_data(), first.dtype(), col), {out_row, 1}, {outer, row},
+                    &ctx.thread_pool());
+      }
+      col += row;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int64_t axis_ = 1;
+};
+
+}  // namespace
+
+void RegisterOp_concat(OpRegistry& registry) {
+  registry.Register({"", "Concat", 1, 21, MakeFactory<ConcatKernel>()});
+}
+
+}  // namespace onnxedge::ops

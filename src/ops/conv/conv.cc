@@ -1,0 +1,241 @@
+// Copyright onnxedge authors.
+// Conv: N-D convolution Y = conv(X, W) + B (opsets 1-21; definitions 1 and 11 share semantics).
+//
+// X [N, C, D1..Dn], W [M, C/group, k1..kn], optional B [M]. Attributes auto_pad (NOTSET,
+// SAME_UPPER, SAME_LOWER, VALID), dilations, group (incl. depthwise), kernel_shape (inferred
+// from W when absent), pads, strides. Types: float32 (fast path: packed multi-threaded GEMM,
+// weights prepacked at session creation when W is constant; direct depthwise loop), float16
+// and bfloat16 (widened to float32 for the same fast path), float64 (reference loop).
+// Limits: 1 to 3 spatial dims.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "ops/common/nn_util.h"
+#include "ops/common/op_util.h"
+#include "ops/conv/conv_f32.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+// Naive direct convolution over the 3-D normalized geometry: the oracle for the fast paths and
+// the kernel for non-float32 types.
+template <typename T>
+void ConvReference(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t channels,
+                   int64_t out_channels, int64_t group, const WindowGeometry& g, ThreadPool* pool) {
+  using C = ComputeType<T>;
+  const int64_t cg = channels / group, mg = out_channels / group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size(), ksize = g.kernel_size();
+  pool->ParallelFor(batch * out_channels, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t n = p / out_channels, m = p % out_channels;
+      const int64_t gi = m / mg;
+      T* yp = y + p * out_size;
+      for (int64_t od = 0; od < g.out[0]; ++od) {
+        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+          for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+            C acc = b ? ToCompute(b[m]) : C(0);
+            for (int64_t c = 0; c < cg; ++c) {
+              const T* xc = x + (n * channels + gi * cg + c) * in_size;
+              const T* wc = w + (m * cg + c) * ksize;
+              for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+                const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+                if (id < 0 || id >= g.in[0]) continue;
+                for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+                  const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+                  if (ih < 0 || ih >= g.in[1]) continue;
+                  for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                    const int64_t iw = ow * g.stride[2] - g.pad_begin[2] + kw * g.dilation[2];
+                    if (iw < 0 || iw >= g.in[2]) continue;
+                    acc += ToCompute(xc[(id * g.in[1] + ih) * g.in[2] + iw]) *
+                           ToCompute(wc[(kd * g.kernel[1] + kh) * g.kernel[2] + kw]);
+                  }
+                }
+              }
+            }
+            yp[(od * g.out[1] + oh) * g.out[2] + ow] = FromCompute<T>(acc);
+          }
+        }
+      }
+    }
+  });
+}
+
+// float32 and the 16-bit floats run on the float32 engine (16-bit values are widened).
+bool UsesF32Engine(DataType t) {
+  return t == DataType::kFloat || t == DataType::kFloat16 || t == DataType::kBfloat16;
+}
+
+std::vector<float> ToFloats(const Tensor& t) {
+  std::vector<float> out(static_cast<size_t>(t.size()));
+  if (t.dtype() == DataType::kFloat) {
+    std::copy(t.data<float>(), t.data<float>() + t.size(), out.begin());
+  } else if (t.dtype() == DataType::kFloat16) {
+    for (int64_t i = 0; i < t.size(); ++i)
+      out[static_cast<size_t>(i)] = static_cast<float>(t.data<Float16>()[i]);
+  } else {
+    for (int64_t i = 0; i < t.size(); ++i)
+      out[static_cast<size_t>(i)] = static_cast<float>(t.data<BFloat16>()[i]);
+  }
+  return out;
+}
+
+void WidenInto(const Tensor& t, float* out, ThreadPool* pool) {
+  pool->ParallelFor(t.size(), 65536, [&](int64_t i0, int64_t i1) {
+    if (t.dtype() == DataType::kFloat16) {
+      for (int64_t i = i0; i < i1; ++i) out[i] = static_cast<float>(t.data<Float16>()[i]);
+    } else {
+      for (int64_t i = i0; i < i1; ++i) out[i] = static_cast<float>(t.data<BFloat16>()[i]);
+    }
+  });
+}
+
+void NarrowInto(const float* in, Tensor* t, ThreadPool* pool) {
+  pool->ParallelFor(t->size(), 65536, [&](int64_t i0, int64_t i1) {
+    if (t->dtype() == DataType::kFloat16) {
+      for (int64_t i = i0; i < i1; ++i) t->data<Float16>()[i] = Float16(in[i]);
+    } else {
+      for (int64_t i = i0; i < i1; ++i) t->data<BFloat16>()[i] = BFloat16(in[i]);
+    }
+  });
+}
+
+std::shared_ptr<const ConvF32Weights> Prepare(const Tensor& w, int64_t group, ThreadPool* pool) {
+  auto prepared = std::make_shared<ConvF32Weights>();
+  if (w.dtype() == DataType::kFloat) {
+    PrepareConvF32Weights(w.data<float>(), w.shape(), group, prepared.get(), pool);
+  } else {
+    const std::vector<float> wf = ToFloats(w);
+    PrepareConvF32Weights(wf.data(), w.shape(), group, prepared.get(), pool);
+  }
+  return prepared;
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<ConvKernel>> Create(const KernelInfo& info) {
+    auto k = std::make_unique<ConvKernel>();
+    OE_ASSIGN_OR_RETURN(k->attrs_, ParseWindowAttrs(info, /*kernel_required=*/false,
+                                                    /*has_dilations=*/true));
+    OE_ASSIGN_OR_RETURN(k->group_, info.GetInt("group", 1));
+    if (k->group_ <= 0) {
+      return info.Error(StatusCode::kInvalidModel, "attribute 'group' must be positive, got ",
+                        k->group_);
+    }
+    const Tensor* w = info.ConstantInput(1);
+    if (w && UsesF32Engine(w->dtype())) {
+      OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
+      k->weights_ = Prepare(*w, k->group_, nullptr);
+    }
+    return k;
+  }
+
+  Status Run(KernelContext& ctx) const override {
+    OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* b = ctx.Input(2);
+    const std::string where = ctx.Describe();
+    if (x->dtype() != w->dtype() || (b && b->dtype() != x->dtype())) {
+      return ctx.Error(StatusCode::kInvalidArgument, "inputs X, W and B must share one type, got ",
+                       DataTypeName(x->dtype()), ", ", DataTypeName(w->dtype()),
+                       b ? std::string(", ") + DataTypeName(b->dtype()) : std::string());
+    }
+    if (x->rank() < 3) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input X must have rank >= 3, got shape ",
+                       ShapeToString(x->shape()));
+    }
+    OE_RETURN_IF_ERROR(CheckWeights(w->shape(), where));
+    if (w->rank() != x->rank()) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input W has shape ",
+                       ShapeToString(w->shape()), " but X has rank ", x->rank());
+    }
+    const int64_t batch = x->dim(0), channels = x->dim(1), out_channels = w->dim(0);
+    if (channels != w->dim(1) * group_) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input X has ", channels,
+                       " channels but W expects ", w->dim(1), " x group ", group_);
+    }
+    if (b && (b->rank() != 1 || b->dim(0) != out_channels)) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input B has shape ",
+                       ShapeToString(b->shape()), ", expected [", out_channels, "]");
+    }
+    std::vector<int64_t> in_spatial(x->shape().begin() + 2, x->shape().end());
+    std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
+    OE_ASSIGN_OR_RETURN(WindowGeometry g,
+                        ComputeWindowGeometry(attrs_, in_spatial, kernel, false, where));
+    Shape out_shape{batch, out_channels};
+    for (int64_t d : g.OutDims()) out_shape.push_back(d);
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    if (y->size() == 0) return Status::Ok();
+    ThreadPool* pool = &ctx.thread_pool();
+    if (UsesF32Engine(x->dtype())) {
+      std::shared_ptr<const ConvF32Weights> weights = weights_;
+      if (!weights) weights = Prepare(*w, group_, pool);
+      ConvF32Args args;
+      args.geometry = &g;
+      args.batch = batch;
+      args.in_channels = channels;
+      if (x->dtype() == DataType::kFloat) {
+        args.x = x->data<float>();
+        args.bias = b ? b->data<float>() : nullptr;
+        args.y = y->data<float>();
+        RunConvF32(*weights, args, pool);
+        return Status::Ok();
+      }
+      // 16-bit floats: widen to float32, run the fast engine, narrow the result.
+      OE_ASSIGN_OR_RETURN(Tensor xf, ctx.AllocateTemp(DataType::kFloat, x->shape()));
+      OE_ASSIGN_OR_RETURN(Tensor yf, ctx.AllocateTemp(DataType::kFloat, y->shape()));
+      std::vector<float> bf;
+      if (b) bf = ToFloats(*b);
+      WidenInto(*x, xf.data<float>(), pool);
+      args.x = xf.data<float>();
+      args.bias = b ? bf.data() : nullptr;
+      args.y = yf.data<float>();
+      RunConvF32(*weights, args, pool);
+      NarrowInto(yf.data<float>(), y, pool);
+      return Status::Ok();
+    }
+    return Dispatch<TypeList<double>>(x->dtype(), [&](auto tag) -> Status {
+      using T = typename decltype(tag)::type;
+      ConvReference<T>(x->data<T>(), w->data<T>(), b ? b->data<T>() : nullptr, y->data<T>(), batch,
+                       channels, out_channels, group_, g, pool);
+      return Status::Ok();
+    });
+  }
+
+ private:
+  Status CheckWeights(const Shape& ws, const std::string& where) const {
+    if (ws.size() < 3) {
+      return MakeError(StatusCode::kInvalidArgument, where, ": input W must have rank >= 3, got ",
+                       ShapeToString(ws));
+    }
+    if (ws[0] % group_ != 0) {
+      return MakeError(StatusCode::kInvalidArgument, where, ": input W has ", ws[0],
+                       " output channels, not divisible by group ", group_);
+    }
+    if (!attrs_.kernel_shape.empty() &&
+        !std::equal(attrs_.kernel_shape.begin(), attrs_.kernel_shape.end(), ws.begin() + 2,
+                    ws.end())) {
+      return MakeError(StatusCode::kInvalidArgument, where, ": attribute 'kernel_shape' does not ",
+                       "match input W of shape ", ShapeToString(ws));
+    }
+    if (ws.size() - 2 > static_cast<size_t>(kMaxSpatialDims)) {
+      return MakeError(StatusCode::kNotImplemented, where, ": ", ws.size() - 2,
+                       " spatial dims are not supported (at most ", kMaxSpatialDims, ")");
+    }
+    return Status::Ok();
+  }
+
+  WindowAttrs attrs_;
+  int64_t group_ = 1;
+  std::shared_ptr<const ConvF32Weights> weights_;
+};
+
+}  // namespace
+
+void RegisterOp_conv(OpRegistry& registry) {
+  registry.Register({"", "Conv", 1, 21, MakeFactory<ConvKernel>()});
+}
+
+}  // namespace onnxedge::ops

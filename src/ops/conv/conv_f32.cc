@@ -1,0 +1,477 @@
+// Copyright onnxedge authors.
+#include "ops/conv/conv_f32.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops/conv/depthwise.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+constexpr int64_t kNr = kernels::kGemmNr;
+constexpr int64_t kMr = kernels::kGemmMr;
+// Columns per packed B chunk: the chunk is about 512 KiB (K x nc floats), so it stays in L2/L3
+// while all rows of the weights stream over it, and kc x nc slices (kc = 256) stay in L2.
+constexpr int64_t kChunkBudgetFloats = 131072;
+constexpr int64_t kMinChunkCols = 64;
+constexpr int64_t kMaxChunkCols = 512;
+
+int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Packs rows [0, channels) of a channels x in_size matrix (1x1 stride-1 convolution: the input
+// itself is B), columns [n0, n0 + nc).
+void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
+                    float* dst) {
+  const int64_t k = channels;
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* d = dst + p * k * kNr;
+    const int64_t j0 = p * kNr;
+    const int64_t cols = std::min(kNr, nc - j0);
+    const float* src = xg + n0 + j0;
+    if (cols == kNr) {
+      for (int64_t c = 0; c < k; ++c)
+        std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
+    } else {
+      for (int64_t c = 0; c < k; ++c) {
+        float* dr = d + c * kNr;
+        const float* sr = src + c * in_size;
+        int64_t j = 0;
+        for (; j < cols; ++j) dr[j] = sr[j];
+        for (; j < kNr; ++j) dr[j] = 0.f;
+      }
+    }
+  }
+}
+
+DepthwiseRowFn SelectDepthwiseRow() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      !kernels::GemmGenericForced()) {
+    return DepthwiseRowAvx2;
+  }
+#endif
+  return DepthwiseRowGeneric;
+}
+
+// Depthwise convolution of one (image, output channel) plane, direct: per output row, the
+// valid input rows are gathered, the columns whose taps all lie inside the input go through
+// the row kernel, and the few border columns take a checked scalar loop. `rows` and `wsel`
+// are scratch for kernel[0] * kernel[1] row pointers and their weights.
+void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
+                    const WindowGeometry& g, const std::vector<TapRange>& taps_d,
+                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi, float cmin,
+                    float cmax, DepthwiseRowFn row_fn, const float** rows, float* wsel) {
+  const int64_t ih_n = g.in[1], iw_n = g.in[2];
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t sw = g.stride[2], dw = g.dilation[2], pw = g.pad_begin[2];
+  const bool clamp = cmin > -__builtin_inff() || cmax < __builtin_inff();
+  for (int64_t od = 0; od < g.out[0]; ++od) {
+    const TapRange td = taps_d[static_cast<size_t>(od)];
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      const TapRange th = taps_h[static_cast<size_t>(oh)];
+      int64_t n_rows = 0;
+      for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+        const int64_t id = od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+        for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+          const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+          rows[n_rows] = xin + (id * ih_n + ih) * iw_n;
+          const float* wr = wk + (kd * kh_n + kh) * kw_n;
+          for (int64_t kw = 0; kw < kw_n; ++kw) wsel[n_rows * kw_n + kw] = wr[kw];
+          ++n_rows;
+        }
+      }
+      float* orow = out + (od * oh_n + oh) * ow_n;
+      auto border = [&](int64_t ow) {
+        float acc = bias;
+        for (int64_t r = 0; r < n_rows; ++r) {
+          for (int64_t kw = 0; kw < kw_n; ++kw) {
+            const int64_t iw = ow * sw - pw + kw * dw;
+            if (iw >= 0 && iw < iw_n) acc += wsel[r * kw_n + kw] * rows[r][iw];
+          }
+        }
+        orow[ow] = acc;
+      };
+      for (int64_t ow = 0; ow < ow_lo; ++ow) border(ow);
+      if (ow_hi > ow_lo) {
+        row_fn(rows, wsel, n_rows, kw_n, dw, sw, -pw, bias, orow, ow_lo, ow_hi);
+      }
+      for (int64_t ow = std::max(ow_lo, ow_hi); ow < ow_n; ++ow) border(ow);
+      if (clamp) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = std::min(std::max(orow[ow], cmin), cmax);
+      }
+    }
+  }
+}
+
+// Narrow 1-D/2-D planes (late layers: 7x7, 14x14): per-row border handling would dominate, so
+// each input plane is copied into a zero-padded scratch plane wide enough that every output
+// row, rounded up to 8 columns, is "interior"; rows are computed into a scratch row and the
+// valid columns copied out.
+void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t sh = g.stride[1], sw = g.stride[2], dh = g.dilation[1], dw = g.dilation[2];
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t ph = g.pad_begin[1], pw = g.pad_begin[2];
+  const int64_t ow_vec = (ow_n + 7) / 8 * 8;
+  // Padded plane: rows cover every tap of every output row; columns every tap of the rounded
+  // row plus slack for the 8-wide loads.
+  const int64_t hp = (oh_n - 1) * sh + (kh_n - 1) * dh + 1;
+  const int64_t wp = std::max(g.in[2] + pw, (ow_vec - 1) * sw + (kw_n - 1) * dw + 1) + 16;
+  const DepthwiseRowFn row_fn = SelectDepthwiseRow();
+  const int64_t m_total = w.out_channels;
+  const int64_t mult = m_total / w.group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t planes = args.batch * m_total;
+  const bool clamp = args.clamp_min > -__builtin_inff() || args.clamp_max < __builtin_inff();
+  const int64_t min_planes =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
+    std::vector<float> padded(static_cast<size_t>(hp * wp));
+    std::vector<float> orow(static_cast<size_t>(ow_vec));
+    std::vector<const float*> rows(static_cast<size_t>(kh_n));
+    int64_t loaded = -1;  // input plane in `padded` (consecutive channels of a multiplier share it)
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const int64_t img = pl / m_total, m = pl % m_total;
+      const int64_t src_plane = img * args.in_channels + m / mult;
+      if (src_plane != loaded) {
+        std::fill(padded.begin(), padded.end(), 0.f);
+        const float* xin = args.x + src_plane * in_size;
+        for (int64_t ih = 0; ih < g.in[1]; ++ih) {
+          const int64_t r = ih + ph;
+          if (r >= hp) break;
+          std::copy(xin + ih * g.in[2], xin + (ih + 1) * g.in[2], padded.data() + r * wp + pw);
+        }
+        loaded = src_plane;
+      }
+      const float* wk = w.raw.data() + m * w.kernel_size;
+      const float bias = args.bias ? args.bias[m] : 0.f;
+      float* out = args.y + pl * out_size;
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
+        row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, orow.data(), 0, ow_vec);
+        float* dst = out + oh * ow_n;
+        if (clamp) {
+          for (int64_t ow = 0; ow < ow_n; ++ow) {
+            dst[ow] = std::min(std::max(orow[ow], args.clamp_min), args.clamp_max);
+          }
+        } else {
+          std::copy(orow.begin(), orow.begin() + ow_n, dst);
+        }
+      }
+    }
+  });
+}
+
+void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 &&
+      g.out[2] <= (g.stride[2] == 1 ? 64 : 32)) {
+    RunDepthwiseSmall(w, args, pool);
+    return;
+  }
+  const auto taps_d =
+      ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
+  const auto taps_h =
+      ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1]);
+  // Columns whose taps all lie inside the input: ow * s - p >= 0 and
+  // ow * s - p + (k - 1) * d <= in - 1.
+  const int64_t s = g.stride[2], p = g.pad_begin[2];
+  const int64_t span = (g.kernel[2] - 1) * g.dilation[2];
+  const int64_t ow_lo = std::min(g.out[2], (p + s - 1) / s);
+  const int64_t last = g.in[2] - 1 + p - span;  // largest allowed ow * s
+  const int64_t ow_hi = last < 0 ? 0 : std::min(g.out[2], last / s + 1);
+  const DepthwiseRowFn row_fn = SelectDepthwiseRow();
+  const int64_t m_total = w.out_channels;
+  const int64_t mult = m_total / w.group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t planes = args.batch * m_total;
+  const int64_t max_rows = g.kernel[0] * g.kernel[1];
+  const int64_t min_planes =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
+    std::vector<const float*> rows(static_cast<size_t>(max_rows));
+    std::vector<float> wsel(static_cast<size_t>(max_rows * g.kernel[2]));
+    for (int64_t pl = p0; pl < p1; ++pl) {
+      const int64_t img = pl / m_total, m = pl % m_total;
+      const int64_t c = m / mult;
+      DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
+                     w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
+                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.clamp_min,
+                     args.clamp_max, row_fn, rows.data(), wsel.data());
+    }
+  });
+}
+
+}  // namespace
+
+namespace {
+
+// Writers of a run of consecutive columns [j, j + len) of one K row into the panel layout
+// (column j at (j / 16) * k16 + j % 16), split where the run crosses a panel boundary.
+inline void PutZeros(float* dk, int64_t k16, int64_t j, int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = 0.f;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+inline void PutCopy(float* dk, int64_t k16, int64_t j, const float* src, int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t];
+    src += in_panel;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+inline void PutStrided(float* dk, int64_t k16, int64_t j, const float* src, int64_t stride,
+                       int64_t len) {
+  while (len > 0) {
+    const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
+    float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
+    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t * stride];
+    src += in_panel * stride;
+    j += in_panel;
+    len -= in_panel;
+  }
+}
+
+// A run of chunk columns sharing one output row (od, oh).
+struct Segment {
+  int64_t od, oh, ow0, len, j0;
+};
+
+}  // namespace
+
+void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n,
+                         int64_t dilation, int64_t stride, int64_t offset, float bias, float* out,
+                         int64_t ow_lo, int64_t ow_hi) {
+  if (ow_hi - ow_lo < 32) {
+    // Short ranges: one register accumulator per output (accumulating in memory would stall
+    // on store-to-load forwarding).
+    for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
+      float acc = bias;
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const float* src = rows[r] + ow * stride + offset;
+        const float* wr = w + r * kw_n;
+        for (int64_t kw = 0; kw < kw_n; ++kw) acc += wr[kw] * src[kw * dilation];
+      }
+      out[ow] = acc;
+    }
+    return;
+  }
+  // Accumulate tap by tap over the whole range: contiguous for stride 1, so it vectorizes.
+  for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] = bias;
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t kw = 0; kw < kw_n; ++kw) {
+      const float wv = w[r * kw_n + kw];
+      const float* src = rows[r] + kw * dilation + offset;
+      if (stride == 1) {
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += wv * src[ow];
+      } else {
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += wv * src[ow * stride];
+      }
+    }
+  }
+}
+
+void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
+                      int64_t nc, float* dst) {
+  static_assert(kNr == 16, "panel index math assumes 16 columns");
+  const int64_t ksize = g.kernel_size();
+  const int64_t k_total = channels * ksize;
+  const int64_t k16 = k_total * kNr;
+  const int64_t in_size = g.in_size();
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t iw_n = g.in[2];
+  const int64_t sw = g.stride[2];
+  // Zero the tail columns of the last panel once.
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  if (nc % kNr != 0) {
+    float* last = dst + (panels - 1) * k16;
+    const int64_t valid = nc % kNr;
+    for (int64_t k = 0; k < k_total; ++k) {
+      std::fill(last + k * kNr + valid, last + (k + 1) * kNr, 0.f);
+    }
+  }
+  // The chunk's columns as runs along output rows (divisions once per chunk, not per K row).
+  thread_local std::vector<Segment> segs_buf;  // reused: no allocation per chunk
+  int64_t num_segs = 0;
+  {
+    const size_t max_segs = static_cast<size_t>(nc / std::max<int64_t>(1, ow_n) + 2);
+    if (segs_buf.size() < max_segs) segs_buf.resize(max_segs);
+    Segment* segs = segs_buf.data();
+    int64_t n = n0;
+    const int64_t n_end = n0 + nc;
+    int64_t ow = n % ow_n, row = n / ow_n;
+    while (n < n_end) {
+      const int64_t len = std::min(ow_n - ow, n_end - n);
+      segs[num_segs++] = {row / oh_n, row % oh_n, ow, len, n - n0};
+      n += len;
+      ow = 0;
+      ++row;
+    }
+  }
+  const Segment* segs = segs_buf.data();
+  int64_t k = 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* xc = xg + c * in_size;
+    for (int64_t kd = 0; kd < g.kernel[0]; ++kd) {
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k) {
+          float* dk = dst + k * kNr;
+          const int64_t off_w = kw * g.dilation[2] - g.pad_begin[2];
+          for (int64_t si = 0; si < num_segs; ++si) {
+            const Segment& sg = segs[si];
+            const int64_t id = sg.od * g.stride[0] - g.pad_begin[0] + kd * g.dilation[0];
+            const int64_t ih = sg.oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
+            if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+              PutZeros(dk, k16, sg.j0, sg.len);
+              continue;
+            }
+            const float* irow = xc + (id * g.in[1] + ih) * iw_n;
+            // Columns t in [0, len) read irow[(ow0 + t) * sw + off_w]; valid where that index
+            // lies in [0, iw_n).
+            const int64_t base = sg.ow0 * sw + off_w;
+            int64_t t_lo, t_hi;
+            if (sw == 1) {  // No divisions on the common path.
+              t_lo = std::max<int64_t>(0, -base);
+              t_hi = iw_n - base;
+            } else {
+              t_lo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+              t_hi = base >= iw_n ? 0 : (iw_n - 1 - base) / sw + 1;
+            }
+            t_lo = std::min(t_lo, sg.len);
+            t_hi = std::max(t_lo, std::min(t_hi, sg.len));
+            if (t_lo > 0) PutZeros(dk, k16, sg.j0, t_lo);
+            if (t_hi > t_lo) {
+              if (sw == 1) {
+                PutCopy(dk, k16, sg.j0 + t_lo, irow + base + t_lo, t_hi - t_lo);
+              } else {
+                PutStrided(dk, k16, sg.j0 + t_lo, irow + base + t_lo * sw, sw, t_hi - t_lo);
+              }
+            }
+            if (t_hi < sg.len) PutZeros(dk, k16, sg.j0 + t_hi, sg.len - t_hi);
+          }
+        }
+      }
+    }
+  }
+}
+
+void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
+                           ThreadPool* pool) {
+  out->out_channels = w_shape[0];
+  out->in_per_group = w_shape[1];
+  out->group = group;
+  out->kernel.assign(w_shape.begin() + 2, w_shape.end());
+  out->kernel_size = 1;
+  for (int64_t k : out->kernel) out->kernel_size *= k;
+  out->depthwise = out->in_per_group == 1 && group > 1;
+  const int64_t k_total = out->in_per_group * out->kernel_size;
+  if (out->depthwise) {
+    out->raw.assign(w, w + out->out_channels * k_total);
+    return;
+  }
+  const int64_t mg = out->out_channels / group;
+  out->packed.resize(static_cast<size_t>(group));
+  for (int64_t g = 0; g < group; ++g) {
+    kernels::PackA(w + g * mg * k_total, k_total, false, mg, k_total,
+                   &out->packed[static_cast<size_t>(g)], pool);
+  }
+}
+
+void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const int64_t n_cols = g.out_size();
+  if (args.batch == 0 || w.out_channels == 0 || n_cols == 0) return;
+  if (w.depthwise) {
+    RunDepthwise(w, args, pool);
+    return;
+  }
+  const int64_t group = w.group;
+  const int64_t cg = w.in_per_group;
+  const int64_t mg = w.out_channels / group;
+  const int64_t k_total = cg * w.kernel_size;
+  const int64_t in_size = g.in_size();
+  const bool pointwise = w.kernel_size == 1 && g.stride[0] == 1 && g.stride[1] == 1 &&
+                         g.stride[2] == 1 && g.pad_begin[0] == 0 && g.pad_begin[1] == 0 &&
+                         g.pad_begin[2] == 0 && g.out[0] == g.in[0] && g.out[1] == g.in[1] &&
+                         g.out[2] == g.in[2];
+  const int64_t threads = pool->num_threads();
+  const int64_t units = args.batch * group;
+
+  // Work split. Tasks are (unit = image x group, column chunk, row range). Column chunks are
+  // whole 16-column panels sized for the cache; with several threads, the task count is
+  // rounded up to a multiple of the thread count (each thread then gets equal work, since
+  // ParallelFor hands every thread one contiguous range of about tasks / threads).
+  const int64_t panels_total = (n_cols + kNr - 1) / kNr;
+  const int64_t cache_panels =
+      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_total), kMinChunkCols, kMaxChunkCols) /
+      kNr;
+  int64_t chunks = (panels_total + cache_panels - 1) / cache_panels;
+  if (threads > 1) {
+    const int64_t rounded = (units * chunks + threads - 1) / threads * threads;
+    chunks = std::min(panels_total, (rounded + units - 1) / units);
+  }
+  const int64_t chunk_panels = (panels_total + chunks - 1) / chunks;
+  const int64_t nc = chunk_panels * kNr;
+  chunks = (n_cols + nc - 1) / nc;
+  // Split rows too when columns alone leave threads idle (small late-layer feature maps).
+  int64_t m_splits = 1;
+  int64_t m_step = RoundUp(std::max<int64_t>(mg, 1), kMr);
+  if (units * chunks < threads && mg > 4 * kMr) {
+    const int64_t want = (threads + units * chunks - 1) / (units * chunks);
+    m_step = std::max<int64_t>(4 * kMr, RoundUp((mg + want - 1) / want, kMr));
+    m_splits = (mg + m_step - 1) / m_step;
+  }
+  const int64_t tasks = units * chunks * m_splits;
+  const size_t buf_floats = static_cast<size_t>(nc * std::max<int64_t>(k_total, 1));
+
+  auto body = [&](int64_t t0, int64_t t1) {
+    // Per-thread scratch, reused across runs (Run stays free of shared mutable state).
+    thread_local kernels::AlignedFloats buf;
+    if (buf.size() < buf_floats) buf.Resize(buf_floats);
+    int64_t packed_unit = -1, packed_chunk = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t ms = t % m_splits;
+      const int64_t chunk = (t / m_splits) % chunks;
+      const int64_t unit = t / (m_splits * chunks);
+      const int64_t img = unit / group, gi = unit % group;
+      const int64_t n0 = chunk * nc;
+      const int64_t len = std::min(nc, n_cols - n0);
+      if (unit != packed_unit || chunk != packed_chunk) {
+        const float* xg = args.x + (img * args.in_channels + gi * cg) * in_size;
+        if (pointwise) {
+          PackRowsPanels(xg, in_size, cg, n0, len, buf.data());
+        } else {
+          PackIm2ColPanels(xg, g, cg, n0, len, buf.data());
+        }
+        packed_unit = unit;
+        packed_chunk = chunk;
+      }
+      const int64_t m0 = ms * m_step, m1 = std::min(mg, m0 + m_step);
+      kernels::GemmEpilogue ep;
+      ep.row_bias = args.bias ? args.bias + gi * mg : nullptr;
+      ep.clamp_min = args.clamp_min;
+      ep.clamp_max = args.clamp_max;
+      float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f, 0.f,
+                               yg, n_cols, ep);
+    }
+  };
+  pool->ParallelFor(tasks, 1, body);
+}
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,60 @@
+// Copyright onnxedge authors.
+// float32 convolution engine used by the Conv kernel.
+//
+//   - General convolution: per (image, group, column chunk) task, the im2col columns of the
+//     chunk are packed straight into GEMM B panels (no full im2col matrix is materialized) and
+//     multiplied by the weights, prepacked once as GEMM A slivers. Bias and clamping are fused
+//     into the GEMM epilogue.
+//   - 1x1, stride 1, unpadded convolution: the input channels are B directly (packing only).
+//   - Depthwise (one input channel per group): a direct sliding-window loop, no im2col.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "ops/common/nn_util.h"
+
+namespace onnxedge {
+class ThreadPool;
+}
+
+namespace onnxedge::ops {
+
+/// Weights prepared for ConvF32: packed per group for the GEMM paths, raw for depthwise.
+struct ConvF32Weights {
+  int64_t out_channels = 0;  ///< M
+  int64_t in_per_group = 0;  ///< C / group
+  int64_t group = 1;
+  std::vector<int64_t> kernel;           ///< Spatial kernel dims of W.
+  int64_t kernel_size = 1;               ///< Product of the kernel dims.
+  bool depthwise = false;                ///< in_per_group == 1 and group > 1: direct path.
+  std::vector<kernels::PackedA> packed;  ///< Per group: (M/group) x (C/group * kernel_size).
+  std::vector<float> raw;                ///< Depthwise: W as given, [M, kernel_size].
+};
+
+/// Prepares W ([M, C/group, k1, ...]) for ConvF32.
+void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
+                           ThreadPool* pool);
+
+struct ConvF32Args {
+  const WindowGeometry* geometry = nullptr;
+  int64_t batch = 0;
+  int64_t in_channels = 0;
+  const float* x = nullptr;
+  const float* bias = nullptr;  ///< [M] or null.
+  float* y = nullptr;
+  float clamp_min = -__builtin_inff();
+  float clamp_max = __builtin_inff();
+};
+
+/// Y = conv(X, W) + bias, clamped. Every shape must already be validated.
+void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool);
+
+/// Packs im2col columns [n0, n0 + nc) of one image and group (xg points at its first input
+/// channel) into GEMM B panels: column j at dst[(j / 16) * K * 16 + k * 16 + j % 16], with
+/// K = channels * kernel_size and columns past nc in the last panel zeroed. Exposed for tests.
+void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
+                      int64_t nc, float* dst);
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,15 @@
+// Copyright onnxedge authors.
+// RandomNormalLike (opset 1-21): see RandomFloatKernel in random_util.h for semantics, types, the
+// generator (std::mt19937_64) and seeding. Seeded nodes give the same values on every run; the
+// values cannot match other runtimes' random streams.
+#include "ops/common/random_util.h"
+
+namespace onnxedge::ops {
+
+void RegisterOp_random_normal_like(OpRegistry& registry) {
+  registry.Register(
+      {"", "RandomNormalLike", 1, 21,
+       MakeFactory<random::RandomFloatKernel<random::Distribution::kNormal, true>>()});
+}
+
+}  // namespace onnxedge::ops
