@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/common/quant_util.h"
 #include "ops/common/softmax_util.h"
 #include "ops/op_test_util.h"
 
@@ -932,6 +933,40 @@ TEST(MatMulIntegerOp, ZeroPointsBroadcastAndNoInt16Saturation) {
   EXPECT_TRUE(MessageHas(bad.status(), "a_zero_point")) << bad.status().ToString();
 }
 
+TEST(MatMulIntegerOp, EveryKernelPathAndTileRemainderMatchesNaive) {
+  // Row blocks of 4 (+3, 2, 1 remainders), column blocks of 16 / 8 / scalar tails, odd K.
+  std::mt19937 rng(12);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  struct Dims {
+    int64_t m, k, n;
+  };
+  for (bool generic : {false, true}) {
+    ops::IntGemmForceGeneric(generic);
+    for (const Dims& d : {Dims{1, 1, 1}, Dims{5, 1, 17}, Dims{1, 2, 33}, Dims{7, 64, 16},
+                          Dims{18, 33, 300}, Dims{3, 0, 4}}) {
+      std::vector<int8_t> a(static_cast<size_t>(d.m * d.k));
+      std::vector<uint8_t> b(static_cast<size_t>(d.k * d.n));
+      for (auto& v : a) v = static_cast<int8_t>(s8(rng));
+      for (auto& v : b) v = static_cast<uint8_t>(u8(rng));
+      auto r = OpTest("MatMulInteger", 10)
+                   .Input("a", Tensor::FromVector<int8_t>({d.m, d.k}, a))
+                   .Input("b", Tensor::FromVector<uint8_t>({d.k, d.n}, b))
+                   .Input("az", Tensor::Scalar<int8_t>(-128))
+                   .Input("bz", Tensor::Scalar<uint8_t>(255))
+                   .Output("y")
+                   .Run();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      const auto want = NaiveIntMatMul(a, b, 1, d.m, d.k, d.n, {-128}, {255}, true);
+      const auto got = Out<int32_t>(r);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i], want[i]) << d.m << "x" << d.k << "x" << d.n << " generic " << generic;
+      }
+    }
+  }
+  ops::IntGemmForceGeneric(false);
+}
+
 TEST(QLinearMatMulOp, RequantizesWithTiesToEvenAndSaturation) {
   // a_scale * b_scale / y_scale = 0.5: acc 3 -> 1.5 -> 2, acc 5 -> 2.5 -> 2, then + zero point.
   auto r = OpTest("QLinearMatMul", 10)
@@ -1075,7 +1110,9 @@ TEST(ConvIntegerOp, MatchesNaiveConvolutionAcrossGeometries) {
       {{1, 2, 4, 3, 5}, {2, 2, 2, 2, 3}, {1, 1, 2}, {1, 1, 1}, {0, 1, 1, 1, 0, 1}, 1},
       {{1, 5, 20, 20}, {4, 5, 1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},
   };
-  for (const auto& sp : specs) {
+  for (size_t si = 0; si < 2 * specs.size(); ++si) {
+    const auto& sp = specs[si % specs.size()];
+    ops::IntGemmForceGeneric(si >= specs.size());
     const int64_t xn = ShapeElementCount(sp.x), wn = ShapeElementCount(sp.w);
     std::vector<uint8_t> x(static_cast<size_t>(xn));
     std::vector<int8_t> w(static_cast<size_t>(wn));
@@ -1118,6 +1155,7 @@ TEST(ConvIntegerOp, MatchesNaiveConvolutionAcrossGeometries) {
       }
     }
   }
+  ops::IntGemmForceGeneric(false);
 }
 
 TEST(ConvIntegerOp, AutoPadShapesAndErrors) {

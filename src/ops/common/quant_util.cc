@@ -2,6 +2,7 @@
 #include "ops/common/quant_util.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace onnxedge::ops {
 
@@ -234,12 +235,15 @@ StatusOr<IntWeights> PackIntWeights(const Tensor& w, const Tensor* w_zp, const s
     }
     zp = ReadInt32s(*w_zp);
   }
-  p.data.resize(static_cast<size_t>(w.size()));
+  p.kp = (p.k + 1) / 2;
+  p.pairs.assign(static_cast<size_t>(p.m * p.kp), 0);
   auto fill = [&](auto* src) {
     for (int64_t m = 0; m < p.m; ++m) {
       const int32_t z = zp[zp.size() == 1 ? 0 : static_cast<size_t>(m)];
-      for (int64_t i = 0; i < p.k; ++i) {
-        p.data[static_cast<size_t>(m * p.k + i)] = static_cast<int16_t>(src[m * p.k + i] - z);
+      for (int64_t i = 0; i < p.k; i += 2) {
+        const int16_t lo = static_cast<int16_t>(src[m * p.k + i] - z);
+        const int16_t hi = i + 1 < p.k ? static_cast<int16_t>(src[m * p.k + i + 1] - z) : 0;
+        p.pairs[static_cast<size_t>(m * p.kp + i / 2)] = PackPair(lo, hi);
       }
     }
   };
@@ -257,29 +261,32 @@ template <typename XT>
 void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeometry& g,
                    int32_t* acc, ThreadPool& pool) {
   const int64_t cg = g.c / g.group, mg = g.m / g.group;
-  const int64_t kg = cg * g.kernel_size;
+  const int64_t kg = cg * g.kernel_size;  // == w.k
+  const int64_t kp = w.kp;
   const int64_t S = g.out_size;
   const size_t k = g.kernel.size();
   constexpr int64_t kTile = 128;
   const int64_t tiles = (S + kTile - 1) / kTile;
   const int64_t tasks = g.n * g.group * tiles;
   pool.ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<int16_t> col(static_cast<size_t>(kg * kTile));
-    std::vector<int64_t> opos(k * kTile), kpos(k);
+    // Column tile in pair layout: element (r, s) at col[((r / 2) * sc + s) * 2 + r % 2].
+    std::vector<int16_t> col(static_cast<size_t>(kp * kTile * 2));
+    std::vector<int64_t> o0(k), o(k), kpos(k);
+    const size_t last = k - 1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / (g.group * tiles);
       const int64_t gi = (t / tiles) % g.group;
       const int64_t s0 = (t % tiles) * kTile;
       const int64_t sc = std::min(kTile, S - s0);
-      // Output coordinates of the tile's columns.
-      for (int64_t s = 0; s < sc; ++s) {
-        int64_t rem = s0 + s;
+      {  // Output coordinates of the tile's first column.
+        int64_t rem = s0;
         for (size_t d = k; d-- > 0;) {
-          opos[static_cast<size_t>(s) * k + d] = rem % g.out_spatial[d];
+          o0[d] = rem % g.out_spatial[d];
           rem /= g.out_spatial[d];
         }
       }
-      // Column matrix: row r = (channel, kernel position), value x - x_zp or 0 in the padding.
+      // Row r = (channel, kernel position): x - x_zp, or 0 in the padding. Columns are walked
+      // in runs along the innermost output dim, where the input position advances by the stride.
       for (int64_t r = 0; r < kg; ++r) {
         const int64_t c = r / g.kernel_size;
         int64_t rem = r % g.kernel_size;
@@ -288,37 +295,43 @@ void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeo
           rem /= g.kernel[d];
         }
         const XT* xc = x + ((n * g.c) + gi * cg + c) * g.in_size;
-        int16_t* out = col.data() + r * sc;
-        for (int64_t s = 0; s < sc; ++s) {
-          int64_t off = 0;
+        int16_t* out = col.data() + (r / 2) * sc * 2 + (r & 1);
+        o = o0;
+        for (int64_t s = 0; s < sc;) {
+          const int64_t len = std::min(sc - s, g.out_spatial[last] - o[last]);
+          int64_t base = 0;
           bool inside = true;
-          for (size_t d = 0; d < k; ++d) {
-            const int64_t p = opos[static_cast<size_t>(s) * k + d] * g.strides[d] - g.pad_begin[d] +
-                              kpos[d] * g.dilations[d];
-            if (p < 0 || p >= g.in_spatial[d]) {
-              inside = false;
-              break;
+          for (size_t d = 0; d < last; ++d) {
+            const int64_t p = o[d] * g.strides[d] - g.pad_begin[d] + kpos[d] * g.dilations[d];
+            inside = inside && p >= 0 && p < g.in_spatial[d];
+            base = base * g.in_spatial[d] + p;
+          }
+          if (!inside) {
+            for (int64_t j = 0; j < len; ++j) out[(s + j) * 2] = 0;
+          } else {
+            const XT* row = xc + base * g.in_spatial[last];
+            const int64_t st = g.strides[last], w = g.in_spatial[last];
+            int64_t p = o[last] * st - g.pad_begin[last] + kpos[last] * g.dilations[last];
+            for (int64_t j = 0; j < len; ++j, p += st) {
+              out[(s + j) * 2] = (p >= 0 && p < w)
+                                     ? static_cast<int16_t>(static_cast<int32_t>(row[p]) - x_zp)
+                                     : int16_t{0};
             }
-            off = off * g.in_spatial[d] + p;
           }
-          out[s] = inside ? static_cast<int16_t>(static_cast<int32_t>(xc[off]) - x_zp) : 0;
-        }
-      }
-      for (int64_t m = 0; m < mg; ++m) {
-        int32_t* out = acc + (n * g.m + gi * mg + m) * S + s0;
-        std::fill(out, out + sc, 0);
-        const int16_t* wr = w.data.data() + (gi * mg + m) * kg;
-        for (int64_t r = 0; r < kg; ++r) {
-          const int32_t wv = wr[r];
-          if (wv == 0) continue;
-          const int16_t* cr = col.data() + r * sc;
-          // |wv * cr| < 2^17: exact; only the running sum can wrap (as int32 arithmetic).
-          for (int64_t s = 0; s < sc; ++s) {
-            out[s] = static_cast<int32_t>(static_cast<uint32_t>(out[s]) +
-                                          static_cast<uint32_t>(wv * cr[s]));
+          s += len;
+          o[last] += len;
+          for (size_t d = last; d > 0 && o[d] == g.out_spatial[d]; --d) {
+            o[d] = 0;
+            ++o[d - 1];
           }
         }
       }
+      if (kg % 2 == 1) {  // the pair partner of the last row
+        int16_t* out = col.data() + (kg / 2) * sc * 2 + 1;
+        for (int64_t s = 0; s < sc; ++s) out[s * 2] = 0;
+      }
+      IntGemmPairs(w.pairs.data() + gi * mg * kp, mg, kp, col.data(), sc, sc,
+                   acc + (n * g.m + gi * mg) * S + s0, S);
     }
   });
 }
@@ -432,46 +445,48 @@ namespace {
 template <typename AT, typename BT>
 void MatMulInt32Impl(const AT* a, const ZeroPoints& a_zp, const BT* b, const ZeroPoints& b_zp,
                      const IntMatMulShapes& s, int32_t* acc, ThreadPool& pool) {
-  const int64_t M = s.m, N = s.n, K = s.k;
-  // B minus its zero points, as int16, once per distinct matrix of B.
-  std::vector<int16_t> bp(static_cast<size_t>(s.b_batches * K * N));
+  const int64_t M = s.m, N = s.n, K = s.k, KP = (K + 1) / 2;
+  // B minus its zero points in pair layout, once per distinct matrix of B:
+  // element (k, j) of matrix bm at bp[((bm * KP + k / 2) * N + j) * 2 + k % 2].
+  std::vector<int16_t> bp(static_cast<size_t>(s.b_batches * KP * N * 2), 0);
   pool.ParallelFor(s.b_batches * K, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, N)),
                    [&](int64_t r0, int64_t r1) {
                      for (int64_t r = r0; r < r1; ++r) {
-                       const int64_t mat = r / std::max<int64_t>(1, K);
+                       const int64_t mat = r / K, kk = r % K;
                        const BT* src = b + r * N;
-                       int16_t* dst = bp.data() + r * N;
+                       int16_t* dst = bp.data() + ((mat * KP + kk / 2) * N) * 2 + (kk & 1);
                        for (int64_t j = 0; j < N; ++j) {
-                         dst[j] =
+                         dst[j * 2] =
                              static_cast<int16_t>(static_cast<int32_t>(src[j]) - b_zp.At(mat, j));
                        }
                      }
                    });
-  constexpr int64_t kCols = 512;
-  const int64_t col_tiles = std::max<int64_t>(1, (N + kCols - 1) / kCols);
-  const int64_t tasks = s.batch * M * col_tiles;
-  const int64_t min_tasks =
-      std::max<int64_t>(1, 32768 / std::max<int64_t>(1, K * std::min(N, kCols)));
-  pool.ParallelFor(tasks, min_tasks, [&](int64_t t0, int64_t t1) {
+  constexpr int64_t kRows = 16, kCols = 256;
+  const int64_t row_blocks = (M + kRows - 1) / kRows;
+  const int64_t col_tiles = (N + kCols - 1) / kCols;
+  const int64_t tasks = s.batch * row_blocks * col_tiles;
+  const int64_t work = std::max<int64_t>(1, kRows * K * std::min(N, kCols));
+  pool.ParallelFor(tasks, std::max<int64_t>(1, 65536 / work), [&](int64_t t0, int64_t t1) {
+    std::vector<int32_t> ap(static_cast<size_t>(kRows * KP));
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t row = t / col_tiles;  // batch * M + i
-      const int64_t bi = row / std::max<int64_t>(1, M), i = row % std::max<int64_t>(1, M);
-      const int64_t j0 = (t % col_tiles) * kCols, nc = std::min(kCols, N - j0);
+      const int64_t bi = t / (row_blocks * col_tiles);
+      const int64_t i0 = ((t / col_tiles) % row_blocks) * kRows;
+      const int64_t j0 = (t % col_tiles) * kCols;
+      const int64_t rows = std::min(kRows, M - i0), nc = std::min(kCols, N - j0);
       const int64_t am = s.a_index[static_cast<size_t>(bi)];
       const int64_t bm = s.b_index[static_cast<size_t>(bi)];
-      const AT* arow = a + (am * M + i) * K;
-      const int32_t az = a_zp.At(am, i);
-      int32_t* out = acc + row * N + j0;
-      std::fill(out, out + nc, 0);
-      for (int64_t kk = 0; kk < K; ++kk) {
-        const int32_t av = static_cast<int32_t>(arow[kk]) - az;
-        if (av == 0) continue;
-        const int16_t* br = bp.data() + (bm * K + kk) * N + j0;
-        for (int64_t j = 0; j < nc; ++j) {
-          out[j] = static_cast<int32_t>(static_cast<uint32_t>(out[j]) +
-                                        static_cast<uint32_t>(av * br[j]));
+      for (int64_t i = 0; i < rows; ++i) {
+        const AT* arow = a + (am * M + i0 + i) * K;
+        const int32_t az = a_zp.At(am, i0 + i);
+        for (int64_t kk = 0; kk < K; kk += 2) {
+          const int16_t lo = static_cast<int16_t>(static_cast<int32_t>(arow[kk]) - az);
+          const int16_t hi =
+              kk + 1 < K ? static_cast<int16_t>(static_cast<int32_t>(arow[kk + 1]) - az) : 0;
+          ap[static_cast<size_t>(i * KP + kk / 2)] = PackPair(lo, hi);
         }
       }
+      IntGemmPairs(ap.data(), rows, KP, bp.data() + (bm * KP * N + j0) * 2, N, nc,
+                   acc + (bi * M + i0) * N + j0, N);
     }
   });
 }
@@ -491,6 +506,51 @@ void MatMulInt32(const Tensor& a, const ZeroPoints& a_zp, const Tensor& b, const
   } else {
     MatMulInt32Impl(a.data<int8_t>(), a_zp, b.data<int8_t>(), b_zp, s, acc, pool);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pair GEMM
+
+namespace {
+
+std::atomic<bool> g_int_gemm_force_generic{false};
+
+}  // namespace
+
+void IntGemmPairsGeneric(const int32_t* wp, int64_t m, int64_t kp, const int16_t* xp, int64_t ldx,
+                         int64_t s, int32_t* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    int32_t* cr = c + i * ldc;
+    std::fill(cr, cr + s, 0);
+    for (int64_t p = 0; p < kp; ++p) {
+      const uint32_t word = static_cast<uint32_t>(wp[i * kp + p]);
+      const int32_t w0 = static_cast<int16_t>(word & 0xffffu);
+      const int32_t w1 = static_cast<int16_t>(word >> 16);
+      if (w0 == 0 && w1 == 0) continue;
+      const int16_t* xr = xp + p * ldx * 2;
+      for (int64_t j = 0; j < s; ++j) {
+        // Each product and their sum are exact (< 2^17); the running sum wraps.
+        const int32_t v = w0 * xr[j * 2] + w1 * xr[j * 2 + 1];
+        cr[j] = static_cast<int32_t>(static_cast<uint32_t>(cr[j]) + static_cast<uint32_t>(v));
+      }
+    }
+  }
+}
+
+void IntGemmPairs(const int32_t* wp, int64_t m, int64_t kp, const int16_t* xp, int64_t ldx,
+                  int64_t s, int32_t* c, int64_t ldc) {
+#if defined(__x86_64__)
+  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  if (has_avx2 && !g_int_gemm_force_generic.load(std::memory_order_relaxed)) {
+    IntGemmPairsAvx2(wp, m, kp, xp, ldx, s, c, ldc);
+    return;
+  }
+#endif
+  IntGemmPairsGeneric(wp, m, kp, xp, ldx, s, c, ldc);
+}
+
+void IntGemmForceGeneric(bool force) {
+  g_int_gemm_force_generic.store(force, std::memory_order_relaxed);
 }
 
 }  // namespace onnxedge::ops

@@ -56,6 +56,36 @@ std::vector<int32_t> ReadInt32s(const Tensor& t);
 std::vector<float> ReadFloats(const Tensor& t);
 
 // ---------------------------------------------------------------------------------------------
+// Integer GEMM on int16 pairs
+//
+// Operands hold (value - zero point), which fits int16, packed in pairs along K so that one
+// multiply-add of two int16 pairs into an int32 (pmaddwd) does two exact products:
+//   W: M rows of kp = ceil(K/2) int32 words; word j of a row holds k = 2j (low half) and 2j+1.
+//   X: element (k, s) at xp[((k / 2) * ldx + s) * 2 + k % 2]; missing k (odd K) must be 0.
+// Values must lie in [-255, 255] (8-bit data minus an 8-bit zero point), so each sum of two
+// products is below 2^17 in magnitude: no intermediate saturation, unlike the u8 x s8 -> int16
+// instructions. The int32 running sums wrap like int32 arithmetic.
+
+/// Packs two int16 values into one pair word (low = first).
+inline int32_t PackPair(int16_t lo, int16_t hi) {
+  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(lo)) |
+                              (static_cast<uint32_t>(static_cast<uint16_t>(hi)) << 16));
+}
+
+/// C[m * ldc + s] = sum_k W[m][k] * X[k][s] for m < M, s < S (C is overwritten).
+void IntGemmPairs(const int32_t* wp, int64_t m, int64_t kp, const int16_t* xp, int64_t ldx,
+                  int64_t s, int32_t* c, int64_t ldc);
+void IntGemmPairsGeneric(const int32_t* wp, int64_t m, int64_t kp, const int16_t* xp, int64_t ldx,
+                         int64_t s, int32_t* c, int64_t ldc);
+#if defined(__x86_64__)
+/// AVX2 version (ops/conv_integer/x86/int_gemm_avx2.cc); call only when the CPU has AVX2.
+void IntGemmPairsAvx2(const int32_t* wp, int64_t m, int64_t kp, const int16_t* xp, int64_t ldx,
+                      int64_t s, int32_t* c, int64_t ldc);
+#endif
+/// Forces the portable kernel (for tests of every ISA path); false restores dispatch.
+void IntGemmForceGeneric(bool force);
+
+// ---------------------------------------------------------------------------------------------
 // Integer convolution (ConvInteger, QLinearConv)
 
 struct ConvAttrs {
@@ -82,10 +112,11 @@ struct ConvGeometry {
 StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& attrs, const Shape& x, const Shape& w,
                                         const std::string& where);
 
-/// Weights minus their zero points as int16, [M, C/group * kernel_size] row-major.
+/// Weights minus their zero points, [M, K] (K = C/group * kernel_size), packed for IntGemmPairs:
+/// each row is ceil(K/2) words holding two consecutive int16 values.
 struct IntWeights {
-  int64_t m = 0, k = 0;
-  std::vector<int16_t> data;
+  int64_t m = 0, k = 0, kp = 0;
+  std::vector<int32_t> pairs;  ///< [M, kp]
 };
 
 /// Packs w (uint8 or int8, shape [M, ...]) minus w_zp (one value or one per output channel).
