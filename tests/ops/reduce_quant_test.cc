@@ -527,6 +527,22 @@ TEST(SoftmaxOps, Float32RowKernelsMatchNaiveForEveryTailLength) {
         }
       }
     }
+    // Strided axis (inner 19 = 8 + 8 + 3 lanes): the column kernels.
+    const auto xs = RandomFloats(2 * 5 * 19, rng, -40.f, 40.f);
+    for (const char* op : {"Softmax", "LogSoftmax"}) {
+      auto r = OpTest(op, 13)
+                   .Attr("axis", int64_t{1})
+                   .Input("x", Tensor::FromVector<float>({2, 5, 19}, xs))
+                   .Output("y")
+                   .Run();
+      ASSERT_TRUE(r.ok());
+      const auto got = Out<float>(r);
+      const auto want = NaiveSoftmax(xs, 2, 5, 19, op);
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-6 + 2e-6 * std::fabs(want[i]))
+            << op << " strided element " << i << " generic " << force_generic;
+      }
+    }
   }
   ops::SoftmaxForceGeneric(false);
 }

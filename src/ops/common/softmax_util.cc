@@ -123,7 +123,11 @@ void Columns(const T* x, T* y, int64_t n, int64_t inner, int64_t j0, int64_t j1,
   if (mode == SoftmaxMode::kLogSoftmax) {
     for (int64_t i = 0; i < n; ++i) {
       const T* row = x + i * inner + j0;
-      for (int64_t j = 0; j < w; ++j) s[j] += std::exp(ToCompute(row[j]) - m[j]);
+      if constexpr (std::is_same_v<T, float>) {
+        ExpShiftAccumulateF32(row, m, nullptr, s, w);
+      } else {
+        for (int64_t j = 0; j < w; ++j) s[j] += std::exp(ToCompute(row[j]) - m[j]);
+      }
     }
     for (int64_t j = 0; j < w; ++j) s[j] = std::log(s[j]);
     for (int64_t i = 0; i < n; ++i) {
@@ -138,10 +142,14 @@ void Columns(const T* x, T* y, int64_t n, int64_t inner, int64_t j0, int64_t j1,
   for (int64_t i = 0; i < n; ++i) {
     const T* row = x + i * inner + j0;
     T* out = y + i * inner + j0;
-    for (int64_t j = 0; j < w; ++j) {
-      const C e = std::exp(ToCompute(row[j]) - m[j]);
-      s[j] += e;
-      if constexpr (std::is_same_v<T, C>) out[j] = e;
+    if constexpr (std::is_same_v<T, float>) {
+      ExpShiftAccumulateF32(row, m, out, s, w);
+    } else {
+      for (int64_t j = 0; j < w; ++j) {
+        const C e = std::exp(ToCompute(row[j]) - m[j]);
+        s[j] += e;
+        if constexpr (std::is_same_v<T, C>) out[j] = e;
+      }
     }
   }
   for (int64_t j = 0; j < w; ++j) s[j] = C(1) / s[j];
@@ -246,6 +254,20 @@ void SoftmaxRowsF32(const float* x, float* y, int64_t rows, int64_t n, bool log)
   }
 #endif
   SoftmaxRowsF32Generic(x, y, rows, n, log);
+}
+
+void ExpShiftAccumulateF32(const float* x, const float* m, float* e, float* s, int64_t w) {
+#if defined(__x86_64__)
+  if (UseAvx2()) {
+    ExpShiftAccumulateF32Avx2(x, m, e, s, w);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < w; ++j) {
+    const float v = std::exp(x[j] - m[j]);
+    s[j] += v;
+    if (e) e[j] = v;
+  }
 }
 
 void SoftmaxForceGeneric(bool force) { g_force_generic.store(force, std::memory_order_relaxed); }

@@ -5,7 +5,8 @@
 // vectors of prod(dims[axis:]) elements. Opset 13 normalizes along the single dim `axis`
 // (default -1): the input is (outer, n, inner) and each of the outer * inner vectors is strided
 // by `inner`. Softmax and LogSoftmax subtract the vector's maximum before exponentiating.
-// Contiguous float32 rows (the attention case) use an AVX2+FMA kernel when the CPU has it.
+// float32 (contiguous rows, the attention case, and the strided case's exponentials) uses
+// AVX2+FMA kernels when the CPU has them.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,12 @@ void SoftmaxRowsF32Generic(const float* x, float* y, int64_t rows, int64_t n, bo
 #if defined(__x86_64__)
 /// AVX2+FMA version (ops/softmax/x86/softmax_avx2.cc); call only when the CPU has both.
 void SoftmaxRowsF32Avx2(const float* x, float* y, int64_t rows, int64_t n, bool log);
+#endif
+/// s[j] += exp(x[j] - m[j]) for j < w, also storing each exponential to e[j] when e is not
+/// null (the strided-axis softmax, one row of columns at a time). e may alias x.
+void ExpShiftAccumulateF32(const float* x, const float* m, float* e, float* s, int64_t w);
+#if defined(__x86_64__)
+void ExpShiftAccumulateF32Avx2(const float* x, const float* m, float* e, float* s, int64_t w);
 #endif
 /// Forces the portable row kernel (for tests of every ISA path); false restores dispatch.
 void SoftmaxForceGeneric(bool force);

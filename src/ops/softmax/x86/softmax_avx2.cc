@@ -1,5 +1,6 @@
 // Copyright onnxedge authors.
-// AVX2 + FMA row kernel for float32 Softmax / LogSoftmax over contiguous rows. Built with
+// AVX2 + FMA kernels for float32 Softmax / LogSoftmax: contiguous rows, and the exponentials
+// of the strided (non-last axis) case. Built with
 // -mavx2 -mfma (this file only) and called only when cpuid reports both.
 //
 // exp uses the Cephes single-precision scheme (range reduction by ln 2 split in two constants,
@@ -126,6 +127,22 @@ void Row(const float* x, float* y, int64_t n, bool log) {
 }
 
 }  // namespace
+
+void ExpShiftAccumulateF32Avx2(const float* x, const float* m, float* e, float* s, int64_t w) {
+  int64_t j = 0;
+  for (; j + 8 <= w; j += 8) {
+    const __m256 v = Exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_loadu_ps(m + j)));
+    _mm256_storeu_ps(s + j, _mm256_add_ps(_mm256_loadu_ps(s + j), v));
+    if (e) _mm256_storeu_ps(e + j, v);
+  }
+  if (j < w) {
+    const __m256i tail = TailMask(w - j);
+    const __m256 v =
+        Exp256(_mm256_sub_ps(_mm256_maskload_ps(x + j, tail), _mm256_maskload_ps(m + j, tail)));
+    _mm256_maskstore_ps(s + j, tail, _mm256_add_ps(_mm256_maskload_ps(s + j, tail), v));
+    if (e) _mm256_maskstore_ps(e + j, tail, v);
+  }
+}
 
 void SoftmaxRowsF32Avx2(const float* x, float* y, int64_t rows, int64_t n, bool log) {
   for (int64_t r = 0; r < rows; ++r) Row(x + r * n, y + r * n, n, log);
