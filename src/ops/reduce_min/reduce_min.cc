@@ -1,0 +1,15 @@
+// Copyright onnxedge authors.
+// ReduceMin: minimum over the axes; NaN propagates; the empty set gives +inf (highest for
+// integers). Opsets 1-21 (axes attribute before opset 18, optional int64 'axes' input with
+// noop_with_empty_axes from 18; keepdims; negative axes from 11). Types: float, double, float16,
+// bfloat16 and every integer type and bool (opset 20's addition, accepted at every opset). Computed
+// by the shared engine in ops/common/reduce_util.h.
+#include "ops/common/reduce_util.h"
+
+namespace onnxedge::ops {
+
+void RegisterOp_reduce_min(OpRegistry& registry) {
+  registry.Register({"", "ReduceMin", 1, 21, MakeReduceFactory(ReduceKind::kMin, 18)});
+}
+
+}  // namespace onnxedge::ops
