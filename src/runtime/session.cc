@@ -239,6 +239,7 @@ onnx_io::LoadOptions MakeLoadOptions(const SessionOptions& options) {
   onnx_io::LoadOptions lo;
   lo.max_tensor_elements = options.max_tensor_elements;
   lo.memory_limit_bytes = options.memory_limit_bytes;
+  lo.log_level = options.log_level;
   lo.has_kernel = [](const std::string& domain, const std::string& op, int opset) {
     return OpRegistry::Get().Find(domain, op, opset) != nullptr;
   };

@@ -514,3 +514,61 @@ TEST(Loader, FunctionOpsWithoutKernelsAreExpanded) {
 
 }  // namespace
 }  // namespace onnxedge
+
+namespace onnxedge {
+namespace {
+
+using namespace onnxedge::testing;  // NOLINT
+
+TEST(Loader, OpWhoseDefinitionChangedNamesOpAndOpset) {
+  // Upsample's kernel implements opsets 7-9; at opset 10 the op was deprecated (redefined), so
+  // the error must name the op and the opset instead of running the old semantics.
+  auto m = NewModel(10);
+  auto* g = m.mutable_graph();
+  AddInput(g, "X", DataType::kFloat, {1, 1, 2, 2});
+  AddInitializer(g, "scales", Tensor::FromVector<float>({4}, {1, 1, 2, 2}));
+  AddNode(g, "Upsample", {"X", "scales"}, {"Y"}, "up");
+  AddOutput(g, "Y");
+  auto s = LoadProto(m);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("Upsample"), std::string::npos) << s.status().ToString();
+  EXPECT_NE(s.status().message().find("opset 10"), std::string::npos) << s.status().ToString();
+  // The same model at opset 9 runs.
+  m.mutable_opset_import(0)->set_version(9);
+  auto ok = LoadProto(m);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto r = (*ok)->Run({{"X", Tensor::FromVector<float>({1, 1, 2, 2}, {1, 2, 3, 4})}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].value.tensor().shape(), (Shape{1, 1, 4, 4}));
+}
+
+TEST(Loader, ShapeInferencePropagatesThroughConvAndReshape) {
+  // X[N,3,32,32] -> Conv(8 filters 3x3, stride 2, pad 1) -> Reshape to [N, -1] via a Shape
+  // subgraph: inference must give [N,8,16,16] and [N,2048].
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "X", DataType::kFloat, {-1, 3, 32, 32}, {"N", "", "", ""});
+  AddInitializer(g, "W", *Tensor::Allocate(DataType::kFloat, {8, 3, 3, 3}));
+  auto* conv = AddNode(g, "Conv", {"X", "W"}, {"C"});
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"strides", 2}, {"pads", 1}}) {
+    auto* a = conv->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int i = 0; i < (std::string(name) == "pads" ? 4 : 2); ++i) a->add_ints(v);
+  }
+  AddInitializer(g, "shape", Tensor::FromVector<int64_t>({2}, {0, -1}));
+  AddNode(g, "Reshape", {"C", "shape"}, {"Y"});
+  AddOutput(g, "Y");
+  auto s = LoadProto(m);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const auto& graph = *(*s)->impl().model().graph;
+  ASSERT_TRUE(graph.value_info.count("C"));
+  EXPECT_EQ(graph.value_info.at("C").ToString(), "float32[N,8,16,16]");
+  EXPECT_EQ((*s)->outputs()[0].dims.size(), 2u);
+  auto r = (*s)->Run({{"X", *Tensor::Allocate(DataType::kFloat, {2, 3, 32, 32})}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].value.tensor().shape(), (Shape{2, 2048}));
+}
+
+}  // namespace
+}  // namespace onnxedge

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/logging.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "ir/onnx/functions.h"
 #include "ir/onnx/opset.h"
@@ -131,14 +132,17 @@ void CopyInferredTypes(const onnx::GraphProto& gp, ir::Graph* g) {
   }
 }
 
-void RunShapeInference(onnx::ModelProto& mp, ir::Model* model) {
+void RunShapeInference(onnx::ModelProto& mp, ir::Model* model, LogLevel log_level) {
   onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
                                       /*enable_data_propagation=*/true);
   try {
     onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // Inference is advisory: the runtime computes exact shapes. A model that libonnx cannot
     // infer (for example one using newer opsets) still loads.
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    Log(log_level, LogLevel::kInfo, "shape inference stopped early: " + what);
     return;
   }
   CopyInferredTypes(mp.graph(), model->graph.get());
@@ -170,7 +174,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   if (options.infer_shapes) {
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
     DropLargePayloads(mp.mutable_graph());
-    RunShapeInference(mp, &model);
+    RunShapeInference(mp, &model, options.log_level);
   }
   if (options.has_kernel) {
     OE_RETURN_IF_ERROR(ExpandFunctions(mp, options.has_kernel, ctx, &model));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ir/graph.h"
+#include "onnxedge/options.h"
 #include "onnxedge/status.h"
 
 namespace onnxedge::onnx_io {
@@ -33,6 +34,8 @@ struct LoadOptions {
   bool infer_shapes = true;
   /// Turn Constant nodes into initializers (the runtime needs this; `inspect` keeps them).
   bool fold_constants = true;
+  /// Messages below this level are not printed.
+  LogLevel log_level = LogLevel::kWarning;
 };
 
 /// Loads and validates a model file. Errors name the file.
