@@ -357,6 +357,24 @@ TEST(ReduceOps, LargeReductionsSplitAcrossThreads) {
   EXPECT_NEAR(Out<float>(r3)[0], want / static_cast<double>(n), 1e-5);
 }
 
+TEST(ReduceOps, WideKeptInnerDimIsTiled) {
+  // [3, 9000] reduced over axis 0: the kept inner dim spans several tiles of outputs.
+  std::mt19937 rng(31);
+  const auto x = RandomFloats(3 * 9000, rng);
+  SessionOptions opts;
+  opts.intra_op_threads = 3;
+  for (const char* op : {"ReduceSum", "ReduceLogSumExp", "ReduceMin"}) {
+    auto r = OpTest(op, 11)
+                 .Attr("axes", std::vector<int64_t>{0})
+                 .Attr("keepdims", int64_t{0})
+                 .Input("x", Tensor::FromVector<float>({3, 9000}, x))
+                 .Output("y")
+                 .Run(opts);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ExpectNear(Out<float>(r), NaiveReduce(x, {3, 9000}, {0}, op), 1e-5, op);
+  }
+}
+
 TEST(ReduceOps, ErrorsNameAttributeOrInput) {
   const Tensor x = Tensor::FromVector<float>({2, 2}, {1, 2, 3, 4});
   auto bad_keep =

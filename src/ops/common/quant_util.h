@@ -1,8 +1,7 @@
 // Copyright onnxedge authors.
 // Helpers shared by the quantization ops: quantization-parameter layouts (per tensor, per axis,
-// blocked), exact integer convolution and matrix multiplication with zero points, and the
-// requantization rule of the ONNX reference (float32 multiplier, applied in double, rounded half
-// to even, saturated).
+// blocked), and exact integer convolution and matrix multiplication with zero points on an
+// int16-pair GEMM (AVX2 vpmaddwd or portable).
 //
 // Integer products are accumulated exactly in int32 from 16-bit operands (x - zero_point fits
 // in 9 bits); there is no intermediate 16-bit saturation. Sums that exceed int32 wrap, which the

@@ -326,7 +326,8 @@ struct LogSumExpReducer {
 
 namespace reduce_detail {
 
-constexpr int64_t kChunk = 16384;  // Elements per parallel task of a split run.
+constexpr int64_t kChunk = 16384;     // Elements per parallel task of a split run.
+constexpr int64_t kInnerTile = 4096;  // Kept-innermost outputs per task.
 
 /// Reduces `n` contiguous elements into an accumulator (several independent chains so the
 /// compiler can keep them in vector registers).
@@ -358,28 +359,36 @@ void ReducePass(const ReducePlan& p, const T* x, const ComputeType<T>* shift, Th
   using C = ComputeType<T>;
   if (p.out_size == 0) return;
   const int64_t inner = p.inner;
-  const int64_t work_per_block = std::max<int64_t>(1, p.reduce_count * (p.inner_kept ? inner : 1));
-  const int64_t min_blocks = std::max<int64_t>(1, 32768 / work_per_block);
+  const int64_t min_blocks = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, p.reduce_count));
   if (p.inner_kept) {
-    pool.ParallelFor(p.num_blocks, min_blocks, [&](int64_t b0, int64_t b1) {
+    // Tasks are (block, tile of the contiguous kept dim): parallel even for one block, and
+    // the accumulators stay small.
+    const int64_t tile = std::min<int64_t>(inner, kInnerTile);
+    const int64_t tiles = inner == 0 ? 0 : (inner + tile - 1) / tile;
+    const int64_t min_tasks =
+        std::max<int64_t>(1, 32768 / std::max<int64_t>(1, p.reduce_count * tile));
+    pool.ParallelFor(p.num_blocks * tiles, min_tasks, [&](int64_t t0, int64_t t1) {
       // Not std::vector: vector<bool> has no data().
-      std::unique_ptr<Acc[]> acc(new Acc[static_cast<size_t>(inner)]);
+      std::unique_ptr<Acc[]> acc(new Acc[static_cast<size_t>(tile)]);
       Acc* a = acc.get();
-      for (int64_t b = b0; b < b1; ++b) {
-        const T* base = x + p.BlockBase(b);
-        const C* sh = shift ? shift + b * inner : nullptr;
-        std::fill(a, a + inner, R::Identity());
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t b = t / tiles, i0 = (t % tiles) * tile;
+        const int64_t len = std::min(tile, inner - i0);
+        const T* base = x + p.BlockBase(b) + i0;
+        const C* sh = shift ? shift + b * inner + i0 : nullptr;
+        std::fill(a, a + len, R::Identity());
         ForEachReducedOffset(p, [&](int64_t off) {
           const T* row = base + off;
           if (sh) {
-            for (int64_t i = 0; i < inner; ++i)
+            for (int64_t i = 0; i < len; ++i) {
               a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), sh[i]));
+            }
           } else {
-            for (int64_t i = 0; i < inner; ++i)
+            for (int64_t i = 0; i < len; ++i)
               a[i] = R::Combine(a[i], R::Map(ToCompute(row[i]), C(0)));
           }
         });
-        for (int64_t i = 0; i < inner; ++i) store(b * inner + i, a[i]);
+        for (int64_t i = 0; i < len; ++i) store(b * inner + i0 + i, a[i]);
       }
     });
     return;

@@ -4,10 +4,10 @@
 //   y = saturate(round_half_even(acc * (x_scale * w_scale / y_scale)) + y_zero_point)
 // with the multiplier computed in float32 and applied in double (the ONNX reference), rounding
 // before adding the zero point as QuantizeLinear's formula does (the Python reference adds it
-// first: different only on exact ties with an odd zero point). x, w and
-// y are uint8 or int8 (y has y_zero_point's type); x and y parameters are per tensor, w_scale and
-// w_zero_point per tensor or per output channel; B is optional int32 [M]. auto_pad, pads,
-// strides, dilations and groups as in Conv. Constant weights are packed at session creation.
+// first: different only on exact ties with an odd zero point). x, w and y are uint8 or int8
+// (y has y_zero_point's type); x and y parameters are per tensor, w_scale and w_zero_point per
+// tensor or per output channel; B is optional int32 [M]. auto_pad, pads, strides, dilations and
+// groups as in Conv. Constant weights are packed at session creation.
 #include "ops/common/quant_util.h"
 
 namespace onnxedge::ops {
