@@ -572,3 +572,62 @@ TEST(Loader, ShapeInferencePropagatesThroughConvAndReshape) {
 
 }  // namespace
 }  // namespace onnxedge
+
+namespace onnxedge {
+namespace {
+
+using namespace onnxedge::testing;  // NOLINT
+
+TEST(Loader, NestedContextDependentFunctionsExpandWithInferredTypes) {
+  // SoftmaxCrossEntropyLoss's body contains NegativeLogLikelihoodLoss, whose body builder needs
+  // the type of an intermediate value. Expand both (pretending neither has a kernel) and check
+  // the result against the direct kernels.
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "scores", DataType::kFloat, {3, 5});
+  AddInput(g, "labels", DataType::kInt64, {3});
+  auto* n = AddNode(g, "SoftmaxCrossEntropyLoss", {"scores", "labels"}, {"loss"});
+  auto* a = n->add_attribute();
+  a->set_name("reduction");
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s("mean");
+  AddOutput(g, "loss");
+  const std::string bytes = Serialize(m);
+  onnx_io::LoadOptions lo;
+  lo.has_kernel = [](const std::string& domain, const std::string& op, int opset) {
+    if (op == "SoftmaxCrossEntropyLoss" || op == "NegativeLogLikelihoodLoss") return false;
+    return OpRegistry::Get().Find(domain, op, opset) != nullptr;
+  };
+  auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), lo);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  for (const auto& node : model->graph->nodes) {
+    EXPECT_NE(node->op_type, "SoftmaxCrossEntropyLoss");
+    EXPECT_NE(node->op_type, "NegativeLogLikelihoodLoss");
+  }
+  auto expanded = SessionImpl::Create(std::move(model).value(), SessionOptions{});
+  ASSERT_TRUE(expanded.ok()) << expanded.status().ToString();
+  auto direct = LoadProto(m);
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  std::vector<float> scores(15);
+  for (int i = 0; i < 15; ++i) scores[i] = 0.1f * static_cast<float>((i * 7) % 11) - 0.4f;
+  std::vector<NamedValue> feeds = {{"scores", Tensor::FromVector<float>({3, 5}, scores)},
+                                   {"labels", Tensor::FromVector<int64_t>({3}, {0, 4, 2})}};
+  auto r1 = (*expanded)->Run(feeds, {}, {});
+  auto r2 = (*direct)->Run(feeds);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  // Independent value: mean over rows of -log_softmax(scores)[label].
+  double expect = 0;
+  const int labels[3] = {0, 4, 2};
+  for (int r = 0; r < 3; ++r) {
+    double mx = -1e30, sum = 0;
+    for (int c = 0; c < 5; ++c) mx = std::max(mx, double(scores[r * 5 + c]));
+    for (int c = 0; c < 5; ++c) sum += std::exp(scores[r * 5 + c] - mx);
+    expect += -(scores[r * 5 + labels[r]] - mx - std::log(sum)) / 3;
+  }
+  EXPECT_NEAR((*r1)[0].value.tensor().data<float>()[0], expect, 1e-5);
+  EXPECT_NEAR((*r2)[0].value.tensor().data<float>()[0], expect, 1e-5);
+}
+
+}  // namespace
+}  // namespace onnxedge

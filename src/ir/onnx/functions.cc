@@ -13,6 +13,7 @@
 #include "ir/onnx/opset.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
 
 namespace onnxedge::onnx_io {
 
@@ -105,6 +106,33 @@ struct Scope {
   }
 };
 
+// Runs ONNX type inference over an expanded body whose inputs are the caller's (typed) inputs,
+// and records the inferred types of the body's values in `body->value_info`.
+void InferBodyTypes(const ir::Node& caller, const Scope& scope, ir::Graph* body) {
+  onnx::GraphProto gp;
+  GraphToProto(*body, &gp);
+  std::unordered_map<std::string, int> opsets;
+  for (const auto& n : body->nodes) opsets[n->domain] = n->opset;
+  for (const auto& in : caller.inputs) {
+    ir::TypeInfo scratch;
+    const ir::TypeInfo* t = in.empty() ? nullptr : scope.Find(in, &scratch);
+    if (!t) continue;
+    auto* vi = gp.add_input();
+    vi->set_name(in);
+    TypeToProto(*t, vi->mutable_type());
+  }
+  try {
+    onnx::shape_inference::InferShapes(&gp, opsets, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(false, 0, false));
+  } catch (const std::exception&) {
+    return;  // Expansion then proceeds without types; a failure surfaces as a missing kernel.
+  }
+  for (const auto& vi : gp.value_info()) {
+    ir::TypeInfo t = ConvertType(vi.type());
+    if (t.kind != ir::TypeInfo::Kind::kUnknown) body->value_info[vi.name()] = std::move(t);
+  }
+}
+
 class Expander {
  public:
   Expander(const onnx::ModelProto& mp, const KernelQuery& has_kernel, ConvertContext& ctx,
@@ -137,9 +165,12 @@ class Expander {
         return MakeError(StatusCode::kInvalidModel, node->Describe(),
                          ": function bodies nest deeper than ", kMaxExpansionDepth, " levels");
       }
-      // The body may itself use function ops; expand it as a small graph of its own.
+      // The body may itself use function ops; expand it as a small graph of its own. Nested
+      // context-dependent functions (e.g. NegativeLogLikelihoodLoss inside
+      // SoftmaxCrossEntropyLoss) need the types of the body's intermediate values.
       ir::Graph tmp;
       tmp.nodes = std::move(body);
+      InferBodyTypes(*node, scope, &tmp);
       OE_RETURN_IF_ERROR(ExpandGraph(tmp, &scope, depth + 1));
       for (auto& [name, t] : tmp.initializers) g.initializers.emplace(name, t);
       for (auto& bn : tmp.nodes) out.push_back(std::move(bn));
@@ -237,8 +268,6 @@ class Expander {
       else bn->name = rename(bn->name);
       body->push_back(std::move(bn));
     }
-    // Outputs of the caller that the body never produces would dangle; Identity them from "".
-    (void)g;
     *expanded = true;
     return Status::Ok();
   }
