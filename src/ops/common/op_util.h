@@ -134,57 +134,6 @@ class BroadcastPlan {
   std::vector<int64_t> inner_strides_;
 };
 
-/// Elementwise binary op with broadcasting: out[i] = f(a[i], b[i]). Parallel for large outputs.
-template <typename TA, typename TB, typename TOut, typename F>
-Status BinaryBroadcast(KernelContext& ctx, const Tensor& a, const Tensor& b, DataType out_type,
-                       F f) {
-  OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
-                      BroadcastPlan::Make({&a.shape(), &b.shape()}, ctx.Describe()));
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, plan.output_shape()));
-  if (plan.output_size() == 0) return Status::Ok();
-  const TA* pa = a.data<TA>();
-  const TB* pb = b.data<TB>();
-  TOut* po = out->data<TOut>();
-  const int64_t inner = plan.inner();
-  const int64_t sa = plan.inner_stride(0), sb = plan.inner_stride(1);
-  auto body = [&](int64_t begin, int64_t end) {
-    int64_t off[2];
-    for (int64_t o = begin; o < end; ++o) {
-      plan.Offsets(o, off);
-      const TA* ra = pa + off[0];
-      const TB* rb = pb + off[1];
-      TOut* ro = po + o * inner;
-      if (sa == 1 && sb == 1) {
-        for (int64_t i = 0; i < inner; ++i) ro[i] = f(ra[i], rb[i]);
-      } else if (sa == 1) {
-        const TB vb = rb[0];
-        for (int64_t i = 0; i < inner; ++i) ro[i] = f(ra[i], vb);
-      } else if (sb == 1) {
-        const TA va = ra[0];
-        for (int64_t i = 0; i < inner; ++i) ro[i] = f(va, rb[i]);
-      } else {
-        const TOut v = f(ra[0], rb[0]);
-        for (int64_t i = 0; i < inner; ++i) ro[i] = v;
-      }
-    }
-  };
-  const int64_t min_rows = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, inner));
-  ctx.thread_pool().ParallelFor(plan.outer(), min_rows, body);
-  return Status::Ok();
-}
-
-/// Elementwise unary op: out[i] = f(in[i]). Parallel for large tensors.
-template <typename TIn, typename TOut, typename F>
-Status UnaryElementwise(KernelContext& ctx, const Tensor& in, DataType out_type, F f) {
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, in.shape()));
-  const TIn* pi = in.data<TIn>();
-  TOut* po = out->data<TOut>();
-  ctx.thread_pool().ParallelFor(in.size(), 32768, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) po[i] = f(pi[i]);
-  });
-  return Status::Ok();
-}
-
 /// Copies `n` elements of type `type` (handles strings).
 void CopyElements(DataType type, const void* src, void* dst, int64_t n);
 
