@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Compares onnxedge with onnxruntime-node 1.30 on the benchmark models, interleaved run by run.
+#
+# Usage: benchmarks/compare_ort.sh [--threads 1,2] [--models resnet18,mobilenet_v2,...]
+#                                  [--runs 30] [--warmup 5] [--level all] [--out DIR]
+#
+# Installs onnxruntime-node with npm if missing (tools/ort_ref), builds onnxedge if needed,
+# exports the PyTorch models (scripts/export_models.py, cached in build/models), then prints a
+# table of p50 latency, the onnxedge/ORT ratio and peak RSS, and writes it as JSON to
+# DIR/compare_ort.json (default DIR: build/benchmarks).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+threads="1,2"
+models="resnet18,mobilenet_v2,transformer_encoder,bert_base_encoder,yolo_tiny,yolox_nano"
+runs=30
+warmup=5
+level=all
+out="build/benchmarks"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --models) models="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --level) level="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "compare_ort.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [ ! -d tools/ort_ref/node_modules/onnxruntime-node ]; then
+  echo "compare_ort.sh: installing onnxruntime-node 1.30.0 into tools/ort_ref" >&2
+  (cd tools/ort_ref && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2)
+fi
+if [ ! -x build/benchmarks/onnxedge_worker ]; then
+  scripts/build.sh >&2
+fi
+
+model_args=()
+export_list=()
+for m in ${models//,/ }; do
+  case "$m" in
+    yolox_nano)
+      path="$root/../shared/models/yolox_nano/yolox_nano.onnx"
+      if [ ! -f "$path" ]; then
+        echo "compare_ort.sh: $path not found; skipping yolox_nano" >&2
+        continue
+      fi
+      model_args+=(--model "yolox_nano=$path") ;;
+    paddle_det|paddle_rec)
+      cache="${ONNXEDGE_MODEL_CACHE:-$HOME/.cache/onnxedge/models}"
+      if [ -x scripts/fetch_models.sh ]; then scripts/fetch_models.sh >&2; fi
+      file="$cache/ocr/${m#paddle_}.onnx"
+      if [ ! -f "$file" ]; then
+        echo "compare_ort.sh: $file not found (scripts/fetch_models.sh); skipping $m" >&2
+        continue
+      fi
+      model_args+=(--model "$m=$file") ;;
+    *)
+      export_list+=("$m")
+      model_args+=(--model "$m=$root/build/models/$m/model.onnx") ;;
+  esac
+done
+
+for m in "${export_list[@]}"; do
+  if [ ! -f "build/models/$m/model.onnx" ]; then
+    /usr/bin/python3 scripts/export_models.py build/models --models "$m" >&2 2>/dev/null
+  fi
+done
+
+mkdir -p "$out"
+/usr/bin/python3 benchmarks/models/compare_ort.py --worker build/benchmarks/onnxedge_worker \
+  "${model_args[@]}" --threads "$threads" --runs "$runs" --warmup "$warmup" --level "$level" \
+  --shape paddle_det:x=1x3x640x640 --shape paddle_rec:x=1x3x48x320 \
+  --json "$out/compare_ort.json"
+echo "results: $out/compare_ort.json" >&2
