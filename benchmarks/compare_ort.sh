@@ -13,7 +13,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 threads="1,2"
-models="resnet18,mobilenet_v2,transformer_encoder,bert_base_encoder,yolo_tiny,yolox_nano"
+models="resnet18,mobilenet_v2,transformer_encoder,bert_base_encoder,yolo_tiny,yolox_nano,paddle_det,paddle_rec"
 runs=30
 warmup=5
 level=all
@@ -52,8 +52,8 @@ for m in ${models//,/ }; do
       model_args+=(--model "yolox_nano=$path") ;;
     paddle_det|paddle_rec)
       cache="${ONNXEDGE_MODEL_CACHE:-$HOME/.cache/onnxedge/models}"
-      if [ -x scripts/fetch_models.sh ]; then scripts/fetch_models.sh >&2; fi
-      file="$cache/ocr/${m#paddle_}.onnx"
+      scripts/fetch_models.sh "$cache" >&2
+      file="$cache/paddleocr/ch_PP-OCRv4_${m#paddle_}_infer.onnx"
       if [ ! -f "$file" ]; then
         echo "compare_ort.sh: $file not found (scripts/fetch_models.sh); skipping $m" >&2
         continue
