@@ -13,6 +13,8 @@
 #include <limits>
 #include <vector>
 
+#include "core/file_util.h"
+
 namespace onnxedge::npy {
 
 namespace {
@@ -419,33 +421,7 @@ StatusOr<std::string> Encode(const Tensor& tensor) {
 
 Status Write(const std::string& path, const Tensor& tensor) {
   OE_ASSIGN_OR_RETURN(std::string bytes, Encode(tensor));
-  const fs::path target(path);
-  std::string tmp_name = ".";
-  tmp_name += target.filename().string();
-  tmp_name += ".tmp.";
-  tmp_name += std::to_string(::getpid());
-  const fs::path tmp = target.parent_path() / tmp_name;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return MakeError(StatusCode::kIoError, "cannot create '", tmp.string(), "'");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return MakeError(StatusCode::kIoError, "error writing '", tmp.string(), "' (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    std::error_code ec2;
-    fs::remove(tmp, ec2);
-    return MakeError(StatusCode::kIoError, "cannot rename '", tmp.string(), "' to '", path,
-                     "': ", ec.message());
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, bytes);
 }
 
 }  // namespace onnxedge::npy

@@ -138,6 +138,8 @@ Status TopologicalSort(Graph& graph, const std::vector<std::string>& outer_scope
   for (const auto& in : graph.inputs) available.insert(in.name);
   for (const auto& [name, t] : graph.initializers) available.insert(name);
 
+  std::unordered_set<std::string> graph_inputs;
+  for (const auto& in : graph.inputs) graph_inputs.insert(in.name);
   // Map each produced value to its producing node; a value produced twice is an error.
   std::unordered_map<std::string, size_t> producer;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -148,11 +150,13 @@ Status TopologicalSort(Graph& graph, const std::vector<std::string>& outer_scope
                          graph.nodes[producer[out]]->Describe(), " and ",
                          graph.nodes[i]->Describe());
       }
-      for (const auto& in : graph.inputs) {
-        if (in.name == out) {
-          return MakeError(StatusCode::kInvalidModel, graph.nodes[i]->Describe(),
-                           " writes to graph input '", out, "'");
-        }
+      if (graph_inputs.count(out)) {
+        return MakeError(StatusCode::kInvalidModel, graph.nodes[i]->Describe(),
+                         " writes to graph input '", out, "'");
+      }
+      if (graph.initializers.count(out)) {
+        return MakeError(StatusCode::kInvalidModel, graph.nodes[i]->Describe(),
+                         " writes to initializer '", out, "'");
       }
     }
   }

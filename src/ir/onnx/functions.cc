@@ -7,6 +7,7 @@
 // schema default.
 #include "ir/onnx/functions.h"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -19,7 +20,7 @@ namespace onnxedge::onnx_io {
 
 namespace {
 
-constexpr int kMaxExpansionDepth = 16;
+constexpr int kMaxExpansionDepth = kMaxFunctionNesting;
 
 using NameMap = std::unordered_map<std::string, std::string>;
 
@@ -278,7 +279,118 @@ class Expander {
   std::map<std::pair<std::string, std::string>, const onnx::FunctionProto*> local_;
 };
 
+using FunctionKey = std::pair<std::string, std::string>;
+
+std::string NormalizeDomain(const std::string& domain) {
+  return domain == "ai.onnx" ? std::string() : domain;
+}
+
+std::string FunctionName(const FunctionKey& key) {
+  return key.first.empty() ? key.second : key.first + "." + key.second;
+}
+
+// Counts the nodes of `nodes` (and of their subgraphs): calls of local functions go to `calls`,
+// every other node to `plain`. Recursion depth is bounded by protobuf's nesting limit.
+void CollectCalls(const google::protobuf::RepeatedPtrField<onnx::NodeProto>& nodes,
+                  const std::map<FunctionKey, size_t>& index, std::vector<size_t>* calls,
+                  uint64_t* plain) {
+  for (const auto& n : nodes) {
+    auto it = index.find({NormalizeDomain(n.domain()), n.op_type()});
+    if (it != index.end()) {
+      calls->push_back(it->second);
+    } else {
+      ++*plain;
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) CollectCalls(a.g().node(), index, calls, plain);
+      for (const auto& g : a.graphs()) CollectCalls(g.node(), index, calls, plain);
+    }
+  }
+}
+
 }  // namespace
+
+Status CheckLocalFunctions(const onnx::ModelProto& mp) {
+  if (mp.functions_size() == 0) return Status::Ok();
+  std::map<FunctionKey, size_t> index;
+  std::vector<FunctionKey> keys;
+  for (const auto& f : mp.functions()) {
+    FunctionKey key{NormalizeDomain(f.domain()), f.name()};
+    if (!index.emplace(key, keys.size()).second) {
+      return MakeError(StatusCode::kInvalidModel, "model-local function '", FunctionName(key),
+                       "' is defined twice");
+    }
+    keys.push_back(std::move(key));
+  }
+  const size_t n = keys.size();
+  std::vector<std::vector<size_t>> calls(n);
+  std::vector<uint64_t> own(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    CollectCalls(mp.functions(static_cast<int>(i)).node(), index, &calls[i], &own[i]);
+  }
+  // Iterative depth-first search: finds cycles and computes, per function, the nodes it
+  // expands to (saturating just above the limit) and the depth of its call chains.
+  const uint64_t cap = kMaxExpandedNodes + 1;
+  std::vector<int> state(n, 0);  // 0 new, 1 on the stack, 2 done
+  std::vector<uint64_t> size(n, 0);
+  std::vector<int> depth(n, 0);
+  for (size_t root = 0; root < n; ++root) {
+    if (state[root]) continue;
+    std::vector<std::pair<size_t, size_t>> stack{{root, 0}};
+    state[root] = 1;
+    while (!stack.empty()) {
+      auto& [f, next] = stack.back();
+      if (next < calls[f].size()) {
+        const size_t callee = calls[f][next++];
+        if (state[callee] == 1) {
+          std::string cycle;
+          bool on = false;
+          for (const auto& [g, unused] : stack) {
+            on = on || g == callee;
+            if (on) cycle += FunctionName(keys[g]) + " -> ";
+          }
+          return MakeError(StatusCode::kInvalidModel, "model-local function '",
+                           FunctionName(keys[callee]), "' is recursive (", cycle,
+                           FunctionName(keys[callee]), ")");
+        }
+        if (state[callee] == 0) {
+          state[callee] = 1;
+          stack.push_back({callee, 0});
+        }
+        continue;
+      }
+      uint64_t total = own[f];
+      int d = 0;
+      for (size_t callee : calls[f]) {
+        total = std::min(cap, total + size[callee]);
+        d = std::max(d, depth[callee]);
+      }
+      size[f] = total;
+      depth[f] = d + 1;
+      state[f] = 2;
+      if (depth[f] > kMaxFunctionNesting) {
+        return MakeError(StatusCode::kInvalidModel, "model-local function '",
+                         FunctionName(keys[f]), "' nests function calls ", depth[f],
+                         " deep, more than ", kMaxFunctionNesting);
+      }
+      if (size[f] > kMaxExpandedNodes) {
+        return MakeError(StatusCode::kInvalidModel, "model-local function '",
+                         FunctionName(keys[f]), "' expands to more than ", kMaxExpandedNodes,
+                         " nodes");
+      }
+      stack.pop_back();
+    }
+  }
+  std::vector<size_t> graph_calls;
+  uint64_t total = 0;
+  CollectCalls(mp.graph().node(), index, &graph_calls, &total);
+  for (size_t callee : graph_calls) total = std::min(cap, total + size[callee]);
+  if (total > kMaxExpandedNodes) {
+    return MakeError(StatusCode::kInvalidModel, "the graph expands to more than ",
+                     kMaxExpandedNodes, " nodes through model-local functions");
+  }
+  return Status::Ok();
+}
 
 Status ExpandFunctions(const onnx::ModelProto& model_proto, const KernelQuery& has_kernel,
                        ConvertContext& ctx, ir::Model* model) {

@@ -12,6 +12,17 @@ class ModelProto;
 
 namespace onnxedge::onnx_io {
 
+/// Most nodes a graph may have once every model-local function call is inlined.
+constexpr uint64_t kMaxExpandedNodes = uint64_t{1} << 20;
+/// Deepest chain of function calls inside function bodies.
+constexpr int kMaxFunctionNesting = 16;
+
+/// Checks the model-local functions before anything (our expansion or ONNX shape inference,
+/// which recurses into function bodies) walks them: no duplicate definitions, no recursion
+/// (direct or mutual), call chains at most kMaxFunctionNesting deep, and at most
+/// kMaxExpandedNodes nodes once inlined (a few doubling functions could otherwise ask for 2^40).
+Status CheckLocalFunctions(const onnx::ModelProto& model_proto);
+
 /// Replaces every node that has no kernel (per `has_kernel`) but has a function body (in the
 /// model's local functions or in the ONNX schema) by the nodes of that body, recursively.
 /// Nodes without kernel and without body are left for the session to report.

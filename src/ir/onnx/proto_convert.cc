@@ -122,6 +122,35 @@ StatusOr<ir::Attribute> ConvertAttribute(const onnx::AttributeProto& p, ConvertC
     return MakeError(StatusCode::kInvalidModel, "attribute '", p.name(), "' has unknown type ",
                      p.type());
   }
+  // Like ONNX's checker: at most one value field, and it must match the declared type.
+  // Otherwise a type-confused attribute (declared INTS, holding a float) would read as empty.
+  using T = ir::Attribute::Type;
+  std::vector<T> held;
+  if (p.has_f()) held.push_back(T::kFloat);
+  if (p.has_i()) held.push_back(T::kInt);
+  if (p.has_s()) held.push_back(T::kString);
+  if (p.has_t()) held.push_back(T::kTensor);
+  if (p.has_g()) held.push_back(T::kGraph);
+  if (p.has_sparse_tensor()) held.push_back(T::kSparseTensor);
+  if (p.has_tp()) held.push_back(T::kTypeProto);
+  if (p.floats_size()) held.push_back(T::kFloats);
+  if (p.ints_size()) held.push_back(T::kInts);
+  if (p.strings_size()) held.push_back(T::kStrings);
+  if (p.tensors_size()) held.push_back(T::kTensors);
+  if (p.graphs_size()) held.push_back(T::kGraphs);
+  if (p.sparse_tensors_size()) held.push_back(T::kSparseTensors);
+  if (p.type_protos_size()) held.push_back(T::kTypeProtos);
+  if (held.size() > 1) {
+    std::string kinds;
+    for (T t : held) kinds += std::string(kinds.empty() ? "" : ", ") + ir::AttributeTypeName(t);
+    return MakeError(StatusCode::kInvalidModel, "attribute '", p.name(),
+                     "' holds more than one value (", kinds, ")");
+  }
+  if (held.size() == 1 && a.type != T::kUndefined && held[0] != a.type) {
+    return MakeError(StatusCode::kInvalidModel, "attribute '", p.name(), "' is declared as ",
+                     ir::AttributeTypeName(a.type), " but holds a ",
+                     ir::AttributeTypeName(held[0]));
+  }
   if (a.type == ir::Attribute::Type::kUndefined) a.type = InferAttributeType(p);
   auto where = [&](const Status& s) { return s.WithContext("attribute '" + p.name() + "'"); };
   switch (a.type) {

@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 // MappedFile
 
 StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO (swapped in for a checked path) must not wait for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return MakeError(errno == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError, "cannot open '",
                      path, "': ", std::strerror(errno));
@@ -37,6 +38,13 @@ StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
   }
   std::shared_ptr<MappedFile> f(new MappedFile());
   f->size_ = static_cast<size_t>(st.st_size);
+  f->device_ = static_cast<uint64_t>(st.st_dev);
+  f->inode_ = static_cast<uint64_t>(st.st_ino);
+  f->links_ = static_cast<uint64_t>(st.st_nlink);
+  char real[PATH_MAX + 1];
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(self.c_str(), real, PATH_MAX);
+  if (n > 0) f->real_path_.assign(real, static_cast<size_t>(n));
   if (f->size_ > 0) {
     void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -187,6 +195,17 @@ StatusOr<Tensor> LoadExternal(const onnx::TensorProto& proto, TensorLoadContext&
     auto opened = MappedFile::Open(path);
     if (!opened.ok()) return opened.status().WithContext("tensor '" + proto.name() + "'");
     file = *opened;
+    // The checks above ran on the path; repeat the ones that matter on what was opened.
+    if (!file->real_path().empty() && file->real_path() != path) {
+      return TensorError(proto, "external data file '" + location + "' changed while loading "
+                                "(opened '" + file->real_path() + "')");
+    }
+    if (file->links() > 1) {
+      return TensorError(proto, "external data file '" + location + "' has " +
+                                    std::to_string(file->links()) +
+                                    " hard links; refusing a file that may be linked from "
+                                    "outside the model folder");
+    }
     ctx.files[path] = file;
   }
   const uint64_t elem = DataTypeSize(type);

@@ -45,11 +45,22 @@ class MappedFile {
   ~MappedFile();
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  /// Identity and hard-link count of the file that was opened (from fstat, so checks on them
+  /// cannot be raced by swapping the path after it was resolved).
+  uint64_t device() const { return device_; }
+  uint64_t inode() const { return inode_; }
+  uint64_t links() const { return links_; }
+  /// Where the opened file really is (from /proc/self/fd; empty where /proc is missing).
+  const std::string& real_path() const { return real_path_; }
 
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  uint64_t device_ = 0;
+  uint64_t inode_ = 0;
+  uint64_t links_ = 0;
+  std::string real_path_;
   void* map_ = nullptr;
 };
 
