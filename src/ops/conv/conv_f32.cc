@@ -63,13 +63,13 @@ DepthwiseRowFn SelectDepthwiseRow() {
 // are scratch for kernel[0] * kernel[1] row pointers and their weights.
 void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
                     const WindowGeometry& g, const std::vector<TapRange>& taps_d,
-                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi, float cmin,
-                    float cmax, DepthwiseRowFn row_fn, const float** rows, float* wsel) {
+                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi,
+                    const kernels::Activation& act, DepthwiseRowFn row_fn, const float** rows,
+                    float* wsel) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
   const int64_t sw = g.stride[2], dw = g.dilation[2], pw = g.pad_begin[2];
-  const bool clamp = cmin > -__builtin_inff() || cmax < __builtin_inff();
   for (int64_t od = 0; od < g.out[0]; ++od) {
     const TapRange td = taps_d[static_cast<size_t>(od)];
     for (int64_t oh = 0; oh < oh_n; ++oh) {
@@ -101,9 +101,7 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
         row_fn(rows, wsel, n_rows, kw_n, dw, sw, -pw, bias, orow, ow_lo, ow_hi);
       }
       for (int64_t ow = std::max(ow_lo, ow_hi); ow < ow_n; ++ow) border(ow);
-      if (clamp) {
-        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = std::min(std::max(orow[ow], cmin), cmax);
-      }
+      kernels::ApplyActivation(orow, ow_n, act);
     }
   }
 }
@@ -128,7 +126,6 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
   const int64_t mult = m_total / w.group;
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t planes = args.batch * m_total;
-  const bool clamp = args.clamp_min > -__builtin_inff() || args.clamp_max < __builtin_inff();
   const int64_t min_planes =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
   pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
@@ -156,13 +153,8 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
         for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
         row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, orow.data(), 0, ow_vec);
         float* dst = out + oh * ow_n;
-        if (clamp) {
-          for (int64_t ow = 0; ow < ow_n; ++ow) {
-            dst[ow] = std::min(std::max(orow[ow], args.clamp_min), args.clamp_max);
-          }
-        } else {
-          std::copy(orow.begin(), orow.begin() + ow_n, dst);
-        }
+        kernels::ApplyActivation(orow.data(), ow_n, args.activation);
+        std::copy(orow.begin(), orow.begin() + ow_n, dst);
       }
     }
   });
@@ -202,8 +194,8 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
       const int64_t c = m / mult;
       DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
                      w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
-                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.clamp_min,
-                     args.clamp_max, row_fn, rows.data(), wsel.data());
+                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.activation,
+                     row_fn, rows.data(), wsel.data());
     }
   });
 }
@@ -464,8 +456,7 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
       const int64_t m0 = ms * m_step, m1 = std::min(mg, m0 + m_step);
       kernels::GemmEpilogue ep;
       ep.row_bias = args.bias ? args.bias + gi * mg : nullptr;
-      ep.clamp_min = args.clamp_min;
-      ep.clamp_max = args.clamp_max;
+      ep.activation = args.activation;
       float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
       kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f, 0.f,
                                yg, n_cols, ep);
