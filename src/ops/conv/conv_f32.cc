@@ -62,10 +62,10 @@ DepthwiseRowFn SelectDepthwiseRow() {
 // the row kernel, and the few border columns take a checked scalar loop. `rows` and `wsel`
 // are scratch for kernel[0] * kernel[1] row pointers and their weights.
 void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
-                    const WindowGeometry& g, const std::vector<TapRange>& taps_d,
-                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi,
-                    const kernels::Activation& act, DepthwiseRowFn row_fn, const float** rows,
-                    float* wsel) {
+                    const float* residual, const WindowGeometry& g,
+                    const std::vector<TapRange>& taps_d, const std::vector<TapRange>& taps_h,
+                    int64_t ow_lo, int64_t ow_hi, const kernels::Activation& act,
+                    DepthwiseRowFn row_fn, const float** rows, float* wsel) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
@@ -101,6 +101,10 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
         row_fn(rows, wsel, n_rows, kw_n, dw, sw, -pw, bias, orow, ow_lo, ow_hi);
       }
       for (int64_t ow = std::max(ow_lo, ow_hi); ow < ow_n; ++ow) border(ow);
+      if (residual) {
+        const float* rrow = residual + (od * oh_n + oh) * ow_n;
+        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] += rrow[ow];
+      }
       kernels::ApplyActivation(orow, ow_n, act);
     }
   }
@@ -153,6 +157,10 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
         for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
         row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, orow.data(), 0, ow_vec);
         float* dst = out + oh * ow_n;
+        if (args.residual) {
+          const float* rrow = args.residual + pl * out_size + oh * ow_n;
+          for (int64_t ow = 0; ow < ow_n; ++ow) orow[static_cast<size_t>(ow)] += rrow[ow];
+        }
         kernels::ApplyActivation(orow.data(), ow_n, args.activation);
         std::copy(orow.begin(), orow.begin() + ow_n, dst);
       }
@@ -194,8 +202,9 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
       const int64_t c = m / mult;
       DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
                      w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
-                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.activation,
-                     row_fn, rows.data(), wsel.data());
+                     args.y + pl * out_size,
+                     args.residual ? args.residual + pl * out_size : nullptr, g, taps_d, taps_h,
+                     ow_lo, ow_hi, args.activation, row_fn, rows.data(), wsel.data());
     }
   });
 }
@@ -457,9 +466,19 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
       kernels::GemmEpilogue ep;
       ep.row_bias = args.bias ? args.bias + gi * mg : nullptr;
       ep.activation = args.activation;
-      float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
-      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f, 0.f,
-                               yg, n_cols, ep);
+      const int64_t y_off = (img * w.out_channels + gi * mg) * n_cols + n0;
+      float* yg = args.y + y_off;
+      float beta = 0.f;
+      if (args.residual) {
+        // Y starts as the residual block; the GEMM accumulates onto it.
+        for (int64_t i = m0; i < m1; ++i) {
+          std::memcpy(yg + i * n_cols, args.residual + y_off + i * n_cols,
+                      sizeof(float) * static_cast<size_t>(len));
+        }
+        beta = 1.f;
+      }
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f,
+                               beta, yg, n_cols, ep);
     }
   };
   pool->ParallelFor(tasks, 1, body);

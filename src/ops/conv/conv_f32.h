@@ -44,10 +44,12 @@ struct ConvF32Args {
   const float* x = nullptr;
   const float* bias = nullptr;  ///< [M] or null.
   float* y = nullptr;
+  /// Optional, shape of Y, distinct from y: added before the activation (FusedConv's Z).
+  const float* residual = nullptr;
   kernels::Activation activation;  ///< Fused into the output write.
 };
 
-/// Y = activation(conv(X, W) + bias). Every shape must already be validated.
+/// Y = activation(conv(X, W) + bias + residual). Every shape must already be validated.
 void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool);
 
 /// Packs im2col columns [n0, n0 + nc) of one image and group (xg points at its first input
