@@ -2,14 +2,14 @@
 #include "kernels/activation.h"
 
 #include "kernels/gemm.h"
-#include "kernels/isa.h"
+#include "core/cpu_features.h"
 
 namespace onnxedge::kernels {
 
 void ApplyActivation(float* x, long n, const Activation& act) {
   if (act.is_none() || n <= 0) return;
 #if defined(__x86_64__)
-  const Isa isa = ActiveIsa();
+  const Isa isa = MaxIsa();
   if (isa == Isa::kAvx512) {
     ApplyActivationAvx512(x, n, act);
     return;

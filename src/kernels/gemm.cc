@@ -68,11 +68,7 @@ const GemmKernelSet& GemmKernelsFor(Isa isa) {
   return kGenericKernels;
 }
 
-const GemmKernelSet& ActiveGemmKernels() { return GemmKernelsFor(ActiveIsa()); }
-
-void GemmForceGeneric(bool force) { SetMaxIsaForTesting(force ? Isa::kGeneric : DetectedIsa()); }
-
-bool GemmGenericForced() { return ActiveIsa() == Isa::kGeneric; }
+const GemmKernelSet& ActiveGemmKernels() { return GemmKernelsFor(MaxIsa()); }
 
 const char* GemmKernelName() { return ActiveGemmKernels().name; }
 

@@ -8,7 +8,7 @@
 // ISA runs later. A micro-kernel computes one tile of up to 6 rows x (16 * panels) columns: the
 // AVX-512 kernels take up to 4 panels (6x64, 24 zmm accumulators), the AVX2 kernels 1 to 4
 // panels depending on the row count (6x16 with full slivers; wider tiles when M is small), the
-// portable kernels any. The ISA is chosen at run time (kernels/isa.h).
+// portable kernels any. The ISA is chosen at run time (MaxIsa(), core/cpu_features.h).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "kernels/activation.h"
-#include "kernels/isa.h"
+#include "core/cpu_features.h"
 
 namespace onnxedge {
 class ThreadPool;
@@ -141,7 +141,7 @@ struct GemmKernelSet {
 
 /// The family for `isa` (must be supported by this CPU and compiled in).
 const GemmKernelSet& GemmKernelsFor(Isa isa);
-/// The family for ActiveIsa().
+/// The family for MaxIsa().
 const GemmKernelSet& ActiveGemmKernels();
 
 void GemmTileGeneric(const GemmTile& t);
@@ -153,11 +153,5 @@ void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);
 #endif
 
-/// Forces the portable kernels (same as SetMaxIsaForTesting(Isa::kGeneric)); false restores
-/// dispatch. Kept for tests written before kernels/isa.h.
-void GemmForceGeneric(bool force);
-/// True while the active ISA is the portable one (other kernels follow it to pick their portable
-/// paths in tests).
-bool GemmGenericForced();
 
 }  // namespace onnxedge::kernels

@@ -9,17 +9,17 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "kernels/isa.h"
+#include "core/cpu_features.h"
 #include "ops/op_test_util.h"
 
 namespace onnxedge {
 namespace {
 
-using kernels::Isa;
 using testing::OpTest;
 
 std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
@@ -66,8 +66,11 @@ void ExpectNear(const std::vector<float>& got, const std::vector<double>& want, 
 
 class IsaTest : public ::testing::TestWithParam<Isa> {
  protected:
-  void SetUp() override { kernels::SetMaxIsaForTesting(GetParam()); }
-  void TearDown() override { kernels::SetMaxIsaForTesting(kernels::DetectedIsa()); }
+  void SetUp() override { cap_.emplace(GetParam()); }
+  void TearDown() override { cap_.reset(); }
+
+ private:
+  std::optional<ScopedMaxIsa> cap_;
 };
 
 // --- Conv / FusedConv -------------------------------------------------------------------------
@@ -156,7 +159,7 @@ void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint3
                            std::to_string(cc.kw) + " s=" + std::to_string(cc.stride) +
                            " p=" + std::to_string(cc.pad) + " d=" + std::to_string(cc.dilation) +
                            " act=" + (act ? act->name : "conv") + (residual ? " +z" : "") +
-                           " isa=" + kernels::IsaName(kernels::ActiveIsa());
+                           " isa=" + IsaName(MaxIsa());
   ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
   const Tensor& y = (*r)[0].value.tensor();
   ASSERT_EQ(y.shape(), ys) << what;
@@ -219,9 +222,9 @@ TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, IsaTest, ::testing::ValuesIn(kernels::SupportedIsas()),
+INSTANTIATE_TEST_SUITE_P(Isas, IsaTest, ::testing::ValuesIn(AvailableIsas()),
                          [](const ::testing::TestParamInfo<Isa>& i) {
-                           return std::string(kernels::IsaName(i.param));
+                           return std::string(IsaName(i.param));
                          });
 
 TEST(FusedConv, ErrorsNameTheProblem) {
@@ -319,7 +322,7 @@ void RunFusedGemm(const Shape& a_shape, int64_t n, bool trans_b, const Act& act,
   t.Output("y");
   auto r = t.Run();
   const std::string what = "a=" + ShapeToString(a_shape) + " n=" + std::to_string(n) +
-                           " act=" + act.name + " isa=" + kernels::IsaName(kernels::ActiveIsa());
+                           " act=" + act.name + " isa=" + IsaName(MaxIsa());
   ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
   const Tensor& y = (*r)[0].value.tensor();
   Shape ys(a_shape.begin(), a_shape.end() - 1);

@@ -9,11 +9,12 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "kernels/isa.h"
+#include "core/cpu_features.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -21,7 +22,6 @@ namespace {
 
 using kernels::Activation;
 using kernels::GemmEpilogue;
-using kernels::Isa;
 
 std::vector<float> Random(size_t n, std::mt19937* rng, float lo = -1.f, float hi = 1.f) {
   std::uniform_real_distribution<float> d(lo, hi);
@@ -76,12 +76,15 @@ std::vector<Activation> AllActivations() {
 
 class GemmTest : public ::testing::TestWithParam<Isa> {
  protected:
-  void SetUp() override { kernels::SetMaxIsaForTesting(GetParam()); }
-  void TearDown() override { kernels::SetMaxIsaForTesting(kernels::DetectedIsa()); }
+  void SetUp() override { cap_.emplace(GetParam()); }
+  void TearDown() override { cap_.reset(); }
+
+ protected:
+  std::optional<ScopedMaxIsa> cap_;
 };
 
 TEST_P(GemmTest, UsesTheRequestedIsa) {
-  EXPECT_EQ(kernels::ActiveIsa(), GetParam());
+  EXPECT_EQ(MaxIsa(), GetParam());
   EXPECT_EQ(kernels::ActiveGemmKernels().isa, GetParam());
 }
 
@@ -271,8 +274,10 @@ TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
   auto b = Random(static_cast<size_t>(k * n), &rng);
   kernels::PackedB pb;
   {
-    kernels::ScopedMaxIsa any(kernels::DetectedIsa());
+    // Pack under the best ISA available, then run under the parameter's.
+    cap_.reset();
     kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+    cap_.emplace(GetParam());
   }
   ThreadPool pool(2);
   for (int64_t m : {1, 2, 3, 5, 8, 129}) {
@@ -364,29 +369,23 @@ TEST_P(GemmTest, VectorActivationsMatchScalarIncludingSpecialValues) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, ::testing::ValuesIn(kernels::SupportedIsas()),
+INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, ::testing::ValuesIn(AvailableIsas()),
                          [](const ::testing::TestParamInfo<Isa>& i) {
-                           return std::string(kernels::IsaName(i.param));
+                           return std::string(IsaName(i.param));
                          });
 
 TEST(GemmKernelName, ReflectsTheIsa) {
   {
-    kernels::ScopedMaxIsa cap(Isa::kGeneric);
+    ScopedMaxIsa cap(Isa::kGeneric);
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Generic_6x16");
-    EXPECT_TRUE(kernels::GemmGenericForced());
   }
-  EXPECT_EQ(kernels::ActiveIsa(), kernels::DetectedIsa());
-  if (kernels::DetectedIsa() == Isa::kAvx2) {
+  EXPECT_EQ(MaxIsa(), AvailableIsas().back());
+  if (MaxIsa() == Isa::kAvx2) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx2_6x16");
   }
-  if (kernels::DetectedIsa() == Isa::kAvx512) {
+  if (MaxIsa() == Isa::kAvx512) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx512_6x64");
   }
-  // The legacy switch maps onto the ISA cap.
-  kernels::GemmForceGeneric(true);
-  EXPECT_EQ(kernels::ActiveIsa(), Isa::kGeneric);
-  kernels::GemmForceGeneric(false);
-  EXPECT_EQ(kernels::ActiveIsa(), kernels::DetectedIsa());
 }
 
 TEST(Activation, ParsesOnnxNamesAndDefaults) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "ops/conv/depthwise.h"
 #include "runtime/thread_pool.h"
 
@@ -49,8 +50,7 @@ void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t 
 
 DepthwiseRowFn SelectDepthwiseRow() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      !kernels::GemmGenericForced()) {
+  if (MaxIsa() >= Isa::kAvx2) {
     return DepthwiseRowAvx2;
   }
 #endif
