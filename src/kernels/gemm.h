@@ -91,6 +91,14 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
 void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
                      float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue);
 
+/// As GemmPackedBlock, but B (a.K x n, row-major with row stride ldb) is read in place by the
+/// tiles instead of packed: for operands used by only one block of rows (small M, 1x1
+/// convolution inputs), where packing would cost as much as the product. A partial last
+/// 16-column panel is copied to a per-thread scratch buffer so no row is read past its end.
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& epilogue);
+
 /// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
 /// transpose when `trans_a`) is packed here.
 void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const PackedB& b,
@@ -114,8 +122,10 @@ const char* GemmKernelName();
 struct GemmTile {
   int64_t kc = 0;
   const float* a = nullptr;  ///< A sliver at this K block: kGemmMr floats per k.
-  const float* b = nullptr;  ///< First B panel at this K block: kGemmNr floats per k.
+  const float* b = nullptr;  ///< First B panel at this K block (16 floats per k, unaligned).
   int64_t b_stride = 0;      ///< Floats from one panel to the next.
+  int64_t b_k_stride = kGemmNr;  ///< Floats from one k to the next inside a panel (16: packed;
+                                 ///< the row stride when B is read in place).
   float* c = nullptr;
   int64_t ldc = 0;
   int mr = 0;      ///< Rows, 1..kGemmMr.

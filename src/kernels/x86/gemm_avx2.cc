@@ -32,11 +32,12 @@ void Tile(const GemmTile& t) {
   const float* a = t.a;
   const float* b = t.b;
   const int64_t bs = t.b_stride;
+  const int64_t bk = t.b_k_stride;
   const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
     __m256 bv[V];
 #pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) bv[v] = _mm256_load_ps(b + (v / 2) * bs + (v % 2) * 8);
+    for (int v = 0; v < V; ++v) bv[v] = _mm256_loadu_ps(b + (v / 2) * bs + (v % 2) * 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
       const __m256 av = _mm256_broadcast_ss(a + r);
@@ -44,7 +45,7 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += kGemmMr;
-    b += kGemmNr;
+    b += bk;
   }
   const __m256 alpha = _mm256_set1_ps(t.alpha);
   const bool scale = t.alpha != 1.f;
