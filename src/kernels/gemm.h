@@ -105,7 +105,8 @@ void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const 
                     float alpha, float beta, float* c, int64_t ldc, ThreadPool* pool,
                     const GemmEpilogue& epilogue = {});
 
-/// Convenience: packs both operands and multiplies.
+/// Packs A and multiplies; a row-major B (trans_b false) is read in place when M <= 256, packed
+/// otherwise.
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
           ThreadPool* pool, const GemmEpilogue& epilogue = {});
@@ -149,7 +150,11 @@ struct GemmKernelSet {
   int max_panels[kGemmMr + 1];  ///< Indexed by mr (entry 0 unused).
 };
 
-/// The family for `isa` (must be supported by this CPU and compiled in).
+/// The family for `isa` (must be supported by this CPU and compiled in). Adding an ISA (e.g.
+/// NEON under src/kernels/arm/): a GemmTileFn that honours every GemmTile field (b_k_stride
+/// and unaligned B included; activation is never Sigmoid/SiLU, see IsTranscendental), its
+/// GemmKernelSet here, and a case in GemmKernelsFor; Isas/GemmTest.TilesMatchTheGenericTile
+/// and the other per-ISA tests then cover it through AvailableIsas().
 const GemmKernelSet& GemmKernelsFor(Isa isa);
 /// The family for MaxIsa().
 const GemmKernelSet& ActiveGemmKernels();

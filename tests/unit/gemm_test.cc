@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -268,17 +269,18 @@ TEST_P(GemmTest, PackedBlockWithUnalignedRowRange) {
 }
 
 TEST_P(GemmTest, InPlaceBMatchesNaive) {
-  // Gemm() reads a row-major B in place for few rows (M <= 24): panel groups, the partial last
+  // Gemm() reads a row-major B in place for M <= 256: panel groups, the partial last
   // panel (packed aside), K blocks (256), beta 0 / 1 / other, epilogues, column splits across
   // threads; and GemmBlockInPlaceB directly with a row range that starts inside a sliver.
   std::mt19937 rng(19);
   ThreadPool pool(3);
   const auto acts = AllActivations();
   int variant = 0;
-  for (int64_t m : {1, 5, 6, 7, 23, 24}) {
+  for (int64_t m : {1, 5, 6, 7, 23, 24, 73, 150}) {  // 73, 150: several 72-row M blocks
     for (int64_t n : {1, 15, 16, 17, 64, 65, 530}) {
       for (int64_t k : {1, 255, 257, 513}) {
         if (n * k > 100000 && m % 6 != 1) continue;  // keep the test quick
+        if (m > 24 && (k == 255 || n * k > 40000)) continue;
         ++variant;
         const int64_t lda = k + 1, ldb = n + 3, ldc = n + 2;
         auto a = Random(static_cast<size_t>(m * lda), &rng);
@@ -346,34 +348,38 @@ TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
 TEST_P(GemmTest, TilesMatchTheGenericTile) {
   // Every tile of the active family (each row count, each width up to its maximum, full and
   // partial last panels, store vs accumulate, with and without epilogue) against the generic
-  // tile on the same packed data.
+  // tile on the same packed data; modes 4 and 5 read B in place (panels back to back, rows
+  // 67 floats apart, unaligned), as GemmBlockInPlaceB does.
   const kernels::GemmKernelSet& ks = kernels::ActiveGemmKernels();
   std::mt19937 rng(17);
   const int64_t kc = 37, stride = kc * kernels::kGemmNr + 16;  // panels not back to back
   auto a = Random(static_cast<size_t>(kc * kernels::kGemmMr), &rng);
-  auto b_raw = Random(static_cast<size_t>(4 * stride + 16), &rng);
+  const int64_t ldb = 67;
+  auto b_raw = Random(static_cast<size_t>(std::max(4 * stride + 16, kc * ldb + 64)), &rng);
   kernels::AlignedFloats b(b_raw.size());
   std::copy(b_raw.begin(), b_raw.end(), b.data());
   auto rb = Random(kernels::kGemmMr, &rng), cb = Random(64, &rng);
   for (int mr = 1; mr <= kernels::kGemmMr; ++mr) {
     for (int panels = 1; panels <= ks.max_panels[mr]; ++panels) {
       for (int nr : {16 * panels - 15, 16 * panels - 8, 16 * panels - 1, 16 * panels}) {
-        for (int mode = 0; mode < 4; ++mode) {
+        for (int mode = 0; mode < 6; ++mode) {
           const int ldc = 70;
           auto c0 = Random(static_cast<size_t>(kernels::kGemmMr * ldc), &rng);
           auto want = c0, got = c0;
           kernels::GemmTile t;
           t.kc = kc;
           t.a = a.data();
-          t.b = b.data();
-          t.b_stride = stride;
+          const bool in_place = mode >= 4;
+          t.b = in_place ? b.data() + 1 : b.data();
+          t.b_stride = in_place ? 16 : stride;
+          t.b_k_stride = in_place ? ldb : 16;
           t.ldc = ldc;
           t.mr = mr;
           t.panels = panels;
           t.nr = nr;
           t.alpha = mode == 3 ? 0.5f : 1.f;
           t.accumulate = mode & 1;
-          t.epilogue = mode & 2;
+          t.epilogue = (mode & 2) || in_place;
           t.row_bias = rb.data();
           t.col_bias = cb.data();
           // Tiles get only the piecewise-linear kinds (Sigmoid/SiLU are applied after them).
