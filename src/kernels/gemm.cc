@@ -114,6 +114,8 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
   const int64_t slivers = (m + kGemmMr - 1) / kGemmMr;
   out->data.Resize(static_cast<size_t>(std::max<int64_t>(1, slivers * k * kGemmMr)));
   float* dst = out->data.data();
+  const bool avx2 = MaxIsa() >= Isa::kAvx2;
+  (void)avx2;
   auto body = [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       float* d = dst + s * k * kGemmMr;
@@ -132,6 +134,12 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
       }
       const float* rp[kGemmMr];
       for (int r = 0; r < kGemmMr; ++r) rp[r] = r < rows ? a + (m0 + r) * lda : nullptr;
+#if defined(__x86_64__)
+      if (rows == kGemmMr && avx2) {
+        PackASliverAvx2(rp, k, d);
+        continue;
+      }
+#endif
       if (rows == kGemmMr) {
         for (int64_t kk = 0; kk < k; ++kk) {
           float* dk = d + kk * kGemmMr;

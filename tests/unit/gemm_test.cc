@@ -323,6 +323,32 @@ TEST_P(GemmTest, InPlaceBMatchesNaive) {
   }
 }
 
+TEST_P(GemmTest, PackAMatchesTheLayoutDefinition) {
+  // The vectorized sliver packing (8 k per step, the rest scalar) against the documented
+  // layout, around multiples of 8 in K and with partial last slivers; padding rows are zero.
+  std::mt19937 rng(23);
+  for (int64_t m : {1, 5, 6, 7, 12, 13}) {
+    for (int64_t k : {1, 7, 8, 9, 15, 16, 17, 24, 25, 64, 65}) {
+      for (bool trans : {false, true}) {
+        const int64_t lda = (trans ? m : k) + 2;
+        auto a = Random(static_cast<size_t>((trans ? k : m) * lda), &rng);
+        kernels::PackedA pa;
+        kernels::PackA(a.data(), lda, trans, m, k, &pa, nullptr);
+        const int64_t slivers = (m + kernels::kGemmMr - 1) / kernels::kGemmMr;
+        for (int64_t i = 0; i < slivers * kernels::kGemmMr; ++i) {
+          for (int64_t p = 0; p < k; ++p) {
+            const float want = i >= m ? 0.f : (trans ? a[p * lda + i] : a[i * lda + p]);
+            const float got = pa.data.data()[((i / kernels::kGemmMr) * k + p) * kernels::kGemmMr +
+                                             i % kernels::kGemmMr];
+            ASSERT_EQ(got, want) << "m=" << m << " k=" << k << " trans=" << trans << " at (" << i
+                                 << ", " << p << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
   // Weights packed once (under whatever ISA) run under every ISA: the layout is ISA-independent.
   std::mt19937 rng(13);
