@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/vecmath.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -330,6 +331,16 @@ StatusOr<Fn> MakeFunctor(const KernelInfo& info) {
   }
 }
 
+/// Functors may provide a float32 array path, `void ApplyF32(const float* x, float* y,
+/// int64_t n) const` (vectorised, kernels/vecmath.h); UnaryKernel then uses it for float inputs.
+template <typename Fn>
+concept HasApplyF32 = requires(const Fn& fn, const float* x, float* y, int64_t n) {
+  fn.ApplyF32(x, y, n);
+};
+
+/// Chunk size for the array paths of transcendental functions (a few ns per element).
+inline constexpr int64_t kVecMathMinChunk = 4096;
+
 /// Y = fn(X) elementwise, Y of X's type, for X's type in `List`.
 template <typename List, typename Fn>
 class UnaryKernel final : public Kernel {
@@ -341,6 +352,17 @@ class UnaryKernel final : public Kernel {
   }
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if constexpr (HasApplyF32<Fn>) {
+      if (x->dtype() == DataType::kFloat) {
+        OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, DataType::kFloat, x->shape()));
+        const float* px = x->data<float>();
+        float* py = out->data<float>();
+        ctx.thread_pool().ParallelFor(x->size(), kVecMathMinChunk, [&](int64_t b, int64_t e) {
+          fn_.ApplyF32(px + b, py + b, e - b);
+        });
+        return Status::Ok();
+      }
+    }
     return DispatchInput<List>(ctx, 0, x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       const Fn fn = fn_;
