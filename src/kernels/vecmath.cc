@@ -123,4 +123,51 @@ void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
   ApplyUnaryGeneric(fn, x, y, n);
 }
 
+namespace {
+
+template <typename F>
+void BinaryLoops(const float* __restrict__ a, int a_step, const float* __restrict__ b, int b_step,
+                 float* y, int64_t n, F f) {
+  if (a_step && b_step) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (a_step) {
+    const float v = b[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], v);
+  } else if (b_step) {
+    const float v = a[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(v, b[i]);
+  } else {
+    const float v = f(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) y[i] = v;
+  }
+}
+
+}  // namespace
+
+void ApplyBinaryGeneric(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                        float* y, int64_t n) {
+  switch (fn) {
+    case BinaryFn::kAdd:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u + v; });
+    case BinaryFn::kSub:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u - v; });
+    case BinaryFn::kMul:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u * v; });
+    case BinaryFn::kDiv:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u / v; });
+  }
+}
+
+void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                 int64_t n) {
+  if (n <= 0) return;
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) {
+    ApplyBinaryAvx2(fn, a, a_step, b, b_step, y, n);
+    return;
+  }
+#endif
+  ApplyBinaryGeneric(fn, a, a_step, b, b_step, y, n);
+}
+
 }  // namespace onnxedge::kernels

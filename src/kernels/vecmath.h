@@ -51,4 +51,20 @@ void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n);
 void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n);
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// Binary arithmetic (IEEE results, identical on every path).
+
+enum class BinaryFn : uint8_t { kAdd, kSub, kMul, kDiv };
+
+/// y[i] = a[i * a_step] fn b[i * b_step] for 0 <= i < n, where each step is 0 (the operand is
+/// one broadcast value) or 1. y may equal a vector operand; otherwise no overlap.
+void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                 int64_t n);
+void ApplyBinaryGeneric(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                        float* y, int64_t n);
+#if defined(__x86_64__)
+void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                     float* y, int64_t n);
+#endif
+
 }  // namespace onnxedge::kernels

@@ -244,6 +244,60 @@ TEST(VecMathTest, LengthsAndInPlace) {
   }
 }
 
+// Binary arithmetic: every fn, every broadcast pattern, lengths around the 8-lane and 32-element
+// tiles, exact IEEE results on every path, nothing written past n, in place.
+TEST(VecMathTest, BinaryArithmetic) {
+  using kernels::BinaryFn;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-4.f, 4.f);
+  const float kGuard = -777.f;
+  for (int64_t n : {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000}) {
+    std::vector<float> a(static_cast<size_t>(n) + 1), b(static_cast<size_t>(n) + 1);
+    for (float& v : a) v = d(rng);
+    for (float& v : b) v = d(rng);
+    if (n > 3) b[3] = 0.f;  // division by zero gives inf/NaN identically
+    for (BinaryFn fn : {BinaryFn::kAdd, BinaryFn::kSub, BinaryFn::kMul, BinaryFn::kDiv}) {
+      auto ref = [fn](float u, float v) {
+        switch (fn) {
+          case BinaryFn::kAdd:
+            return u + v;
+          case BinaryFn::kSub:
+            return u - v;
+          case BinaryFn::kMul:
+            return u * v;
+          case BinaryFn::kDiv:
+            return u / v;
+        }
+        return 0.f;
+      };
+      for (int sa : {0, 1}) {
+        for (int sb : {0, 1}) {
+          for (Isa isa : VecMathPaths()) {
+            ScopedMaxIsa cap(isa);
+            std::vector<float> y(static_cast<size_t>(n) + 8, kGuard);
+            kernels::ApplyBinary(fn, a.data(), sa, b.data(), sb, y.data(), n);
+            for (int64_t i = 0; i < n; ++i) {
+              const float want = ref(a[static_cast<size_t>(i * sa)], b[static_cast<size_t>(i * sb)]);
+              const float got = y[static_cast<size_t>(i)];
+              ASSERT_TRUE(Bits(got) == Bits(want) || (std::isnan(got) && std::isnan(want)))
+                  << "fn " << static_cast<int>(fn) << " n=" << n << " i=" << i << " steps " << sa
+                  << sb << " " << IsaName(isa);
+            }
+            for (size_t i = static_cast<size_t>(n); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard);
+            if (sa == 1) {
+              std::vector<float> inplace = a;
+              kernels::ApplyBinary(fn, inplace.data(), 1, b.data(), sb, inplace.data(), n);
+              for (int64_t i = 0; i < n; ++i) {
+                ASSERT_EQ(Bits(inplace[static_cast<size_t>(i)]), Bits(y[static_cast<size_t>(i)]));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(CpuFeaturesTest, ScopedCapAndNames) {
   const std::vector<Isa> isas = AvailableIsas();
   ASSERT_FALSE(isas.empty());

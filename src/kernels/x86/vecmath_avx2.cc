@@ -98,4 +98,69 @@ void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n) {
   }
 }
 
+namespace {
+
+struct AddOp {
+  static __m256 V(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+  static float S(float a, float b) { return a + b; }
+};
+struct SubOp {
+  static __m256 V(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
+  static float S(float a, float b) { return a - b; }
+};
+struct MulOp {
+  static __m256 V(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+  static float S(float a, float b) { return a * b; }
+};
+struct DivOp {
+  static __m256 V(__m256 a, __m256 b) { return _mm256_div_ps(a, b); }
+  static float S(float a, float b) { return a / b; }
+};
+
+// kA / kB: whether the operand advances (else one broadcast value).
+template <typename Op, bool kA, bool kB>
+void BinaryMap(const float* a, const float* b, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a[0]), vb = _mm256_set1_ps(b[0]);
+  auto load_a = [&](int64_t i) { return kA ? _mm256_loadu_ps(a + i) : va; };
+  auto load_b = [&](int64_t i) { return kB ? _mm256_loadu_ps(b + i) : vb; };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256 r0 = Op::V(load_a(i), load_b(i));
+    const __m256 r1 = Op::V(load_a(i + 8), load_b(i + 8));
+    const __m256 r2 = Op::V(load_a(i + 16), load_b(i + 16));
+    const __m256 r3 = Op::V(load_a(i + 24), load_b(i + 24));
+    _mm256_storeu_ps(y + i, r0);
+    _mm256_storeu_ps(y + i + 8, r1);
+    _mm256_storeu_ps(y + i + 16, r2);
+    _mm256_storeu_ps(y + i + 24, r3);
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Op::V(load_a(i), load_b(i)));
+  for (; i < n; ++i) y[i] = Op::S(kA ? a[i] : a[0], kB ? b[i] : b[0]);
+}
+
+template <typename Op>
+void BinaryDispatch(const float* a, int a_step, const float* b, int b_step, float* y,
+                    int64_t n) {
+  if (a_step && b_step) return BinaryMap<Op, true, true>(a, b, y, n);
+  if (a_step) return BinaryMap<Op, true, false>(a, b, y, n);
+  if (b_step) return BinaryMap<Op, false, true>(a, b, y, n);
+  return BinaryMap<Op, false, false>(a, b, y, n);
+}
+
+}  // namespace
+
+void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                     float* y, int64_t n) {
+  switch (fn) {
+    case BinaryFn::kAdd:
+      return BinaryDispatch<AddOp>(a, a_step, b, b_step, y, n);
+    case BinaryFn::kSub:
+      return BinaryDispatch<SubOp>(a, a_step, b, b_step, y, n);
+    case BinaryFn::kMul:
+      return BinaryDispatch<MulOp>(a, a_step, b, b_step, y, n);
+    case BinaryFn::kDiv:
+      return BinaryDispatch<DivOp>(a, a_step, b, b_step, y, n);
+  }
+}
+
 }  // namespace onnxedge::kernels

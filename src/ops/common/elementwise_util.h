@@ -375,6 +375,16 @@ class UnaryKernel final : public Kernel {
   Fn fn_;
 };
 
+/// Functors of float arithmetic may name their array kernel, `static constexpr
+/// kernels::BinaryFn kF32 = ...`; BinaryKernel then runs float inputs through it (AVX2 when
+/// available) for every broadcast pattern ForEachSpan produces.
+template <typename Fn>
+concept HasBinaryF32 = requires { Fn::kF32; };
+
+/// out = a fn b for float32 with broadcasting, through kernels::ApplyBinary.
+Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, const Tensor& b,
+                    const Shape& b_shape, kernels::BinaryFn fn);
+
 /// C = fn(A, B) with broadcasting (legacy attributes before opset 7); A, B, C of one type in
 /// `List`.
 template <typename List, typename Fn>
@@ -391,6 +401,11 @@ class BinaryKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
     OE_RETURN_IF_ERROR(CheckSameType(ctx, *a, 0, *b, 1));
     OE_ASSIGN_OR_RETURN(Shape b_shape, bc_.ShapeOfB(ctx, a->shape(), b->shape()));
+    if constexpr (HasBinaryF32<Fn>) {
+      if (a->dtype() == DataType::kFloat) {
+        return BinaryMapF32(ctx, *a, a->shape(), *b, b_shape, Fn::kF32);
+      }
+    }
     return DispatchInput<List>(ctx, 0, a->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       const Fn fn = fn_;
