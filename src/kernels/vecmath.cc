@@ -170,4 +170,76 @@ void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_
   ApplyBinaryGeneric(fn, a, a_step, b, b_step, y, n);
 }
 
+namespace {
+
+// Max (kMax) or Min of x in 32 lanes, v kept when it beats the lane (so NaN never enters a
+// lane: it is flagged instead and the first NaN returned), lanes combined in order.
+template <bool kMax>
+float ExtremeGeneric(const float* x, int64_t n) {
+  const float init = kMax ? -INFINITY : INFINITY;
+  auto better = [](float v, float m) { return kMax ? v > m : v < m; };
+  float lanes[32];
+  int32_t nan[32];
+  for (int l = 0; l < 32; ++l) {
+    lanes[l] = init;
+    nan[l] = 0;
+  }
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const float v = x[i + l];
+      lanes[l] = better(v, lanes[l]) ? v : lanes[l];
+      nan[l] |= static_cast<int32_t>(v != v);
+    }
+  }
+  int32_t any_nan = 0;
+  for (int l = 0; l < 32; ++l) any_nan |= nan[l];
+  float r = init;
+  for (int l = 0; l < 32; ++l) r = better(lanes[l], r) ? lanes[l] : r;
+  for (; i < n; ++i) {
+    r = better(x[i], r) ? x[i] : r;
+    any_nan |= static_cast<int32_t>(x[i] != x[i]);
+  }
+  return any_nan ? vecmath_impl::FirstNan<ScalarOps>(x, n) : r;
+}
+
+}  // namespace
+
+float ReduceSumF32Generic(const float* x, int64_t n) {
+  float lanes[32] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int l = 0; l < 32; ++l) lanes[l] += x[i + l];
+  }
+  float t[8];
+  for (int j = 0; j < 8; ++j) t[j] = (lanes[j] + lanes[8 + j]) + (lanes[16 + j] + lanes[24 + j]);
+  float s = vecmath_impl::SumOf8<ScalarOps>(t);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+float ReduceMaxF32Generic(const float* x, int64_t n) { return ExtremeGeneric<true>(x, n); }
+float ReduceMinF32Generic(const float* x, int64_t n) { return ExtremeGeneric<false>(x, n); }
+
+float ReduceSumF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceSumF32Avx2(x, n);
+#endif
+  return ReduceSumF32Generic(x, n);
+}
+
+float ReduceMaxF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceMaxF32Avx2(x, n);
+#endif
+  return ReduceMaxF32Generic(x, n);
+}
+
+float ReduceMinF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceMinF32Avx2(x, n);
+#endif
+  return ReduceMinF32Generic(x, n);
+}
+
 }  // namespace onnxedge::kernels

@@ -67,4 +67,22 @@ void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, in
                      float* y, int64_t n);
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// Reductions of one contiguous run. Sums accumulate in 32 float lanes, combined in a fixed
+// order that every path shares, so results are bit-identical across ISAs (but not equal to a
+// sequential sum). Max/Min return the first NaN of x when x has one (else the extreme value;
+// which of +0/-0 is returned for a zero extreme is unspecified); n = 0 gives 0 / -inf / +inf.
+
+float ReduceSumF32(const float* x, int64_t n);
+float ReduceMaxF32(const float* x, int64_t n);
+float ReduceMinF32(const float* x, int64_t n);
+float ReduceSumF32Generic(const float* x, int64_t n);
+float ReduceMaxF32Generic(const float* x, int64_t n);
+float ReduceMinF32Generic(const float* x, int64_t n);
+#if defined(__x86_64__)
+float ReduceSumF32Avx2(const float* x, int64_t n);
+float ReduceMaxF32Avx2(const float* x, int64_t n);
+float ReduceMinF32Avx2(const float* x, int64_t n);
+#endif
+
 }  // namespace onnxedge::kernels

@@ -15,6 +15,8 @@
 // Select(m, a, b) = m ? a : b.
 #pragma once
 
+#include <cstdint>
+
 namespace onnxedge::kernels::vecmath_impl {
 
 inline constexpr float kLog2e = 0x1.715476p+0f;
@@ -198,6 +200,24 @@ inline typename O::V GeluTanh(typename O::V x) {
   using V = typename O::V;
   const V y = O::Mul(x, O::Fma(O::Set(kGeluC2), O::Mul(x, x), O::Set(kGeluC1)));
   return MulSigmoid<O>(x, y);
+}
+
+// Reductions (vecmath.h ReduceSumF32/ReduceMaxF32/ReduceMinF32). Templates on O only so that
+// each path's copy has internal linkage (see the file comment).
+
+/// The last step shared by every path: 8 partial sums t[0..7] into one.
+template <class O>
+inline float SumOf8(const float* t) {
+  return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+}
+
+/// The first NaN of x[0..n) (called only when there is one).
+template <class O>
+inline float FirstNan(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] != x[i]) return x[i];
+  }
+  return x[0];
 }
 
 }  // namespace onnxedge::kernels::vecmath_impl

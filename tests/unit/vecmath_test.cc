@@ -298,6 +298,52 @@ TEST(VecMathTest, BinaryArithmetic) {
   }
 }
 
+// Run reductions: lengths around the 32-lane block, against float64 sums / exact extremes,
+// bit-identical across paths, NaN (the first one returned) anywhere, infinities, empty runs.
+TEST(VecMathTest, RunReductions) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> d(-10.f, 10.f);
+  for (int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1000, 4099}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = d(rng);
+    double sum = 0, abs_sum = 0;
+    float mx = -INFINITY, mn = INFINITY;
+    for (float v : x) {
+      sum += v;
+      abs_sum += std::fabs(v);
+      mx = std::max(mx, v);
+      mn = std::min(mn, v);
+    }
+    float sum_generic = 0;
+    for (Isa isa : VecMathPaths()) {
+      ScopedMaxIsa cap(isa);
+      const float s = kernels::ReduceSumF32(x.data(), n);
+      // Float sums in 32 lanes: error below n * eps * sum |x| (loose), exact for n = 0.
+      EXPECT_NEAR(s, sum, 1e-6 * abs_sum + (n ? 1e-6 : 0)) << n << " " << IsaName(isa);
+      if (isa == Isa::kGeneric) sum_generic = s;
+      EXPECT_EQ(Bits(s), Bits(sum_generic)) << "paths differ at n " << n;
+      EXPECT_EQ(kernels::ReduceMaxF32(x.data(), n), mx) << n << " " << IsaName(isa);
+      EXPECT_EQ(kernels::ReduceMinF32(x.data(), n), mn) << n << " " << IsaName(isa);
+      if (n == 0) continue;
+      // A NaN (with a payload) at the front, in a lane block, in the tail.
+      for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+        std::vector<float> y = x;
+        const uint32_t payload = 0x7fc00123u;
+        std::memcpy(&y[static_cast<size_t>(at)], &payload, sizeof(payload));
+        if (at + 1 < n) y[static_cast<size_t>(at + 1)] = -NAN;
+        EXPECT_EQ(Bits(kernels::ReduceMaxF32(y.data(), n)), payload) << n << " at " << at;
+        EXPECT_EQ(Bits(kernels::ReduceMinF32(y.data(), n)), payload) << n << " at " << at;
+        EXPECT_TRUE(std::isnan(kernels::ReduceSumF32(y.data(), n)));
+      }
+      std::vector<float> z = x;
+      z[static_cast<size_t>(n - 1)] = INFINITY;
+      z[0] = -INFINITY;
+      EXPECT_EQ(kernels::ReduceMaxF32(z.data(), n), n == 1 ? -INFINITY : INFINITY);
+      EXPECT_EQ(kernels::ReduceMinF32(z.data(), n), -INFINITY);
+    }
+  }
+}
+
 TEST(CpuFeaturesTest, ScopedCapAndNames) {
   const std::vector<Isa> isas = AvailableIsas();
   ASSERT_FALSE(isas.empty());
