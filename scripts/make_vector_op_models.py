@@ -54,6 +54,9 @@ def main():
     save(out, "maxpool_1x64x112x112",
          [helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
                            pads=[1, 1, 1, 1])], [("x", [1, 64, 112, 112])], "y")
+    save(out, "avgpool3x3s1_1x64x56x56",
+         [helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[1, 1],
+                           pads=[1, 1, 1, 1])], [("x", [1, 64, 56, 56])], "y")
     save(out, "globalavgpool_1x2048x7x7", [helper.make_node("GlobalAveragePool", ["x"], ["y"])],
          [("x", [1, 2048, 7, 7])], "y")
     save(out, "transpose_0213_8x128x12x64",
