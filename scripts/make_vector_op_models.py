@@ -59,6 +59,8 @@ def main():
                            pads=[1, 1, 1, 1])], [("x", [1, 64, 56, 56])], "y")
     save(out, "globalavgpool_1x2048x7x7", [helper.make_node("GlobalAveragePool", ["x"], ["y"])],
          [("x", [1, 2048, 7, 7])], "y")
+    save(out, "globalavgpool_1x256x56x56", [helper.make_node("GlobalAveragePool", ["x"], ["y"])],
+         [("x", [1, 256, 56, 56])], "y")
     save(out, "transpose_0213_8x128x12x64",
          [helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1, 3])],
          [("x", [8, 128, 12, 64])], "y")

@@ -218,6 +218,17 @@ float ReduceSumF32Generic(const float* x, int64_t n) {
   return s;
 }
 
+double ReduceSumF32ToF64Generic(const float* x, int64_t n) {
+  double lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(x[i + l]);
+  }
+  double s = vecmath_impl::SumOf8<ScalarOps>(lanes);
+  for (; i < n; ++i) s += static_cast<double>(x[i]);
+  return s;
+}
+
 float ReduceMaxF32Generic(const float* x, int64_t n) { return ExtremeGeneric<true>(x, n); }
 float ReduceMinF32Generic(const float* x, int64_t n) { return ExtremeGeneric<false>(x, n); }
 
@@ -226,6 +237,13 @@ float ReduceSumF32(const float* x, int64_t n) {
   if (MaxIsa() >= Isa::kAvx2) return ReduceSumF32Avx2(x, n);
 #endif
   return ReduceSumF32Generic(x, n);
+}
+
+double ReduceSumF32ToF64(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceSumF32ToF64Avx2(x, n);
+#endif
+  return ReduceSumF32ToF64Generic(x, n);
 }
 
 float ReduceMaxF32(const float* x, int64_t n) {

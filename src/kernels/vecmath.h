@@ -74,13 +74,18 @@ void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, in
 // which of +0/-0 is returned for a zero extreme is unspecified); n = 0 gives 0 / -inf / +inf.
 
 float ReduceSumF32(const float* x, int64_t n);
+/// Sum of n floats accumulated in float64 (8 lanes, fixed order shared by every path): for long
+/// runs whose float sum would drift (GlobalAveragePool planes).
+double ReduceSumF32ToF64(const float* x, int64_t n);
 float ReduceMaxF32(const float* x, int64_t n);
 float ReduceMinF32(const float* x, int64_t n);
 float ReduceSumF32Generic(const float* x, int64_t n);
+double ReduceSumF32ToF64Generic(const float* x, int64_t n);
 float ReduceMaxF32Generic(const float* x, int64_t n);
 float ReduceMinF32Generic(const float* x, int64_t n);
 #if defined(__x86_64__)
 float ReduceSumF32Avx2(const float* x, int64_t n);
+double ReduceSumF32ToF64Avx2(const float* x, int64_t n);
 float ReduceMaxF32Avx2(const float* x, int64_t n);
 float ReduceMinF32Avx2(const float* x, int64_t n);
 #endif

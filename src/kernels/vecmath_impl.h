@@ -211,6 +211,12 @@ inline float SumOf8(const float* t) {
   return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
 }
 
+/// The last step of the float64 sums: 8 partial sums into one.
+template <class O>
+inline double SumOf8(const double* t) {
+  return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+}
+
 /// The first NaN of x[0..n) (called only when there is one).
 template <class O>
 inline float FirstNan(const float* x, int64_t n) {

@@ -315,6 +315,7 @@ TEST(VecMathTest, RunReductions) {
       mn = std::min(mn, v);
     }
     float sum_generic = 0;
+    double sum64_generic = 0;
     for (Isa isa : VecMathPaths()) {
       ScopedMaxIsa cap(isa);
       const float s = kernels::ReduceSumF32(x.data(), n);
@@ -322,6 +323,11 @@ TEST(VecMathTest, RunReductions) {
       EXPECT_NEAR(s, sum, 1e-6 * abs_sum + (n ? 1e-6 : 0)) << n << " " << IsaName(isa);
       if (isa == Isa::kGeneric) sum_generic = s;
       EXPECT_EQ(Bits(s), Bits(sum_generic)) << "paths differ at n " << n;
+      // float64 lanes: exact up to float64 rounding of the partial sums.
+      const double s64 = kernels::ReduceSumF32ToF64(x.data(), n);
+      EXPECT_NEAR(s64, sum, 1e-13 * abs_sum) << n << " " << IsaName(isa);
+      if (isa == Isa::kGeneric) sum64_generic = s64;
+      EXPECT_EQ(s64, sum64_generic) << "float64 paths differ at n " << n;
       EXPECT_EQ(kernels::ReduceMaxF32(x.data(), n), mx) << n << " " << IsaName(isa);
       EXPECT_EQ(kernels::ReduceMinF32(x.data(), n), mn) << n << " " << IsaName(isa);
       if (n == 0) continue;

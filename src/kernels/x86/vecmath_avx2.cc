@@ -218,6 +218,23 @@ float ReduceSumF32Avx2(const float* x, int64_t n) {
   return s;
 }
 
+double ReduceSumF32ToF64Avx2(const float* x, int64_t n) {
+  // Lanes 0-3 in a0, 4-7 in a1: the generic path's 8 lanes.
+  __m256d a0 = _mm256_setzero_pd(), a1 = a0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  }
+  alignas(32) double t[8];
+  _mm256_store_pd(t, a0);
+  _mm256_store_pd(t + 4, a1);
+  double s = vecmath_impl::SumOf8<Avx2Ops>(t);
+  for (; i < n; ++i) s += static_cast<double>(x[i]);
+  return s;
+}
+
 float ReduceMaxF32Avx2(const float* x, int64_t n) { return ExtremeAvx2<true>(x, n); }
 float ReduceMinF32Avx2(const float* x, int64_t n) { return ExtremeAvx2<false>(x, n); }
 
