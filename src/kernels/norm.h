@@ -24,10 +24,10 @@ struct LayerNormRowArgs {
   const float* beta = nullptr;       ///< Optional shift, d values.
   int64_t d = 0;
   float epsilon = 1e-5f;
-  float* y = nullptr;                ///< May alias x.
-  float* sum_out = nullptr;          ///< Optional: receives s (only when skip or skip_bias).
-  double* mean_out = nullptr;        ///< Optional.
-  double* inv_std_out = nullptr;     ///< Optional.
+  float* y = nullptr;             ///< May alias x.
+  float* sum_out = nullptr;       ///< Optional: receives s (only when skip or skip_bias).
+  double* mean_out = nullptr;     ///< Optional.
+  double* inv_std_out = nullptr;  ///< Optional.
 };
 
 /// Normalizes one row (see the file comment); picks the AVX2 path when MaxIsa() allows.

@@ -126,8 +126,7 @@ void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
 namespace {
 
 template <typename F>
-void BinaryLoops(const float* __restrict__ a, int a_step, const float* __restrict__ b, int b_step,
-                 float* y, int64_t n, F f) {
+void BinaryLoops(const float* a, int a_step, const float* b, int b_step, float* y, int64_t n, F f) {
   if (a_step && b_step) {
     for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
   } else if (a_step) {

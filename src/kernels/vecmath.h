@@ -63,8 +63,8 @@ void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_
 void ApplyBinaryGeneric(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
                         float* y, int64_t n);
 #if defined(__x86_64__)
-void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
-                     float* y, int64_t n);
+void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                     int64_t n);
 #endif
 
 // ---------------------------------------------------------------------------------------------

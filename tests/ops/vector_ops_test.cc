@@ -34,9 +34,9 @@ TEST(VectorOps, LayerNormalizationFloat32MatchesNaive) {
     Shape x;
     int64_t axis;
   };
-  const Case cases[] = {{{3, 1}, -1},  {{3, 7}, -1},   {{3, 8}, -1},     {{3, 9}, -1},
-                        {{2, 17}, 1},  {{4, 33}, -1},  {{2, 3, 5}, 1},   {{64, 768}, -1},
-                        {{5, 0}, -1},  {{2, 2, 9}, 0}, {{300, 129}, -1}};
+  const Case cases[] = {{{3, 1}, -1}, {{3, 7}, -1},   {{3, 8}, -1},    {{3, 9}, -1},
+                        {{2, 17}, 1}, {{4, 33}, -1},  {{2, 3, 5}, 1},  {{64, 768}, -1},
+                        {{5, 0}, -1}, {{2, 2, 9}, 0}, {{300, 129}, -1}};
   for (Isa isa : AvailableIsas()) {
     ScopedMaxIsa cap(isa);
     for (const Case& c : cases) {
@@ -72,8 +72,8 @@ TEST(VectorOps, LayerNormalizationFloat32MatchesNaive) {
             const double want = (xr[i] - m) * iv * g[static_cast<size_t>(i)] +
                                 (with_bias ? b[static_cast<size_t>(i)] : 0.0);
             ASSERT_NEAR(y[row * d + i], want, 1e-5 * (1 + std::fabs(want)))
-                << ShapeToString(c.x) << " axis " << c.axis << " row " << row << " i " << i
-                << " " << IsaName(isa);
+                << ShapeToString(c.x) << " axis " << c.axis << " row " << row << " i " << i << " "
+                << IsaName(isa);
           }
         }
       }

@@ -3,8 +3,6 @@
 // use) against a float64 reference, on every ISA path this CPU has, for row lengths around the
 // 8-lane tile (0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 768, 769), rows with a large offset, and
 // in place. Nothing is written past the row.
-#include "kernels/norm.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "kernels/norm.h"
 
 namespace onnxedge {
 namespace {
@@ -62,10 +61,9 @@ TEST(NormKernelTest, LayerNormRowMatchesFloat64ReferenceOnEveryIsa) {
       for (float& v : beta) v = dist(rng);
       for (int variant = 0; variant < 4; ++variant) {
         const bool with_skip = variant & 1, with_beta = variant & 2;
-        const Ref ref = Reference(x, with_skip ? skip.data() : nullptr,
-                                  with_skip ? bias.data() : nullptr, g,
-                                  with_beta ? beta.data() : nullptr,
-                                  static_cast<double>(1e-5f));
+        const Ref ref =
+            Reference(x, with_skip ? skip.data() : nullptr, with_skip ? bias.data() : nullptr, g,
+                      with_beta ? beta.data() : nullptr, static_cast<double>(1e-5f));
         for (Isa isa : AvailableIsas()) {
           ScopedMaxIsa cap(isa);
           for (bool in_place : {false, true}) {

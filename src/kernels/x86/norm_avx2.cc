@@ -54,8 +54,8 @@ void LayerNormRowF32Avx2(const LayerNormRowArgs& a) {
     for (int64_t i = 0; i < d8; i += 8) AddWide(_mm256_loadu_ps(s + i), s0, s1);
     for (int64_t i = d8; i < d; ++i) tail += static_cast<double>(s[i]);
   }
-  const double mean = d > 0 ? (HorizontalSum(_mm256_add_pd(s0, s1)) + tail) / static_cast<double>(d)
-                            : 0.0;
+  const double mean =
+      d > 0 ? (HorizontalSum(_mm256_add_pd(s0, s1)) + tail) / static_cast<double>(d) : 0.0;
   const __m256d vmd = _mm256_set1_pd(mean);
   __m256d q0 = _mm256_setzero_pd(), q1 = _mm256_setzero_pd();
   for (int64_t i = 0; i < d8; i += 8) {
@@ -70,8 +70,8 @@ void LayerNormRowF32Avx2(const LayerNormRowArgs& a) {
     const double t = static_cast<double>(s[i]) - mean;
     qt += t * t;
   }
-  const double var = d > 0 ? (HorizontalSum(_mm256_add_pd(q0, q1)) + qt) / static_cast<double>(d)
-                           : 0.0;
+  const double var =
+      d > 0 ? (HorizontalSum(_mm256_add_pd(q0, q1)) + qt) / static_cast<double>(d) : 0.0;
   const double inv = 1.0 / std::sqrt(var + static_cast<double>(a.epsilon));
   if (a.mean_out) *a.mean_out = mean;
   if (a.inv_std_out) *a.inv_std_out = inv;
@@ -80,8 +80,8 @@ void LayerNormRowF32Avx2(const LayerNormRowArgs& a) {
   if (a.beta) {
     for (int64_t i = 0; i < d8; i += 8) {
       const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(s + i), vm), viv);
-      _mm256_storeu_ps(a.y + i,
-                       _mm256_fmadd_ps(t, _mm256_loadu_ps(a.gamma + i), _mm256_loadu_ps(a.beta + i)));
+      _mm256_storeu_ps(
+          a.y + i, _mm256_fmadd_ps(t, _mm256_loadu_ps(a.gamma + i), _mm256_loadu_ps(a.beta + i)));
     }
     for (int64_t i = d8; i < d; ++i) a.y[i] = std::fma((s[i] - m) * iv, a.gamma[i], a.beta[i]);
   } else {

@@ -140,8 +140,7 @@ void BinaryMap(const float* a, const float* b, float* y, int64_t n) {
 }
 
 template <typename Op>
-void BinaryDispatch(const float* a, int a_step, const float* b, int b_step, float* y,
-                    int64_t n) {
+void BinaryDispatch(const float* a, int a_step, const float* b, int b_step, float* y, int64_t n) {
   if (a_step && b_step) return BinaryMap<Op, true, true>(a, b, y, n);
   if (a_step) return BinaryMap<Op, true, false>(a, b, y, n);
   if (b_step) return BinaryMap<Op, false, true>(a, b, y, n);
@@ -150,8 +149,8 @@ void BinaryDispatch(const float* a, int a_step, const float* b, int b_step, floa
 
 }  // namespace
 
-void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
-                     float* y, int64_t n) {
+void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                     int64_t n) {
   switch (fn) {
     case BinaryFn::kAdd:
       return BinaryDispatch<AddOp>(a, a_step, b, b_step, y, n);
