@@ -96,7 +96,9 @@ TEST(NormKernelTest, LayerNormRowMatchesFloat64ReferenceOnEveryIsa) {
               const double tol = 4e-7 * (std::fabs(ref.y[i]) + std::fabs(g[i]) * 4 + 2) +
                                  (offset != 0.f ? 1e-4 * ref.inv * std::fabs(g[i]) : 0.0);
               ASSERT_NEAR(out[i], ref.y[i], tol) << what << " i=" << i;
-              if (with_skip) ASSERT_EQ(sum[i], static_cast<float>(ref.s[i])) << what;
+              if (with_skip) {
+                ASSERT_EQ(sum[i], static_cast<float>(ref.s[i])) << what;
+              }
             }
             for (size_t i = n; i < n + 8; ++i) {
               ASSERT_EQ(y[i], kGuard) << what;
