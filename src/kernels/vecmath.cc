@@ -123,4 +123,140 @@ void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
   ApplyUnaryGeneric(fn, x, y, n);
 }
 
+namespace {
+
+template <typename F>
+void BinaryLoops(const float* a, int a_step, const float* b, int b_step, float* y, int64_t n, F f) {
+  if (a_step && b_step) {
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], b[i]);
+  } else if (a_step) {
+    const float v = b[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(a[i], v);
+  } else if (b_step) {
+    const float v = a[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = f(v, b[i]);
+  } else {
+    const float v = f(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) y[i] = v;
+  }
+}
+
+}  // namespace
+
+void ApplyBinaryGeneric(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                        float* y, int64_t n) {
+  switch (fn) {
+    case BinaryFn::kAdd:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u + v; });
+    case BinaryFn::kSub:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u - v; });
+    case BinaryFn::kMul:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u * v; });
+    case BinaryFn::kDiv:
+      return BinaryLoops(a, a_step, b, b_step, y, n, [](float u, float v) { return u / v; });
+  }
+}
+
+void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                 int64_t n) {
+  if (n <= 0) return;
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) {
+    ApplyBinaryAvx2(fn, a, a_step, b, b_step, y, n);
+    return;
+  }
+#endif
+  ApplyBinaryGeneric(fn, a, a_step, b, b_step, y, n);
+}
+
+namespace {
+
+// Max (kMax) or Min of x in 32 lanes, v kept when it beats the lane (so NaN never enters a
+// lane: it is flagged instead and the first NaN returned), lanes combined in order.
+template <bool kMax>
+float ExtremeGeneric(const float* x, int64_t n) {
+  const float init = kMax ? -INFINITY : INFINITY;
+  auto better = [](float v, float m) { return kMax ? v > m : v < m; };
+  float lanes[32];
+  int32_t nan[32];
+  for (int l = 0; l < 32; ++l) {
+    lanes[l] = init;
+    nan[l] = 0;
+  }
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int l = 0; l < 32; ++l) {
+      const float v = x[i + l];
+      lanes[l] = better(v, lanes[l]) ? v : lanes[l];
+      nan[l] |= static_cast<int32_t>(v != v);
+    }
+  }
+  int32_t any_nan = 0;
+  for (int l = 0; l < 32; ++l) any_nan |= nan[l];
+  float r = init;
+  for (int l = 0; l < 32; ++l) r = better(lanes[l], r) ? lanes[l] : r;
+  for (; i < n; ++i) {
+    r = better(x[i], r) ? x[i] : r;
+    any_nan |= static_cast<int32_t>(x[i] != x[i]);
+  }
+  return any_nan ? vecmath_impl::FirstNan<ScalarOps>(x, n) : r;
+}
+
+}  // namespace
+
+float ReduceSumF32Generic(const float* x, int64_t n) {
+  float lanes[32] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    for (int l = 0; l < 32; ++l) lanes[l] += x[i + l];
+  }
+  float t[8];
+  for (int j = 0; j < 8; ++j) t[j] = (lanes[j] + lanes[8 + j]) + (lanes[16 + j] + lanes[24 + j]);
+  float s = vecmath_impl::SumOf8<ScalarOps>(t);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+double ReduceSumF32ToF64Generic(const float* x, int64_t n) {
+  double lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(x[i + l]);
+  }
+  double s = vecmath_impl::SumOf8<ScalarOps>(lanes);
+  for (; i < n; ++i) s += static_cast<double>(x[i]);
+  return s;
+}
+
+float ReduceMaxF32Generic(const float* x, int64_t n) { return ExtremeGeneric<true>(x, n); }
+float ReduceMinF32Generic(const float* x, int64_t n) { return ExtremeGeneric<false>(x, n); }
+
+float ReduceSumF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceSumF32Avx2(x, n);
+#endif
+  return ReduceSumF32Generic(x, n);
+}
+
+double ReduceSumF32ToF64(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceSumF32ToF64Avx2(x, n);
+#endif
+  return ReduceSumF32ToF64Generic(x, n);
+}
+
+float ReduceMaxF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceMaxF32Avx2(x, n);
+#endif
+  return ReduceMaxF32Generic(x, n);
+}
+
+float ReduceMinF32(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) return ReduceMinF32Avx2(x, n);
+#endif
+  return ReduceMinF32Generic(x, n);
+}
+
 }  // namespace onnxedge::kernels

@@ -51,4 +51,43 @@ void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n);
 void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n);
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// Binary arithmetic (IEEE results, identical on every path).
+
+enum class BinaryFn : uint8_t { kAdd, kSub, kMul, kDiv };
+
+/// y[i] = a[i * a_step] fn b[i * b_step] for 0 <= i < n, where each step is 0 (the operand is
+/// one broadcast value) or 1. y may equal a vector operand; otherwise no overlap.
+void ApplyBinary(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                 int64_t n);
+void ApplyBinaryGeneric(BinaryFn fn, const float* a, int a_step, const float* b, int b_step,
+                        float* y, int64_t n);
+#if defined(__x86_64__)
+void ApplyBinaryAvx2(BinaryFn fn, const float* a, int a_step, const float* b, int b_step, float* y,
+                     int64_t n);
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Reductions of one contiguous run. Sums accumulate in 32 float lanes, combined in a fixed
+// order that every path shares, so results are bit-identical across ISAs (but not equal to a
+// sequential sum). Max/Min return the first NaN of x when x has one (else the extreme value;
+// which of +0/-0 is returned for a zero extreme is unspecified); n = 0 gives 0 / -inf / +inf.
+
+float ReduceSumF32(const float* x, int64_t n);
+/// Sum of n floats accumulated in float64 (8 lanes, fixed order shared by every path): for long
+/// runs whose float sum would drift (GlobalAveragePool planes).
+double ReduceSumF32ToF64(const float* x, int64_t n);
+float ReduceMaxF32(const float* x, int64_t n);
+float ReduceMinF32(const float* x, int64_t n);
+float ReduceSumF32Generic(const float* x, int64_t n);
+double ReduceSumF32ToF64Generic(const float* x, int64_t n);
+float ReduceMaxF32Generic(const float* x, int64_t n);
+float ReduceMinF32Generic(const float* x, int64_t n);
+#if defined(__x86_64__)
+float ReduceSumF32Avx2(const float* x, int64_t n);
+double ReduceSumF32ToF64Avx2(const float* x, int64_t n);
+float ReduceMaxF32Avx2(const float* x, int64_t n);
+float ReduceMinF32Avx2(const float* x, int64_t n);
+#endif
+
 }  // namespace onnxedge::kernels

@@ -15,10 +15,12 @@
 // Select(m, a, b) = m ? a : b.
 #pragma once
 
+#include <cstdint>
+
 namespace onnxedge::kernels::vecmath_impl {
 
 inline constexpr float kLog2e = 0x1.715476p+0f;
-inline constexpr float kLn2Hi = 0x1.62e430p-1f;   // float(ln 2)
+inline constexpr float kLn2Hi = 0x1.62e430p-1f;    // float(ln 2)
 inline constexpr float kLn2Lo = -0x1.05c610p-29f;  // ln 2 - kLn2Hi
 // Past these, exp rounds to 0 / overflows; clamping keeps 2^n in range (see ExpCore).
 inline constexpr float kExpMin = -104.f;
@@ -30,12 +32,12 @@ inline constexpr float kSigmoidTail = 110.f;
 inline constexpr float kExpQ[] = {0x1.fffffcp-2f, 0x1.555492p-3f, 0x1.5558f2p-5f, 0x1.1239d0p-7f,
                                   0x1.6a242ap-10f};
 // tanh(x) = x + x^3 P(x^2) on |x| <= ln(3)/2, where tanh(x) = 1/2 (relative error 1e-9).
-inline constexpr float kTanhP[] = {-0x1.55554ap-2f, 0x1.110d2ep-3f, -0x1.b929e8p-5f,
-                                   0x1.5949a2p-6f, -0x1.9b7c32p-8f};
+inline constexpr float kTanhP[] = {-0x1.55554ap-2f, 0x1.110d2ep-3f, -0x1.b929e8p-5f, 0x1.5949a2p-6f,
+                                   -0x1.9b7c32p-8f};
 inline constexpr float kTanhSmall = 0.549306144f;
 // erf(x) = x + x P(x^2) on |x| < 0.875 (relative error 8.5e-9).
-inline constexpr float kErfP[] = {1.283791512e-01f, -3.761255145e-01f, 1.128245518e-01f,
-                                  -2.679146267e-02f, 5.032181274e-03f, -6.203253870e-04f};
+inline constexpr float kErfP[] = {1.283791512e-01f,  -3.761255145e-01f, 1.128245518e-01f,
+                                  -2.679146267e-02f, 5.032181274e-03f,  -6.203253870e-04f};
 inline constexpr float kErfSmall = 0.875f;
 // erfc(x) = exp(-x^2 + R(x - 1.5)) on [0.875, 6] (absolute error of R 1e-8 after rounding the
 // coefficients to float one at a time and refitting the rest).
@@ -47,8 +49,8 @@ inline constexpr float kErfcMid = 1.5f;
 inline constexpr float kErfcMax = 6.f;  // erfc(6) = 2e-17: erf is 1 and GELU's tail 0 past it.
 inline constexpr float kSqrtHalf = 0x1.6a09e6p-1f;
 // GELU(tanh) = x sigmoid(x (kGeluC1 + kGeluC2 x^2)), as 1 + tanh(y) = 2 sigmoid(2y).
-inline constexpr float kGeluC1 = 0x1.988454p+0f;   // 2 sqrt(2/pi)
-inline constexpr float kGeluC2 = 0x1.2444f2p-4f;   // 2 sqrt(2/pi) * 0.044715
+inline constexpr float kGeluC1 = 0x1.988454p+0f;  // 2 sqrt(2/pi)
+inline constexpr float kGeluC2 = 0x1.2444f2p-4f;  // 2 sqrt(2/pi) * 0.044715
 
 template <class O, int N>
 inline typename O::V Horner(typename O::V x, const float (&c)[N]) {
@@ -101,8 +103,7 @@ inline typename O::V MulSigmoid(typename O::V m, typename O::V t) {
   using V = typename O::V;
   const V one = O::Set(1.f);
   const V nt = O::Sub(O::Set(0.f), t);
-  const ExpParts<O> e =
-      ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kExpMin), nt)));
+  const ExpParts<O> e = ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kExpMin), nt)));
   const V s = O::Pow2(O::Min(O::Max(e.n, O::Set(-126.f)), O::Set(126.f)));
   const V d_small = O::Fma(e.pm1, s, O::Add(one, s));
   const V u = O::Add(one, e.pm1);
@@ -198,6 +199,30 @@ inline typename O::V GeluTanh(typename O::V x) {
   using V = typename O::V;
   const V y = O::Mul(x, O::Fma(O::Set(kGeluC2), O::Mul(x, x), O::Set(kGeluC1)));
   return MulSigmoid<O>(x, y);
+}
+
+// Reductions (vecmath.h ReduceSumF32/ReduceMaxF32/ReduceMinF32). Templates on O only so that
+// each path's copy has internal linkage (see the file comment).
+
+/// The last step shared by every path: 8 partial sums t[0..7] into one.
+template <class O>
+inline float SumOf8(const float* t) {
+  return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+}
+
+/// The last step of the float64 sums: 8 partial sums into one.
+template <class O>
+inline double SumOf8(const double* t) {
+  return ((t[0] + t[4]) + (t[2] + t[6])) + ((t[1] + t[5]) + (t[3] + t[7]));
+}
+
+/// The first NaN of x[0..n) (called only when there is one).
+template <class O>
+inline float FirstNan(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] != x[i]) return x[i];
+  }
+  return x[0];
 }
 
 }  // namespace onnxedge::kernels::vecmath_impl

@@ -811,6 +811,10 @@ TEST(PoolOps, MaxAndAverageMatchNaive) {
       {{1, 1, 11}, {4}, {3}, {1}, {2, 1}, true},
       {{1, 2, 4, 5, 6}, {2, 2, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1, 1, 0, 1}, false},
       {{1, 2, 7, 7}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, false},
+      // Wide rows: the separable path's whole-row window reduction (stride 1 and 2, dilated).
+      {{1, 3, 5, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, false},
+      {{2, 2, 6, 40}, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, false},
+      {{1, 2, 5, 37}, {2, 3}, {1, 2}, {1, 3}, {0, 2, 1, 2}, true},
   };
   uint32_t seed = 700;
   for (const auto& c : cases) {

@@ -244,6 +244,112 @@ TEST(VecMathTest, LengthsAndInPlace) {
   }
 }
 
+// Binary arithmetic: every fn, every broadcast pattern, lengths around the 8-lane and 32-element
+// tiles, exact IEEE results on every path, nothing written past n, in place.
+TEST(VecMathTest, BinaryArithmetic) {
+  using kernels::BinaryFn;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-4.f, 4.f);
+  const float kGuard = -777.f;
+  for (int64_t n : {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000}) {
+    std::vector<float> a(static_cast<size_t>(n) + 1), b(static_cast<size_t>(n) + 1);
+    for (float& v : a) v = d(rng);
+    for (float& v : b) v = d(rng);
+    if (n > 3) b[3] = 0.f;  // division by zero gives inf/NaN identically
+    for (BinaryFn fn : {BinaryFn::kAdd, BinaryFn::kSub, BinaryFn::kMul, BinaryFn::kDiv}) {
+      auto ref = [fn](float u, float v) {
+        switch (fn) {
+          case BinaryFn::kAdd:
+            return u + v;
+          case BinaryFn::kSub:
+            return u - v;
+          case BinaryFn::kMul:
+            return u * v;
+          case BinaryFn::kDiv:
+            return u / v;
+        }
+        return 0.f;
+      };
+      for (int sa : {0, 1}) {
+        for (int sb : {0, 1}) {
+          for (Isa isa : VecMathPaths()) {
+            ScopedMaxIsa cap(isa);
+            std::vector<float> y(static_cast<size_t>(n) + 8, kGuard);
+            kernels::ApplyBinary(fn, a.data(), sa, b.data(), sb, y.data(), n);
+            for (int64_t i = 0; i < n; ++i) {
+              const float want = ref(a[static_cast<size_t>(i * sa)], b[static_cast<size_t>(i * sb)]);
+              const float got = y[static_cast<size_t>(i)];
+              ASSERT_TRUE(Bits(got) == Bits(want) || (std::isnan(got) && std::isnan(want)))
+                  << "fn " << static_cast<int>(fn) << " n=" << n << " i=" << i << " steps " << sa
+                  << sb << " " << IsaName(isa);
+            }
+            for (size_t i = static_cast<size_t>(n); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard);
+            if (sa == 1) {
+              std::vector<float> inplace = a;
+              kernels::ApplyBinary(fn, inplace.data(), 1, b.data(), sb, inplace.data(), n);
+              for (int64_t i = 0; i < n; ++i) {
+                ASSERT_EQ(Bits(inplace[static_cast<size_t>(i)]), Bits(y[static_cast<size_t>(i)]));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Run reductions: lengths around the 32-lane block, against float64 sums / exact extremes,
+// bit-identical across paths, NaN (the first one returned) anywhere, infinities, empty runs.
+TEST(VecMathTest, RunReductions) {
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> d(-10.f, 10.f);
+  for (int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1000, 4099}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = d(rng);
+    double sum = 0, abs_sum = 0;
+    float mx = -INFINITY, mn = INFINITY;
+    for (float v : x) {
+      sum += v;
+      abs_sum += std::fabs(v);
+      mx = std::max(mx, v);
+      mn = std::min(mn, v);
+    }
+    float sum_generic = 0;
+    double sum64_generic = 0;
+    for (Isa isa : VecMathPaths()) {
+      ScopedMaxIsa cap(isa);
+      const float s = kernels::ReduceSumF32(x.data(), n);
+      // Float sums in 32 lanes: error below n * eps * sum |x| (loose), exact for n = 0.
+      EXPECT_NEAR(s, sum, 1e-6 * abs_sum + (n ? 1e-6 : 0)) << n << " " << IsaName(isa);
+      if (isa == Isa::kGeneric) sum_generic = s;
+      EXPECT_EQ(Bits(s), Bits(sum_generic)) << "paths differ at n " << n;
+      // float64 lanes: exact up to float64 rounding of the partial sums.
+      const double s64 = kernels::ReduceSumF32ToF64(x.data(), n);
+      EXPECT_NEAR(s64, sum, 1e-13 * abs_sum) << n << " " << IsaName(isa);
+      if (isa == Isa::kGeneric) sum64_generic = s64;
+      EXPECT_EQ(s64, sum64_generic) << "float64 paths differ at n " << n;
+      EXPECT_EQ(kernels::ReduceMaxF32(x.data(), n), mx) << n << " " << IsaName(isa);
+      EXPECT_EQ(kernels::ReduceMinF32(x.data(), n), mn) << n << " " << IsaName(isa);
+      if (n == 0) continue;
+      // A NaN (with a payload) at the front, in a lane block, in the tail.
+      for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+        std::vector<float> y = x;
+        const uint32_t payload = 0x7fc00123u;
+        std::memcpy(&y[static_cast<size_t>(at)], &payload, sizeof(payload));
+        if (at + 1 < n) y[static_cast<size_t>(at + 1)] = -NAN;
+        EXPECT_EQ(Bits(kernels::ReduceMaxF32(y.data(), n)), payload) << n << " at " << at;
+        EXPECT_EQ(Bits(kernels::ReduceMinF32(y.data(), n)), payload) << n << " at " << at;
+        EXPECT_TRUE(std::isnan(kernels::ReduceSumF32(y.data(), n)));
+      }
+      std::vector<float> z = x;
+      z[static_cast<size_t>(n - 1)] = INFINITY;
+      z[0] = -INFINITY;
+      EXPECT_EQ(kernels::ReduceMaxF32(z.data(), n), n == 1 ? -INFINITY : INFINITY);
+      EXPECT_EQ(kernels::ReduceMinF32(z.data(), n), -INFINITY);
+    }
+  }
+}
+
 TEST(CpuFeaturesTest, ScopedCapAndNames) {
   const std::vector<Isa> isas = AvailableIsas();
   ASSERT_FALSE(isas.empty());

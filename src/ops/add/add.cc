@@ -9,6 +9,7 @@ namespace onnxedge::ops {
 namespace {
 
 struct AddFn {
+  static constexpr kernels::BinaryFn kF32 = kernels::BinaryFn::kAdd;
   template <typename C>
   C operator()(C a, C b) const {
     return WrapAdd(a, b);

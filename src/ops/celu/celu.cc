@@ -17,6 +17,19 @@ struct CeluFn {
     }
     return fn;
   }
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    // Blocks through a local buffer, so y may alias x.
+    float t[256];
+    for (int64_t b = 0; b < n; b += 256) {
+      const int64_t m = std::min<int64_t>(256, n - b);
+      for (int64_t i = 0; i < m; ++i) t[i] = x[b + i] / alpha;
+      kernels::ApplyUnary(kernels::UnaryFn::kExpm1, t, t, m);
+      for (int64_t i = 0; i < m; ++i) {
+        const float neg = alpha * t[i];
+        y[b + i] = (x[b + i] > 0.f ? x[b + i] : 0.f) + (neg < 0.f ? neg : 0.f);
+      }
+    }
+  }
   template <typename C>
   C operator()(C x) const {
     const C a = static_cast<C>(alpha);

@@ -6,6 +6,21 @@
 
 namespace onnxedge::ops {
 
+Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, const Tensor& b,
+                    const Shape& b_shape, kernels::BinaryFn fn) {
+  OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
+                      BroadcastPlan::Make({&a_shape, &b_shape}, ctx.Describe()));
+  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, DataType::kFloat, plan.output_shape()));
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  float* po = out->data<float>();
+  const int sa = plan.inner_stride(0) == 1 ? 1 : 0, sb = plan.inner_stride(1) == 1 ? 1 : 0;
+  ForEachSpan(ctx.thread_pool(), plan, [&](const int64_t* off, int64_t o, int64_t len) {
+    kernels::ApplyBinary(fn, pa + off[0], sa, pb + off[1], sb, po + o, len);
+  });
+  return Status::Ok();
+}
+
 Status CheckSameType(const KernelContext& ctx, const Tensor& a, size_t i, const Tensor& b,
                      size_t j) {
   if (a.dtype() == b.dtype()) return Status::Ok();

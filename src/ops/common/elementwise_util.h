@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/vecmath.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -330,6 +331,16 @@ StatusOr<Fn> MakeFunctor(const KernelInfo& info) {
   }
 }
 
+/// Functors may provide a float32 array path, `void ApplyF32(const float* x, float* y,
+/// int64_t n) const` (vectorised, kernels/vecmath.h); UnaryKernel then uses it for float inputs.
+template <typename Fn>
+concept HasApplyF32 = requires(const Fn& fn, const float* x, float* y, int64_t n) {
+  fn.ApplyF32(x, y, n);
+};
+
+/// Chunk size for the array paths of transcendental functions (a few ns per element).
+inline constexpr int64_t kVecMathMinChunk = 4096;
+
 /// Y = fn(X) elementwise, Y of X's type, for X's type in `List`.
 template <typename List, typename Fn>
 class UnaryKernel final : public Kernel {
@@ -341,6 +352,17 @@ class UnaryKernel final : public Kernel {
   }
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if constexpr (HasApplyF32<Fn>) {
+      if (x->dtype() == DataType::kFloat) {
+        OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, DataType::kFloat, x->shape()));
+        const float* px = x->data<float>();
+        float* py = out->data<float>();
+        ctx.thread_pool().ParallelFor(x->size(), kVecMathMinChunk, [&](int64_t b, int64_t e) {
+          fn_.ApplyF32(px + b, py + b, e - b);
+        });
+        return Status::Ok();
+      }
+    }
     return DispatchInput<List>(ctx, 0, x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       const Fn fn = fn_;
@@ -352,6 +374,16 @@ class UnaryKernel final : public Kernel {
  private:
   Fn fn_;
 };
+
+/// Functors of float arithmetic may name their array kernel, `static constexpr
+/// kernels::BinaryFn kF32 = ...`; BinaryKernel then runs float inputs through it (AVX2 when
+/// available) for every broadcast pattern ForEachSpan produces.
+template <typename Fn>
+concept HasBinaryF32 = requires { Fn::kF32; };
+
+/// out = a fn b for float32 with broadcasting, through kernels::ApplyBinary.
+Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, const Tensor& b,
+                    const Shape& b_shape, kernels::BinaryFn fn);
 
 /// C = fn(A, B) with broadcasting (legacy attributes before opset 7); A, B, C of one type in
 /// `List`.
@@ -369,6 +401,11 @@ class BinaryKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
     OE_RETURN_IF_ERROR(CheckSameType(ctx, *a, 0, *b, 1));
     OE_ASSIGN_OR_RETURN(Shape b_shape, bc_.ShapeOfB(ctx, a->shape(), b->shape()));
+    if constexpr (HasBinaryF32<Fn>) {
+      if (a->dtype() == DataType::kFloat) {
+        return BinaryMapF32(ctx, *a, a->shape(), *b, b_shape, Fn::kF32);
+      }
+    }
     return DispatchInput<List>(ctx, 0, a->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       const Fn fn = fn_;

@@ -173,7 +173,11 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
   const int64_t i1 = g.in[1], i2 = g.in[2];
   const int64_t work = std::max<int64_t>(1, in_size + out_size * g.kernel[2]);
   pool->ParallelFor(planes, std::max<int64_t>(1, 32768 / work), [&](int64_t p0, int64_t p1) {
-    std::vector<C> row(static_cast<size_t>(i2));
+    std::vector<C> row(static_cast<size_t>(i2)), win(static_cast<size_t>(i2));
+    // win[i] = the window starting at column i reduced (for i < win_n): computed over whole
+    // contiguous rows (vectorizes), then read by the outputs whose window is all inside.
+    const int64_t kw_n = g.kernel[2], dil_w = g.dilation[2];
+    const int64_t win_n = std::max<int64_t>(0, i2 - (kw_n - 1) * dil_w);
     for (int64_t p = p0; p < p1; ++p) {
       const T* xp = x + p * in_size;
       T* yp = y + p * out_size;
@@ -201,6 +205,24 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
               }
             }
           }
+          if (rows > 0 && win_n > 0) {
+            C* w = win.data();
+            const C* r = row.data();
+            if constexpr (kKind == PoolKind::kMax) {
+              for (int64_t i = 0; i < win_n; ++i) w[i] = r[i];
+              for (int64_t kw = 1; kw < kw_n; ++kw) {
+                const C* rk = r + kw * dil_w;
+                for (int64_t i = 0; i < win_n; ++i) w[i] = NanMax(w[i], rk[i]);
+              }
+            } else {
+              // C(0) + first, like the per-output sum below (the same additions in order).
+              for (int64_t i = 0; i < win_n; ++i) w[i] = C(0) + r[i];
+              for (int64_t kw = 1; kw < kw_n; ++kw) {
+                const C* rk = r + kw * dil_w;
+                for (int64_t i = 0; i < win_n; ++i) w[i] += rk[i];
+              }
+            }
+          }
           const int64_t pad_rows =
               int64_t{pad_taps[0][static_cast<size_t>(od)].hi -
                       pad_taps[0][static_cast<size_t>(od)].lo} *
@@ -208,7 +230,12 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
           for (int64_t ow = 0; ow < g.out[2]; ++ow) {
             const TapRange tw = taps[2][static_cast<size_t>(ow)];
             const int64_t base = ow * g.stride[2] - g.pad_begin[2];
+            const bool full = rows > 0 && tw.lo == 0 && tw.hi == kw_n;  // base < win_n then
             if constexpr (kKind == PoolKind::kMax) {
+              if (full) {
+                yr[ow] = FromCompute<T>(win[static_cast<size_t>(base)]);
+                continue;
+              }
               if (rows == 0 || tw.hi <= tw.lo) {
                 yr[ow] = FromCompute<T>(std::numeric_limits<C>::has_infinity
                                             ? -std::numeric_limits<C>::infinity()
@@ -222,7 +249,9 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
               yr[ow] = FromCompute<T>(m);
             } else {
               C acc = C(0);
-              if (rows > 0) {
+              if (full) {
+                acc = win[static_cast<size_t>(base)];
+              } else if (rows > 0) {
                 for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
                   acc += row[static_cast<size_t>(base + kw * g.dilation[2])];
                 }

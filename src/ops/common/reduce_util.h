@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/vecmath.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -334,6 +335,15 @@ constexpr int64_t kInnerTile = 4096;  // Kept-innermost outputs per task.
 template <typename R, typename T>
 inline typename R::Acc ReduceRun(const T* x, int64_t n, ComputeType<T> shift) {
   using Acc = typename R::Acc;
+  // float32 Sum/Mean/Max/Min: the vectorised kernels (AVX2 when available; NaN-aware Max/Min
+  // lanes that the compiler cannot vectorise from the Combine below).
+  if constexpr (std::is_same_v<R, SumReducer<float>> || std::is_same_v<R, MeanReducer<float>>) {
+    return kernels::ReduceSumF32(x, n);
+  } else if constexpr (std::is_same_v<R, MaxReducer<float>>) {
+    return kernels::ReduceMaxF32(x, n);
+  } else if constexpr (std::is_same_v<R, MinReducer<float>>) {
+    return kernels::ReduceMinF32(x, n);
+  }
   constexpr int kLanes = 8;
   int64_t i = 0;
   Acc acc = R::Identity();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -15,10 +16,10 @@ namespace {
 
 std::atomic<bool> g_force_generic{false};
 
+// MaxIsa() honours ONNXEDGE_MAX_ISA and ScopedMaxIsa; SoftmaxForceGeneric stays for old tests.
 bool UseAvx2() {
 #if defined(__x86_64__)
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has && !g_force_generic.load(std::memory_order_relaxed);
+  return MaxIsa() >= Isa::kAvx2 && !g_force_generic.load(std::memory_order_relaxed);
 #else
   return false;
 #endif

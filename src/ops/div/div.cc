@@ -10,6 +10,7 @@ namespace onnxedge::ops {
 namespace {
 
 struct DivFn {
+  static constexpr kernels::BinaryFn kF32 = kernels::BinaryFn::kDiv;
   template <typename C>
   C operator()(C a, C b) const {
     if constexpr (std::is_integral_v<C>) {

@@ -8,6 +8,9 @@ namespace onnxedge::ops {
 namespace {
 
 struct ErfFn {
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    kernels::ApplyUnary(kernels::UnaryFn::kErf, x, y, n);
+  }
   template <typename C>
   C operator()(C x) const {
     if constexpr (std::is_integral_v<C>) {

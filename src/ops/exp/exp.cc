@@ -7,6 +7,9 @@ namespace onnxedge::ops {
 namespace {
 
 struct ExpFn {
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    kernels::ApplyUnary(kernels::UnaryFn::kExp, x, y, n);
+  }
   template <typename C>
   C operator()(C x) const {
     return std::exp(x);

@@ -25,6 +25,10 @@ struct GeluFn {
     }
     return fn;
   }
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    kernels::ApplyUnary(tanh_approx ? kernels::UnaryFn::kGeluTanh : kernels::UnaryFn::kGeluErf,
+                        x, y, n);
+  }
   template <typename C>
   C operator()(C x) const {
     if (tanh_approx) {

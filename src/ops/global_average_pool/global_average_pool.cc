@@ -3,6 +3,7 @@
 // 1-21). Types: float32, float64, float16 (and bfloat16, accumulated in float32).
 #include <memory>
 
+#include "kernels/vecmath.h"
 #include "ops/common/pool_util.h"
 
 namespace onnxedge::ops {
@@ -29,7 +30,11 @@ class GlobalAveragePoolKernel final : public Kernel {
                    [](const T* p, int64_t n) {
                      // Accumulate in double: planes can be large and float sums drift.
                      double acc = 0;
-                     for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(ToCompute(p[i]));
+                     if constexpr (std::is_same_v<T, float>) {
+                       acc = kernels::ReduceSumF32ToF64(p, n);  // vectorised
+                     } else {
+                       for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(ToCompute(p[i]));
+                     }
                      return FromCompute<T>(
                          static_cast<C>(n > 0 ? acc / static_cast<double>(n) : std::nan("")));
                    });

@@ -6,13 +6,29 @@
 // by stash_type (float32 by default). axis may be in [-rank, rank] (axis = rank normalizes
 // single elements). Types: float32, float64, float16, bfloat16; statistics in float64.
 // Limits: Scale/B of higher rank than the normalized dims are rejected.
+// float32 with Scale/B shaped like the normalized dims runs kernels::LayerNormRowF32 (AVX2 when
+// available); other cases use the generic loop below.
+#include <algorithm>
 #include <memory>
+
+#include "kernels/norm.h"
 
 #include "ops/common/norm_util.h"
 
 namespace onnxedge::ops {
 
 namespace {
+
+// True when `t` is float32 and its values, read in order, are `shape`'s (its dims match the
+// trailing dims of `shape` and the rest are 1): no broadcast copy is needed.
+bool SameLayout(const Tensor& t, const Shape& shape) {
+  if (t.dtype() != DataType::kFloat || t.rank() > shape.size()) return false;
+  const size_t off = shape.size() - t.rank();
+  for (size_t i = 0; i < t.rank(); ++i) {
+    if (t.shape()[i] != shape[off + i]) return false;
+  }
+  return t.size() == ShapeElementCount(shape);
+}
 
 class LayerNormalizationKernel final : public Kernel {
  public:
@@ -42,11 +58,15 @@ class LayerNormalizationKernel final : public Kernel {
     }
     const size_t axis = static_cast<size_t>(axis_ < 0 ? axis_ + rank : axis_);
     const Shape norm_shape(x->shape().begin() + static_cast<int64_t>(axis), x->shape().end());
-    OE_ASSIGN_OR_RETURN(std::vector<double> sc,
-                        BroadcastTo(*scale, norm_shape, where + ": input Scale"));
-    std::vector<double> bs;
-    if (bias) {
-      OE_ASSIGN_OR_RETURN(bs, BroadcastTo(*bias, norm_shape, where + ": input B"));
+    // float32 Scale/B laid out like the normalized dims are used in place (no copy per run).
+    const bool fast = x->dtype() == DataType::kFloat && SameLayout(*scale, norm_shape) &&
+                      (!bias || SameLayout(*bias, norm_shape));
+    std::vector<double> sc, bs;
+    if (!fast) {
+      OE_ASSIGN_OR_RETURN(sc, BroadcastTo(*scale, norm_shape, where + ": input Scale"));
+      if (bias) {
+        OE_ASSIGN_OR_RETURN(bs, BroadcastTo(*bias, norm_shape, where + ": input B"));
+      }
     }
     const int64_t d = ShapeElementCount(norm_shape);
     const int64_t outer = d == 0 ? 0 : x->size() / d;
@@ -63,6 +83,42 @@ class LayerNormalizationKernel final : public Kernel {
     }
     if (x->size() == 0) return Status::Ok();
     const double eps = epsilon_;
+    const int64_t min_rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, d));
+    auto write = [&](Tensor* t, const std::vector<double>& v) -> Status {
+      if (!t) return Status::Ok();
+      return Dispatch<FloatTypes>(t->dtype(), [&](auto utag) -> Status {
+        using U = typename decltype(utag)::type;
+        U* p = t->data<U>();
+        for (size_t i = 0; i < v.size(); ++i)
+          p[i] = FromCompute<U>(static_cast<ComputeType<U>>(v[i]));
+        return Status::Ok();
+      });
+    };
+    if (fast) {
+      // kernels::LayerNormRowF32: vectorised rows, float64 statistics as below.
+      std::vector<double> means(mean_out ? static_cast<size_t>(outer) : 0);
+      std::vector<double> invs(inv_out ? static_cast<size_t>(outer) : 0);
+      const float* px = x->data<float>();
+      const float* pg = scale->data<float>();
+      const float* pb = bias ? bias->data<float>() : nullptr;
+      float* py = y->data<float>();
+      ctx.thread_pool().ParallelFor(outer, min_rows, [&](int64_t r0, int64_t r1) {
+        kernels::LayerNormRowArgs a;
+        a.gamma = pg;
+        a.beta = pb;
+        a.d = d;
+        a.epsilon = epsilon_;
+        for (int64_t r = r0; r < r1; ++r) {
+          a.x = px + r * d;
+          a.y = py + r * d;
+          a.mean_out = means.empty() ? nullptr : &means[static_cast<size_t>(r)];
+          a.inv_std_out = invs.empty() ? nullptr : &invs[static_cast<size_t>(r)];
+          kernels::LayerNormRowF32(a);
+        }
+      });
+      OE_RETURN_IF_ERROR(write(mean_out, means));
+      return write(inv_out, invs);
+    }
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using C = ComputeType<T>;
@@ -72,7 +128,7 @@ class LayerNormalizationKernel final : public Kernel {
       std::vector<double> means(mean_out || inv_out ? static_cast<size_t>(outer) : 0);
       std::vector<double> invs(means.size());
       ctx.thread_pool().ParallelFor(
-          outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, d)),
+          outer, min_rows,
           [&](int64_t r0, int64_t r1) {
             for (int64_t r = r0; r < r1; ++r) {
               double mean, var;
@@ -97,16 +153,6 @@ class LayerNormalizationKernel final : public Kernel {
               }
             }
           });
-      auto write = [&](Tensor* t, const std::vector<double>& v) -> Status {
-        if (!t) return Status::Ok();
-        return Dispatch<FloatTypes>(t->dtype(), [&](auto utag) -> Status {
-          using U = typename decltype(utag)::type;
-          U* p = t->data<U>();
-          for (size_t i = 0; i < v.size(); ++i)
-            p[i] = FromCompute<U>(static_cast<ComputeType<U>>(v[i]));
-          return Status::Ok();
-        });
-      };
       OE_RETURN_IF_ERROR(write(mean_out, means));
       return write(inv_out, invs);
     });

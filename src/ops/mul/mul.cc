@@ -9,6 +9,7 @@ namespace onnxedge::ops {
 namespace {
 
 struct MulFn {
+  static constexpr kernels::BinaryFn kF32 = kernels::BinaryFn::kMul;
   template <typename C>
   C operator()(C a, C b) const {
     return WrapMul(a, b);

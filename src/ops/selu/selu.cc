@@ -18,6 +18,17 @@ struct SeluFn {
     OE_ASSIGN_OR_RETURN(fn.gamma, info.GetFloat("gamma", v1 ? 1.0507f : fn.gamma));
     return fn;
   }
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    // Blocks through a local buffer, so y may alias x.
+    float t[256];
+    for (int64_t b = 0; b < n; b += 256) {
+      const int64_t m = std::min<int64_t>(256, n - b);
+      kernels::ApplyUnary(kernels::UnaryFn::kExpm1, x + b, t, m);
+      for (int64_t i = 0; i < m; ++i) {
+        y[b + i] = gamma * (x[b + i] > 0.f ? x[b + i] : alpha * t[i]);
+      }
+    }
+  }
   template <typename C>
   C operator()(C x) const {
     return static_cast<C>(gamma) * (x > C(0) ? x : static_cast<C>(alpha) * std::expm1(x));

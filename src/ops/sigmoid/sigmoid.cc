@@ -8,6 +8,9 @@ namespace onnxedge::ops {
 namespace {
 
 struct SigmoidFn {
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    kernels::ApplyUnary(kernels::UnaryFn::kSigmoid, x, y, n);
+  }
   template <typename C>
   C operator()(C x) const {
     if (x >= 0) return C(1) / (C(1) + std::exp(-x));

@@ -9,6 +9,7 @@ namespace onnxedge::ops {
 namespace {
 
 struct SubFn {
+  static constexpr kernels::BinaryFn kF32 = kernels::BinaryFn::kSub;
   template <typename C>
   C operator()(C a, C b) const {
     return WrapSub(a, b);

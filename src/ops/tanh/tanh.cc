@@ -7,6 +7,9 @@ namespace onnxedge::ops {
 namespace {
 
 struct TanhFn {
+  void ApplyF32(const float* x, float* y, int64_t n) const {
+    kernels::ApplyUnary(kernels::UnaryFn::kTanh, x, y, n);
+  }
   template <typename C>
   C operator()(C x) const {
     return std::tanh(x);
