@@ -135,8 +135,8 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
       const float* rp[kGemmMr];
       for (int r = 0; r < kGemmMr; ++r) rp[r] = r < rows ? a + (m0 + r) * lda : nullptr;
 #if defined(__x86_64__)
-      if (rows == kGemmMr && avx2) {
-        PackASliverAvx2(rp, k, d);
+      if (avx2) {
+        PackASliverAvx2(rp, rows, k, d);
         continue;
       }
 #endif

@@ -163,8 +163,9 @@ void GemmTileGeneric(const GemmTile& t);
 #if defined(__x86_64__)
 void GemmTileAvx2(const GemmTile& t);
 void GemmTileAvx512(const GemmTile& t);
-/// Packs a full sliver of row-major A: d[k * kGemmMr + r] = rows[r][k] for r < 6, k < K.
-void PackASliverAvx2(const float* const* rows, int64_t k, float* d);
+/// Packs a sliver of row-major A: d[k * kGemmMr + r] = rows[r][k] for r < nrows, 0 for
+/// nrows <= r < 6 (rows[r] unused there), k < K.
+void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d);
 /// Vectorized activation over n floats (used by ApplyActivation).
 void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);

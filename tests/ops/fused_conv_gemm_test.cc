@@ -202,6 +202,8 @@ std::vector<Conv2D> DepthwiseCases() {
   cases.push_back({1, 5, 5, 5, 12, 14, 3, 3, 1, 0});     // unpadded
   cases.push_back({1, 2, 2, 2, 11, 40, 3, 3, 2, 1, 2});  // dilation 2
   cases.push_back({0, 3, 3, 3, 6, 6, 3, 3, 1, 1});       // batch 0
+  cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // wider than the padded-plane path
+  cases.push_back({1, 2, 2, 2, 4, 133, 5, 5, 1, 2});
   return cases;
 }
 

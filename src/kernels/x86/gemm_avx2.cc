@@ -101,17 +101,18 @@ constexpr TileFn kTiles[kGemmMr + 1][5] = {
 
 void GemmTileAvx2(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
 
-void PackASliverAvx2(const float* const* rows, int64_t k, float* d) {
+void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d) {
   const __m256 zero = _mm256_setzero_ps();
+  // Rows past nrows are zero (a partial last sliver).
+  auto row = [&](int r, int64_t kk) { return r < nrows ? _mm256_loadu_ps(rows[r] + kk) : zero; };
   int64_t kk = 0;
   // 8 k at a time: an 8x8 transpose of the 6 rows (plus 2 zero rows) gives, per k, the 6
   // values followed by 2 spare lanes; storing the k in increasing order lets each store's
   // spare lanes be overwritten by the next. The loop stops while at least one k remains after
   // the block, so the last spare lanes land on a slot the tail writes (never past the sliver).
   for (; kk + 8 < k; kk += 8) {
-    const __m256 r0 = _mm256_loadu_ps(rows[0] + kk), r1 = _mm256_loadu_ps(rows[1] + kk);
-    const __m256 r2 = _mm256_loadu_ps(rows[2] + kk), r3 = _mm256_loadu_ps(rows[3] + kk);
-    const __m256 r4 = _mm256_loadu_ps(rows[4] + kk), r5 = _mm256_loadu_ps(rows[5] + kk);
+    const __m256 r0 = row(0, kk), r1 = row(1, kk), r2 = row(2, kk);
+    const __m256 r3 = row(3, kk), r4 = row(4, kk), r5 = row(5, kk);
     const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
     const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
     const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
@@ -132,7 +133,7 @@ void PackASliverAvx2(const float* const* rows, int64_t k, float* d) {
   }
   for (; kk < k; ++kk) {
     float* o = d + kk * kGemmMr;
-    for (int r = 0; r < kGemmMr; ++r) o[r] = rows[r][kk];
+    for (int r = 0; r < kGemmMr; ++r) o[r] = r < nrows ? rows[r][kk] : 0.f;
   }
 }
 
