@@ -9,6 +9,9 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ir/onnx/loader.h"
 #include "ir/onnx/saver.h"
@@ -733,6 +736,65 @@ TEST(Saver, AtomicSaveRoundTripsAndLeavesNoTemporaryFiles) {
   Status st = onnx_io::SaveModel(o.model, dir.File("missing/out.onnx"));
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("missing"), std::string::npos);
+}
+
+// --- `onnxedge optimize` -----------------------------------------------------------------------
+
+struct Cli {
+  int code = -1;
+  std::string out;
+};
+
+// Runs build/onnxedge (next to build/tests/) with stdout captured and stderr folded into it.
+Cli RunOptimizeCli(const std::string& args) {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  Cli r;
+  if (n <= 0) return r;
+  buf[n] = '\0';
+  const std::string exe =
+      (std::filesystem::path(buf).parent_path().parent_path() / "onnxedge").string();
+  FILE* f = popen((exe + " optimize " + args + " 2>&1").c_str(), "r");
+  if (!f) return r;
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) r.out.append(chunk, got);
+  const int status = pclose(f);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(OptimizeCli, SavesPrintsStatsAndRejectsBadFlags) {
+  TempDir dir;
+  dir.Write("in.onnx", GeluModel(13, false).SerializeAsString());
+  const std::string in = dir.File("in.onnx"), out = dir.File("out.onnx");
+  auto r = RunOptimizeCli(in + " " + out + " --level extended");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("fuse_gelu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nodes: 5 -> 1"), std::string::npos) << r.out;
+  auto s = Session::Load(out);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+
+  auto j = RunOptimizeCli(in + " " + out + " --level basic --json");
+  ASSERT_EQ(j.code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"nodes_after\":5"), std::string::npos) << j.out;
+
+  auto d = RunOptimizeCli(in + " " + out + " --dump-after fuse_gelu --disable-pass fuse_layer_norm");
+  ASSERT_EQ(d.code, 0) << d.out;
+  EXPECT_NE(d.out.find("com.microsoft.Gelu(x)"), std::string::npos) << d.out;
+  EXPECT_EQ(d.out.find("fuse_layer_norm "), std::string::npos) << d.out;
+
+  for (const char* bad : {"--level fastest", "--disable-pass no_such_pass",
+                          "--dump-after no_such_pass"}) {
+    auto e = RunOptimizeCli(in + " " + out + " " + bad);
+    EXPECT_EQ(e.code, 2) << bad;
+    EXPECT_NE(e.out.find(std::string(bad).substr(std::string(bad).find(' ') + 1)),
+              std::string::npos)
+        << e.out;
+  }
+  auto missing = RunOptimizeCli(dir.File("nope.onnx") + " " + out);
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.out.find("nope.onnx"), std::string::npos) << missing.out;
 }
 
 }  // namespace
