@@ -30,11 +30,12 @@ Levels:
             computations), dead nodes, Identity/Dropout, redundant Cast/Transpose/Reshape,
             Conv+BatchNorm, Mul/Add into Conv, Gemm+Add, MatMul+Add -> Gemm
   extended  basic + fusions: GELU, LayerNormalization, SkipLayerNormalization, transpose
-            sinking (and Conv/Gemm+activation in onnxedge's private ops only at level all)
+            sinking, SiLU -> QuickGelu (Conv/Gemm+activation, an onnxedge-private op, only
+            at level all)
   all       extended + onnxedge-private ops and layouts (default)
 At basic and extended the saved model is standard ONNX plus com.microsoft ops that ONNX Runtime
-implements identically (Gelu, FastGelu, SkipLayerNormalization), so ONNX Runtime and the ONNX
-checker accept it. At 'all' it may contain com.onnxedge ops: only onnxedge can load it.
+implements identically (Gelu, FastGelu, QuickGelu, SkipLayerNormalization), so ONNX Runtime and
+the ONNX checker accept it. At 'all' it may contain com.onnxedge ops: only onnxedge can load it.
 
 options:
   --level L             disabled, basic, extended or all (default all)

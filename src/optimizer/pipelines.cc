@@ -39,6 +39,8 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseSkipLayerNormPass(), L::kExtended, "absorbs the residual Add before LayerNorm");
   add(MakeFuseConvActivationPass(), L::kExtended,
       "after all bias folding so Conv/Gemm is final; only when the fused kernels exist");
+  add(MakeFuseQuickGeluPass(), L::kExtended,
+      "after the Conv+activation fusion, which takes Conv -> SiLU whole when it can");
   add(MakeEliminateDeadNodesPass(), L::kExtended, "last: removes what the fusions left unread");
   return p;
 }

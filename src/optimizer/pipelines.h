@@ -38,5 +38,6 @@ std::unique_ptr<Pass> MakeFuseLayerNormPass();
 std::unique_ptr<Pass> MakeFuseSkipLayerNormPass();
 std::unique_ptr<Pass> MakeSinkTransposesPass();
 std::unique_ptr<Pass> MakeFuseConvActivationPass();
+std::unique_ptr<Pass> MakeFuseQuickGeluPass();
 
 }  // namespace onnxedge::opt

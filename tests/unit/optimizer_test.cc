@@ -568,6 +568,31 @@ TEST(OptimizerPass, SinkTransposesThroughElementwiseOps) {
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 40)}});
 }
 
+TEST(OptimizerPass, FuseSiluAndQuickGelu) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 5});
+  AddInitializer(g, "alpha", Tensor::Scalar<float>(1.702f));
+  AddNode(g, "Sigmoid", {"x"}, {"s"});
+  AddNode(g, "Mul", {"s", "x"}, {"a"});  // SiLU, operands swapped
+  AddNode(g, "Mul", {"alpha", "a"}, {"ax"});
+  AddNode(g, "Sigmoid", {"ax"}, {"s2"});
+  AddNode(g, "Mul", {"a", "s2"}, {"y"});  // QuickGelu(a, 1.702)
+  AddNode(g, "Sigmoid", {"x"}, {"s3"});
+  AddNode(g, "Mul", {"s3", "a"}, {"z"});  // not SiLU: sigmoid of another value
+  AddOutput(g, "y");
+  AddOutput(g, "z");
+  auto o = RunPasses(m, {"fuse_quick_gelu"});
+  EXPECT_EQ(Count(o.model, "com.microsoft.QuickGelu"), 2);
+  EXPECT_EQ(Count(o.model, "Sigmoid"), 1);
+  float alpha = 0;
+  for (const auto& n : o.model.graph->nodes) {
+    if (n->op_type == "QuickGelu" && n->outputs[0] == "y") alpha = opt::AttrFloat(*n, "alpha", 0);
+  }
+  EXPECT_FLOAT_EQ(alpha, 1.702f);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 5}, 45, -30, 30)}}, 1e-5, 1e-5);
+}
+
 TEST(OptimizerPass, FuseConvActivationIsGatedOnTheKernel) {
   auto m = ConvModel(4, true);
   auto* g = m.mutable_graph();
