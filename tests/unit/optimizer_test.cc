@@ -238,6 +238,19 @@ TEST(OptimizerPass, ConstantFoldingLeavesUnknownShapesAndRandomOps) {
   EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Shape", "RandomUniform"}));
 }
 
+TEST(OptimizerPass, ConstantFoldingRefusesHugeResults) {
+  // 2^36 floats (256 GiB): folding must give up without trying to allocate it.
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1});
+  AddInitializer(g, "shape", Tensor::FromVector<int64_t>({2}, {int64_t{1} << 20, 1 << 16}));
+  AddNode(g, "ConstantOfShape", {"shape"}, {"big"});
+  AddNode(g, "Add", {"big", "x"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"constant_folding"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"ConstantOfShape", "Add"}));
+}
+
 TEST(OptimizerPass, EliminateDeadNodesAndInitializers) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

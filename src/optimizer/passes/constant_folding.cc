@@ -136,11 +136,13 @@ class ConstantFoldingPass final : public Pass {
     ir::Graph tmp;
     tmp.name = "constant_folding";
     int64_t in_elements = 0;
+    size_t in_bytes = 0;
     for (const auto& in : n->inputs) {
       if (in.empty() || tmp.initializers.count(in)) continue;
       const Tensor* t = g.Constant(in);
       tmp.initializers[in] = *t;
       in_elements += t->size();
+      in_bytes += t->bytes();
     }
     for (const auto& o : n->outputs) {
       if (!o.empty()) tmp.outputs.push_back({o, ir::TypeInfo(), ""});
@@ -148,7 +150,13 @@ class ConstantFoldingPass final : public Pass {
     tmp.nodes.push_back(std::make_unique<ir::Node>(*n));
     auto plan = GraphPlan::Compile(tmp, nullptr);
     if (!plan.ok()) return false;
-    auto allocator = std::make_shared<Allocator>(0, 0);
+    // Bounded, so a hostile constant (ConstantOfShape of a huge shape) fails to fold instead
+    // of exhausting memory while the model loads: a legitimate fold produces at most
+    // max_folded_elements or no more than its inputs, plus kernel scratch.
+    const uint64_t limit =
+        (uint64_t{64} << 20) + 2 * static_cast<uint64_t>(in_bytes) +
+        static_cast<uint64_t>(ctx.max_folded_elements) * 8;
+    auto allocator = std::make_shared<Allocator>(limit, 0);
     RunState state;
     state.pool = ctx.pool;
     state.allocator = allocator.get();
