@@ -606,22 +606,166 @@ TEST(OptimizerPass, FuseSiluAndQuickGelu) {
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 5}, 45, -30, 30)}}, 1e-5, 1e-5);
 }
 
-TEST(OptimizerPass, FuseConvActivationIsGatedOnTheKernel) {
+// A naive reference of the com.onnxedge FusedConv contract (2-D, group 1): Y = act(Conv(X, W, B)
+// + Z). Registered only where the real kernel is absent (branches without src/ops/fused_conv), so
+// that the fusion's numerics are tested everywhere; where the real kernel exists it is used.
+class ReferenceFusedConv final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<ReferenceFusedConv>> Create(const KernelInfo& info) {
+    // Other tests in this binary may meet this kernel after it is registered: refuse what it
+    // does not implement rather than compute something wrong.
+    OE_ASSIGN_OR_RETURN(int64_t group, info.GetInt("group", 1));
+    OE_ASSIGN_OR_RETURN(std::string auto_pad, info.GetString("auto_pad", "NOTSET"));
+    OE_ASSIGN_OR_RETURN(std::vector<int64_t> dilations, info.GetInts("dilations", {1, 1}));
+    const Tensor* w = info.ConstantInput(1);
+    if (group != 1 || auto_pad != "NOTSET" || dilations != std::vector<int64_t>{1, 1} || !w ||
+        w->rank() != 4 || w->dtype() != DataType::kFloat) {
+      return info.Error(StatusCode::kNotImplemented, "reference FusedConv: 2-D float, group 1 only");
+    }
+    auto k = std::make_unique<ReferenceFusedConv>();
+    OE_ASSIGN_OR_RETURN(k->pads_, info.GetInts("pads", {0, 0, 0, 0}));
+    OE_ASSIGN_OR_RETURN(k->strides_, info.GetInts("strides", {1, 1}));
+    OE_ASSIGN_OR_RETURN(k->act_, info.GetString("activation", ""));
+    OE_ASSIGN_OR_RETURN(k->params_, info.GetFloats("activation_params", {}));
+    return k;
+  }
+  Status Run(KernelContext& ctx) const override {
+    OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* b = ctx.Input(2);
+    const Tensor* z = ctx.Input(3);
+    const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), wd = x->dim(3);
+    const int64_t m = w->dim(0), kh = w->dim(2), kw = w->dim(3);
+    const int64_t oh = (h + pads_[0] + pads_[2] - kh) / strides_[0] + 1;
+    const int64_t ow = (wd + pads_[1] + pads_[3] - kw) / strides_[1] + 1;
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat, {n, m, oh, ow}));
+    const float* xv = x->data<float>();
+    const float* wv = w->data<float>();
+    float* yv = y->data<float>();
+    for (int64_t in = 0; in < n; ++in) {
+      for (int64_t om = 0; om < m; ++om) {
+        for (int64_t i = 0; i < oh; ++i) {
+          for (int64_t j = 0; j < ow; ++j) {
+            double acc = b ? b->data<float>()[om] : 0;
+            for (int64_t ic = 0; ic < c; ++ic) {
+              for (int64_t a = 0; a < kh; ++a) {
+                for (int64_t e = 0; e < kw; ++e) {
+                  const int64_t r = i * strides_[0] - pads_[0] + a;
+                  const int64_t q = j * strides_[1] - pads_[1] + e;
+                  if (r < 0 || r >= h || q < 0 || q >= wd) continue;
+                  acc += double(xv[((in * c + ic) * h + r) * wd + q]) *
+                         wv[((om * c + ic) * kh + a) * kw + e];
+                }
+              }
+            }
+            const int64_t idx = ((in * m + om) * oh + i) * ow + j;
+            if (z) acc += z->data<float>()[idx];
+            yv[idx] = static_cast<float>(Activate(acc));
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  double Activate(double v) const {
+    auto p = [&](size_t i, double def) { return i < params_.size() ? params_[i] : def; };
+    if (act_ == "Relu") return v > 0 ? v : 0;
+    if (act_ == "Sigmoid") return 1 / (1 + std::exp(-v));
+    if (act_ == "Silu") return v / (1 + std::exp(-v));
+    if (act_ == "LeakyRelu") return v < 0 ? p(0, 0.01) * v : v;
+    if (act_ == "Clip") return std::min(std::max(v, p(0, -INFINITY)), p(1, INFINITY));
+    if (act_ == "HardSigmoid") return std::min(1.0, std::max(0.0, p(0, 0.2) * v + p(1, 0.5)));
+    if (act_ == "HardSwish") return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
+    return v;
+  }
+  std::vector<int64_t> pads_, strides_;
+  std::string act_;
+  std::vector<float> params_;
+};
+
+void EnsureFusedConvKernel() {
+  if (opt::PassContext::HasKernel("com.onnxedge", "FusedConv", 1)) return;
+  const_cast<OpRegistry&>(OpRegistry::Get())
+      .Register({"com.onnxedge", "FusedConv", 1, 1, MakeFactory<ReferenceFusedConv>()});
+}
+
+TEST(OptimizerPass, FuseConvActivationOnlyWhenPrivateOpsAllowed) {
+  EnsureFusedConvKernel();
   auto m = ConvModel(4, true);
   auto* g = m.mutable_graph();
   AddNode(g, "Relu", {"conv"}, {"y"});
   AddOutput(g, "y");
-  const bool have = opt::PassContext::HasKernel("com.onnxedge", "FusedConv", 1);
   // For export below level all, the private op is never created.
   auto ext = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kExtended, true);
   EXPECT_EQ(Ops(ext.model), (std::vector<std::string>{"Conv", "Relu"}));
-  auto all = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
-  if (have) {
-    EXPECT_EQ(Ops(all.model), (std::vector<std::string>{"com.onnxedge.FusedConv"}));
-    ExpectSameOutputs(m, all, {{"x", RandomTensor({1, 3, 6, 6}, 41)}});
-  } else {
-    EXPECT_EQ(Ops(all.model), (std::vector<std::string>{"Conv", "Relu"}));
+  auto all = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, true);
+  EXPECT_EQ(Ops(all.model), (std::vector<std::string>{"com.onnxedge.FusedConv"}));
+  ExpectSameOutputs(m, all, {{"x", RandomTensor({1, 3, 6, 6}, 41)}}, 1e-5, 1e-4);
+}
+
+TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
+  EnsureFusedConvKernel();
+  struct Case {
+    const char* act;      // "" = residual Add alone
+    bool residual;
+    const char* expected;  // activation attribute
+  };
+  for (const Case& c : {Case{"Relu", false, "Relu"}, Case{"Sigmoid", false, "Sigmoid"},
+                        Case{"LeakyRelu", false, "LeakyRelu"}, Case{"HardSigmoid", false,
+                        "HardSigmoid"}, Case{"HardSwish", false, "HardSwish"},
+                        Case{"Clip", false, "Clip"}, Case{"SiLU", false, "Silu"},
+                        Case{"Relu", true, "Relu"}, Case{"SiLU", true, "Silu"},
+                        Case{"", true, ""}}) {
+    const bool bias = !c.residual;  // the residual cases also cover a Conv without B
+    auto m = ConvModel(4, bias);
+    m.mutable_opset_import(0)->set_version(14);  // HardSwish
+    auto* g = m.mutable_graph();
+    AddInput(g, "z", DataType::kFloat, {1, 4, 6, 6});
+    std::string s = "conv";
+    if (c.residual) {
+      AddNode(g, "Add", {"z", "conv"}, {"sum"});
+      s = "sum";
+    }
+    const std::string act = c.act;
+    if (act.empty()) {
+      AddNode(g, "Identity", {s}, {"y"});
+    } else if (act == "SiLU") {
+      AddNode(g, "Sigmoid", {s}, {"sig"});
+      AddNode(g, "Mul", {"sig", s}, {"y"});
+    } else if (act == "Clip") {
+      AddInitializer(g, "lo", Tensor::Scalar<float>(-0.5f));
+      AddInitializer(g, "hi", Tensor::Scalar<float>(0.75f));
+      AddNode(g, "Clip", {s, "lo", "hi"}, {"y"});
+    } else {
+      auto* n = AddNode(g, act, {s}, {"y"});
+      if (act == "LeakyRelu") AttrF(n, "alpha", 0.2f);
+      if (act == "HardSigmoid") AttrF(n, "alpha", 0.3f);
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_activation", "eliminate_identity"},
+                       OptimizationLevel::kAll, false);
+    ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedConv"})) << act;
+    const ir::Node& f = *o.model.graph->nodes[0];
+    EXPECT_EQ(opt::AttrString(f, "activation", ""), c.expected);
+    EXPECT_EQ(f.inputs.size(), c.residual ? 4u : 3u);
+    ExpectSameOutputs(m, o,
+                      {{"x", RandomTensor({1, 3, 6, 6}, 46, -2, 2)},
+                       {"z", RandomTensor({1, 4, 6, 6}, 47, -2, 2)}},
+                      1e-5, 1e-4);
   }
+}
+
+TEST(OptimizerPass, ConvResidualWithBroadcastOperandStays) {
+  EnsureFusedConvKernel();
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddInput(g, "z", DataType::kFloat, {1, 4, 1, 6});  // broadcasts: not a residual of Y's shape
+  AddNode(g, "Add", {"conv", "z"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv", "Add"}));
 }
 
 // --- pass manager, matcher, verifier, saver ---------------------------------------------------
