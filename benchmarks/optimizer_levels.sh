@@ -4,7 +4,7 @@
 # each level kept), single-threaded. Prints a markdown table (docs/performance.md).
 #
 # usage: benchmarks/optimizer_levels.sh [BUILD_DIR] [ROUNDS] [ITERATIONS]
-# The models come from the `models` test's cache (BUILD_DIR/models; run ctest -R models first).
+# MODELS="a b" limits the models. The models come from the `models` test's cache (BUILD_DIR/models; run ctest -R models first).
 set -euo pipefail
 build="${1:-build}"
 rounds="${2:-3}"
@@ -13,7 +13,7 @@ bin="$build/onnxedge"
 levels=(disabled basic extended all)
 echo "| model | nodes disabled / basic / extended / all | min ms disabled | basic | extended | all |"
 echo "|---|---|---|---|---|---|"
-for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny; do
+for name in ${MODELS:-resnet18 mobilenet_v2 transformer_encoder yolo_tiny}; do
   model="$build/models/$name/model.onnx"
   declare -A best=()
   declare -A nodes=()

@@ -173,7 +173,9 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
   if (options.level == OptimizationLevel::kDisabled) return Status::Ok();
   const std::set<std::string> disabled(options.disabled_passes.begin(),
                                        options.disabled_passes.end());
-  const bool verify = VerifyRequested(options);
+  // A model that is already inconsistent (mixed element types the kernels will reject with
+  // their own messages) cannot be blamed on a pass: verify only graphs that start out valid.
+  const bool verify = VerifyRequested(options) && ir::VerifyGraph(*model.graph).ok();
   NameGenerator names(model);
   ThreadPool pool(1);
   PassContext ctx;

@@ -21,7 +21,8 @@ struct OptimizeOptions {
   /// The result is meant to be saved as ONNX (see PassContext::for_export).
   bool for_export = false;
   /// Verify the graph after every pass. Also on in debug builds and when the environment
-  /// variable ONNXEDGE_VERIFY_PASSES=1 is set (tests and CI).
+  /// variable ONNXEDGE_VERIFY_PASSES=1 is set (tests and CI). Skipped when the input graph
+  /// itself fails verification (its errors are the kernels' to report).
   bool verify = false;
   /// Called after each pass that ran (for `onnxedge optimize --dump-after`).
   std::function<Status(const std::string& pass, const ir::Model& model)> after_pass;

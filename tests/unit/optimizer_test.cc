@@ -620,7 +620,8 @@ class ReferenceFusedConv final : public Kernel {
     const Tensor* w = info.ConstantInput(1);
     if (group != 1 || auto_pad != "NOTSET" || dilations != std::vector<int64_t>{1, 1} || !w ||
         w->rank() != 4 || w->dtype() != DataType::kFloat) {
-      return info.Error(StatusCode::kNotImplemented, "reference FusedConv: 2-D float, group 1 only");
+      return info.Error(StatusCode::kNotImplemented,
+                        "reference FusedConv: 2-D float, group 1 only");
     }
     auto k = std::make_unique<ReferenceFusedConv>();
     OE_ASSIGN_OR_RETURN(k->pads_, info.GetInts("pads", {0, 0, 0, 0}));
@@ -961,7 +962,8 @@ TEST(OptimizeCli, SavesPrintsStatsAndRejectsBadFlags) {
   ASSERT_EQ(j.code, 0) << j.out;
   EXPECT_NE(j.out.find("\"nodes_after\":5"), std::string::npos) << j.out;
 
-  auto d = RunOptimizeCli(in + " " + out + " --dump-after fuse_gelu --disable-pass fuse_layer_norm");
+  auto d = RunOptimizeCli(in + " " + out +
+                          " --dump-after fuse_gelu --disable-pass fuse_layer_norm");
   ASSERT_EQ(d.code, 0) << d.out;
   EXPECT_NE(d.out.find("com.microsoft.Gelu(x)"), std::string::npos) << d.out;
   EXPECT_EQ(d.out.find("fuse_layer_norm "), std::string::npos) << d.out;

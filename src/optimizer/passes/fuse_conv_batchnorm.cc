@@ -81,7 +81,8 @@ class FuseConvBatchNormPass final : public Pass {
       for (int64_t i = 0; i < per; ++i) (*wv)[static_cast<size_t>(c * per + i)] *= f;
       bias[ci] = (b[ci] - params[2][ci]) * f + params[1][ci];
     }
-    const std::string w_name = g.AddConstant(m.V("w") + "_bn", MakeFloatTensor(type, w.shape(), *wv));
+    const std::string w_name =
+        g.AddConstant(m.V("w") + "_bn", MakeFloatTensor(type, w.shape(), *wv));
     const std::string b_name =
         g.AddConstant(conv->name + "_bias_bn", MakeFloatTensor(type, {out_ch}, bias));
     g.SetInput(conv, 1, w_name);
