@@ -75,8 +75,12 @@ void RenameOuterReads(ir::Graph& g, const std::string& from, const std::string& 
 }
 
 GraphEditor::GraphEditor(ir::Graph& graph, const PassContext& ctx,
-                         std::vector<std::string> outer_scope)
-    : graph_(graph), ctx_(ctx), outer_scope_(std::move(outer_scope)) {
+                         std::vector<std::string> outer_scope,
+                         std::vector<const ir::Graph*> outer_graphs)
+    : graph_(graph),
+      ctx_(ctx),
+      outer_scope_(std::move(outer_scope)),
+      outer_graphs_(std::move(outer_graphs)) {
   Index();
 }
 
@@ -185,21 +189,50 @@ bool GraphEditor::HasSingleUse(const std::string& value) const {
 const Tensor* GraphEditor::Constant(const std::string& value) const {
   if (value.empty() || IsGraphInput(value)) return nullptr;
   auto it = graph_.initializers.find(value);
-  return it == graph_.initializers.end() ? nullptr : &it->second;
+  if (it != graph_.initializers.end()) return &it->second;
+  if (producer_.count(value)) return nullptr;
+  // A subgraph reading an enclosing graph's initializer: the nearest definition decides.
+  for (auto g = outer_graphs_.rbegin(); g != outer_graphs_.rend(); ++g) {
+    for (const auto& in : (*g)->inputs) {
+      if (in.name == value) return nullptr;
+    }
+    auto oi = (*g)->initializers.find(value);
+    if (oi != (*g)->initializers.end()) return &oi->second;
+    for (const auto& n : (*g)->nodes) {
+      for (const auto& o : n->outputs) {
+        if (o == value) return nullptr;
+      }
+    }
+  }
+  return nullptr;
 }
 
-std::optional<ir::TypeInfo> GraphEditor::Type(const std::string& value) const {
-  if (value.empty()) return std::nullopt;
-  auto it = graph_.initializers.find(value);
-  if (it != graph_.initializers.end()) {
+namespace {
+
+std::optional<ir::TypeInfo> TypeIn(const ir::Graph& g, const std::string& value) {
+  auto it = g.initializers.find(value);
+  if (it != g.initializers.end()) {
     ir::TypeInfo t = ir::TypeInfo::Tensor(it->second.dtype());
     t.has_shape = true;
     for (int64_t d : it->second.shape()) t.dims.push_back(ir::Dim{d, ""});
     return t;
   }
-  const ir::TypeInfo* t = graph_.FindType(value);
+  const ir::TypeInfo* t = g.FindType(value);
   if (!t) return std::nullopt;
   return *t;
+}
+
+}  // namespace
+
+std::optional<ir::TypeInfo> GraphEditor::Type(const std::string& value) const {
+  if (value.empty()) return std::nullopt;
+  if (auto t = TypeIn(graph_, value)) return t;
+  // A value this graph does not define comes from the nearest enclosing graph defining it.
+  if (producer_.count(value) || IsGraphInput(value)) return std::nullopt;
+  for (auto it = outer_graphs_.rbegin(); it != outer_graphs_.rend(); ++it) {
+    if (auto t = TypeIn(**it, value)) return t;
+  }
+  return std::nullopt;
 }
 
 DataType GraphEditor::ElemType(const std::string& value) const {

@@ -33,9 +33,12 @@ struct Use {
 
 class GraphEditor {
  public:
-  /// `outer_scope`: names visible from enclosing graphs (empty for the main graph).
+  /// `outer_scope`: names visible from enclosing graphs (empty for the main graph);
+  /// `outer_graphs`: those graphs, innermost last, consulted for the static types of values a
+  /// subgraph reads from them.
   GraphEditor(ir::Graph& graph, const PassContext& ctx,
-              std::vector<std::string> outer_scope = {});
+              std::vector<std::string> outer_scope = {},
+              std::vector<const ir::Graph*> outer_graphs = {});
 
   ir::Graph& graph() { return graph_; }
   const ir::Graph& graph() const { return graph_; }
@@ -59,9 +62,11 @@ class GraphEditor {
   size_t NumUses(const std::string& value) const;
   /// True when `value`'s only reader is one input of one node (no subgraph, not an output).
   bool HasSingleUse(const std::string& value) const;
-  /// The tensor of `value` when it is an initializer that no graph input can override.
+  /// The tensor of `value` when it is an initializer that no graph input can override (in this
+  /// graph or, for a value read from outside, in the enclosing graph that defines it).
   const Tensor* Constant(const std::string& value) const;
-  /// Static type of `value` (inputs, outputs, value_info, or derived from an initializer).
+  /// Static type of `value` (inputs, outputs, value_info, or derived from an initializer; for
+  /// a value read from an enclosing graph, its type there).
   std::optional<ir::TypeInfo> Type(const std::string& value) const;
   DataType ElemType(const std::string& value) const;
   /// Rank when known, else -1.
@@ -119,6 +124,7 @@ class GraphEditor {
   ir::Graph& graph_;
   const PassContext& ctx_;
   std::vector<std::string> outer_scope_;
+  std::vector<const ir::Graph*> outer_graphs_;
   std::unordered_map<std::string, std::pair<ir::Node*, size_t>> producer_;
   std::unordered_map<std::string, std::vector<Use>> consumers_;
   /// Per node: names its subgraphs read from this graph (or further out).

@@ -108,8 +108,9 @@ namespace {
 // Runs `pass` on `graph` and then on each of its subgraphs (which see `scope` plus everything
 // this graph defines).
 StatusOr<int> RunOnGraph(const Pass& pass, ir::Graph& graph, const PassContext& ctx,
-                         const std::vector<std::string>& scope) {
-  GraphEditor editor(graph, ctx, scope);
+                         const std::vector<std::string>& scope,
+                         const std::vector<const ir::Graph*>& outer) {
+  GraphEditor editor(graph, ctx, scope, outer);
   OE_ASSIGN_OR_RETURN(int rewrites, pass.Run(editor, ctx));
   OE_RETURN_IF_ERROR(editor.Commit());
   bool has_subgraphs = false;
@@ -118,6 +119,8 @@ StatusOr<int> RunOnGraph(const Pass& pass, ir::Graph& graph, const PassContext& 
   }
   if (!has_subgraphs) return rewrites;
   std::vector<std::string> inner = scope;
+  std::vector<const ir::Graph*> inner_graphs = outer;
+  inner_graphs.push_back(&graph);
   for (const auto& v : graph.inputs) inner.push_back(v.name);
   for (const auto& [name, t] : graph.initializers) inner.push_back(name);
   for (const auto& n : graph.nodes) {
@@ -128,11 +131,11 @@ StatusOr<int> RunOnGraph(const Pass& pass, ir::Graph& graph, const PassContext& 
   for (auto& n : graph.nodes) {
     for (auto& a : n->attributes) {
       if (a.g) {
-        OE_ASSIGN_OR_RETURN(int r, RunOnGraph(pass, *a.g, ctx, inner));
+        OE_ASSIGN_OR_RETURN(int r, RunOnGraph(pass, *a.g, ctx, inner, inner_graphs));
         rewrites += r;
       }
       for (auto& sg : a.graphs) {
-        OE_ASSIGN_OR_RETURN(int r, RunOnGraph(pass, *sg, ctx, inner));
+        OE_ASSIGN_OR_RETURN(int r, RunOnGraph(pass, *sg, ctx, inner, inner_graphs));
         rewrites += r;
       }
     }
@@ -193,7 +196,7 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
     st.name = name;
     st.nodes_before = CountNodes(*model.graph);
     const auto t0 = std::chrono::steady_clock::now();
-    auto rewrites = RunOnGraph(*entry.pass, *model.graph, ctx, {});
+    auto rewrites = RunOnGraph(*entry.pass, *model.graph, ctx, {}, {});
     if (!rewrites.ok()) return rewrites.status().WithContext("optimizer pass '" + name + "'");
     st.rewrites = *rewrites;
     st.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
