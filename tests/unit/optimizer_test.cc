@@ -252,6 +252,23 @@ TEST(OptimizerPass, ConstantFoldingRefusesHugeResults) {
   EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"ConstantOfShape", "Add"}));
 }
 
+TEST(OptimizerPass, ConstantFoldingLeavesHeavyOpsOnLargeConstants) {
+  // MatMul of two constants: folded when small; left to Run (which has deadlines) when large.
+  for (int64_t n : {4, 512}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {n, n});
+    AddInitializer(g, "a", RandomTensor({n, n}, 50));
+    AddInitializer(g, "b", RandomTensor({n, n}, 51));
+    AddNode(g, "MatMul", {"a", "b"}, {"ab"});
+    AddNode(g, "Add", {"x", "ab"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"constant_folding"});
+    EXPECT_EQ(Count(o.model, "MatMul"), n == 4 ? 0 : 1) << n;
+    if (n == 4) ExpectSameOutputs(m, o, {{"x", RandomTensor({n, n}, 52)}}, 1e-5, 1e-5);
+  }
+}
+
 TEST(OptimizerPass, EliminateDeadNodesAndInitializers) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

@@ -11,7 +11,9 @@
 // Reshape collapse into a constant Reshape target, node by node, in one sweep (nodes are
 // visited in topological order and each fold makes its consumers' inputs constant).
 // Conditions: every input is an initializer no graph input can override; the op is
-// deterministic (no Random*, Bernoulli, Multinomial, Dropout) and has no subgraph; a kernel
+// deterministic (no Random*, Bernoulli, Multinomial, Dropout) and has no subgraph; ops whose
+// work grows faster than their inputs (MatMul, Conv, RNNs, ...) and non-ONNX ops have at most
+// max_folded_elements / 16 input elements (loading has no deadline); a kernel
 // exists and runs without error; no output is a graph output; every output is a tensor; the
 // outputs hold at most PassContext::max_folded_elements elements unless they are no larger
 // than the inputs (so ConstantOfShape/Expand/Tile do not inflate the model).
@@ -28,13 +30,26 @@ namespace onnxedge::opt {
 
 namespace {
 
-bool Foldable(const ir::Node& n) {
+bool Foldable(const ir::Node& n, const GraphEditor& g, const PassContext& ctx) {
   static const std::set<std::string> kNondeterministic = {
       "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
       "Bernoulli",    "Multinomial",      "Dropout"};
+  // Ops whose work grows faster than their inputs: folded only for small inputs, so that a
+  // model cannot make loading (which has no deadline, unlike Run) compute for hours.
+  static const std::set<std::string> kHeavy = {
+      "MatMul", "Gemm",  "Conv", "ConvTranspose", "Einsum", "MatMulInteger", "ConvInteger",
+      "QLinearConv", "QLinearMatMul", "DFT", "STFT", "NonMaxSuppression", "MaxUnpool",
+      "LSTM", "GRU", "RNN", "Det", "TfIdfVectorizer"};
   if (n.domain.empty() && kNondeterministic.count(n.op_type)) return false;
   for (const auto& a : n.attributes) {
     if (a.g || !a.graphs.empty()) return false;
+  }
+  if (!n.domain.empty() || kHeavy.count(n.op_type)) {
+    int64_t elements = 0;
+    for (const auto& in : n.inputs) {
+      if (!in.empty()) elements += g.Constant(in)->size();
+    }
+    if (elements > ctx.max_folded_elements / 16) return false;
   }
   return true;
 }
@@ -66,7 +81,7 @@ class ConstantFoldingPass final : public Pass {
       }
       bool all_const = !n->inputs.empty();
       for (const auto& in : n->inputs) all_const &= in.empty() || g.Constant(in) != nullptr;
-      if (!all_const || !Foldable(*n)) continue;
+      if (!all_const || !Foldable(*n, g, ctx)) continue;
       if (Evaluate(g, n, ctx)) ++count;
     }
     return count;
