@@ -776,6 +776,30 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
   }
 }
 
+TEST(OptimizerPass, FuseGemmActivation) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  for (const char* act : {"Relu", "LeakyRelu", "SiLU"}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 53));
+    AddInitializer(g, "c", RandomTensor({4}, 54));
+    AddNode(g, "Gemm", {"a", "b", "c"}, {"h"});
+    if (std::string(act) == "SiLU") {
+      AddNode(g, "Sigmoid", {"h"}, {"s"});
+      AddNode(g, "Mul", {"h", "s"}, {"y"});
+    } else {
+      AddNode(g, act, {"h"}, {"y"});
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm"})) << act;
+    ExpectSameOutputs(m, o, {{"a", RandomTensor({3, 5}, 55, -2, 2)}}, 1e-5, 1e-4);
+  }
+}
+
 TEST(OptimizerPass, ConvResidualWithBroadcastOperandStays) {
   EnsureFusedConvKernel();
   auto m = ConvModel(4, true);
