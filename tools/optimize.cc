@@ -28,7 +28,7 @@ before and after.
 Levels:
   basic     semantics-preserving ONNX rewrites: constant folding (including shape
             computations), dead nodes, Identity/Dropout, redundant Cast/Transpose/Reshape,
-            Conv+BatchNorm, Mul/Add into Conv, Gemm+Add, MatMul+Add -> Gemm
+            Slices -> Split, Conv+BatchNorm, Mul/Add into Conv, Gemm+Add, MatMul+Add -> Gemm
   extended  basic + fusions: GELU, LayerNormalization, SkipLayerNormalization, transpose
             sinking, SiLU -> QuickGelu (Conv/Gemm+activation, an onnxedge-private op, only
             at level all)

@@ -22,6 +22,8 @@ std::vector<PipelineEntry> Build() {
   add(MakeEliminateRedundantCastPass(), L::kBasic, "after folding, which removes constant Casts");
   add(MakeFuseTransposesPass(), L::kBasic, "cancels transpose pairs before reshape merging");
   add(MakeFuseReshapesPass(), L::kBasic, "merges the reshape chains that folding exposed");
+  add(MakeFuseSlicesToSplitPass(), L::kBasic,
+      "after folding, which makes the exporters' computed slice bounds constant");
   add(MakeFuseConvBatchNormPass(), L::kBasic,
       "before Mul/Add folding: BatchNormalization is the common case and folds exactly");
   add(MakeFuseConvMulAddPass(), L::kBasic,

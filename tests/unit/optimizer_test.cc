@@ -332,6 +332,35 @@ TEST(OptimizerPass, FuseReshapeChains) {
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 9)}});
 }
 
+TEST(OptimizerPass, FuseSlicesToSplit) {
+  for (int opset : {11, 13}) {
+    for (bool gap : {false, true}) {
+      auto m = NewModel(opset);
+      auto* g = m.mutable_graph();
+      AddInput(g, "x", DataType::kFloat, {2, 12});
+      AddInitializer(g, "axis", Tensor::FromVector<int64_t>({1}, {-1}));
+      const std::vector<std::pair<int64_t, int64_t>> ranges = {
+          {8, INT64_MAX}, {0, 4}, {gap ? 5 : 4, -4}};  // out of order, clamped, negative
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        const std::string s = "s" + std::to_string(i), e = "e" + std::to_string(i);
+        AddInitializer(g, s, Tensor::FromVector<int64_t>({1}, {ranges[i].first}));
+        AddInitializer(g, e, Tensor::FromVector<int64_t>({1}, {ranges[i].second}));
+        AddNode(g, "Slice", {"x", s, e, "axis"}, {"y" + std::to_string(i)});
+        AddOutput(g, "y" + std::to_string(i));
+      }
+      auto o = RunPasses(m, {"fuse_slices_to_split"});
+      if (gap) {
+        EXPECT_EQ(Count(o.model, "Slice"), 3) << opset;
+      } else {
+        EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Split"})) << opset;
+        EXPECT_EQ(o.model.graph->nodes[0]->outputs,
+                  (std::vector<std::string>{"y1", "y2", "y0"}));
+      }
+      ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 12}, 56)}});
+    }
+  }
+}
+
 onnx::ModelProto ConvModel(int64_t c_out, bool bias) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();
