@@ -26,6 +26,7 @@ data as in 'onnxedge run' unless given with --input.
 options:
   --iterations K      timed runs (default 50)
   --warmup W          untimed runs after the first run (default 5)
+  --level L           graph optimization: disabled, basic, extended, all (default all)
   --threads N         intra-op threads (default 0: every CPU this process may use)
   --shape NAME=DIMS   shape of a random input, e.g. --shape images=1x3x224x224; repeatable
   --input NAME=FILE   read input NAME from a .npy or .pb file; repeatable
@@ -57,6 +58,7 @@ int BenchMain(const std::vector<std::string>& args) {
   ArgParser p(verb, {{"--iterations", true},
                      {"--warmup", true},
                      {"--threads", true},
+                     {"--level", true},
                      {"--shape", true, true},
                      {"--input", true, true},
                      {"--seed", true},
@@ -80,7 +82,9 @@ int BenchMain(const std::vector<std::string>& args) {
   if (!seed.ok()) return ReportError(verb, seed.status().message());
 
   double load_ms = 0;
-  auto session = LoadSession(path, static_cast<int>(*threads), &load_ms);
+  auto level = GetLevelFlag(p);
+  if (!level.ok()) return ReportError(verb, level.status().message());
+  auto session = LoadSession(path, static_cast<int>(*threads), &load_ms, *level);
   if (!session.ok()) return ReportError(verb, session.status());
   InputOptions io;
   io.input_flags = p.GetAll("--input");

@@ -32,6 +32,7 @@ options:
   --expected DIR   folder of expected output files (second form)
   --rtol R         relative tolerance (default 1e-3)
   --atol A         absolute tolerance (default 1e-5)
+  --level L           graph optimization: disabled, basic, extended, all (default all)
   --threads N      intra-op threads (default 0: every CPU this process may use)
   -h, --help       show this help
 
@@ -80,7 +81,8 @@ int CheckMain(const std::vector<std::string>& args) {
                      {"--expected", true},
                      {"--rtol", true},
                      {"--atol", true},
-                     {"--threads", true}});
+                     {"--threads", true},
+                     {"--level", true}});
   if (Status st = p.Parse(args); !st.ok()) return ReportError(verb, st.message());
   if (p.help()) {
     std::cout << kCheckUsage;
@@ -116,7 +118,9 @@ int CheckMain(const std::vector<std::string>& args) {
                                  "--inputs DIR and --expected DIR");
   }
 
-  auto session = LoadSession(model_path, static_cast<int>(*threads));
+  auto level = GetLevelFlag(p);
+  if (!level.ok()) return ReportError(verb, level.status().message());
+  auto session = LoadSession(model_path, static_cast<int>(*threads), nullptr, *level);
   if (!session.ok()) return ReportError(verb, session.status());
   const auto& ins = (*session)->inputs();
   const auto& outs = (*session)->outputs();

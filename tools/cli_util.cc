@@ -335,8 +335,18 @@ std::string DescribeValue(const Value& v) {
   return std::string(DataTypeName(t.dtype())) + ShapeToString(t.shape());
 }
 
+StatusOr<OptimizationLevel> GetLevelFlag(const ArgParser& parser) {
+  const std::string v = parser.Get("--level", "all");
+  if (v == "disabled") return OptimizationLevel::kDisabled;
+  if (v == "basic") return OptimizationLevel::kBasic;
+  if (v == "extended") return OptimizationLevel::kExtended;
+  if (v == "all") return OptimizationLevel::kAll;
+  return MakeError(StatusCode::kInvalidArgument, "--level must be disabled, basic, extended or ",
+                   "all, got '", v, "'");
+}
+
 StatusOr<std::unique_ptr<Session>> LoadSession(const std::string& path, int threads,
-                                               double* load_ms) {
+                                               double* load_ms, OptimizationLevel level) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return MakeError(StatusCode::kNotFound, "'", path, "' does not exist");
   if (fs::is_directory(path, ec)) {
@@ -344,6 +354,7 @@ StatusOr<std::unique_ptr<Session>> LoadSession(const std::string& path, int thre
   }
   SessionOptions so;
   so.intra_op_threads = threads;
+  so.optimization_level = level;
   const auto start = std::chrono::steady_clock::now();
   auto s = Session::Load(path, so);
   if (load_ms) {

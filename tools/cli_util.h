@@ -126,7 +126,11 @@ StatusOr<Tensor> RandomTensor(DataType type, const Shape& shape, uint64_t seed);
 std::string DescribeValue(const Value& v);
 
 /// Loads a model as a Session with the given thread count, timing the load. Errors name the file.
-StatusOr<std::unique_ptr<Session>> LoadSession(const std::string& path, int threads,
-                                               double* load_ms = nullptr);
+StatusOr<std::unique_ptr<Session>> LoadSession(
+    const std::string& path, int threads, double* load_ms = nullptr,
+    OptimizationLevel level = OptimizationLevel::kAll);
+
+/// The value of `--level` (disabled, basic, extended, all; default all).
+StatusOr<OptimizationLevel> GetLevelFlag(const ArgParser& parser);
 
 }  // namespace onnxedge::cli

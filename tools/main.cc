@@ -1,5 +1,6 @@
 // Copyright onnxedge authors.
-// onnxedge command-line tool: dispatches to one verb per file (inspect, run, check, bench).
+// onnxedge command-line tool: dispatches to one verb per file (inspect, run, check, bench,
+// optimize).
 // Every failure ends as one line on stderr and exit code 2; nothing escapes as a crash.
 #include <exception>
 #include <iostream>
@@ -27,6 +28,8 @@ commands:
         run on stored inputs and compare with expected outputs; prints one JSON line
   bench MODEL [--iterations K] [--warmup W] [--threads N] [--shape NAME=DIMS ...] [--json]
         load time, first run, latency percentiles, throughput, peak memory
+  optimize IN OUT [--level L] [--disable-pass NAME ...] [--dump-after PASS] [--json]
+        optimize a model offline and save it as ONNX; prints statistics per pass
 
 Run 'onnxedge <command> --help' for the details of a command.
 
@@ -56,6 +59,7 @@ int Dispatch(int argc, char** argv) {
       if (args[0] == "run") return RunMain(help_args);
       if (args[0] == "check") return CheckMain(help_args);
       if (args[0] == "bench") return BenchMain(help_args);
+      if (args[0] == "optimize") return OptimizeMain(help_args);
       return ReportError("", "unknown command '" + args[0] + "' (see 'onnxedge --help')");
     }
     std::cout << kUsage;
@@ -65,6 +69,7 @@ int Dispatch(int argc, char** argv) {
   if (cmd == "run") return RunMain(args);
   if (cmd == "check") return CheckMain(args);
   if (cmd == "bench") return BenchMain(args);
+  if (cmd == "optimize") return OptimizeMain(args);
   if (!cmd.empty() && cmd[0] == '-') {
     return ReportError("", "unknown flag '" + cmd + "' (see 'onnxedge --help')");
   }

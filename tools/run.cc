@@ -30,6 +30,7 @@ options:
                       ':' and a leading '.' in names become '_'; sequence outputs are written
                       as NAME.0.npy, NAME.1.npy, ...; files appear complete or not at all)
   --shape NAME=DIMS   shape of a random input, e.g. --shape images=1x3x224x224; repeatable
+  --level L           graph optimization: disabled, basic, extended, all (default all)
   --threads N         intra-op threads (default 0: every CPU this process may use)
   --seed S            seed of the random inputs (default 42)
   -h, --help          show this help
@@ -122,6 +123,7 @@ int RunMain(const std::vector<std::string>& args) {
                      {"--output-dir", true},
                      {"--shape", true, true},
                      {"--threads", true},
+                     {"--level", true},
                      {"--seed", true}});
   if (Status st = p.Parse(args); !st.ok()) return ReportError(verb, st.message());
   if (p.help()) {
@@ -141,7 +143,9 @@ int RunMain(const std::vector<std::string>& args) {
     return ReportError(verb, "flag '--output-dir' needs a folder name");
   }
 
-  auto session = LoadSession(path, static_cast<int>(*threads));
+  auto level = GetLevelFlag(p);
+  if (!level.ok()) return ReportError(verb, level.status().message());
+  auto session = LoadSession(path, static_cast<int>(*threads), nullptr, *level);
   if (!session.ok()) return ReportError(verb, session.status());
   InputOptions io;
   io.input_flags = p.GetAll("--input");

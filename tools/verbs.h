@@ -12,11 +12,13 @@ int InspectMain(const std::vector<std::string>& args);
 int RunMain(const std::vector<std::string>& args);
 int CheckMain(const std::vector<std::string>& args);
 int BenchMain(const std::vector<std::string>& args);
+int OptimizeMain(const std::vector<std::string>& args);
 
 /// Usage text of each verb (printed by `onnxedge <verb> --help`).
 extern const char kInspectUsage[];
 extern const char kRunUsage[];
 extern const char kCheckUsage[];
 extern const char kBenchUsage[];
+extern const char kOptimizeUsage[];
 
 }  // namespace onnxedge::cli

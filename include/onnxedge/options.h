@@ -7,11 +7,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace onnxedge {
 
-/// How much the graph optimizer may rewrite the model. Only kDisabled and kBasic-level
-/// normalisations exist today; the optimizer issue fills in the rest.
+/// How much the graph optimizer may rewrite the model (docs/optimizer.md lists the passes).
+///   kDisabled: run the graph as loaded.
+///   kBasic:    semantics-preserving ONNX rewrites (constant folding, dead nodes, Identity,
+///              redundant Cast/Transpose/Reshape, Conv+BatchNorm, bias and scale folding).
+///   kExtended: fusions into larger kernels (GELU, LayerNorm, SkipLayerNorm, MatMul+Add,
+///              transpose sinking, Conv/Gemm+activation).
+///   kAll:      everything, including onnxedge-private layouts and ops.
 enum class OptimizationLevel { kDisabled, kBasic, kExtended, kAll };
 
 /// Minimum severity of messages written to stderr.
@@ -24,6 +30,12 @@ struct SessionOptions {
   int intra_op_threads = 0;
   /// Graph optimization level.
   OptimizationLevel optimization_level = OptimizationLevel::kAll;
+  /// Optimizer passes to skip, by name (e.g. "fuse_gelu"; see docs/optimizer.md). Unknown
+  /// names make Session creation fail.
+  std::vector<std::string> disabled_passes;
+  /// Check the graph's structure after every optimizer pass (slower loading; always on in
+  /// debug builds).
+  bool verify_optimizer_passes = false;
   /// Messages below this level are not printed.
   LogLevel log_level = LogLevel::kWarning;
   /// Upper bound, in bytes, on the model's weights plus every tensor alive in the session's runs

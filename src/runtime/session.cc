@@ -5,6 +5,7 @@
 
 #include "core/logging.h"
 #include "ir/onnx/loader.h"
+#include "optimizer/pass_manager.h"
 #include "runtime/session_impl.h"
 
 namespace onnxedge {
@@ -66,6 +67,8 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   std::unique_ptr<SessionImpl> s(new SessionImpl());
   s->model_ = std::move(model);
   s->options_ = options;
+  // The graph optimizer runs between loading and planning (docs/optimizer.md).
+  OE_RETURN_IF_ERROR(opt::OptimizeForSession(s->model_, options));
   int64_t params = 0, param_bytes = 0;
   s->model_.graph->CountParameters(&params, &param_bytes);
   s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes,

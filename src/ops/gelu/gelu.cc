@@ -3,6 +3,8 @@
 //   approximate="none": Y = 0.5 * X * (1 + erf(X / sqrt(2)))
 //   approximate="tanh": Y = 0.5 * X * (1 + tanh(sqrt(2 / pi) * (X + 0.044715 * X^3)))
 // Any other value of `approximate` is rejected at load.
+// Also com.microsoft Gelu (version 1, the erf form without attributes): ONNX Runtime's contrib op
+// with the same definition, which the optimizer creates for models below opset 20.
 #include "ops/common/elementwise_util.h"
 
 namespace onnxedge::ops {
@@ -43,6 +45,8 @@ struct GeluFn {
 
 void RegisterOp_gelu(OpRegistry& registry) {
   registry.Register({"", "Gelu", 20, 21, MakeFactory<UnaryKernel<FloatTypes, GeluFn>>()});
+  registry.Register(
+      {"com.microsoft", "Gelu", 1, 1, MakeFactory<UnaryKernel<FloatTypes, GeluFn>>()});
 }
 
 }  // namespace onnxedge::ops

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Saved optimized models are valid ONNX that ONNX Runtime runs to the original answers:
+# for each whole-model test model (exported by tests/models/run_model_tests.sh into CACHE_DIR)
+# and each export level (basic, extended), `onnxedge optimize` saves the model, Debian's ONNX
+# checker accepts it, onnxruntime-node (graph optimizations off) reproduces PyTorch's outputs
+# within 1e-4, and so does onnxedge running the saved graph unoptimized.
+#
+# Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
+# onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
+# without it the test is skipped (exit 77).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="$1"
+cache="$2"
+
+ort_dir="${ORT_NODE_DIR:-$root/tools/ort_ref/node_modules/onnxruntime-node}"
+if [ ! -f "$ort_dir/package.json" ]; then
+  echo "optimizer ORT test: onnxruntime-node not found in $ort_dir (scripts/setup.sh); skipped"
+  exit 77
+fi
+export ORT_NODE_DIR="$ort_dir"
+if ! /usr/bin/python3 -c "import onnx, numpy" 2>/dev/null; then
+  echo "optimizer ORT test: python3-onnx and python3-numpy are required" >&2
+  exit 1
+fi
+# The models come from the `models` test (same cache); export them when it has not run.
+if [ ! -f "$cache/.export_stamp" ]; then
+  "$root/tests/models/run_model_tests.sh" "$bin" "$cache" > /dev/null
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+status=0
+for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny; do
+  data="$cache/$name/test_data_set_0"
+  # Test data as .npy: inputs by graph input name, outputs as output_<i>.npy.
+  /usr/bin/python3 - "$cache/$name/model.onnx" "$data" "$work/$name" <<'PY'
+import os, sys, glob, numpy as np, onnx
+from onnx import numpy_helper
+model, data, out = sys.argv[1:]
+os.makedirs(out, exist_ok=True)
+g = onnx.load(model, load_external_data=False).graph
+inits = {i.name for i in g.initializer}
+names = [i.name for i in g.input if i.name not in inits]
+for i, n in enumerate(names):
+    t = onnx.TensorProto(); t.ParseFromString(open(f"{data}/input_{i}.pb", "rb").read())
+    np.save(f"{out}/{n}.npy", numpy_helper.to_array(t))
+for f in sorted(glob.glob(f"{data}/output_*.pb")):
+    t = onnx.TensorProto(); t.ParseFromString(open(f, "rb").read())
+    np.save(f"{out}/{os.path.basename(f)[:-3]}.npy", numpy_helper.to_array(t))
+PY
+  for level in basic extended; do
+    out="$work/${name}_$level.onnx"
+    tag="$name/$level"
+    if ! stats="$("$bin" optimize "$cache/$name/model.onnx" "$out" --level "$level" 2>&1)"; then
+      echo "FAIL $tag: optimize: $stats"
+      status=1
+      continue
+    fi
+    if ! msg="$(/usr/bin/python3 -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))' "$out" 2>&1)"; then
+      echo "FAIL $tag: onnx checker: $(echo "$msg" | tail -1)"
+      status=1
+      continue
+    fi
+    if ! msg="$(node "$here/ort_check.js" "$out" "$work/$name" "$work/$name" 1e-4 1e-4 2>&1)"; then
+      echo "FAIL $tag: onnxruntime: $msg"
+      status=1
+      continue
+    fi
+    if ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 --inputs "$data" \
+                  --expected "$data" 2>&1)"; then
+      echo "FAIL $tag: onnxedge on the saved graph: $own"
+      status=1
+      continue
+    fi
+    echo "PASS $tag ($(echo "$stats" | tail -1 | sed 's/^nodes: /nodes /')); $msg"
+  done
+done
+exit $status

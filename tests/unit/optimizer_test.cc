@@ -1,0 +1,1130 @@
+// Copyright onnxedge authors.
+// Graph optimizer tests: every pass on a tiny graph, checking the structure after the pass AND
+// that the optimized model (saved as ONNX and reloaded) computes what the original computes.
+// Also the pass manager (levels, disabled passes, verification), the matcher and the saver.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ir/onnx/loader.h"
+#include "ir/onnx/saver.h"
+#include "ir/verifier.h"
+#include "optimizer/pass.h"
+#include "optimizer/pass_manager.h"
+#include "optimizer/pattern.h"
+#include "optimizer/pipelines.h"
+#include "runtime/kernel.h"
+#include "unit/model_builder.h"
+
+namespace onnxedge {
+namespace {
+
+using namespace onnxedge::testing;  // NOLINT
+
+std::vector<float> RandomFloats(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+Tensor RandomTensor(const Shape& shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  return Tensor::FromVector<float>(
+      shape, RandomFloats(static_cast<size_t>(ShapeElementCount(shape)), seed, lo, hi));
+}
+
+void AttrI(onnx::NodeProto* n, const std::string& name, int64_t v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+void AttrF(onnx::NodeProto* n, const std::string& name, float v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+void AttrInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+onnx_io::LoadOptions LoadOpts() {
+  onnx_io::LoadOptions lo;
+  lo.has_kernel = [](const std::string& domain, const std::string& op, int opset) {
+    return OpRegistry::Get().Find(domain, op, opset) != nullptr;
+  };
+  return lo;
+}
+
+// Every pass name except those in `keep`.
+std::vector<std::string> AllPassesBut(const std::set<std::string>& keep) {
+  std::set<std::string> names;
+  for (const auto& e : opt::Pipeline()) {
+    if (!keep.count(e.pass->name())) names.insert(e.pass->name());
+  }
+  return {names.begin(), names.end()};
+}
+
+struct Optimized {
+  ir::Model model;
+  opt::OptimizeReport report;
+  std::string bytes;  ///< The optimized model saved as ONNX.
+};
+
+// Loads `m`, runs only the passes in `passes` (all when empty) at `level`, verifying the graph
+// after every pass, and saves the result as ONNX.
+Optimized RunPasses(const onnx::ModelProto& m, const std::set<std::string>& passes,
+                    OptimizationLevel level = OptimizationLevel::kExtended,
+                    bool for_export = true) {
+  Optimized out;
+  const std::string bytes = m.SerializeAsString();
+  auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return out;
+  out.model = std::move(model).value();
+  opt::OptimizeOptions o;
+  o.level = level;
+  o.for_export = for_export;
+  o.verify = true;
+  if (!passes.empty()) o.disabled_passes = AllPassesBut(passes);
+  Status st = opt::Optimize(out.model, o, &out.report);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  auto saved = onnx_io::SerializeModel(out.model);
+  // Only an export promises a savable model (a run-time fusion may need a newer opset).
+  if (for_export) EXPECT_TRUE(saved.ok()) << saved.status().ToString();
+  if (saved.ok()) out.bytes = *saved;
+  return out;
+}
+
+// Op types of the main graph in order ("com.microsoft.Gelu" for other domains).
+std::vector<std::string> Ops(const ir::Model& m) {
+  std::vector<std::string> ops;
+  for (const auto& n : m.graph->nodes) {
+    ops.push_back(n->domain.empty() ? n->op_type : n->domain + "." + n->op_type);
+  }
+  return ops;
+}
+
+int Count(const ir::Model& m, const std::string& op) {
+  int c = 0;
+  for (const auto& s : Ops(m)) c += s == op;
+  return c;
+}
+
+std::vector<NamedValue> RunBytes(const std::string& bytes, const std::vector<NamedValue>& in) {
+  SessionOptions so;
+  so.optimization_level = OptimizationLevel::kDisabled;
+  so.intra_op_threads = 1;
+  auto s = Session::LoadFromBuffer(bytes.data(), bytes.size(), so);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return {};
+  auto r = (*s)->Run(in);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : std::vector<NamedValue>{};
+}
+
+// Runs the original model and the optimized one (both unoptimized by the session) and compares
+// every output: same dtype, shape, and values within atol + rtol * |ref|.
+void ExpectSameOutputs(const onnx::ModelProto& original, const Optimized& opt,
+                       const std::vector<NamedValue>& inputs, double atol = 1e-5,
+                       double rtol = 1e-5) {
+  auto ref = RunBytes(original.SerializeAsString(), inputs);
+  auto got = RunBytes(opt.bytes, inputs);
+  ASSERT_EQ(ref.size(), got.size());
+  ASSERT_FALSE(ref.empty());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    EXPECT_EQ(ref[i].name, got[i].name);
+    const Tensor& a = ref[i].value.tensor();
+    const Tensor& b = got[i].value.tensor();
+    ASSERT_EQ(a.dtype(), b.dtype()) << ref[i].name;
+    ASSERT_EQ(a.shape(), b.shape()) << ref[i].name;
+    if (a.dtype() == DataType::kFloat) {
+      for (int64_t k = 0; k < a.size(); ++k) {
+        const double x = a.data<float>()[k], y = b.data<float>()[k];
+        ASSERT_NEAR(x, y, atol + rtol * std::fabs(x)) << ref[i].name << "[" << k << "]";
+      }
+    } else if (a.dtype() == DataType::kInt64) {
+      for (int64_t k = 0; k < a.size(); ++k) {
+        ASSERT_EQ(a.data<int64_t>()[k], b.data<int64_t>()[k]) << ref[i].name << "[" << k << "]";
+      }
+    }
+  }
+}
+
+int Rewrites(const Optimized& o, const std::string& pass) {
+  int r = 0;
+  for (const auto& p : o.report.passes) r += p.name == pass ? p.rewrites : 0;
+  return r;
+}
+
+// --- basic passes ------------------------------------------------------------------------------
+
+TEST(OptimizerPass, EliminateIdentityAndInferenceDropout) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AddNode(g, "Identity", {"x"}, {"a"});
+  AddNode(g, "Relu", {"a"}, {"b"});
+  AddNode(g, "Dropout", {"b"}, {"c"});
+  AddNode(g, "Neg", {"c"}, {"d"});
+  AddNode(g, "Identity", {"d"}, {"y"});  // Graph output: Neg writes y instead.
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"eliminate_identity"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Relu", "Neg"}));
+  EXPECT_EQ(o.model.graph->outputs[0].name, "y");
+  EXPECT_EQ(Rewrites(o, "eliminate_identity"), 3);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3}, 1)}});
+}
+
+TEST(OptimizerPass, DropoutInTrainingModeStays) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AddInput(g, "r", DataType::kFloat, {});
+  AddInput(g, "t", DataType::kBool, {});
+  AddNode(g, "Dropout", {"x", "r", "t"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"eliminate_identity"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Dropout"}));
+}
+
+TEST(OptimizerPass, ConstantFoldingOfConstantsAndShapeSubgraphs) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 4});
+  AddInitializer(g, "c1", RandomTensor({4}, 2));
+  AddInitializer(g, "c2", RandomTensor({4}, 3));
+  AddInitializer(g, "zero", Tensor::FromVector<int64_t>({1}, {0}));
+  AddInitializer(g, "minus1", Tensor::FromVector<int64_t>({1}, {-1}));
+  AddInitializer(g, "i0", Tensor::Scalar<int64_t>(0));
+  // k = Exp(c1 + c2) is all-constant.
+  AddNode(g, "Add", {"c1", "c2"}, {"s"});
+  AddNode(g, "Exp", {"s"}, {"k"});
+  AddNode(g, "Mul", {"x", "k"}, {"xk"});
+  // Reshape(xk, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])): the exporter's flatten.
+  AddNode(g, "Shape", {"x"}, {"shp"});
+  AddNode(g, "Gather", {"shp", "i0"}, {"d0"});
+  AddNode(g, "Unsqueeze", {"d0", "zero"}, {"d0u"});
+  AttrI(AddNode(g, "Concat", {"d0u", "minus1"}, {"target"}), "axis", 0);
+  AddNode(g, "Reshape", {"xk", "target"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"constant_folding", "eliminate_dead_nodes"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Mul", "Reshape"}));
+  EXPECT_GE(Rewrites(o, "constant_folding"), 6);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 4)}});
+}
+
+TEST(OptimizerPass, ConstantFoldingLeavesUnknownShapesAndRandomOps) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {-1, 3}, {"n", ""});
+  AddNode(g, "Shape", {"x"}, {"y"});  // N unknown: stays.
+  AddOutput(g, "y");
+  auto* r = AddNode(g, "RandomUniform", {}, {"z"});
+  AttrInts(r, "shape", {2});
+  AddOutput(g, "z");
+  auto o = RunPasses(m, {"constant_folding"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Shape", "RandomUniform"}));
+}
+
+TEST(OptimizerPass, ConstantFoldingRefusesHugeResults) {
+  // 2^36 floats (256 GiB): folding must give up without trying to allocate it.
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1});
+  AddInitializer(g, "shape", Tensor::FromVector<int64_t>({2}, {int64_t{1} << 20, 1 << 16}));
+  AddNode(g, "ConstantOfShape", {"shape"}, {"big"});
+  AddNode(g, "Add", {"big", "x"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"constant_folding"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"ConstantOfShape", "Add"}));
+}
+
+TEST(OptimizerPass, ConstantFoldingLeavesHeavyOpsOnLargeConstants) {
+  // MatMul of two constants: folded when small; left to Run (which has deadlines) when large.
+  for (int64_t n : {4, 512}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {n, n});
+    AddInitializer(g, "a", RandomTensor({n, n}, 50));
+    AddInitializer(g, "b", RandomTensor({n, n}, 51));
+    AddNode(g, "MatMul", {"a", "b"}, {"ab"});
+    AddNode(g, "Add", {"x", "ab"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"constant_folding"});
+    EXPECT_EQ(Count(o.model, "MatMul"), n == 4 ? 0 : 1) << n;
+    if (n == 4) ExpectSameOutputs(m, o, {{"x", RandomTensor({n, n}, 52)}}, 1e-5, 1e-5);
+  }
+}
+
+TEST(OptimizerPass, EliminateDeadNodesAndInitializers) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AddInitializer(g, "w", RandomTensor({3}, 5));
+  AddNode(g, "Relu", {"x"}, {"y"});
+  AddNode(g, "Add", {"x", "w"}, {"dead1"});
+  AddNode(g, "Exp", {"dead1"}, {"dead2"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"eliminate_dead_nodes"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Relu"}));
+  EXPECT_TRUE(o.model.graph->initializers.empty());
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3}, 6)}});
+}
+
+TEST(OptimizerPass, EliminateRedundantCast) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AttrI(AddNode(g, "Cast", {"x"}, {"a"}), "to", static_cast<int>(DataType::kFloat));  // no-op
+  AttrI(AddNode(g, "Cast", {"a"}, {"b"}), "to", static_cast<int>(DataType::kDouble));  // exact
+  AttrI(AddNode(g, "Cast", {"b"}, {"c"}), "to", static_cast<int>(DataType::kFloat));   // back
+  AddNode(g, "Relu", {"c"}, {"d"});
+  AttrI(AddNode(g, "Cast", {"d"}, {"e"}), "to", static_cast<int>(DataType::kInt32));  // lossy
+  AttrI(AddNode(g, "Cast", {"e"}, {"y"}), "to", static_cast<int>(DataType::kFloat));  // stays
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"eliminate_redundant_cast", "eliminate_dead_nodes"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Relu", "Cast", "Cast"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3}, 7, -5, 5)}});
+}
+
+TEST(OptimizerPass, FuseTransposePairs) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 4});
+  AttrInts(AddNode(g, "Transpose", {"x"}, {"a"}), "perm", {2, 0, 1});
+  AttrInts(AddNode(g, "Transpose", {"a"}, {"b"}), "perm", {1, 2, 0});  // inverse: cancels
+  AddNode(g, "Relu", {"b"}, {"c"});
+  AttrInts(AddNode(g, "Transpose", {"c"}, {"d"}), "perm", {1, 0, 2});
+  AttrInts(AddNode(g, "Transpose", {"d"}, {"y"}), "perm", {0, 2, 1});  // composes to one
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_transposes", "eliminate_dead_nodes"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Relu", "Transpose"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 8)}});
+}
+
+TEST(OptimizerPass, FuseReshapeChains) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 4});
+  AddInitializer(g, "s1", Tensor::FromVector<int64_t>({2}, {6, 4}));
+  AddInitializer(g, "s2", Tensor::FromVector<int64_t>({3}, {4, -1, 2}));
+  AddInitializer(g, "s3", Tensor::FromVector<int64_t>({3}, {4, 3, 2}));
+  AddNode(g, "Reshape", {"x", "s1"}, {"a"});
+  AddNode(g, "Reshape", {"a", "s2"}, {"b"});
+  AddNode(g, "Relu", {"b"}, {"c"});
+  AddNode(g, "Reshape", {"c", "s3"}, {"y"});  // [4,3,2] -> [4,3,2]: unchanged, removed
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_reshapes", "eliminate_dead_nodes"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Reshape", "Relu"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 9)}});
+}
+
+TEST(OptimizerPass, FuseSlicesToSplit) {
+  for (int opset : {11, 13}) {
+    for (bool gap : {false, true}) {
+      auto m = NewModel(opset);
+      auto* g = m.mutable_graph();
+      AddInput(g, "x", DataType::kFloat, {2, 12});
+      AddInitializer(g, "axis", Tensor::FromVector<int64_t>({1}, {-1}));
+      const std::vector<std::pair<int64_t, int64_t>> ranges = {
+          {8, INT64_MAX}, {0, 4}, {gap ? 5 : 4, -4}};  // out of order, clamped, negative
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        const std::string s = "s" + std::to_string(i), e = "e" + std::to_string(i);
+        AddInitializer(g, s, Tensor::FromVector<int64_t>({1}, {ranges[i].first}));
+        AddInitializer(g, e, Tensor::FromVector<int64_t>({1}, {ranges[i].second}));
+        AddNode(g, "Slice", {"x", s, e, "axis"}, {"y" + std::to_string(i)});
+        AddOutput(g, "y" + std::to_string(i));
+      }
+      auto o = RunPasses(m, {"fuse_slices_to_split"});
+      if (gap) {
+        EXPECT_EQ(Count(o.model, "Slice"), 3) << opset;
+      } else {
+        EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Split"})) << opset;
+        EXPECT_EQ(o.model.graph->nodes[0]->outputs,
+                  (std::vector<std::string>{"y1", "y2", "y0"}));
+      }
+      ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 12}, 56)}});
+    }
+  }
+}
+
+onnx::ModelProto ConvModel(int64_t c_out, bool bias) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 3, 6, 6});
+  AddInitializer(g, "W", RandomTensor({c_out, 3, 3, 3}, 10));
+  std::vector<std::string> in = {"x", "W"};
+  if (bias) {
+    AddInitializer(g, "B", RandomTensor({c_out}, 11));
+    in.push_back("B");
+  }
+  AttrInts(AddNode(g, "Conv", in, {"conv"}), "pads", {1, 1, 1, 1});
+  return m;
+}
+
+TEST(OptimizerPass, FuseConvBatchNorm) {
+  for (bool bias : {false, true}) {
+    auto m = ConvModel(4, bias);
+    auto* g = m.mutable_graph();
+    AddInitializer(g, "scale", RandomTensor({4}, 12, 0.5f, 2.f));
+    AddInitializer(g, "bnb", RandomTensor({4}, 13));
+    AddInitializer(g, "mean", RandomTensor({4}, 14));
+    AddInitializer(g, "var", RandomTensor({4}, 15, 0.1f, 3.f));
+    AttrF(AddNode(g, "BatchNormalization", {"conv", "scale", "bnb", "mean", "var"}, {"y"}),
+          "epsilon", 1e-3f);
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_batchnorm"});
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv"})) << bias;
+    EXPECT_EQ(o.model.graph->nodes[0]->inputs.size(), 3u);
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 6, 6}, 16)}}, 1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, FuseConvMulAddIntoWeightsAndBias) {
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddInitializer(g, "s", RandomTensor({1, 4, 1, 1}, 17, 0.5f, 2.f));
+  AddInitializer(g, "t", RandomTensor({4, 1, 1}, 18));
+  AddInitializer(g, "u", Tensor::Scalar<float>(0.25f));
+  AddNode(g, "Mul", {"s", "conv"}, {"a"});
+  AddNode(g, "Add", {"a", "t"}, {"b"});
+  AddNode(g, "Div", {"b", "u"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_mul_add"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 6, 6}, 19)}}, 1e-5, 1e-4);
+}
+
+TEST(OptimizerPass, ConvBiasAddWithoutBiasInput) {
+  auto m = ConvModel(4, false);
+  auto* g = m.mutable_graph();
+  AddInitializer(g, "t", RandomTensor({1, 4, 1, 1}, 20));
+  AddNode(g, "Add", {"conv", "t"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_mul_add"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 6, 6}, 21)}});
+}
+
+TEST(OptimizerPass, ConvAddOfNonChannelConstantStays) {
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddInitializer(g, "t", RandomTensor({1, 1, 6, 6}, 22));  // varies over space: not a bias
+  AddNode(g, "Add", {"conv", "t"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_mul_add"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv", "Add"}));
+}
+
+TEST(OptimizerPass, FuseGemmAdd) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "a", DataType::kFloat, {3, 5});
+  AddInitializer(g, "b", RandomTensor({5, 4}, 23));
+  AddInitializer(g, "c", RandomTensor({4}, 24));
+  AddInitializer(g, "d", RandomTensor({1, 4}, 25));
+  auto* gemm = AddNode(g, "Gemm", {"a", "b", "c"}, {"h"});
+  AttrF(gemm, "beta", 0.5f);
+  AttrF(gemm, "alpha", 2.f);
+  AddNode(g, "Add", {"d", "h"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_gemm_add"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Gemm"}));
+  ExpectSameOutputs(m, o, {{"a", RandomTensor({3, 5}, 26)}});
+}
+
+TEST(OptimizerPass, FuseMatMulAddIntoGemm) {
+  for (bool rank3 : {false, true}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    const Shape xs = rank3 ? Shape{2, 3, 5} : Shape{3, 5};
+    AddInput(g, "x", DataType::kFloat, xs);
+    AddInitializer(g, "w", RandomTensor({5, 4}, 27));
+    AddInitializer(g, "b", RandomTensor({4}, 28));
+    AddNode(g, "MatMul", {"x", "w"}, {"h"});
+    AddNode(g, "Add", {"b", "h"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_matmul_add"});
+    EXPECT_EQ(Count(o.model, "Gemm"), 1) << rank3;
+    EXPECT_EQ(Count(o.model, "MatMul") + Count(o.model, "Add"), 0) << rank3;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor(xs, 29)}});
+  }
+}
+
+TEST(OptimizerPass, MatMulAddWithNonBiasAddStays) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {3, 5});
+  AddInput(g, "z", DataType::kFloat, {3, 4});
+  AddInitializer(g, "w", RandomTensor({5, 4}, 27));
+  AddNode(g, "MatMul", {"x", "w"}, {"h"});
+  AddNode(g, "Add", {"h", "z"}, {"y"});  // not a constant bias
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_matmul_add"});
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"MatMul", "Add"}));
+}
+
+// --- extended passes ---------------------------------------------------------------------------
+
+// GELU as PyTorch exports it: x * 0.5 * (1 + erf(x / sqrt(2))), or the tanh approximation.
+onnx::ModelProto GeluModel(int opset, bool tanh_form) {
+  auto m = NewModel(opset);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 8});
+  AddInitializer(g, "half", Tensor::Scalar<float>(0.5f));
+  AddInitializer(g, "one", Tensor::Scalar<float>(1.f));
+  if (!tanh_form) {
+    AddInitializer(g, "sqrt2", Tensor::Scalar<float>(std::sqrt(2.f)));
+    AddNode(g, "Div", {"x", "sqrt2"}, {"t0"});
+    AddNode(g, "Erf", {"t0"}, {"t1"});
+  } else {
+    AddInitializer(g, "three", Tensor::Scalar<float>(3.f));
+    AddInitializer(g, "k", Tensor::Scalar<float>(0.044715f));
+    AddInitializer(g, "c", Tensor::Scalar<float>(static_cast<float>(std::sqrt(2.0 / M_PI))));
+    AddNode(g, "Pow", {"x", "three"}, {"p"});
+    AddNode(g, "Mul", {"k", "p"}, {"kp"});
+    AddNode(g, "Add", {"x", "kp"}, {"s"});
+    AddNode(g, "Mul", {"s", "c"}, {"t0"});
+    AddNode(g, "Tanh", {"t0"}, {"t1"});
+  }
+  AddNode(g, "Add", {"t1", "one"}, {"t2"});
+  AddNode(g, "Mul", {"x", "t2"}, {"t3"});
+  AddNode(g, "Mul", {"t3", "half"}, {"y"});
+  AddOutput(g, "y");
+  return m;
+}
+
+TEST(OptimizerPass, FuseGeluErfAndTanhForms) {
+  struct Case {
+    int opset;
+    bool tanh_form;
+    const char* op;
+  };
+  for (const Case& c : {Case{13, false, "com.microsoft.Gelu"},
+                        Case{13, true, "com.microsoft.FastGelu"}, Case{20, false, "Gelu"},
+                        Case{20, true, "Gelu"}}) {
+    auto m = GeluModel(c.opset, c.tanh_form);
+    auto o = RunPasses(m, {"fuse_gelu"});
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{c.op})) << c.opset << " " << c.tanh_form;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 8}, 30, -4, 4)}}, 1e-5, 1e-5);
+  }
+}
+
+TEST(OptimizerPass, GeluWithWrongConstantStays) {
+  auto m = GeluModel(13, false);
+  for (auto& init : *m.mutable_graph()->mutable_initializer()) {
+    if (init.name() == "half") {
+      onnx_io::TensorToProto(Tensor::Scalar<float>(0.6f), "half", &init);
+    }
+  }
+  auto o = RunPasses(m, {"fuse_gelu"});
+  EXPECT_EQ(Count(o.model, "com.microsoft.Gelu"), 0);
+  EXPECT_EQ(o.model.graph->nodes.size(), 5u);
+}
+
+// LayerNorm over the last axis written out as PyTorch exports it at opset 13.
+void AddDecomposedLayerNorm(onnx::GraphProto* g, const std::string& x, const std::string& y,
+                            int64_t hidden, bool with_beta) {
+  AddInitializer(g, "two", Tensor::Scalar<float>(2.f));
+  AddInitializer(g, "eps", Tensor::Scalar<float>(1e-5f));
+  AddInitializer(g, "gamma", RandomTensor({hidden}, 31, 0.5f, 1.5f));
+  AddInitializer(g, "beta", RandomTensor({hidden}, 32));
+  AttrInts(AddNode(g, "ReduceMean", {x}, {"mean"}), "axes", {-1});
+  AddNode(g, "Sub", {x, "mean"}, {"d"});
+  AddNode(g, "Pow", {"d", "two"}, {"sq"});
+  AttrInts(AddNode(g, "ReduceMean", {"sq"}, {"var"}), "axes", {-1});
+  AddNode(g, "Add", {"var", "eps"}, {"ve"});
+  AddNode(g, "Sqrt", {"ve"}, {"sd"});
+  AddNode(g, "Div", {"d", "sd"}, {"n"});
+  if (with_beta) {
+    AddNode(g, "Mul", {"n", "gamma"}, {"ng"});
+    AddNode(g, "Add", {"ng", "beta"}, {y});
+  } else {
+    AddNode(g, "Mul", {"gamma", "n"}, {y});
+  }
+}
+
+TEST(OptimizerPass, FuseLayerNorm) {
+  for (bool with_beta : {true, false}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {2, 3, 16});
+    AddDecomposedLayerNorm(g, "x", "y", 16, with_beta);
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_layer_norm"});
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"LayerNormalization"})) << with_beta;
+    // Saving raised the opset to 17, where LayerNormalization exists.
+    onnx::ModelProto saved;
+    ASSERT_TRUE(saved.ParseFromString(o.bytes));
+    EXPECT_EQ(saved.opset_import(0).version(), 17);
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 16}, 33, -3, 3)}}, 1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, LayerNormOverNonTrailingAxesStays) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 16, 3});
+  AddDecomposedLayerNorm(g, "x", "y", 3, true);
+  // Reduce over axis 1 instead of the last.
+  for (auto& n : *g->mutable_node()) {
+    if (n.op_type() == "ReduceMean") n.mutable_attribute(0)->set_ints(0, 1);
+  }
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_layer_norm"});
+  EXPECT_EQ(Count(o.model, "LayerNormalization"), 0);
+}
+
+TEST(OptimizerPass, FuseSkipLayerNorm) {
+  for (bool sum_read : {false, true}) {
+    auto m = NewModel(17);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {2, 4, 16});
+    AddInput(g, "b", DataType::kFloat, {2, 4, 16});
+    AddInitializer(g, "gamma", RandomTensor({16}, 34, 0.5f, 1.5f));
+    AddInitializer(g, "beta", RandomTensor({16}, 35));
+    AddNode(g, "Add", {"a", "b"}, {"s"});
+    AttrF(AddNode(g, "LayerNormalization", {"s", "gamma", "beta"}, {"y"}), "epsilon", 1e-5f);
+    AddOutput(g, "y");
+    if (sum_read) {
+      AddNode(g, "Relu", {"s"}, {"r"});
+      AddOutput(g, "r");
+    }
+    auto o = RunPasses(m, {"fuse_skip_layer_norm"});
+    EXPECT_EQ(Count(o.model, "com.microsoft.SkipLayerNormalization"), 1) << sum_read;
+    EXPECT_EQ(Count(o.model, "Add") + Count(o.model, "LayerNormalization"), 0) << sum_read;
+    ExpectSameOutputs(m, o,
+                      {{"a", RandomTensor({2, 4, 16}, 36)}, {"b", RandomTensor({2, 4, 16}, 37)}},
+                      1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, SinkTransposesThroughElementwiseOps) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 4});
+  AttrInts(AddNode(g, "Transpose", {"x"}, {"t"}), "perm", {0, 2, 1});  // [2,4,3]
+  AddNode(g, "Relu", {"t"}, {"r"});
+  AddInitializer(g, "k2", RandomTensor({1, 3}, 39));
+  AddNode(g, "Mul", {"r", "k2"}, {"m"});
+  AttrInts(AddNode(g, "Transpose", {"m"}, {"y"}), "perm", {0, 2, 1});  // back to [2,3,4]
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"sink_transposes", "fuse_transposes", "eliminate_dead_nodes"});
+  EXPECT_EQ(Count(o.model, "Transpose"), 0);
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Relu", "Mul"}));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 40)}});
+}
+
+TEST(OptimizerPass, FuseSiluAndQuickGelu) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 5});
+  AddInitializer(g, "alpha", Tensor::Scalar<float>(1.702f));
+  AddNode(g, "Sigmoid", {"x"}, {"s"});
+  AddNode(g, "Mul", {"s", "x"}, {"a"});  // SiLU, operands swapped
+  AddNode(g, "Mul", {"alpha", "a"}, {"ax"});
+  AddNode(g, "Sigmoid", {"ax"}, {"s2"});
+  AddNode(g, "Mul", {"a", "s2"}, {"y"});  // QuickGelu(a, 1.702)
+  AddNode(g, "Sigmoid", {"x"}, {"s3"});
+  AddNode(g, "Mul", {"s3", "a"}, {"z"});  // not SiLU: sigmoid of another value
+  AddOutput(g, "y");
+  AddOutput(g, "z");
+  auto o = RunPasses(m, {"fuse_quick_gelu"});
+  EXPECT_EQ(Count(o.model, "com.microsoft.QuickGelu"), 2);
+  EXPECT_EQ(Count(o.model, "Sigmoid"), 1);
+  float alpha = 0;
+  for (const auto& n : o.model.graph->nodes) {
+    if (n->op_type == "QuickGelu" && n->outputs[0] == "y") alpha = opt::AttrFloat(*n, "alpha", 0);
+  }
+  EXPECT_FLOAT_EQ(alpha, 1.702f);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 5}, 45, -30, 30)}}, 1e-5, 1e-5);
+}
+
+// A naive reference of the com.onnxedge FusedConv contract (2-D, group 1): Y = act(Conv(X, W, B)
+// + Z). Registered only where the real kernel is absent (branches without src/ops/fused_conv), so
+// that the fusion's numerics are tested everywhere; where the real kernel exists it is used.
+class ReferenceFusedConv final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<ReferenceFusedConv>> Create(const KernelInfo& info) {
+    // Other tests in this binary may meet this kernel after it is registered: refuse what it
+    // does not implement rather than compute something wrong.
+    OE_ASSIGN_OR_RETURN(int64_t group, info.GetInt("group", 1));
+    OE_ASSIGN_OR_RETURN(std::string auto_pad, info.GetString("auto_pad", "NOTSET"));
+    OE_ASSIGN_OR_RETURN(std::vector<int64_t> dilations, info.GetInts("dilations", {1, 1}));
+    const Tensor* w = info.ConstantInput(1);
+    if (group != 1 || auto_pad != "NOTSET" || dilations != std::vector<int64_t>{1, 1} || !w ||
+        w->rank() != 4 || w->dtype() != DataType::kFloat) {
+      return info.Error(StatusCode::kNotImplemented,
+                        "reference FusedConv: 2-D float, group 1 only");
+    }
+    auto k = std::make_unique<ReferenceFusedConv>();
+    OE_ASSIGN_OR_RETURN(k->pads_, info.GetInts("pads", {0, 0, 0, 0}));
+    OE_ASSIGN_OR_RETURN(k->strides_, info.GetInts("strides", {1, 1}));
+    OE_ASSIGN_OR_RETURN(k->act_, info.GetString("activation", ""));
+    OE_ASSIGN_OR_RETURN(k->params_, info.GetFloats("activation_params", {}));
+    return k;
+  }
+  Status Run(KernelContext& ctx) const override {
+    OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* b = ctx.Input(2);
+    const Tensor* z = ctx.Input(3);
+    const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), wd = x->dim(3);
+    const int64_t m = w->dim(0), kh = w->dim(2), kw = w->dim(3);
+    const int64_t oh = (h + pads_[0] + pads_[2] - kh) / strides_[0] + 1;
+    const int64_t ow = (wd + pads_[1] + pads_[3] - kw) / strides_[1] + 1;
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat, {n, m, oh, ow}));
+    const float* xv = x->data<float>();
+    const float* wv = w->data<float>();
+    float* yv = y->data<float>();
+    for (int64_t in = 0; in < n; ++in) {
+      for (int64_t om = 0; om < m; ++om) {
+        for (int64_t i = 0; i < oh; ++i) {
+          for (int64_t j = 0; j < ow; ++j) {
+            double acc = b ? b->data<float>()[om] : 0;
+            for (int64_t ic = 0; ic < c; ++ic) {
+              for (int64_t a = 0; a < kh; ++a) {
+                for (int64_t e = 0; e < kw; ++e) {
+                  const int64_t r = i * strides_[0] - pads_[0] + a;
+                  const int64_t q = j * strides_[1] - pads_[1] + e;
+                  if (r < 0 || r >= h || q < 0 || q >= wd) continue;
+                  acc += double(xv[((in * c + ic) * h + r) * wd + q]) *
+                         wv[((om * c + ic) * kh + a) * kw + e];
+                }
+              }
+            }
+            const int64_t idx = ((in * m + om) * oh + i) * ow + j;
+            if (z) acc += z->data<float>()[idx];
+            yv[idx] = static_cast<float>(Activate(acc));
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  double Activate(double v) const {
+    auto p = [&](size_t i, double def) { return i < params_.size() ? params_[i] : def; };
+    if (act_ == "Relu") return v > 0 ? v : 0;
+    if (act_ == "Sigmoid") return 1 / (1 + std::exp(-v));
+    if (act_ == "Silu") return v / (1 + std::exp(-v));
+    if (act_ == "LeakyRelu") return v < 0 ? p(0, 0.01) * v : v;
+    if (act_ == "Clip") return std::min(std::max(v, p(0, -INFINITY)), p(1, INFINITY));
+    if (act_ == "HardSigmoid") return std::min(1.0, std::max(0.0, p(0, 0.2) * v + p(1, 0.5)));
+    if (act_ == "HardSwish") return v * std::min(1.0, std::max(0.0, v / 6 + 0.5));
+    return v;
+  }
+  std::vector<int64_t> pads_, strides_;
+  std::string act_;
+  std::vector<float> params_;
+};
+
+void EnsureFusedConvKernel() {
+  if (opt::PassContext::HasKernel("com.onnxedge", "FusedConv", 1)) return;
+  const_cast<OpRegistry&>(OpRegistry::Get())
+      .Register({"com.onnxedge", "FusedConv", 1, 1, MakeFactory<ReferenceFusedConv>()});
+}
+
+TEST(OptimizerPass, FuseConvActivationOnlyWhenPrivateOpsAllowed) {
+  EnsureFusedConvKernel();
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddNode(g, "Relu", {"conv"}, {"y"});
+  AddOutput(g, "y");
+  // For export below level all, the private op is never created.
+  auto ext = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kExtended, true);
+  EXPECT_EQ(Ops(ext.model), (std::vector<std::string>{"Conv", "Relu"}));
+  auto all = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, true);
+  EXPECT_EQ(Ops(all.model), (std::vector<std::string>{"com.onnxedge.FusedConv"}));
+  ExpectSameOutputs(m, all, {{"x", RandomTensor({1, 3, 6, 6}, 41)}}, 1e-5, 1e-4);
+}
+
+TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
+  EnsureFusedConvKernel();
+  struct Case {
+    const char* act;      // "" = residual Add alone
+    bool residual;
+    const char* expected;  // activation attribute
+  };
+  for (const Case& c : {Case{"Relu", false, "Relu"}, Case{"Sigmoid", false, "Sigmoid"},
+                        Case{"LeakyRelu", false, "LeakyRelu"}, Case{"HardSigmoid", false,
+                        "HardSigmoid"}, Case{"HardSwish", false, "HardSwish"},
+                        Case{"Clip", false, "Clip"}, Case{"SiLU", false, "Silu"},
+                        Case{"Relu", true, "Relu"}, Case{"SiLU", true, "Silu"},
+                        Case{"", true, ""}}) {
+    const bool bias = !c.residual;  // the residual cases also cover a Conv without B
+    auto m = ConvModel(4, bias);
+    m.mutable_opset_import(0)->set_version(14);  // HardSwish
+    auto* g = m.mutable_graph();
+    AddInput(g, "z", DataType::kFloat, {1, 4, 6, 6});
+    std::string s = "conv";
+    if (c.residual) {
+      AddNode(g, "Add", {"z", "conv"}, {"sum"});
+      s = "sum";
+    }
+    const std::string act = c.act;
+    if (act.empty()) {
+      AddNode(g, "Identity", {s}, {"y"});
+    } else if (act == "SiLU") {
+      AddNode(g, "Sigmoid", {s}, {"sig"});
+      AddNode(g, "Mul", {"sig", s}, {"y"});
+    } else if (act == "Clip") {
+      AddInitializer(g, "lo", Tensor::Scalar<float>(-0.5f));
+      AddInitializer(g, "hi", Tensor::Scalar<float>(0.75f));
+      AddNode(g, "Clip", {s, "lo", "hi"}, {"y"});
+    } else {
+      auto* n = AddNode(g, act, {s}, {"y"});
+      if (act == "LeakyRelu") AttrF(n, "alpha", 0.2f);
+      if (act == "HardSigmoid") AttrF(n, "alpha", 0.3f);
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_activation", "eliminate_identity"},
+                       OptimizationLevel::kAll, false);
+    ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedConv"})) << act;
+    const ir::Node& f = *o.model.graph->nodes[0];
+    EXPECT_EQ(opt::AttrString(f, "activation", ""), c.expected);
+    EXPECT_EQ(f.inputs.size(), c.residual ? 4u : 3u);
+    ExpectSameOutputs(m, o,
+                      {{"x", RandomTensor({1, 3, 6, 6}, 46, -2, 2)},
+                       {"z", RandomTensor({1, 4, 6, 6}, 47, -2, 2)}},
+                      1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, FuseGemmActivation) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  for (const char* act : {"Relu", "LeakyRelu", "SiLU"}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 53));
+    AddInitializer(g, "c", RandomTensor({4}, 54));
+    AddNode(g, "Gemm", {"a", "b", "c"}, {"h"});
+    if (std::string(act) == "SiLU") {
+      AddNode(g, "Sigmoid", {"h"}, {"s"});
+      AddNode(g, "Mul", {"h", "s"}, {"y"});
+    } else {
+      AddNode(g, act, {"h"}, {"y"});
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm"})) << act;
+    ExpectSameOutputs(m, o, {{"a", RandomTensor({3, 5}, 55, -2, 2)}}, 1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, ConvResidualWithBroadcastOperandStays) {
+  EnsureFusedConvKernel();
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddInput(g, "z", DataType::kFloat, {1, 4, 1, 6});  // broadcasts: not a residual of Y's shape
+  AddNode(g, "Add", {"conv", "z"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv", "Add"}));
+}
+
+TEST(OptimizerPass, LayerNormFusionForExportNeedsAnUpgradableOpset) {
+  // Opset 12 is below the judged upgrade range: saving could not express LayerNormalization,
+  // so the export leaves the pattern alone; for running it fuses (onnxedge runs the op).
+  auto m = NewModel(12);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 16});
+  AddDecomposedLayerNorm(g, "x", "y", 16, true);
+  AddOutput(g, "y");
+  auto exported = RunPasses(m, {"fuse_layer_norm"}, OptimizationLevel::kExtended, true);
+  EXPECT_EQ(Count(exported.model, "LayerNormalization"), 0);
+  auto run = RunPasses(m, {"fuse_layer_norm"}, OptimizationLevel::kExtended, false);
+  EXPECT_EQ(Ops(run.model), (std::vector<std::string>{"LayerNormalization"}));
+  SessionOptions so;
+  so.verify_optimizer_passes = true;
+  auto s = LoadProto(m, so);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  Tensor x = RandomTensor({2, 16}, 48, -2, 2);
+  auto got = (*s)->Run({{"x", x}});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  auto ref = RunBytes(m.SerializeAsString(), {{"x", x}});
+  ASSERT_EQ(ref.size(), 1u);
+  for (int64_t k = 0; k < x.size(); ++k) {
+    EXPECT_NEAR((*got)[0].value.tensor().data<float>()[k], ref[0].value.tensor().data<float>()[k],
+                1e-4);
+  }
+}
+
+TEST(OptimizerPass, PassesRunInsideSubgraphs) {
+  // If(cond) { then: gelu(x) written out, reading x from the outer graph } else { Identity(x) }
+  auto m = GeluModel(13, false);
+  auto* g = m.mutable_graph();
+  onnx::GraphProto then_g = *g;  // the GELU nodes, reading outer x and outer constants
+  then_g.set_name("then");
+  then_g.clear_input();
+  then_g.clear_initializer();
+  then_g.mutable_output(0)->set_name("y");
+  onnx::GraphProto else_g;
+  else_g.set_name("else");
+  AddNode(&else_g, "Identity", {"x"}, {"y_else"});
+  AddOutput(&else_g, "y_else");
+  g->clear_node();
+  g->clear_output();
+  AddInput(g, "cond", DataType::kBool, {});
+  auto* iff = AddNode(g, "If", {"cond"}, {"out"});
+  auto* a = iff->add_attribute();
+  a->set_name("then_branch");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = then_g;
+  auto* b = iff->add_attribute();
+  b->set_name("else_branch");
+  b->set_type(onnx::AttributeProto::GRAPH);
+  *b->mutable_g() = else_g;
+  AddOutput(g, "out");
+  auto o = RunPasses(m, {"fuse_gelu", "eliminate_identity"});
+  ASSERT_EQ(o.model.graph->nodes.size(), 1u);
+  const ir::Node& node = *o.model.graph->nodes[0];
+  size_t then_nodes = 0, else_nodes = 0;
+  std::string then_op;
+  for (const auto& attr : node.attributes) {
+    if (attr.name == "then_branch") {
+      then_nodes = attr.g->nodes.size();
+      then_op = attr.g->nodes[0]->domain + "." + attr.g->nodes[0]->op_type;
+    }
+    if (attr.name == "else_branch") else_nodes = attr.g->nodes.size();
+  }
+  EXPECT_EQ(then_nodes, 1u);
+  EXPECT_EQ(then_op, "com.microsoft.Gelu");
+  EXPECT_EQ(else_nodes, 1u);  // Identity producing a subgraph output of an outer value stays
+  for (bool c : {true, false}) {
+    ExpectSameOutputs(m, o,
+                      {{"cond", Tensor::Scalar<bool>(c)}, {"x", RandomTensor({2, 8}, 49, -3, 3)}});
+  }
+}
+
+// --- pass manager, matcher, verifier, saver ---------------------------------------------------
+
+TEST(Optimizer, LevelsSelectPasses) {
+  auto m = GeluModel(13, false);
+  auto disabled = RunPasses(m, {}, OptimizationLevel::kDisabled);
+  EXPECT_EQ(disabled.model.graph->nodes.size(), 5u);
+  EXPECT_TRUE(disabled.report.passes.empty());
+  auto basic = RunPasses(m, {}, OptimizationLevel::kBasic);
+  EXPECT_EQ(Count(basic.model, "com.microsoft.Gelu"), 0);
+  // Only passes with a basic-level entry ran (some passes run at two levels).
+  for (const auto& p : basic.report.passes) {
+    bool basic_entry = false;
+    for (const auto& e : opt::Pipeline()) {
+      basic_entry |= p.name == e.pass->name() && e.level == OptimizationLevel::kBasic;
+    }
+    EXPECT_TRUE(basic_entry) << p.name;
+  }
+  auto extended = RunPasses(m, {}, OptimizationLevel::kExtended);
+  EXPECT_EQ(Ops(extended.model), (std::vector<std::string>{"com.microsoft.Gelu"}));
+  EXPECT_EQ(extended.report.nodes_before, 5);
+  EXPECT_EQ(extended.report.nodes_after, 1);
+}
+
+TEST(Optimizer, DisabledPassAndUnknownPassName) {
+  auto m = GeluModel(13, false);
+  const std::string bytes = m.SerializeAsString();
+  auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
+  ASSERT_TRUE(model.ok());
+  opt::OptimizeOptions o;
+  o.level = OptimizationLevel::kAll;
+  o.disabled_passes = {"fuse_gelu"};
+  ASSERT_TRUE(opt::Optimize(*model, o).ok());
+  EXPECT_EQ(model->graph->nodes.size(), 5u);
+  o.disabled_passes = {"no_such_pass"};
+  Status st = opt::Optimize(*model, o);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no_such_pass"), std::string::npos);
+  // The session applies the same options.
+  SessionOptions so;
+  so.disabled_passes = {"no_such_pass"};
+  EXPECT_FALSE(LoadProto(m, so).ok());
+  so.disabled_passes = {"fuse_gelu"};
+  EXPECT_TRUE(LoadProto(m, so).ok());
+}
+
+TEST(Optimizer, SessionAtEveryLevelComputesTheSameAsDisabled) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 4, 16});
+  AddInitializer(g, "w", RandomTensor({16, 16}, 42));
+  AddInitializer(g, "bias", RandomTensor({16}, 43));
+  AddNode(g, "MatMul", {"x", "w"}, {"h"});
+  AddNode(g, "Add", {"h", "bias"}, {"hb"});
+  AddNode(g, "Identity", {"hb"}, {"hi"});
+  AddDecomposedLayerNorm(g, "hi", "y", 16, true);
+  AddOutput(g, "y");
+  Tensor x = RandomTensor({2, 4, 16}, 44);
+  std::vector<std::vector<NamedValue>> results;
+  for (auto level : {OptimizationLevel::kDisabled, OptimizationLevel::kBasic,
+                     OptimizationLevel::kExtended, OptimizationLevel::kAll}) {
+    SessionOptions so;
+    so.optimization_level = level;
+    so.verify_optimizer_passes = true;
+    auto s = LoadProto(m, so);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    auto r = (*s)->Run({{"x", x}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    results.push_back(*r);
+  }
+  for (size_t l = 1; l < results.size(); ++l) {
+    const Tensor& a = results[0][0].value.tensor();
+    const Tensor& b = results[l][0].value.tensor();
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t k = 0; k < a.size(); ++k) {
+      ASSERT_NEAR(a.data<float>()[k], b.data<float>()[k], 1e-4) << "level " << l << " [" << k
+                                                                 << "]";
+    }
+  }
+}
+
+TEST(Optimizer, PatternBindsSharedValuesAndBacktracksCommutativeInputs) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {4});
+  AddInput(g, "z", DataType::kFloat, {4});
+  AddNode(g, "Sigmoid", {"x"}, {"s"});
+  AddNode(g, "Mul", {"s", "x"}, {"y1"});  // x * sigmoid(x), operands swapped
+  AddNode(g, "Sigmoid", {"z"}, {"sz"});
+  AddNode(g, "Mul", {"sz", "x"}, {"y2"});  // not SiLU: different inputs
+  AddOutput(g, "y1");
+  AddOutput(g, "y2");
+  const std::string bytes = m.SerializeAsString();
+  auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
+  ASSERT_TRUE(model.ok());
+  opt::NameGenerator names(*model);
+  opt::PassContext ctx;
+  ctx.model = &*model;
+  ctx.names = &names;
+  opt::GraphEditor editor(*model->graph, ctx);
+  opt::Pattern p;
+  auto x = p.Any("x");
+  p.SetRoot(p.Op("Mul", {x, p.Op("Sigmoid", {x}, opt::Opts().Bind("sig"))},
+                 opt::Opts().Bind("mul").Commutative()));
+  std::vector<std::string> roots;
+  p.ForEachMatch(editor, [&](const opt::Match& match) {
+    roots.push_back(match.root->outputs[0]);
+    EXPECT_EQ(match.V("x"), "x");
+    EXPECT_EQ(match.N("sig")->outputs[0], "s");
+    return false;
+  });
+  EXPECT_EQ(roots, (std::vector<std::string>{"y1"}));
+}
+
+TEST(Optimizer, VerifierCatchesBrokenGraphs) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {4});
+  AddNode(g, "Relu", {"x"}, {"a"});
+  AddNode(g, "Neg", {"a"}, {"y"});
+  AddOutput(g, "y");
+  const std::string bytes = m.SerializeAsString();
+  auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
+  ASSERT_TRUE(model.ok());
+  EXPECT_TRUE(ir::VerifyGraph(*model->graph).ok());
+  std::swap(model->graph->nodes[0], model->graph->nodes[1]);  // use before definition
+  EXPECT_FALSE(ir::VerifyGraph(*model->graph).ok());
+  std::swap(model->graph->nodes[0], model->graph->nodes[1]);
+  model->graph->nodes[1]->outputs[0] = "a";  // defined twice, y undefined
+  EXPECT_FALSE(ir::VerifyGraph(*model->graph).ok());
+}
+
+TEST(Saver, AtomicSaveRoundTripsAndLeavesNoTemporaryFiles) {
+  auto m = GeluModel(13, true);
+  auto o = RunPasses(m, {}, OptimizationLevel::kExtended);
+  TempDir dir;
+  const std::string path = dir.File("out.onnx");
+  dir.Write("out.onnx", "old contents");
+  ASSERT_TRUE(onnx_io::SaveModel(o.model, path).ok());
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+  auto s = Session::Load(path);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // A folder that does not exist: an error naming it, nothing written.
+  Status st = onnx_io::SaveModel(o.model, dir.File("missing/out.onnx"));
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("missing"), std::string::npos);
+}
+
+// --- `onnxedge optimize` -----------------------------------------------------------------------
+
+struct Cli {
+  int code = -1;
+  std::string out;
+};
+
+// Runs build/onnxedge (next to build/tests/) with stdout captured and stderr folded into it.
+Cli RunOptimizeCli(const std::string& args) {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  Cli r;
+  if (n <= 0) return r;
+  buf[n] = '\0';
+  const std::string exe =
+      (std::filesystem::path(buf).parent_path().parent_path() / "onnxedge").string();
+  FILE* f = popen((exe + " optimize " + args + " 2>&1").c_str(), "r");
+  if (!f) return r;
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) r.out.append(chunk, got);
+  const int status = pclose(f);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(OptimizeCli, SavesPrintsStatsAndRejectsBadFlags) {
+  TempDir dir;
+  dir.Write("in.onnx", GeluModel(13, false).SerializeAsString());
+  const std::string in = dir.File("in.onnx"), out = dir.File("out.onnx");
+  auto r = RunOptimizeCli(in + " " + out + " --level extended");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("fuse_gelu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nodes: 5 -> 1"), std::string::npos) << r.out;
+  auto s = Session::Load(out);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+
+  auto j = RunOptimizeCli(in + " " + out + " --level basic --json");
+  ASSERT_EQ(j.code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"nodes_after\":5"), std::string::npos) << j.out;
+
+  auto d = RunOptimizeCli(in + " " + out +
+                          " --dump-after fuse_gelu --disable-pass fuse_layer_norm");
+  ASSERT_EQ(d.code, 0) << d.out;
+  EXPECT_NE(d.out.find("com.microsoft.Gelu(x)"), std::string::npos) << d.out;
+  EXPECT_EQ(d.out.find("fuse_layer_norm "), std::string::npos) << d.out;
+
+  for (const char* bad : {"--level fastest", "--disable-pass no_such_pass",
+                          "--dump-after no_such_pass"}) {
+    auto e = RunOptimizeCli(in + " " + out + " " + bad);
+    EXPECT_EQ(e.code, 2) << bad;
+    EXPECT_NE(e.out.find(std::string(bad).substr(std::string(bad).find(' ') + 1)),
+              std::string::npos)
+        << e.out;
+  }
+  auto missing = RunOptimizeCli(dir.File("nope.onnx") + " " + out);
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.out.find("nope.onnx"), std::string::npos) << missing.out;
+}
+
+}  // namespace
+}  // namespace onnxedge
