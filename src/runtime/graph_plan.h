@@ -59,10 +59,15 @@ class GraphPlan {
     std::vector<ValueRef> inputs;
     std::vector<int> outputs;       ///< Local slots, -1 for omitted outputs.
     std::vector<int> release_after;  ///< Local slots whose last reader is this step.
+    /// Inputs whose buffer output 0 may take over: the kernel allows it and the input is a
+    /// local intermediate (not a graph input or output) whose last reader is this step.
+    uint32_t inplace_inputs = 0;
   };
 
   const ir::Graph* graph_ = nullptr;
   int num_slots_ = 0;
+  size_t max_inputs_ = 0;   ///< Largest input count of a step.
+  size_t max_outputs_ = 0;  ///< Largest output count of a step.
   std::vector<int> input_slots_;
   std::vector<const Value*> input_defaults_;  ///< Initializer default per input, or nullptr.
   std::vector<ValueRef> output_refs_;
