@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "ir/onnx/opset.h"
 #include "runtime/memory_planner.h"
@@ -221,6 +223,52 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
     plan->steps_[static_cast<size_t>(last_use[slot])].release_after.push_back(
         static_cast<int>(slot));
   }
+  // Weights a kernel prepacked: free the original when every reader of this graph declared it
+  // in Kernel::PrepackedInputs(), no subgraph names it (it may read the data) and it is not a
+  // graph output. Outer-scope constants belong to the enclosing plan and are left alone.
+  {
+    std::unordered_map<const Value*, bool> releasable;
+    for (const Step& step : plan->steps_) {
+      const uint32_t prepacked = step.kernel->PrepackedInputs();
+      for (size_t k = 0; k < step.inputs.size(); ++k) {
+        const ValueRef& ref = step.inputs[k];
+        if (ref.kind != ValueRef::Kind::kConstant) continue;
+        const bool ok = k < 32 && (prepacked >> k & 1u);
+        auto [it, inserted] = releasable.emplace(ref.constant, ok);
+        if (!inserted) it->second = it->second && ok;
+      }
+    }
+    std::vector<const ir::Graph*> stack;
+    for (const auto& n : graph.nodes) {
+      for (const auto& a : n->attributes) {
+        if (a.g) stack.push_back(a.g.get());
+        for (const auto& g : a.graphs) stack.push_back(g.get());
+      }
+    }
+    std::unordered_set<std::string> named_in_subgraphs;
+    while (!stack.empty()) {
+      const ir::Graph* g = stack.back();
+      stack.pop_back();
+      for (const auto& n : g->nodes) {
+        for (const auto& in : n->inputs) named_in_subgraphs.insert(in);
+        for (const auto& a : n->attributes) {
+          if (a.g) stack.push_back(a.g.get());
+          for (const auto& sg : a.graphs) stack.push_back(sg.get());
+        }
+      }
+    }
+    for (const auto& vi : graph.outputs) named_in_subgraphs.insert(vi.name);
+    for (const auto& [name, value] : scope.constants) {
+      auto it = releasable.find(value);
+      if (it == releasable.end() || !it->second || named_in_subgraphs.count(name)) continue;
+      if (!value->is_tensor() || value->tensor().raw_data() == nullptr) continue;
+      const Tensor& t = value->tensor();
+      // The Value object stays where it is: kernels may hold pointers to it.
+      *const_cast<Value*>(value) = Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
+      plan->released_constants_.push_back(name);
+    }
+  }
+
   // In-place candidates: inputs the kernel may overwrite that die at this step. Graph inputs
   // belong to the caller (or are initializer defaults), so they are never candidates.
   std::vector<bool> is_input(static_cast<size_t>(plan->num_slots_), false);

@@ -51,6 +51,9 @@ class GraphPlan {
   const ir::Graph& graph() const { return *graph_; }
   size_t num_inputs() const { return input_slots_.size(); }
   size_t num_outputs() const { return output_refs_.size(); }
+  /// Initializers of this graph whose data was freed after their readers prepacked them
+  /// (Kernel::PrepackedInputs); the plan keeps their type and shape only.
+  const std::vector<std::string>& released_constants() const { return released_constants_; }
 
  private:
   struct Step {
@@ -68,6 +71,7 @@ class GraphPlan {
   int num_slots_ = 0;
   size_t max_inputs_ = 0;   ///< Largest input count of a step.
   size_t max_outputs_ = 0;  ///< Largest output count of a step.
+  std::vector<std::string> released_constants_;
   std::vector<int> input_slots_;
   std::vector<const Value*> input_defaults_;  ///< Initializer default per input, or nullptr.
   std::vector<ValueRef> output_refs_;

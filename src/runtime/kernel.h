@@ -193,6 +193,11 @@ class Kernel {
   /// compute correctly with output == input k, element i read before element i is written
   /// (elementwise maps do). Bits of inputs beyond 31 are ignored.
   virtual uint32_t InPlaceInputs() const { return 0; }
+  /// Constant inputs this kernel copied into its own (prepacked) form at creation and whose
+  /// data Run never reads again (it may still read their type and shape). Bit k = input k. When
+  /// every reader of an initializer says so, the plan frees the initializer's data and keeps a
+  /// tensor with its type and shape and no data, so the session holds the weight once.
+  virtual uint32_t PrepackedInputs() const { return 0; }
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const KernelInfo&)>;

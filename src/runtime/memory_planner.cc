@@ -6,6 +6,9 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace onnxedge {
 
@@ -461,6 +464,12 @@ void MemoryPlanner::End(RunMemory* mem) {
     entry->miss_runs = 0;
     old.swap(entry->idle);  // Arenas of the previous layout.
     last_arena_bytes_ = entry->layout->arena_bytes;
+    // The recording run's heap tensors are free now, but glibc keeps such memory mapped (its
+    // mmap threshold grows with every large free): hand it back before the arena is created,
+    // so the process holds weights + arena, not weights + arena + the recording run's heap.
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
     return;
   }
   if (mem->mode_ != RunMemory::Mode::kPlanned) return;

@@ -81,6 +81,14 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   auto plan = GraphPlan::Compile(*s->model_.graph, nullptr);
   if (!plan.ok()) return plan.status();
   s->plan_ = std::move(plan).value();
+  // The plan freed the data of weights its kernels prepacked: drop the IR's copy too, keeping
+  // type and shape (tools read them), so each weight is held once.
+  for (const std::string& name : s->plan_->released_constants()) {
+    auto it = s->model_.graph->initializers.find(name);
+    if (it == s->model_.graph->initializers.end()) continue;
+    const Tensor& t = it->second;
+    it->second = Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr);
+  }
   // A view of the process-wide pool: sessions share its workers.
   const int threads = options.intra_op_threads > 0 ? options.intra_op_threads
                                                    : AvailableCpuCount();
