@@ -1,5 +1,8 @@
 // Copyright onnxedge authors.
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -103,6 +106,11 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   for (const auto& vi : g.outputs) s->outputs_.push_back(MakeIoInfo(vi));
   for (size_t i = 0; i < g.inputs.size(); ++i) s->input_index_[g.inputs[i].name] = i;
   CollectConstantData(g, &s->constant_data_);
+  // Loading parsed the file, decoded tensors and ran shape inference on copies; glibc keeps that
+  // freed memory mapped. Return it, so the session's footprint is weights + arenas.
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runtime/memory_planner.h"
+#include "runtime/session_impl.h"
 #include "unit/model_builder.h"
 
 namespace onnxedge {
@@ -319,6 +320,35 @@ TEST(InPlace, ValuesReadLaterOrSharedByViewsAreNotOverwritten) {
       const float a = -xv[i], c = -std::max(a, 0.f), d = a + c;
       EXPECT_FLOAT_EQ(y[i], std::exp(d) + d) << i;
     }
+  }
+}
+
+// y = MatMul(x, w1) (w1 prepacked by MatMul only: its data is freed), z = MatMul(x, w2) and
+// w2 also a graph output through Identity (not freed: Identity reads the data).
+TEST(PrepackedWeights, AreHeldOnceUnlessAnotherReaderNeedsTheData) {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AddInitializer(g, "w1", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  AddInitializer(g, "w2", Tensor::FromVector<float>({3, 2}, {1, 0, 0, 1, 1, 1}));
+  AddNode(g, "MatMul", {"x", "w1"}, {"y"});
+  AddNode(g, "MatMul", {"x", "w2"}, {"z"});
+  AddNode(g, "Identity", {"w2"}, {"w2_out"});
+  AddOutput(g, "y");
+  AddOutput(g, "z");
+  AddOutput(g, "w2_out");
+  auto s = LoadProto(m);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const auto& inits = (*s)->impl().model().graph->initializers;
+  EXPECT_EQ(inits.at("w1").raw_data(), nullptr) << "prepacked by its only reader";
+  EXPECT_EQ(inits.at("w1").shape(), (Shape{3, 2}));
+  EXPECT_NE(inits.at("w2").raw_data(), nullptr) << "Identity reads the data";
+  for (int run = 0; run < 2; ++run) {
+    auto r = (*s)->Run({{"x", Tensor::FromVector<float>({2, 3}, {1, 0, 2, 0, 1, -1})}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), (std::vector<float>{11, 14, -2, -2}));
+    EXPECT_EQ((*r)[1].value.tensor().ToVector<float>(), (std::vector<float>{3, 2, -1, 0}));
+    EXPECT_EQ((*r)[2].value.tensor().ToVector<float>(), (std::vector<float>{1, 0, 0, 1, 1, 1}));
   }
 }
 
