@@ -1,6 +1,8 @@
 // Copyright onnxedge authors.
 #include "runtime/allocator.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +12,11 @@ namespace onnxedge {
 
 namespace {
 constexpr size_t kHeapAlignment = 64;
+// Blocks from this size on are mapped directly: freeing one returns it to the OS at once. (glibc
+// keeps large freed blocks mapped once its mmap threshold has grown, so the recording run's
+// tensors would stay resident next to the arena that replaces them.)
+constexpr size_t kMapBytes = size_t{256} << 10;
+constexpr size_t kPageBytes = 4096;
 }  // namespace
 
 // Owns one heap block and returns its bytes to the allocator's accounting when freed.
@@ -21,7 +28,11 @@ struct HeapBlock {
   HeapBlock& operator=(const HeapBlock&) = delete;
   ~HeapBlock() {
     storage = Tensor();  // String tensors: destroy the strings first.
-    std::free(ptr);
+    if (mapped) {
+      munmap(ptr, mapped);
+    } else {
+      std::free(ptr);
+    }
     owner->live_.fetch_sub(bytes, std::memory_order_relaxed);
     if (listener) listener->OnRelease(id);
   }
@@ -30,6 +41,7 @@ struct HeapBlock {
   std::shared_ptr<ReleaseListener> listener;
   uint64_t id;
   void* ptr = nullptr;
+  size_t mapped = 0;  // Bytes mapped with mmap (0: ptr is from aligned_alloc).
   Tensor storage;  // String tensors only.
 };
 
@@ -78,8 +90,19 @@ StatusOr<Tensor> Allocator::AllocateHeap(DataType type, const Shape& shape, uint
     void* data = block->storage.raw_data();
     return Tensor::FromShared(type, shape, std::move(block), data);
   }
-  const size_t rounded =
-      std::max<size_t>(kHeapAlignment, (bytes + kHeapAlignment - 1) / kHeapAlignment * kHeapAlignment);
+  if (bytes >= kMapBytes) {
+    const size_t len = (bytes + kPageBytes - 1) / kPageBytes * kPageBytes;
+    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      return MakeError(StatusCode::kOutOfMemory, "cannot allocate ", bytes, " bytes for ",
+                       DataTypeName(type), ShapeToString(shape));
+    }
+    block->ptr = p;  // Fresh anonymous pages are zero: no memset even when `zero`.
+    block->mapped = len;
+    return Tensor::FromShared(type, shape, std::move(block), p);
+  }
+  const size_t rounded = std::max<size_t>(
+      kHeapAlignment, (bytes + kHeapAlignment - 1) / kHeapAlignment * kHeapAlignment);
   block->ptr = std::aligned_alloc(kHeapAlignment, rounded);
   if (!block->ptr) {
     return MakeError(StatusCode::kOutOfMemory, "cannot allocate ", bytes, " bytes for ",
