@@ -405,6 +405,10 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
       if (in.dtype() != type || in.size() != n || n <= 0 || in.storage_use_count() != 1) {
         continue;
       }
+      if (in.shape() == shape) {
+        out = Value(in);  // Shares the storage; one copy of the shape instead of two.
+        return &out.tensor();
+      }
       auto alias = in.Reshaped(shape);
       if (!alias.ok()) continue;
       out = Value(std::move(alias).value());

@@ -446,13 +446,20 @@ void MemoryPlanner::Begin(const std::vector<Value>& inputs, RunMemory* mem) {
   }
 }
 
-void MemoryPlanner::End(RunMemory* mem) {
+void MemoryPlanner::End(RunMemory* mem, bool ok) {
   arena_allocs_.fetch_add(mem->arena_allocations(), std::memory_order_relaxed);
   heap_allocs_.fetch_add(mem->heap_allocations(), std::memory_order_relaxed);
   misses_.fetch_add(mem->misses(), std::memory_order_relaxed);
   auto entry = std::move(mem->entry_);
   if (!entry) return;
   std::unique_ptr<Arena> drop;  // Freed outside the lock.
+  if (mem->mode_ == RunMemory::Mode::kRecord && !ok) {
+    mem->recorder_->Finish();
+    mem->recorder_.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    entry->recording = false;  // The next run of this signature records again.
+    return;
+  }
   if (mem->mode_ == RunMemory::Mode::kRecord) {
     auto layout = std::make_shared<const ArenaLayout>(PlanArena(mem->recorder_->Finish()));
     mem->recorder_.reset();

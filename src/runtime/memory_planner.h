@@ -171,8 +171,9 @@ class MemoryPlanner {
   /// Sets `mem` up for a run whose bound graph inputs are `inputs`.
   void Begin(const std::vector<Value>& inputs, RunMemory* mem);
   /// Ends the run: records a new layout or returns the arena. Call after every tensor of the
-  /// run except its (heap-allocated or copied) outputs has been released.
-  void End(RunMemory* mem);
+  /// run except its (heap-allocated or copied) outputs has been released. `ok` false (the run
+  /// failed or was cancelled): a recording is discarded, since it saw only part of the graph.
+  void End(RunMemory* mem, bool ok = true);
 
   PlannerStats stats() const;
 

@@ -249,7 +249,7 @@ StatusOr<std::vector<NamedValue>> SessionImpl::Run(
   // Every tensor of the run except the returned (heap or copied) outputs is released when
   // RunWithMemory returns; only then may the arena go back to the planner.
   auto result = RunWithMemory(bound, run_options, output_names, &memory);
-  planner_->End(&memory);
+  planner_->End(&memory, result.ok());
   return result;
 }
 

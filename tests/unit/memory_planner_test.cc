@@ -248,6 +248,24 @@ TEST(MemoryPattern, ConcurrentRunsUseSeparateArenas) {
   EXPECT_LE(m.arena_bytes, 4 * m.planned_arena_bytes) << "at most one arena per concurrent run";
 }
 
+TEST(MemoryPattern, AFailedRecordingRunIsDiscarded) {
+  auto s = LoadProto(ChainModel());
+  ASSERT_TRUE(s.ok());
+  const Tensor x = Input(4, 5);
+  std::atomic<bool> cancel{true};
+  RunOptions ro;
+  ro.cancel_flag = &cancel;
+  auto cancelled = (*s)->Run({{"x", x}}, ro);  // Stops before the first node.
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kCancelled);
+  const auto expected = RunAll(**s, x);  // Records (the cancelled run's record was dropped).
+  EXPECT_EQ(RunAll(**s, x), expected);   // Planned.
+  MemoryInfo m = (*s)->memory_info();
+  EXPECT_EQ(m.planned_runs, 1u);
+  EXPECT_EQ(m.pattern_misses, 0u) << "an empty record from the cancelled run was used";
+  EXPECT_GT(m.planned_arena_bytes, 0u);
+}
+
 TEST(MemoryPattern, MemoryLimitCountsArenas) {
   SessionOptions o;
   o.memory_limit_bytes = (64 * 64 + 64 + 64 * 32) * 4 + 64 * 1024;
