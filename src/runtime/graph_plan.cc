@@ -264,7 +264,8 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
       if (!value->is_tensor() || value->tensor().raw_data() == nullptr) continue;
       const Tensor& t = value->tensor();
       // The Value object stays where it is: kernels may hold pointers to it.
-      *const_cast<Value*>(value) = Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
+      *const_cast<Value*>(value) =
+          Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
       plan->released_constants_.push_back(name);
     }
   }

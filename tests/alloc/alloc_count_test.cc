@@ -115,7 +115,9 @@ Counts Count(F&& f) {
   f();
   g_counting = false;
   Counts c{g_count.load(), g_large.load(), {}};
-  for (int i = 0; i < std::min(g_num_sizes.load(), kMaxSizes); ++i) c.large_sizes.push_back(g_sizes[i]);
+  for (int i = 0; i < std::min(g_num_sizes.load(), kMaxSizes); ++i) {
+    c.large_sizes.push_back(g_sizes[i]);
+  }
   return c;
 }
 

@@ -227,7 +227,8 @@ Status BinaryMap(KernelContext& ctx, const Tensor& a, const Shape& a_shape, cons
                  const Shape& b_shape, DataType out_type, F f) {
   OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
                       BroadcastPlan::Make({&a_shape, &b_shape}, ctx.Describe()));
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, plan.output_shape(), Fill::kNone));
+  OE_ASSIGN_OR_RETURN(Tensor * out,
+                      ctx.AllocateOutput(0, out_type, plan.output_shape(), Fill::kNone));
   const TA* pa = a.data<TA>();
   const TB* pb = b.data<TB>();
   TOut* po = out->data<TOut>();
