@@ -23,7 +23,7 @@
 namespace onnxedge::cli {
 
 const char kInspectUsage[] =
-    R"(usage: onnxedge inspect MODEL [--json]
+    R"(usage: onnxedge inspect MODEL [--json] [--plan [--shape NAME=DIMS ...]]
 
 Shows what an ONNX model contains without running it: IR version, opset imports, producer,
 inputs and outputs with element types and shapes (symbolic dims by name, '?' when unknown),
@@ -33,6 +33,9 @@ Ops without a kernel that onnxedge runs by expanding their ONNX function body ar
 
 options:
   --json       print one JSON line instead of text
+  --plan       also create a session, run it once on seeded random inputs and report the
+               arena the memory planner lays out for those input shapes
+  --shape NAME=DIMS  with --plan: shape of an input with symbolic dims (e.g. x=1x3x224x224)
   -h, --help   show this help
 )";
 
@@ -137,7 +140,7 @@ void JsonType(JsonWriter& w, const ir::ValueInfo& vi) {
 
 int InspectMain(const std::vector<std::string>& args) {
   const std::string verb = "inspect";
-  ArgParser p(verb, {{"--json"}});
+  ArgParser p(verb, {{"--json"}, {"--plan"}, {"--shape", true, true}});
   if (Status st = p.Parse(args); !st.ok()) return ReportError(verb, st.message());
   if (p.help()) {
     std::cout << kInspectUsage;
@@ -186,6 +189,27 @@ int InspectMain(const std::vector<std::string>& args) {
     }
   }
 
+  // --plan: the arena planned for one run on seeded random inputs.
+  int64_t arena_bytes = -1;
+  std::string plan_error;
+  if (p.Has("--plan")) {
+    auto session = LoadSession(path, 0);
+    if (!session.ok()) {
+      plan_error = session.status().ToString();
+    } else {
+      InputOptions io;
+      io.shape_flags = p.GetAll("--shape");
+      auto feeds = PrepareInputs(**session, io, verb);
+      auto run = feeds.ok() ? (*session)->Run(*feeds) : StatusOr<std::vector<NamedValue>>(
+                                                            feeds.status());
+      if (run.ok()) {
+        arena_bytes = static_cast<int64_t>((*session)->memory_info().planned_arena_bytes);
+      } else {
+        plan_error = run.status().ToString();
+      }
+    }
+  }
+
   std::vector<const ir::ValueInfo*> inputs;
   int64_t inputs_with_defaults = 0;
   for (const auto& vi : g.inputs) {
@@ -227,6 +251,8 @@ int InspectMain(const std::vector<std::string>& args) {
     w.EndObject();
     w.Key("parameters").Int(params);
     w.Key("parameter_bytes").Int(param_bytes);
+    if (arena_bytes >= 0) w.Key("planned_arena_bytes").Int(arena_bytes);
+    if (!plan_error.empty()) w.Key("plan_error").String(plan_error);
     auto op_list = [&](const char* key, const std::map<OpKey, int64_t>& ops) {
       w.Key(key).BeginArray();
       for (const auto& [k, n] : ops) {
@@ -289,6 +315,10 @@ int InspectMain(const std::vector<std::string>& args) {
   }
   o << "\n";
   o << "parameters: " << Grouped(params) << " (" << HumanBytes(param_bytes) << ")\n";
+  if (arena_bytes >= 0) {
+    o << "arena:      " << HumanBytes(arena_bytes) << " (planned for one run)\n";
+  }
+  if (!plan_error.empty()) o << "arena:      not planned: " << plan_error << "\n";
   o << "ops (" << hist.size() << " types):\n";
   size_t op_width = 4;
   for (const auto& [op, n] : hist) op_width = std::max(op_width, op.size());

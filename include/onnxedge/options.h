@@ -46,6 +46,9 @@ struct SessionOptions {
   /// Maximum number of elements of any single tensor a model file may declare (a bound against
   /// memory bombs even when memory_limit_bytes is 0). Default: 2^34.
   int64_t max_tensor_elements = int64_t{1} << 34;
+  /// Plan one arena per input-shape signature from the first run with those shapes and serve
+  /// later runs from it without heap allocations. When false, every tensor comes from the heap.
+  bool enable_memory_pattern = true;
 };
 
 /// Settings for one Session::Run call.

@@ -32,6 +32,29 @@ struct IoInfo {
   std::vector<DimInfo> dims;
 };
 
+/// Memory use of a session. See docs/architecture.md (Memory).
+struct MemoryInfo {
+  /// Bytes of the model's weights (initializers and Constant nodes).
+  uint64_t weight_bytes = 0;
+  /// Size of the arena planned for the input shapes of the last run (0 before the first run):
+  /// every intermediate tensor and scratch buffer of such a run lives in it.
+  uint64_t planned_arena_bytes = 0;
+  /// Bytes of all arenas held now (one per input-shape signature and concurrent run).
+  uint64_t arena_bytes = 0;
+  /// Highest weights + arenas + heap tensors seen at once.
+  uint64_t peak_bytes = 0;
+  /// Input-shape signatures with a plan.
+  uint64_t signatures = 0;
+  /// Runs that recorded a plan (first run per signature) and runs that followed one.
+  uint64_t recorded_runs = 0;
+  uint64_t planned_runs = 0;
+  /// Tensors allocated from arenas and from the heap (outputs, recording runs, misses).
+  uint64_t arena_allocations = 0;
+  uint64_t heap_allocations = 0;
+  /// Allocations of planned runs that did not match the plan and went to the heap.
+  uint64_t pattern_misses = 0;
+};
+
 class SessionImpl;
 
 /// A model ready to run. Create with Session::Load; `Run` is thread-safe.
@@ -69,6 +92,8 @@ class Session {
   const std::vector<IoInfo>& outputs() const;
   /// Threads used for intra-op parallelism.
   int intra_op_threads() const;
+  /// Memory use: weights, planned arena, counters of the memory planner.
+  MemoryInfo memory_info() const;
   /// Internal implementation (for tools inside this repository).
   const SessionImpl& impl() const { return *impl_; }
 

@@ -84,6 +84,9 @@ class Tensor {
   StatusOr<Tensor> Reshaped(Shape new_shape) const;
   /// True when this tensor owns or shares its storage (false for Borrow()ed buffers).
   bool owns_storage() const { return holder_ != nullptr; }
+  /// How many tensors share this tensor's storage (0 for borrowed buffers). The runtime writes
+  /// an op's output into a dead input's buffer only when this is 1.
+  long storage_use_count() const { return holder_.use_count(); }
 
  private:
   Tensor(DataType type, Shape shape, std::shared_ptr<void> holder, void* data);

@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "ir/onnx/opset.h"
-#include "runtime/allocator.h"
+#include "runtime/memory_planner.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -220,13 +223,113 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
     plan->steps_[static_cast<size_t>(last_use[slot])].release_after.push_back(
         static_cast<int>(slot));
   }
+  // Weights a kernel prepacked: free the original when every reader of this graph declared it
+  // in Kernel::PrepackedInputs(), no subgraph names it (it may read the data) and it is not a
+  // graph output. Outer-scope constants belong to the enclosing plan and are left alone.
+  {
+    std::unordered_map<const Value*, bool> releasable;
+    for (const Step& step : plan->steps_) {
+      const uint32_t prepacked = step.kernel->PrepackedInputs();
+      for (size_t k = 0; k < step.inputs.size(); ++k) {
+        const ValueRef& ref = step.inputs[k];
+        if (ref.kind != ValueRef::Kind::kConstant) continue;
+        const bool ok = k < 32 && (prepacked >> k & 1u);
+        auto [it, inserted] = releasable.emplace(ref.constant, ok);
+        if (!inserted) it->second = it->second && ok;
+      }
+    }
+    std::vector<const ir::Graph*> stack;
+    for (const auto& n : graph.nodes) {
+      for (const auto& a : n->attributes) {
+        if (a.g) stack.push_back(a.g.get());
+        for (const auto& g : a.graphs) stack.push_back(g.get());
+      }
+    }
+    std::unordered_set<std::string> named_in_subgraphs;
+    while (!stack.empty()) {
+      const ir::Graph* g = stack.back();
+      stack.pop_back();
+      for (const auto& n : g->nodes) {
+        for (const auto& in : n->inputs) named_in_subgraphs.insert(in);
+        for (const auto& a : n->attributes) {
+          if (a.g) stack.push_back(a.g.get());
+          for (const auto& sg : a.graphs) stack.push_back(sg.get());
+        }
+      }
+    }
+    for (const auto& vi : graph.outputs) named_in_subgraphs.insert(vi.name);
+    for (const auto& [name, value] : scope.constants) {
+      auto it = releasable.find(value);
+      if (it == releasable.end() || !it->second || named_in_subgraphs.count(name)) continue;
+      if (!value->is_tensor() || value->tensor().raw_data() == nullptr) continue;
+      const Tensor& t = value->tensor();
+      // The Value object stays where it is: kernels may hold pointers to it.
+      *const_cast<Value*>(value) =
+          Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
+      plan->released_constants_.push_back(name);
+    }
+  }
+
+  // In-place candidates: inputs the kernel may overwrite that die at this step. Graph inputs
+  // belong to the caller (or are initializer defaults), so they are never candidates.
+  std::vector<bool> is_input(static_cast<size_t>(plan->num_slots_), false);
+  for (int slot : plan->input_slots_) is_input[static_cast<size_t>(slot)] = true;
+  for (Step& step : plan->steps_) {
+    plan->max_inputs_ = std::max(plan->max_inputs_, step.inputs.size());
+    plan->max_outputs_ = std::max(plan->max_outputs_, step.outputs.size());
+    const uint32_t allowed = step.kernel->InPlaceInputs();
+    if (!allowed || step.outputs.empty() || step.outputs[0] < 0) continue;
+    for (size_t k = 0; k < step.inputs.size() && k < 32; ++k) {
+      const ValueRef& ref = step.inputs[k];
+      if (!(allowed >> k & 1u) || ref.kind != ValueRef::Kind::kLocal) continue;
+      const int slot = ref.index;
+      if (is_input[static_cast<size_t>(slot)]) continue;
+      if (std::find(step.release_after.begin(), step.release_after.end(), slot) ==
+          step.release_after.end()) {
+        continue;
+      }
+      step.inplace_inputs |= 1u << k;
+    }
+  }
   return std::shared_ptr<const GraphPlan>(std::move(plan));
 }
+
+namespace {
+
+// Frames and step scratch reused per thread and nesting depth (If/Loop/Scan bodies execute nested
+// on the same thread), so a steady-state run allocates no executor storage. Entries are cleared
+// (every value released) when their Execute returns.
+struct ExecScratch {
+  Frame frame;
+  std::vector<const Value*> in_ptrs;
+  std::vector<Value> outs;
+};
+struct ExecStack {
+  std::vector<std::unique_ptr<ExecScratch>> entries;
+  size_t depth = 0;
+};
+thread_local ExecStack tls_exec;
+
+}  // namespace
 
 StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs,
                                                 const RunState& state,
                                                 const Frame* parent) const {
-  Frame frame;
+  if (tls_exec.entries.size() <= tls_exec.depth) {
+    tls_exec.entries.push_back(std::make_unique<ExecScratch>());
+  }
+  ExecScratch& scratch = *tls_exec.entries[tls_exec.depth++];
+  struct Pop {
+    ExecScratch& s;
+    ~Pop() {
+      s.frame.values.clear();  // Releases every value; the capacity stays for the next run.
+      s.outs.clear();
+      s.in_ptrs.clear();
+      --tls_exec.depth;
+    }
+  } pop{scratch};
+  Frame& frame = scratch.frame;
+  frame.values.clear();
   frame.values.resize(static_cast<size_t>(num_slots_));
   frame.parent = parent;
   for (size_t i = 0; i < input_slots_.size(); ++i) {
@@ -236,14 +339,14 @@ StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs
       frame.values[static_cast<size_t>(input_slots_[i])] = *input_defaults_[i];
     }
   }
-  std::vector<const Value*> in_ptrs;
-  std::vector<Value> outs;
+  std::vector<const Value*>& in_ptrs = scratch.in_ptrs;
+  std::vector<Value>& outs = scratch.outs;
   for (const Step& step : steps_) {
     OE_RETURN_IF_ERROR(CheckCancelled(state));
     in_ptrs.clear();
     for (const auto& ref : step.inputs) in_ptrs.push_back(Fetch(ref, frame));
     outs.assign(step.outputs.size(), Value());
-    KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame);
+    KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs);
     Status s = step.kernel->Run(ctx);
     if (!s.ok()) {
       const std::string desc = step.node->Describe();
@@ -286,23 +389,45 @@ StatusOr<const Tensor*> KernelContext::RequiredInput(size_t i) const {
   return t;
 }
 
-StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const Shape& shape) {
+StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const Shape& shape,
+                                                Fill fill) {
   if (i >= outputs_->size()) {
     return MakeError(StatusCode::kInvalidModel, Describe(), ": output ", i,
                      " does not exist (the node has ", outputs_->size(), ")");
   }
-  auto t = state_.allocator->Allocate(type, shape, Describe());
+  Value& out = (*outputs_)[i];
+  if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString) {
+    const int64_t n = ShapeElementCount(shape);
+    for (size_t k = 0; k < inputs_.size() && k < 32; ++k) {
+      if (!(inplace_inputs_ >> k & 1u) || !inputs_[k] || !inputs_[k]->is_tensor()) continue;
+      const Tensor& in = inputs_[k]->tensor();
+      // Only the frame's slot may hold the storage: any other holder (a view, a sequence, the
+      // caller) would see the write.
+      if (in.dtype() != type || in.size() != n || n <= 0 || in.storage_use_count() != 1) {
+        continue;
+      }
+      if (in.shape() == shape) {
+        out = Value(in);  // Shares the storage; one copy of the shape instead of two.
+        return &out.tensor();
+      }
+      auto alias = in.Reshaped(shape);
+      if (!alias.ok()) continue;
+      out = Value(std::move(alias).value());
+      return &out.tensor();
+    }
+  }
+  auto t = state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, false);
   if (!t.ok()) return t.status();
-  (*outputs_)[i] = Value(std::move(t).value());
-  return &(*outputs_)[i].tensor();
+  out = Value(std::move(t).value());
+  return &out.tensor();
 }
 
 void KernelContext::SetOutput(size_t i, Value value) {
   if (i < outputs_->size()) (*outputs_)[i] = std::move(value);
 }
 
-StatusOr<Tensor> KernelContext::AllocateTemp(DataType type, const Shape& shape) {
-  return state_.allocator->Allocate(type, shape, Describe() + " scratch");
+StatusOr<Tensor> KernelContext::AllocateTemp(DataType type, const Shape& shape, Fill fill) {
+  return state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, true);
 }
 
 }  // namespace onnxedge

@@ -51,6 +51,9 @@ class GraphPlan {
   const ir::Graph& graph() const { return *graph_; }
   size_t num_inputs() const { return input_slots_.size(); }
   size_t num_outputs() const { return output_refs_.size(); }
+  /// Initializers of this graph whose data was freed after their readers prepacked them
+  /// (Kernel::PrepackedInputs); the plan keeps their type and shape only.
+  const std::vector<std::string>& released_constants() const { return released_constants_; }
 
  private:
   struct Step {
@@ -59,10 +62,16 @@ class GraphPlan {
     std::vector<ValueRef> inputs;
     std::vector<int> outputs;       ///< Local slots, -1 for omitted outputs.
     std::vector<int> release_after;  ///< Local slots whose last reader is this step.
+    /// Inputs whose buffer output 0 may take over: the kernel allows it and the input is a
+    /// local intermediate (not a graph input or output) whose last reader is this step.
+    uint32_t inplace_inputs = 0;
   };
 
   const ir::Graph* graph_ = nullptr;
   int num_slots_ = 0;
+  size_t max_inputs_ = 0;   ///< Largest input count of a step.
+  size_t max_outputs_ = 0;  ///< Largest output count of a step.
+  std::vector<std::string> released_constants_;
   std::vector<int> input_slots_;
   std::vector<const Value*> input_defaults_;  ///< Initializer default per input, or nullptr.
   std::vector<ValueRef> output_refs_;

@@ -7,6 +7,10 @@
 //   Run (per call, const, thread-safe): read inputs, compute output shapes, request outputs
 //     from the context (AllocateOutput: the hook where the memory planner hands out arena
 //     memory), compute. Runs of one kernel may happen concurrently from several threads.
+// Outputs and scratch are zero-filled unless the kernel passes Fill::kNone, which it may do only
+// when it writes every element (then the memset is saved, and output 0 may reuse a dead input's
+// buffer in place). Uninitialized memory is filled with 0xFF bytes when
+// ONNXEDGE_POISON_UNINITIALIZED=1, to catch kernels that claim kNone wrongly.
 // Output shapes are computed inside Run because many ONNX ops (Reshape, Slice, NonZero, Range,
 // ...) derive them from input values; the planner records allocation patterns per input-shape
 // signature instead of requiring a separate reshape pass.
@@ -30,8 +34,14 @@ namespace onnxedge {
 
 class ThreadPool;
 class GraphPlan;
-class Allocator;
+class RunMemory;
 struct Frame;
+
+/// How AllocateOutput / AllocateTemp initialise the memory they return.
+enum class Fill : uint8_t {
+  kNone,  ///< Uninitialized: the kernel writes every element.
+  kZero,  ///< Zero-filled (string tensors always hold empty strings).
+};
 
 /// Construction-time view of a node: attributes, constant inputs, static types, subgraphs.
 class KernelInfo {
@@ -103,15 +113,23 @@ class KernelInfo {
 struct RunState {
   const RunOptions* options = nullptr;
   ThreadPool* pool = nullptr;
-  Allocator* allocator = nullptr;
+  RunMemory* memory = nullptr;
 };
 
 /// Run-time view of one node execution.
 class KernelContext {
  public:
+  /// `inplace_inputs`: bit k set when output 0 may take over input k's buffer (the kernel
+  /// allows it and the plan found input k dead after this node).
   KernelContext(const ir::Node& node, const std::vector<const Value*>& inputs,
-                std::vector<Value>* outputs, const RunState& state, const Frame* frame)
-      : node_(node), inputs_(inputs), outputs_(outputs), state_(state), frame_(frame) {}
+                std::vector<Value>* outputs, const RunState& state, const Frame* frame,
+                uint32_t inplace_inputs = 0)
+      : node_(node),
+        inputs_(inputs),
+        outputs_(outputs),
+        state_(state),
+        frame_(frame),
+        inplace_inputs_(inplace_inputs) {}
 
   size_t num_inputs() const { return inputs_.size(); }
   size_t num_outputs() const { return outputs_->size(); }
@@ -128,12 +146,16 @@ class KernelContext {
   bool OutputRequested(size_t i) const {
     return i < node_.outputs.size() && !node_.outputs[i].empty();
   }
-  /// Allocates output i (zero-filled). The returned pointer stays valid for this Run call.
-  StatusOr<Tensor*> AllocateOutput(size_t i, DataType type, const Shape& shape);
+  /// Allocates output i, zero-filled unless `fill` is Fill::kNone. The returned pointer stays
+  /// valid for this Run call. With Fill::kNone, output 0 may share the buffer of an input the
+  /// kernel declared in Kernel::InPlaceInputs(), when that input is dead after this node.
+  StatusOr<Tensor*> AllocateOutput(size_t i, DataType type, const Shape& shape,
+                                   Fill fill = Fill::kZero);
   /// Sets output i to an existing value (sequence outputs, or sharing an input's storage).
   void SetOutput(size_t i, Value value);
-  /// Allocates a scratch tensor counted against the memory limit.
-  StatusOr<Tensor> AllocateTemp(DataType type, const Shape& shape);
+  /// Allocates a scratch tensor (zero-filled unless Fill::kNone) counted against the memory
+  /// limit and planned like outputs: it lives until the kernel drops it.
+  StatusOr<Tensor> AllocateTemp(DataType type, const Shape& shape, Fill fill = Fill::kZero);
 
   ThreadPool& thread_pool() const { return *state_.pool; }
   /// Kernels with long loops (Loop, Scan, RNNs) call this between iterations.
@@ -157,6 +179,7 @@ class KernelContext {
   std::vector<Value>* outputs_;
   const RunState& state_;
   const Frame* frame_;
+  uint32_t inplace_inputs_;
 };
 
 /// A prepared op. Subclasses are created by a KernelFactory and must keep Run thread-safe.
@@ -164,6 +187,17 @@ class Kernel {
  public:
   virtual ~Kernel() = default;
   virtual Status Run(KernelContext& ctx) const = 0;
+  /// In-place fact: bit k set means output 0 may be written into input k's buffer. The planner
+  /// applies it only when input k is an intermediate that no later node reads, no other tensor
+  /// shares its storage, and it has output 0's element type and size. The kernel must then
+  /// compute correctly with output == input k, element i read before element i is written
+  /// (elementwise maps do). Bits of inputs beyond 31 are ignored.
+  virtual uint32_t InPlaceInputs() const { return 0; }
+  /// Constant inputs this kernel copied into its own (prepacked) form at creation and whose
+  /// data Run never reads again (it may still read their type and shape). Bit k = input k. When
+  /// every reader of an initializer says so, the plan frees the initializer's data and keeps a
+  /// tensor with its type and shape and no data, so the session holds the weight once.
+  virtual uint32_t PrepackedInputs() const { return 0; }
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const KernelInfo&)>;

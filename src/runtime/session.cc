@@ -1,4 +1,8 @@
 // Copyright onnxedge authors.
+#include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -50,9 +54,14 @@ void CollectConstantData(const ir::Graph& g, std::unordered_set<const void*>* ou
 }
 
 // Returns a tensor the caller may own and modify: copies borrowed buffers (the caller's own
-// inputs passed through) and the session's constants.
-StatusOr<Tensor> Detach(const Tensor& t, const std::unordered_set<const void*>& constants) {
-  if (!t.defined() || (t.owns_storage() && !constants.count(t.raw_data()))) return t;
+// inputs passed through), the session's constants, and tensors in the run's arena (which the
+// next run reuses).
+StatusOr<Tensor> Detach(const Tensor& t, const std::unordered_set<const void*>& constants,
+                        const RunMemory& memory) {
+  if (!t.defined()) return t;
+  if (t.owns_storage() && !constants.count(t.raw_data()) && !memory.InArena(t.raw_data())) {
+    return t;
+  }
   return t.Clone();
 }
 
@@ -71,11 +80,22 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   OE_RETURN_IF_ERROR(opt::OptimizeForSession(s->model_, options));
   int64_t params = 0, param_bytes = 0;
   s->model_.graph->CountParameters(&params, &param_bytes);
+  s->weight_bytes_ = static_cast<uint64_t>(param_bytes);
   s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes,
                                                static_cast<uint64_t>(param_bytes));
+  s->planner_ = std::make_unique<MemoryPlanner>(s->allocator_, options.enable_memory_pattern);
   auto plan = GraphPlan::Compile(*s->model_.graph, nullptr);
   if (!plan.ok()) return plan.status();
   s->plan_ = std::move(plan).value();
+  // The plan freed the data of weights its kernels prepacked: drop the IR's copy too, keeping
+  // type and shape (tools read them), so each weight is held once.
+  for (const std::string& name : s->plan_->released_constants()) {
+    auto it = s->model_.graph->initializers.find(name);
+    if (it == s->model_.graph->initializers.end()) continue;
+    const Tensor& t = it->second;
+    it->second = Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr);
+  }
+  // A view of the process-wide pool: sessions share its workers.
   const int threads = options.intra_op_threads > 0 ? options.intra_op_threads
                                                    : AvailableCpuCount();
   s->pool_ = std::make_unique<ThreadPool>(threads);
@@ -87,19 +107,43 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
     if (!has_default) s->inputs_.push_back(MakeIoInfo(vi));
   }
   for (const auto& vi : g.outputs) s->outputs_.push_back(MakeIoInfo(vi));
+  for (size_t i = 0; i < g.inputs.size(); ++i) s->input_index_[g.inputs[i].name] = i;
   CollectConstantData(g, &s->constant_data_);
+  // Loading parsed the file, decoded tensors and ran shape inference on copies; glibc keeps that
+  // freed memory mapped. Return it, so the session's footprint is weights + arenas.
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
   return s;
+}
+
+MemoryInfo SessionImpl::memory_info() const {
+  const PlannerStats p = planner_->stats();
+  MemoryInfo m;
+  m.weight_bytes = weight_bytes_;
+  m.planned_arena_bytes = p.planned_arena_bytes;
+  m.arena_bytes = p.arena_bytes_held;
+  m.peak_bytes = allocator_->peak_bytes();
+  m.signatures = p.signatures;
+  m.recorded_runs = p.recorded_runs;
+  m.planned_runs = p.planned_runs;
+  m.arena_allocations = p.arena_allocations;
+  m.heap_allocations = p.heap_allocations;
+  m.pattern_misses = p.misses;
+  return m;
 }
 
 Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
                                    std::vector<Value>* bound) const {
   const ir::Graph& g = *model_.graph;
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < g.inputs.size(); ++i) index[g.inputs[i].name] = i;
-  std::vector<const Value*> fed(g.inputs.size(), nullptr);
+  // Scratch reused per thread: validating allocates nothing in the steady state.
+  thread_local std::vector<const Value*> fed;
+  thread_local std::vector<std::pair<const std::string*, int64_t>> symbols;
+  fed.assign(g.inputs.size(), nullptr);
+  symbols.clear();
   for (const auto& nv : inputs) {
-    auto it = index.find(nv.name);
-    if (it == index.end()) {
+    auto it = input_index_.find(nv.name);
+    if (it == input_index_.end()) {
       std::string names;
       for (const auto& io : inputs_) names += (names.empty() ? "" : ", ") + io.name;
       return MakeError(StatusCode::kInvalidArgument, "unknown input '", nv.name,
@@ -110,7 +154,6 @@ Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
     }
     fed[it->second] = &nv.value;
   }
-  std::map<std::string, int64_t> symbols;
   bound->assign(g.inputs.size(), Value());
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const ir::ValueInfo& vi = g.inputs[i];
@@ -174,8 +217,11 @@ Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
                              dim.value, " (", vi.type.ToString(), ")");
           }
           if (!dim.known() && !dim.symbol.empty()) {
-            auto [it, inserted] = symbols.emplace(dim.symbol, got);
-            if (!inserted && it->second != got) {
+            auto it = std::find_if(symbols.begin(), symbols.end(),
+                                   [&](const auto& e) { return *e.first == dim.symbol; });
+            if (it == symbols.end()) {
+              symbols.emplace_back(&dim.symbol, got);
+            } else if (it->second != got) {
               return MakeError(StatusCode::kInvalidArgument, "input '", vi.name, "' dim ", d,
                                " ('", dim.symbol, "') is ", got, " but another input set '",
                                dim.symbol, "' to ", it->second);
@@ -192,38 +238,56 @@ Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
 StatusOr<std::vector<NamedValue>> SessionImpl::Run(
     const std::vector<NamedValue>& inputs, const RunOptions& run_options,
     const std::vector<std::string>& output_names) const {
-  std::vector<Value> bound;
+  // Bound inputs reuse per-thread storage (cleared before returning: it must not keep the
+  // caller's tensors alive).
+  thread_local std::vector<Value> bound;
+  struct ClearBound {
+    ~ClearBound() { bound.clear(); }
+  } clear_bound;
   OE_RETURN_IF_ERROR(ValidateInputs(inputs, &bound));
+  // This thread works for the whole run: the shared pool's workers count it.
+  ThreadPool::BusyScope busy(*pool_);
+  RunMemory memory;
+  planner_->Begin(bound, &memory);
+  // Every tensor of the run except the returned (heap or copied) outputs is released when
+  // RunWithMemory returns; only then may the arena go back to the planner.
+  auto result = RunWithMemory(bound, run_options, output_names, &memory);
+  planner_->End(&memory, result.ok());
+  return result;
+}
+
+StatusOr<std::vector<NamedValue>> SessionImpl::RunWithMemory(
+    const std::vector<Value>& bound, const RunOptions& run_options,
+    const std::vector<std::string>& output_names, RunMemory* memory) const {
   const ir::Graph& g = *model_.graph;
-  std::vector<size_t> selected;
-  if (output_names.empty()) {
-    for (size_t i = 0; i < g.outputs.size(); ++i) selected.push_back(i);
-  } else {
-    for (const auto& name : output_names) {
-      size_t i = 0;
-      while (i < g.outputs.size() && g.outputs[i].name != name) ++i;
-      if (i == g.outputs.size()) {
-        return MakeError(StatusCode::kInvalidArgument, "unknown output '", name, "'");
-      }
-      selected.push_back(i);
+  for (const auto& name : output_names) {
+    if (std::none_of(g.outputs.begin(), g.outputs.end(),
+                     [&](const ir::ValueInfo& vi) { return vi.name == name; })) {
+      return MakeError(StatusCode::kInvalidArgument, "unknown output '", name, "'");
     }
   }
   RunState state;
   state.options = &run_options;
   state.pool = pool_.get();
-  state.allocator = allocator_.get();
+  state.memory = memory;
   OE_ASSIGN_OR_RETURN(std::vector<Value> values, plan_->Execute(bound, state, nullptr));
+  const size_t count = output_names.empty() ? g.outputs.size() : output_names.size();
   std::vector<NamedValue> out;
-  out.reserve(selected.size());
-  for (size_t i : selected) {
-    Value& v = values[i];
+  out.reserve(count);
+  for (size_t k = 0; k < count; ++k) {
+    size_t i = k;
+    if (!output_names.empty()) {
+      i = 0;
+      while (g.outputs[i].name != output_names[k]) ++i;
+    }
+    Value v = values[i];
     if (v.is_tensor()) {
-      OE_ASSIGN_OR_RETURN(Tensor t, Detach(v.tensor(), constant_data_));
+      OE_ASSIGN_OR_RETURN(Tensor t, Detach(v.tensor(), constant_data_, *memory));
       v = Value(std::move(t));
     } else if (v.is_sequence()) {
       std::vector<Tensor> elems;
       for (const auto& e : v.sequence()) {
-        OE_ASSIGN_OR_RETURN(Tensor t, Detach(e, constant_data_));
+        OE_ASSIGN_OR_RETURN(Tensor t, Detach(e, constant_data_, *memory));
         elems.push_back(std::move(t));
       }
       v = Value::Sequence(std::move(elems), v.element_type());
@@ -284,5 +348,6 @@ StatusOr<std::vector<NamedValue>> Session::Run(const std::vector<NamedValue>& in
 const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs(); }
 const std::vector<IoInfo>& Session::outputs() const { return impl_->outputs(); }
 int Session::intra_op_threads() const { return impl_->intra_op_threads(); }
+MemoryInfo Session::memory_info() const { return impl_->memory_info(); }
 
 }  // namespace onnxedge

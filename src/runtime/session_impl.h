@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "onnxedge/session.h"
 #include "runtime/allocator.h"
 #include "runtime/graph_plan.h"
+#include "runtime/memory_planner.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -30,16 +32,24 @@ class SessionImpl {
   const SessionOptions& options() const { return options_; }
   int intra_op_threads() const { return pool_->num_threads(); }
   const Allocator& allocator() const { return *allocator_; }
+  MemoryInfo memory_info() const;
 
  private:
   SessionImpl() = default;
   Status ValidateInputs(const std::vector<NamedValue>& inputs, std::vector<Value>* bound) const;
+  StatusOr<std::vector<NamedValue>> RunWithMemory(const std::vector<Value>& bound,
+                                                  const RunOptions& run_options,
+                                                  const std::vector<std::string>& output_names,
+                                                  RunMemory* memory) const;
 
   ir::Model model_;
   SessionOptions options_;
   std::shared_ptr<const GraphPlan> plan_;
   std::unique_ptr<ThreadPool> pool_;
   std::shared_ptr<Allocator> allocator_;
+  std::unique_ptr<MemoryPlanner> planner_;
+  uint64_t weight_bytes_ = 0;
+  std::unordered_map<std::string, size_t> input_index_;  ///< Graph input name -> index.
   std::vector<IoInfo> inputs_;   ///< Inputs the caller must or may feed.
   std::vector<IoInfo> outputs_;
   std::vector<bool> input_has_default_;  ///< Parallel to graph().inputs.

@@ -200,9 +200,19 @@ void ForEachSpan(ThreadPool& pool, const BroadcastPlan& plan, F&& fn) {
 /// out[i] = f(x[i]) into output 0 of type `out_type`, shaped like x.
 template <typename TIn, typename TOut, typename F>
 Status UnaryMap(KernelContext& ctx, const Tensor& x, DataType out_type, F f) {
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, x.shape()));
+  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, x.shape(), Fill::kNone));
   const TIn* px = x.data<TIn>();
   TOut* po = out->data<TOut>();
+  if constexpr (std::is_same_v<TIn, TOut>) {
+    if (po == px) {  // In place (Kernel::InPlaceInputs): one pointer, no aliasing question.
+      ctx.thread_pool().ParallelFor(x.size(), kElementwiseMinChunk,
+                                    [&](int64_t begin, int64_t end) {
+                                      TOut* __restrict__ o = po;
+                                      for (int64_t i = begin; i < end; ++i) o[i] = f(o[i]);
+                                    });
+      return Status::Ok();
+    }
+  }
   ctx.thread_pool().ParallelFor(x.size(), kElementwiseMinChunk, [&](int64_t begin, int64_t end) {
     const TIn* __restrict__ in = px;
     TOut* __restrict__ o = po;
@@ -218,11 +228,40 @@ Status BinaryMap(KernelContext& ctx, const Tensor& a, const Shape& a_shape, cons
                  const Shape& b_shape, DataType out_type, F f) {
   OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
                       BroadcastPlan::Make({&a_shape, &b_shape}, ctx.Describe()));
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, out_type, plan.output_shape()));
+  OE_ASSIGN_OR_RETURN(Tensor * out,
+                      ctx.AllocateOutput(0, out_type, plan.output_shape(), Fill::kNone));
   const TA* pa = a.data<TA>();
   const TB* pb = b.data<TB>();
   TOut* po = out->data<TOut>();
   const bool va = plan.inner_stride(0) == 1, vb = plan.inner_stride(1) == 1;
+  if constexpr (std::is_same_v<TA, TOut> && std::is_same_v<TB, TOut>) {
+    // In place (Kernel::InPlaceInputs): the output is one of the inputs, which then has the
+    // output's size and so is not broadcast: element i of the output reads element i of it.
+    // The other input may be the same buffer too (x * x), so nothing here is __restrict__.
+    if (static_cast<const void*>(po) == static_cast<const void*>(pa) ||
+        static_cast<const void*>(po) == static_cast<const void*>(pb)) {
+      const bool into_a = static_cast<const void*>(po) == static_cast<const void*>(pa);
+      ForEachSpan(ctx.thread_pool(), plan, [&](const int64_t* off, int64_t o, int64_t len) {
+        TOut* ro = po + o;
+        const TOut* other = into_a ? pb + off[1] : pa + off[0];
+        const bool vo = into_a ? vb : va;
+        if (into_a) {
+          if (vo) {
+            for (int64_t i = 0; i < len; ++i) ro[i] = f(ro[i], other[i]);
+          } else {
+            const TOut y = other[0];
+            for (int64_t i = 0; i < len; ++i) ro[i] = f(ro[i], y);
+          }
+        } else if (vo) {
+          for (int64_t i = 0; i < len; ++i) ro[i] = f(other[i], ro[i]);
+        } else {
+          const TOut x = other[0];
+          for (int64_t i = 0; i < len; ++i) ro[i] = f(x, ro[i]);
+        }
+      });
+      return Status::Ok();
+    }
+  }
   ForEachSpan(ctx.thread_pool(), plan, [&](const int64_t* off, int64_t o, int64_t len) {
     const TA* __restrict__ ra = pa + off[0];
     const TB* __restrict__ rb = pb + off[1];
@@ -370,6 +409,8 @@ class UnaryKernel final : public Kernel {
                             [fn](T v) { return FromCompute<T>(fn(ToCompute(v))); });
     });
   }
+  /// Elementwise: Y may overwrite a dead X (UnaryMap handles out == in).
+  uint32_t InPlaceInputs() const override { return 1u; }
 
  private:
   Fn fn_;
@@ -414,6 +455,8 @@ class BinaryKernel final : public Kernel {
       });
     });
   }
+  /// Elementwise: C may overwrite a dead A or B of C's size (BinaryMap handles out == input).
+  uint32_t InPlaceInputs() const override { return 3u; }
 
  private:
   Fn fn_;

@@ -153,6 +153,9 @@ class ConvKernel final : public Kernel {
     return k;
   }
 
+  /// With prepared float weights, Run reads only W's type and shape (the engine uses weights_).
+  uint32_t PrepackedInputs() const override { return weights_ ? 2u : 0u; }
+
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));

@@ -54,6 +54,10 @@ class GemmKernel final : public Kernel {
     return k;
   }
 
+  /// A packed constant B is what Run multiplies by (its K and N come from B's own shape, so the
+  /// packed path is always taken): Run reads only B's type and shape.
+  uint32_t PrepackedInputs() const override { return packed_b_ ? 2u : 0u; }
+
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
