@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs every system dependency of onnxedge with apt. Idempotent: packages already present
 # are skipped, so a second run does nothing.
+#
+# Also installs the aarch64 cross toolchain, qemu and the arm64 multiarch libraries for the ARM
+# build (scripts/build_arm.sh, docs/arm.md); set ONNXEDGE_SKIP_ARM=1 to leave them out.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -11,6 +15,29 @@ PACKAGES=(
   libopenblas-dev
   python3 python3-numpy python3-torch python3-torchvision
 )
+# Multi-Arch: same packages, co-installable with the amd64 ones (dpkg needs the versions of both
+# to match: apt upgrades the amd64 one alongside when they differ). libonnx-dev:arm64 is not
+# co-installable (its libonnxifi dependency ships /usr/lib/libonnxifi.so), so
+# scripts/arm_sysroot.sh unpacks it into build-arm/sysroot instead; its runtime library
+# libonnx1:arm64 installs fine.
+ARM_PACKAGES=(
+  g++-aarch64-linux-gnu qemu-user
+  libprotobuf-dev:arm64 libgtest-dev:arm64 libonnx1:arm64
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+need_update=0
+if [ "${ONNXEDGE_SKIP_ARM:-0}" != 1 ]; then
+  PACKAGES+=("${ARM_PACKAGES[@]}")
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "setup: enabling the arm64 architecture for the cross build's libraries"
+    $SUDO dpkg --add-architecture arm64
+    need_update=1
+  fi
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,12 +48,19 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  need_update=1
+fi
+if [ "$need_update" = 1 ]; then
+  $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -ne 0 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "${ONNXEDGE_SKIP_ARM:-0}" != 1 ]; then
+  # No-op when build-arm/sysroot already holds the current version. Runs as the calling user
+  # (apt-get download needs no root), so the checkout keeps its owner.
+  scripts/arm_sysroot.sh
+fi

@@ -22,6 +22,8 @@ GemmMicroKernel SelectKernel() {
       __builtin_cpu_supports("fma")) {
     return GemmF32Avx2_6x16;
   }
+#elif defined(__aarch64__)
+  if (!g_force_generic.load(std::memory_order_relaxed)) return GemmF32Neon_6x16;
 #endif
   return GemmF32Generic_6x16;
 }
@@ -40,7 +42,12 @@ void GemmForceGeneric(bool force) { g_force_generic.store(force); }
 bool GemmGenericForced() { return g_force_generic.load(std::memory_order_relaxed); }
 
 const char* GemmKernelName() {
-  return SelectKernel() == GemmF32Generic_6x16 ? "GemmF32Generic_6x16" : "GemmF32Avx2_6x16";
+  const GemmMicroKernel kernel = SelectKernel();
+  if (kernel == GemmF32Generic_6x16) return "GemmF32Generic_6x16";
+#if defined(__aarch64__)
+  if (kernel == GemmF32Neon_6x16) return "GemmF32Neon_6x16";
+#endif
+  return "GemmF32Avx2_6x16";
 }
 
 void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,

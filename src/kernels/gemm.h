@@ -85,7 +85,8 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
           ThreadPool* pool);
 
-/// Name of the micro-kernel in use ("GemmF32Avx2_6x16" or "GemmF32Generic_6x16").
+/// Name of the micro-kernel in use ("GemmF32Avx2_6x16", "GemmF32Neon_6x16" or
+/// "GemmF32Generic_6x16").
 const char* GemmKernelName();
 
 /// Epilogue of one micro-tile, pointers already offset to the tile's first row / column.
@@ -107,6 +108,11 @@ void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, i
                          int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
 #if defined(__x86_64__)
 void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
+                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
+#endif
+#if defined(__aarch64__)
+/// NEON (kernels/arm/gemm_neon.cc); AdvSIMD is baseline on aarch64, so always usable there.
+void GemmF32Neon_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
                       int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
 #endif
 

@@ -215,6 +215,8 @@ TEST(GemmKernelName, ReflectsForcing) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx2_6x16");
   }
+#elif defined(__aarch64__)
+  EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Neon_6x16");
 #endif
 }
 
