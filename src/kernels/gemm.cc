@@ -2,7 +2,6 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include "runtime/thread_pool.h"
@@ -11,21 +10,49 @@ namespace onnxedge::kernels {
 
 namespace {
 
-constexpr int64_t kKc = 256;  // K block: a kc x 16 B-panel slice is 16 KiB (L1).
-constexpr int64_t kMc = 72;   // M block: 72 x 256 A slice is 72 KiB (L2).
+// Cache blocking, in the BLIS order: N block (the B block and the C block stay in L2), M block,
+// K block, then per B panel group the A slivers of the M block stream past it.
+//   kKc: a 256 x 16 B panel slice is 16 KiB, half of L1D, so it stays there while the 6 x 256
+//        A slivers (6 KiB each) stream in from L2.
+//   kMc: 72 x 256 A block = 72 KiB (L2).
+//   kNcPanels: 32 panels = 512 columns: the B block of one K slice is 512 KiB and the C block
+//        (72 x 512) 144 KiB, together inside a 1 MiB (Zen 4) L2 and mostly inside 512 KiB (Zen 1).
+constexpr int64_t kKc = 256;
+constexpr int64_t kMc = 72;
+constexpr int64_t kNcPanels = 32;
+static_assert(kMc % kGemmMr == 0, "M blocks hold whole slivers");
 
-std::atomic<bool> g_force_generic{false};
-
-GemmMicroKernel SelectKernel() {
+constexpr GemmKernelSet kGenericKernels = {
+    Isa::kGeneric, "GemmF32Generic_6x16", GemmTileGeneric, {0, 4, 2, 2, 1, 1, 1}};
 #if defined(__x86_64__)
-  if (!g_force_generic.load(std::memory_order_relaxed) && __builtin_cpu_supports("avx2") &&
-      __builtin_cpu_supports("fma")) {
-    return GemmF32Avx2_6x16;
-  }
+// AVX2 has 16 ymm registers: 6 rows x 2 vectors of accumulators plus 2 B vectors and a
+// broadcast fill them, so wider tiles are only for fewer rows.
+constexpr GemmKernelSet kAvx2Kernels = {
+    Isa::kAvx2, "GemmF32Avx2_6x16", GemmTileAvx2, {0, 4, 2, 2, 1, 1, 1}};
+// AVX-512 has 32 zmm registers: 6 x 4 accumulators + 4 B vectors + a broadcast.
+constexpr GemmKernelSet kAvx512Kernels = {
+    Isa::kAvx512, "GemmF32Avx512_6x64", GemmTileAvx512, {0, 4, 4, 4, 4, 4, 4}};
 #elif defined(__aarch64__)
-  if (!g_force_generic.load(std::memory_order_relaxed)) return GemmF32Neon_6x16;
+// NEON has 32 q registers: R rows x 4 vectors per panel of accumulators, one B vector and the
+// 6 A values (2 registers), so 6x16 (24 accumulators) or fewer rows with wider tiles.
+constexpr GemmKernelSet kNeonKernels = {
+    Isa::kNeon, "GemmF32Neon_6x16", GemmTileNeon, {0, 4, 2, 2, 1, 1, 1}};
 #endif
-  return GemmF32Generic_6x16;
+
+bool HasEpilogue(const GemmEpilogue& ep) { return !ep.empty(); }
+
+// C[rows, n] = beta * C (beta == 0: zeros, C not read), then the epilogue; for K == 0.
+void EpilogueOnly(int64_t m0, int64_t m1, int64_t n, float beta, float* c, int64_t ldc,
+                  const GemmEpilogue& ep) {
+  for (int64_t i = m0; i < m1; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      float v = beta == 0.f ? 0.f : beta * row[j];
+      if (ep.row_bias) v += ep.row_bias[i];
+      if (ep.col_bias) v += ep.col_bias[j];
+      row[j] = ApplyActivation(v, ep.activation);
+    }
+  }
 }
 
 }  // namespace
@@ -37,39 +64,45 @@ void AlignedFloats::Resize(size_t n) {
   size_ = n;
 }
 
-void GemmForceGeneric(bool force) { g_force_generic.store(force); }
-
-bool GemmGenericForced() { return g_force_generic.load(std::memory_order_relaxed); }
-
-const char* GemmKernelName() {
-  const GemmMicroKernel kernel = SelectKernel();
-  if (kernel == GemmF32Generic_6x16) return "GemmF32Generic_6x16";
-#if defined(__aarch64__)
-  if (kernel == GemmF32Neon_6x16) return "GemmF32Neon_6x16";
+const GemmKernelSet& GemmKernelsFor(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::kAvx512) return kAvx512Kernels;
+  if (isa == Isa::kAvx2) return kAvx2Kernels;
+#elif defined(__aarch64__)
+  if (isa == Isa::kNeon) return kNeonKernels;
 #endif
-  return "GemmF32Avx2_6x16";
+  (void)isa;
+  return kGenericKernels;
 }
 
-void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                         int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep) {
-  float acc[kGemmMr][kGemmNr] = {};
-  for (int64_t k = 0; k < kc; ++k) {
-    const float* bk = b + k * kGemmNr;
-    const float* ak = a + k * kGemmMr;
-    for (int r = 0; r < kGemmMr; ++r) {
-      const float av = ak[r];
-      for (int j = 0; j < kGemmNr; ++j) acc[r][j] += av * bk[j];
+const GemmKernelSet& ActiveGemmKernels() { return GemmKernelsFor(MaxIsa()); }
+
+const char* GemmKernelName() { return ActiveGemmKernels().name; }
+
+void GemmTileGeneric(const GemmTile& t) {
+  constexpr int kMaxCols = 4 * kGemmNr;
+  float acc[kGemmMr][kMaxCols] = {};
+  for (int p = 0; p < t.panels; ++p) {
+    const float* bp = t.b + p * t.b_stride;
+    for (int64_t k = 0; k < t.kc; ++k) {
+      const float* bk = bp + k * kGemmNr;
+      const float* ak = t.a + k * kGemmMr;
+      for (int r = 0; r < t.mr; ++r) {
+        const float av = ak[r];
+        float* accr = acc[r] + p * kGemmNr;
+        for (int j = 0; j < kGemmNr; ++j) accr[j] += av * bk[j];
+      }
     }
   }
-  for (int r = 0; r < mr; ++r) {
-    float* cr = c + r * ldc;
-    for (int j = 0; j < nr; ++j) {
-      float v = alpha * acc[r][j];
-      if (accumulate) v += cr[j];
-      if (ep) {
-        if (ep->row_bias) v += ep->row_bias[r];
-        if (ep->col_bias) v += ep->col_bias[j];
-        v = std::min(std::max(v, ep->clamp_min), ep->clamp_max);
+  for (int r = 0; r < t.mr; ++r) {
+    float* cr = t.c + r * t.ldc;
+    for (int j = 0; j < t.nr; ++j) {
+      float v = t.alpha * acc[r][j];
+      if (t.accumulate) v += cr[j];
+      if (t.epilogue) {
+        if (t.row_bias) v += t.row_bias[r];
+        if (t.col_bias) v += t.col_bias[j];
+        v = ApplyActivation(v, t.activation);
       }
       cr[j] = v;
     }
@@ -81,23 +114,45 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
   out->M = m;
   out->K = k;
   const int64_t slivers = (m + kGemmMr - 1) / kGemmMr;
-  out->data.Resize(static_cast<size_t>(slivers * k * kGemmMr));
+  out->data.Resize(static_cast<size_t>(std::max<int64_t>(1, slivers * k * kGemmMr)));
   float* dst = out->data.data();
   auto body = [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       float* d = dst + s * k * kGemmMr;
       const int64_t m0 = s * kGemmMr;
       const int rows = static_cast<int>(std::min<int64_t>(kGemmMr, m - m0));
-      for (int64_t kk = 0; kk < k; ++kk) {
-        for (int r = 0; r < kGemmMr; ++r) {
-          float v = 0.f;
-          if (r < rows) v = trans ? a[kk * lda + m0 + r] : a[(m0 + r) * lda + kk];
-          d[kk * kGemmMr + r] = v;
+      if (trans) {
+        // Rows of A^T are columns here: each k contributes a contiguous run of rows.
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const float* src = a + kk * lda + m0;
+          float* dk = d + kk * kGemmMr;
+          int r = 0;
+          for (; r < rows; ++r) dk[r] = src[r];
+          for (; r < kGemmMr; ++r) dk[r] = 0.f;
+        }
+        continue;
+      }
+      const float* rp[kGemmMr];
+      for (int r = 0; r < kGemmMr; ++r) rp[r] = r < rows ? a + (m0 + r) * lda : nullptr;
+      if (rows == kGemmMr) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          float* dk = d + kk * kGemmMr;
+          dk[0] = rp[0][kk];
+          dk[1] = rp[1][kk];
+          dk[2] = rp[2][kk];
+          dk[3] = rp[3][kk];
+          dk[4] = rp[4][kk];
+          dk[5] = rp[5][kk];
+        }
+      } else {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          float* dk = d + kk * kGemmMr;
+          for (int r = 0; r < kGemmMr; ++r) dk[r] = r < rows ? rp[r][kk] : 0.f;
         }
       }
     }
   };
-  if (pool && slivers * k > 16384) {
+  if (pool && slivers * k > 65536) {
     pool->ParallelFor(slivers, 1, body);
   } else {
     body(0, slivers);
@@ -109,29 +164,39 @@ void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, Packed
   out->K = k;
   out->N = n;
   const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
-  out->data.Resize(static_cast<size_t>(panels * k * kGemmNr));
+  out->data.Resize(static_cast<size_t>(std::max<int64_t>(1, panels * k * kGemmNr)));
   float* dst = out->data.data();
   auto body = [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       float* d = dst + p * k * kGemmNr;
       const int64_t n0 = p * kGemmNr;
       const int cols = static_cast<int>(std::min<int64_t>(kGemmNr, n - n0));
-      if (!trans && cols == kGemmNr) {
+      if (!trans) {
         for (int64_t kk = 0; kk < k; ++kk) {
-          std::memcpy(d + kk * kGemmNr, b + kk * ldb + n0, kGemmNr * sizeof(float));
+          const float* src = b + kk * ldb + n0;
+          float* dk = d + kk * kGemmNr;
+          if (cols == kGemmNr) {
+            std::memcpy(dk, src, kGemmNr * sizeof(float));
+          } else {
+            int j = 0;
+            for (; j < cols; ++j) dk[j] = src[j];
+            for (; j < kGemmNr; ++j) dk[j] = 0.f;
+          }
         }
         continue;
       }
-      for (int64_t kk = 0; kk < k; ++kk) {
-        for (int j = 0; j < kGemmNr; ++j) {
-          float v = 0.f;
-          if (j < cols) v = trans ? b[(n0 + j) * ldb + kk] : b[kk * ldb + n0 + j];
-          d[kk * kGemmNr + j] = v;
+      // B^T: column j of op(B) is row n0 + j of B, contiguous over k.
+      for (int j = 0; j < kGemmNr; ++j) {
+        if (j < cols) {
+          const float* src = b + (n0 + j) * ldb;
+          for (int64_t kk = 0; kk < k; ++kk) d[kk * kGemmNr + j] = src[kk];
+        } else {
+          for (int64_t kk = 0; kk < k; ++kk) d[kk * kGemmNr + j] = 0.f;
         }
       }
     }
   };
-  if (pool && panels * k > 16384) {
+  if (pool && panels * k > 65536) {
     pool->ParallelFor(panels, 1, body);
   } else {
     body(0, panels);
@@ -142,22 +207,12 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
                      float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
   if (m1 <= m0 || n <= 0) return;
   const int64_t k = a.K;
-  const bool has_epilogue = ep.row_bias || ep.col_bias || ep.clamp_min > -__builtin_inff() ||
-                            ep.clamp_max < __builtin_inff();
   if (k == 0) {
-    // No product: C = beta * C, then the epilogue.
-    for (int64_t i = m0; i < m1; ++i) {
-      float* row = c + i * ldc;
-      for (int64_t j = 0; j < n; ++j) {
-        float v = beta == 0.f ? 0.f : beta * row[j];
-        if (ep.row_bias) v += ep.row_bias[i];
-        if (ep.col_bias) v += ep.col_bias[j];
-        row[j] = std::min(std::max(v, ep.clamp_min), ep.clamp_max);
-      }
-    }
+    EpilogueOnly(m0, m1, n, beta, c, ldc, ep);
     return;
   }
-  const GemmMicroKernel kernel = SelectKernel();
+  const bool has_epilogue = HasEpilogue(ep);
+  const GemmKernelSet& ks = ActiveGemmKernels();
   const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
   // beta == 0: the first K block stores (C is never read); beta == 1: every block adds;
   // otherwise C is scaled once up front.
@@ -167,53 +222,82 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
       for (int64_t j = 0; j < n; ++j) row[j] *= beta;
     }
   }
-  // Rows in blocks of kMc so the A block stays in L2 while B panels stream through L1.
-  for (int64_t mb = m0; mb < m1; mb += kMc) {
-    const int64_t me = std::min(m1, mb + kMc);
-    for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-      const int64_t kc = std::min(kKc, k - k0);
-      const bool accumulate = k0 > 0 || beta != 0.f;
-      const bool last = k0 + kc >= k;
-      for (int64_t p = 0; p < panels; ++p) {
-        const float* bp = b_panels + (p * k + k0) * kGemmNr;
-        const int64_t j0 = p * kGemmNr;
-        const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, n - j0));
-        for (int64_t i = mb; i < me;) {
-          // Slivers are aligned to kGemmMr rows of A; m0 may start inside one.
-          const int64_t sliver = i / kGemmMr;
-          const int64_t r0 = i - sliver * kGemmMr;
-          const int64_t rows = std::min<int64_t>(kGemmMr - r0, me - i);
-          const float* ap = a.data.data() + (sliver * k + k0) * kGemmMr;
-          float* ct = c + i * ldc + j0;
-          GemmTileEpilogue tile_ep;
-          if (last && has_epilogue) {
-            tile_ep.row_bias = ep.row_bias ? ep.row_bias + i : nullptr;
-            tile_ep.col_bias = ep.col_bias ? ep.col_bias + j0 : nullptr;
-            tile_ep.clamp_min = ep.clamp_min;
-            tile_ep.clamp_max = ep.clamp_max;
-          }
-          const GemmTileEpilogue* tep = last && has_epilogue ? &tile_ep : nullptr;
-          if (r0 == 0) {
-            kernel(kc, ap, bp, ct, ldc, static_cast<int>(rows), nr, alpha, accumulate, tep);
-          } else {
-            // Unaligned start: compute the whole sliver into a scratch tile, keep our rows.
-            alignas(64) float tile[kGemmMr * kGemmNr];
-            kernel(kc, ap, bp, tile, kGemmNr, kGemmMr, nr, alpha, false, nullptr);
-            for (int64_t r = 0; r < rows; ++r) {
-              float* cr = ct + r * ldc;
-              const float* tr = tile + (r0 + r) * kGemmNr;
-              for (int j = 0; j < nr; ++j) {
-                float v = tr[j] + (accumulate ? cr[j] : 0.f);
-                if (tep) {
-                  if (tep->row_bias) v += tep->row_bias[r];
-                  if (tep->col_bias) v += tep->col_bias[j];
-                  v = std::min(std::max(v, tep->clamp_min), tep->clamp_max);
+  // Panels per tile: max_panels is non-increasing in the row count, so the width allowed for
+  // the block's largest tile suits every tile.
+  const int group = ks.max_panels[std::min<int64_t>(kGemmMr, m1 - m0)];
+  const float* a_data = a.data.data();
+  GemmTile t;
+  t.b_stride = k * kGemmNr;
+  t.ldc = ldc;
+  t.alpha = alpha;
+  for (int64_t pb = 0; pb < panels; pb += kNcPanels) {
+    const int64_t pe = std::min(panels, pb + kNcPanels);
+    for (int64_t mb = m0; mb < m1; mb += kMc) {
+      const int64_t me = std::min(m1, mb + kMc);
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        t.kc = std::min(kKc, k - k0);
+        t.accumulate = k0 > 0 || beta != 0.f;
+        const bool last = k0 + t.kc >= k;
+        t.epilogue = last && has_epilogue;
+        if (t.epilogue) t.activation = ep.activation;
+        for (int64_t p = pb; p < pe; p += group) {
+          const int np = static_cast<int>(std::min<int64_t>(group, pe - p));
+          const int64_t j0 = p * kGemmNr;
+          const int nr = static_cast<int>(std::min<int64_t>(np * kGemmNr, n - j0));
+          const float* bp = b_panels + (p * k + k0) * kGemmNr;
+          for (int64_t i = mb; i < me;) {
+            // Slivers are aligned to kGemmMr rows of A; m0 may start inside one.
+            const int64_t sliver = i / kGemmMr;
+            const int r0 = static_cast<int>(i - sliver * kGemmMr);
+            const int rows = static_cast<int>(std::min<int64_t>(kGemmMr - r0, me - i));
+            const float* ap = a_data + (sliver * k + k0) * kGemmMr;
+            float* ct = c + i * ldc + j0;
+            if (r0 == 0) {
+              t.a = ap;
+              t.b = bp;
+              t.c = ct;
+              t.mr = rows;
+              t.panels = np;
+              t.nr = nr;
+              t.row_bias = t.epilogue && ep.row_bias ? ep.row_bias + i : nullptr;
+              t.col_bias = t.epilogue && ep.col_bias ? ep.col_bias + j0 : nullptr;
+              ks.tile(t);
+            } else {
+              // Unaligned start: compute the sliver's first r0 + rows rows into a scratch
+              // tile, keep ours (rare: only callers splitting rows off sliver boundaries).
+              alignas(64) float scratch[kGemmMr * 4 * kGemmNr];
+              const int mr = r0 + rows;
+              const int step = ks.max_panels[mr];
+              for (int q = 0; q < np; q += step) {
+                GemmTile s;
+                s.kc = t.kc;
+                s.a = ap;
+                s.b = bp + q * t.b_stride;
+                s.b_stride = t.b_stride;
+                s.c = scratch;
+                s.ldc = 4 * kGemmNr;
+                s.mr = mr;
+                s.panels = std::min(step, np - q);
+                s.nr = std::min(s.panels * kGemmNr, nr - q * kGemmNr);
+                s.alpha = alpha;
+                ks.tile(s);
+                for (int r = 0; r < rows; ++r) {
+                  float* cr = ct + r * ldc + q * kGemmNr;
+                  const float* sr = scratch + (r0 + r) * 4 * kGemmNr;
+                  for (int j = 0; j < s.nr; ++j) {
+                    float v = sr[j] + (t.accumulate ? cr[j] : 0.f);
+                    if (t.epilogue) {
+                      if (ep.row_bias) v += ep.row_bias[i + r];
+                      if (ep.col_bias) v += ep.col_bias[j0 + q * kGemmNr + j];
+                      v = ApplyActivation(v, ep.activation);
+                    }
+                    cr[j] = v;
+                  }
                 }
-                cr[j] = v;
               }
             }
+            i += rows;
           }
-          i += rows;
         }
       }
     }
@@ -224,9 +308,13 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
                 ThreadPool* pool, const GemmEpilogue& ep) {
   const int64_t m = a.M, n = b.N, k = a.K;
   if (m == 0 || n == 0) return;
+  const int64_t threads = pool ? pool->num_threads() : 1;
+  if (threads <= 1 || m * n * k <= 32768) {
+    GemmPackedBlock(a, 0, m, b.data.data(), n, alpha, beta, c, ldc, ep);
+    return;
+  }
   const int64_t m_blocks = (m + kMc - 1) / kMc;
   const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
-  const int64_t threads = pool ? pool->num_threads() : 1;
   // Split N too when M alone gives too few tasks for the threads.
   int64_t panels_per_task = panels;
   if (m_blocks < 2 * threads) {
@@ -250,29 +338,31 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
                       ldc, block_ep);
     }
   };
-  const int64_t tasks = m_blocks * n_tasks;
-  if (pool && tasks > 1 && m * n * k > 32768) {
-    pool->ParallelFor(tasks, 1, task);
-  } else {
-    task(0, tasks);
-  }
+  pool->ParallelFor(m_blocks * n_tasks, 1, task);
+}
+
+void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const PackedB& b,
+                    float alpha, float beta, float* c, int64_t ldc, ThreadPool* pool,
+                    const GemmEpilogue& ep) {
+  if (m == 0 || b.N == 0) return;
+  PackedA pa;
+  PackA(a, lda, trans_a, m, b.K, &pa, pool);
+  GemmPacked(pa, b, alpha, beta, c, ldc, pool, ep);
 }
 
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-          ThreadPool* pool) {
+          ThreadPool* pool, const GemmEpilogue& ep) {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.f) {
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
-    }
+    EpilogueOnly(0, m, n, beta, c, ldc, ep);
     return;
   }
   PackedA pa;
   PackedB pb;
   PackA(a, lda, trans_a, m, k, &pa, pool);
   PackB(b, ldb, trans_b, k, n, &pb, pool);
-  GemmPacked(pa, pb, alpha, beta, c, ldc, pool);
+  GemmPacked(pa, pb, alpha, beta, c, ldc, pool, ep);
 }
 
 }  // namespace onnxedge::kernels

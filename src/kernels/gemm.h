@@ -1,15 +1,22 @@
 // Copyright onnxedge authors.
-// Single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, row-major.
+// Single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, with an optional fused
+// epilogue (row/column bias, then an activation) applied in registers before C is stored.
 //
-// Both operands are packed into register-tile friendly layouts (A in slivers of kMr rows, B in
-// panels of kNr columns, each spanning all of K), then a micro-kernel computes kMr x kNr tiles
-// of C over K blocks. Constant operands (weights) are packed once at session creation. The
-// micro-kernel is chosen at run time: AVX2+FMA when the CPU has it, portable C++ otherwise.
+// Both operands are packed into register-tile friendly layouts that are the same for every ISA:
+// A in slivers of kGemmMr (6) rows and B in panels of kGemmNr (16) columns, each spanning all
+// of K. Constant operands (weights) are packed once at session creation and stay valid whatever
+// ISA runs later. A micro-kernel computes one tile of up to 6 rows x (16 * panels) columns: the
+// AVX-512 kernels take up to 4 panels (6x64, 24 zmm accumulators), the AVX2 kernels 1 to 4
+// panels depending on the row count (6x16 with full slivers; wider tiles when M is small), the
+// portable kernels any. The ISA is chosen at run time (MaxIsa(), core/cpu_features.h).
 #pragma once
 
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+
+#include "kernels/activation.h"
+#include "core/cpu_features.h"
 
 namespace onnxedge {
 class ThreadPool;
@@ -25,6 +32,7 @@ class AlignedFloats {
  public:
   AlignedFloats() = default;
   explicit AlignedFloats(size_t n) { Resize(n); }
+  /// Reallocates (contents are lost) unless the size is unchanged.
   void Resize(size_t n);
   float* data() { return ptr_.get(); }
   const float* data() const { return ptr_.get(); }
@@ -39,12 +47,14 @@ class AlignedFloats {
 };
 
 /// op(A) (M x K) in slivers of kGemmMr rows: element (m, k) at [(m / Mr) * K + k] * Mr + m % Mr.
+/// Rows past M in the last sliver are zero.
 struct PackedA {
   int64_t M = 0, K = 0;
   AlignedFloats data;
 };
 
 /// op(B) (K x N) in panels of kGemmNr columns: element (k, n) at [(n / Nr) * K + k] * Nr + n % Nr.
+/// Columns past N in the last panel are zero.
 struct PackedB {
   int64_t K = 0, N = 0;
   AlignedFloats data;
@@ -57,13 +67,14 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
 void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, PackedB* out,
            ThreadPool* pool);
 
-/// Optional fused epilogue applied to C after the product: per-row or per-column bias, then
-/// clamping (for fused Relu/Clip). Defaults do nothing.
+/// Optional fused epilogue applied to C after the product: per-row or per-column bias, then the
+/// activation. Defaults do nothing.
 struct GemmEpilogue {
   const float* row_bias = nullptr;  ///< Added to every element of row m (size M).
   const float* col_bias = nullptr;  ///< Added to every element of column n (size N).
-  float clamp_min = -__builtin_inff();
-  float clamp_max = __builtin_inff();
+  Activation activation;
+
+  bool empty() const { return !row_bias && !col_bias && activation.is_none(); }
 };
 
 /// C (M x N, leading dim ldc) = alpha * A * B + beta * C, then the epilogue. With beta == 0, C
@@ -74,52 +85,77 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
 /// Single-threaded building block for drivers that pack B themselves (convolution packs its
 /// im2col columns straight into panels): C[m0:m1, 0:n] = alpha * op(A)[m0:m1, :] * Bp +
 /// beta * C[m0:m1, 0:n], then the epilogue. `b_panels` holds n columns of op(B) in the PackedB
-/// layout (panels of kGemmNr columns, each spanning all of a.K; 32-byte aligned). `c` points at
+/// layout (panels of kGemmNr columns, each spanning all of a.K; 64-byte aligned). `c` points at
 /// C's row 0 of this column block; epilogue.row_bias is indexed by the row in [m0, m1),
 /// epilogue.col_bias by the column in [0, n). With beta == 0, C is not read.
 void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
                      float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue);
 
+/// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
+/// transpose when `trans_a`) is packed here.
+void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const PackedB& b,
+                    float alpha, float beta, float* c, int64_t ldc, ThreadPool* pool,
+                    const GemmEpilogue& epilogue = {});
+
 /// Convenience: packs both operands and multiplies.
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-          ThreadPool* pool);
+          ThreadPool* pool, const GemmEpilogue& epilogue = {});
 
-/// Name of the micro-kernel in use ("GemmF32Avx2_6x16", "GemmF32Neon_6x16" or
-/// "GemmF32Generic_6x16").
+/// Name of the micro-kernel family in use, e.g. "GemmF32Avx512_6x64", "GemmF32Avx2_6x16",
+/// "GemmF32Neon_6x16", "GemmF32Generic_6x16".
 const char* GemmKernelName();
 
-/// Epilogue of one micro-tile, pointers already offset to the tile's first row / column.
-struct GemmTileEpilogue {
-  const float* row_bias = nullptr;
-  const float* col_bias = nullptr;
-  float clamp_min = -__builtin_inff();
-  float clamp_max = __builtin_inff();
+// --- Micro-kernel interface (internal; declared here for the ISA files and the tests) -------
+
+/// One tile: acc (mr x nr) = sum over kc of the A sliver x `panels` B panels, then
+/// C = alpha * acc + (accumulate ? C : 0); when `epilogue` is set (the last K block) the row and
+/// column biases are added and the activation applied, all before the single store.
+struct GemmTile {
+  int64_t kc = 0;
+  const float* a = nullptr;  ///< A sliver at this K block: kGemmMr floats per k.
+  const float* b = nullptr;  ///< First B panel at this K block: kGemmNr floats per k.
+  int64_t b_stride = 0;      ///< Floats from one panel to the next.
+  float* c = nullptr;
+  int64_t ldc = 0;
+  int mr = 0;      ///< Rows, 1..kGemmMr.
+  int panels = 0;  ///< 1..the kernel's maximum for mr.
+  int nr = 0;      ///< Valid columns, 16 * (panels - 1) < nr <= 16 * panels.
+  float alpha = 1.f;
+  bool accumulate = false;
+  bool epilogue = false;
+  const float* row_bias = nullptr;  ///< At the tile's first row (only with epilogue).
+  const float* col_bias = nullptr;  ///< At the tile's first column (only with epilogue).
+  Activation activation;            ///< Only with epilogue.
 };
 
-/// Signature shared by the micro-kernels: acc(mr x nr) = sum over kc of a-sliver x b-panel,
-/// then C[0:mr, 0:nr] = alpha * acc + (accumulate ? C : 0), then (when `ep` is non-null: the
-/// last K block) the biases are added and the result clamped, all before one store. With
-/// accumulate == false, C is not read.
-using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                 int mr, int nr, float alpha, bool accumulate,
-                                 const GemmTileEpilogue* ep);
-void GemmF32Generic_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                         int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
+using GemmTileFn = void (*)(const GemmTile&);
+
+/// A micro-kernel family: its entry point and the widest tile (in panels) for each row count.
+struct GemmKernelSet {
+  Isa isa;
+  const char* name;
+  GemmTileFn tile;
+  int max_panels[kGemmMr + 1];  ///< Indexed by mr (entry 0 unused).
+};
+
+/// The family for `isa` (must be supported by this CPU and compiled in).
+const GemmKernelSet& GemmKernelsFor(Isa isa);
+/// The family for MaxIsa().
+const GemmKernelSet& ActiveGemmKernels();
+
+void GemmTileGeneric(const GemmTile& t);
 #if defined(__x86_64__)
-void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
-#endif
-#if defined(__aarch64__)
-/// NEON (kernels/arm/gemm_neon.cc); AdvSIMD is baseline on aarch64, so always usable there.
-void GemmF32Neon_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep);
+void GemmTileAvx2(const GemmTile& t);
+void GemmTileAvx512(const GemmTile& t);
+/// Vectorized activation over n floats (used by ApplyActivation).
+void ApplyActivationAvx2(float* x, long n, const Activation& act);
+void ApplyActivationAvx512(float* x, long n, const Activation& act);
+#elif defined(__aarch64__)
+/// NEON family (arm/gemm_neon.cc); AdvSIMD is baseline on aarch64.
+void GemmTileNeon(const GemmTile& t);
+void ApplyActivationNeon(float* x, long n, const Activation& act);
 #endif
 
-/// Forces the portable micro-kernel (for tests of every ISA path); false restores dispatch.
-void GemmForceGeneric(bool force);
-/// True while GemmForceGeneric(true) is in effect (other kernels follow it to pick their
-/// portable paths in tests).
-bool GemmGenericForced();
 
 }  // namespace onnxedge::kernels

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "kernels/gemm.h"
 #include "ops/op_test_util.h"
 
@@ -260,8 +261,8 @@ TEST(ConvOp, StridesDilationsPadsAndGroups) {
 
 TEST(ConvOp, DepthwiseWideRowsCoverVectorPaths) {
   // Interior widths that take the 32-, 16- and 8-output steps and the overlapping tail, for
-  // strides 1 and 2 (deinterleaved loads) and a dilated kernel; also with both micro-kernel
-  // selections (the forced-generic switch selects the portable depthwise row too).
+  // strides 1 and 2 (deinterleaved loads) and a dilated kernel; under every ISA available (the
+  // generic cap selects the portable depthwise row and GEMM tile too).
   uint32_t seed = 900;
   const std::vector<ConvCase> cases = {
       {1, 3, 3, 3, {5, 71}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
@@ -270,11 +271,10 @@ TEST(ConvOp, DepthwiseWideRowsCoverVectorPaths) {
       {1, 2, 2, 2, {3, 45}, {2, 4}, {1, 2}, {1, 2}, {0, 0, 0, 0}},
       {1, 3, 3, 3, {4, 5, 40}, {2, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1, 0, 1, 1}},
   };
-  for (bool generic : {false, true}) {
-    kernels::GemmForceGeneric(generic);
+  for (Isa isa : AvailableIsas()) {
+    ScopedMaxIsa cap(isa);
     for (const auto& cc : cases) RunConvCase(cc, true, 2, seed++);
   }
-  kernels::GemmForceGeneric(false);
 }
 
 TEST(ConvOp, OneAndThreeSpatialDims) {

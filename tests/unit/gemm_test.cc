@@ -1,25 +1,30 @@
 // Copyright onnxedge authors.
-// The packed f32 GEMM against a naive triple loop: trans/no-trans, alpha/beta, micro-tile
-// remainders (6x16), K-block (256) and M-block (72) boundaries, empty dims, epilogues, the
-// single-threaded block entry, both micro-kernels and with/without a thread pool.
+// The packed f32 GEMM against a naive triple loop, for every ISA this CPU has (generic, AVX2,
+// AVX-512): trans/no-trans, alpha/beta, micro-tile remainders (6 rows, 16-column panels, 1..4
+// panel tiles), K-block (256), M-block (72) and N-block (512) boundaries, empty dims, every fused
+// epilogue (biases and activations), the single-threaded block entry, with/without a pool.
 #include "kernels/gemm.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
 namespace {
 
+using kernels::Activation;
 using kernels::GemmEpilogue;
 
-std::vector<float> Random(size_t n, std::mt19937* rng) {
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
+std::vector<float> Random(size_t n, std::mt19937* rng, float lo = -1.f, float hi = 1.f) {
+  std::uniform_real_distribution<float> d(lo, hi);
   std::vector<float> v(n);
   for (auto& x : v) x = d(*rng);
   return v;
@@ -40,8 +45,7 @@ void Naive(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const
       double v = alpha * acc + (beta == 0.f ? 0.0 : beta * static_cast<double>(c[i * ldc + j]));
       if (ep.row_bias) v += ep.row_bias[i];
       if (ep.col_bias) v += ep.col_bias[j];
-      v = std::min<double>(std::max<double>(v, ep.clamp_min), ep.clamp_max);
-      c[i * ldc + j] = static_cast<float>(v);
+      c[i * ldc + j] = kernels::ApplyActivation(static_cast<float>(v), ep.activation);
     }
   }
 }
@@ -51,61 +55,86 @@ void ExpectNear(const std::vector<float>& got, const std::vector<float>& want, i
   ASSERT_EQ(got.size(), want.size());
   const float tol = 1e-5f * static_cast<float>(k + 4);
   for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      ASSERT_TRUE(std::isnan(got[i])) << what << " at " << i;
+      continue;
+    }
     ASSERT_NEAR(got[i], want[i], tol * (1.f + std::fabs(want[i]))) << what << " at " << i;
   }
 }
 
-class GemmTest : public ::testing::TestWithParam<bool> {
+std::vector<Activation> AllActivations() {
+  return {Activation::None(),
+          Activation::Relu(),
+          Activation::Clip(-0.5f, 0.75f),
+          Activation::LeakyRelu(0.1f),
+          Activation::Sigmoid(),
+          Activation::Silu(),
+          Activation::HardSigmoid(0.3f, 0.4f),
+          Activation::HardSwish()};
+}
+
+class GemmTest : public ::testing::TestWithParam<Isa> {
  protected:
-  void SetUp() override { kernels::GemmForceGeneric(GetParam()); }
-  void TearDown() override { kernels::GemmForceGeneric(false); }
+  void SetUp() override { cap_.emplace(GetParam()); }
+  void TearDown() override { cap_.reset(); }
+
+ protected:
+  std::optional<ScopedMaxIsa> cap_;
 };
+
+TEST_P(GemmTest, UsesTheRequestedIsa) {
+  EXPECT_EQ(MaxIsa(), GetParam());
+  EXPECT_EQ(kernels::ActiveGemmKernels().isa, GetParam());
+}
 
 TEST_P(GemmTest, MatchesNaiveOnRemainderShapes) {
   std::mt19937 rng(7);
   ThreadPool pool(3);
-  const int64_t sizes[] = {1, 5, 6, 7, 15, 16, 17, 33};
+  const int64_t sizes[] = {1, 5, 6, 7, 15, 16, 17, 33, 48, 63, 64, 65};
   for (int64_t m : sizes) {
     for (int64_t n : sizes) {
       for (int64_t k : {1, 7, 16, 33}) {
-        for (int t = 0; t < 4; ++t) {
-          const bool ta = t & 1, tb = t & 2;
-          // Leading dims larger than needed, to catch ld mix-ups.
-          const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
-          auto a = Random(static_cast<size_t>((ta ? k : m) * lda), &rng);
-          auto b = Random(static_cast<size_t>((tb ? n : k) * ldb), &rng);
-          auto c0 = Random(static_cast<size_t>(m * ldc), &rng);
-          const float alpha = (m + n) % 2 ? 1.f : 0.75f;
-          const float beta = k % 2 ? 0.f : -1.5f;
-          auto want = c0, got = c0;
-          Naive(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
-          kernels::Gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(), ldc,
-                        (m * n) % 2 ? &pool : nullptr);
-          ExpectNear(got, want, k,
-                     "m=" + std::to_string(m) + " n=" + std::to_string(n) +
-                         " k=" + std::to_string(k) + " t=" + std::to_string(t));
-        }
+        const int t = static_cast<int>((m + 3 * n + k) % 4);
+        const bool ta = t & 1, tb = t & 2;
+        // Leading dims larger than needed, to catch ld mix-ups.
+        const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+        auto a = Random(static_cast<size_t>((ta ? k : m) * lda), &rng);
+        auto b = Random(static_cast<size_t>((tb ? n : k) * ldb), &rng);
+        auto c0 = Random(static_cast<size_t>(m * ldc), &rng);
+        const float alpha = (m + n) % 2 ? 1.f : 0.75f;
+        const float beta = k % 2 ? 0.f : -1.5f;
+        auto want = c0, got = c0;
+        Naive(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+        kernels::Gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(), ldc,
+                      (m * n) % 2 ? &pool : nullptr);
+        ExpectNear(got, want, k,
+                   "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                       " k=" + std::to_string(k) + " t=" + std::to_string(t));
       }
     }
   }
 }
 
 TEST_P(GemmTest, BlockBoundariesAndThreads) {
-  // K crosses the 256 K-block, M the 72-row M-block, N several panels.
+  // K crosses the 256 K-block, M the 72-row M-block, N the 512-column N-block and panels.
   std::mt19937 rng(11);
   ThreadPool pool(4);
   for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{73, 50, 257},
                          {150, 33, 300},
                          {7, 200, 513},
-                         {144, 16, 256}}) {
+                         {144, 16, 256},
+                         {13, 530, 40},
+                         {2, 1100, 20}}) {
     auto a = Random(static_cast<size_t>(m * k), &rng);
     auto b = Random(static_cast<size_t>(k * n), &rng);
     auto c0 = Random(static_cast<size_t>(m * n), &rng);
-    auto want = c0, got = c0;
-    Naive(false, true, m, n, k, 1.25f, a.data(), k, b.data(), k, 0.5f, want.data(), n);
-    kernels::Gemm(false, true, m, n, k, 1.25f, a.data(), k, b.data(), k, 0.5f, got.data(), n,
-                  &pool);
-    ExpectNear(got, want, k, "m=" + std::to_string(m));
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      auto want = c0, got = c0;
+      Naive(false, true, m, n, k, 1.25f, a.data(), k, b.data(), k, 0.5f, want.data(), n);
+      kernels::Gemm(false, true, m, n, k, 1.25f, a.data(), k, b.data(), k, 0.5f, got.data(), n, p);
+      ExpectNear(got, want, k, "m=" + std::to_string(m) + " n=" + std::to_string(n));
+    }
   }
 }
 
@@ -123,31 +152,67 @@ TEST_P(GemmTest, EmptyDimsAndZeroK) {
   kernels::Gemm(false, false, 0, 2, 3, 1.f, a.data(), 3, b.data(), 2, 0.f, keep.data(), 2, nullptr);
   kernels::Gemm(false, false, 2, 0, 3, 1.f, a.data(), 3, b.data(), 1, 0.f, keep.data(), 1, nullptr);
   EXPECT_EQ(keep, (std::vector<float>{7, 7}));
-  // Packed path with K = 0: only the epilogue remains.
+  // Packed path with K = 0: only the epilogue remains (bias, then the activation).
   kernels::PackedA pa;
   kernels::PackedB pb;
   kernels::PackA(a.data(), 1, false, 2, 0, &pa, nullptr);
   kernels::PackB(b.data(), 3, false, 0, 3, &pb, nullptr);
   std::vector<float> out(6, std::numeric_limits<float>::quiet_NaN());
-  const float col[3] = {1, 2, 3};
+  const float col[3] = {1, -2, 3};
   GemmEpilogue ep;
   ep.col_bias = col;
+  ep.activation = Activation::Relu();
   kernels::GemmPacked(pa, pb, 1.f, 0.f, out.data(), 3, nullptr, ep);
-  EXPECT_EQ(out, (std::vector<float>{1, 2, 3, 1, 2, 3}));
+  EXPECT_EQ(out, (std::vector<float>{1, 0, 3, 1, 0, 3}));
 }
 
 TEST_P(GemmTest, BetaZeroIgnoresGarbageInC) {
   std::mt19937 rng(3);
-  auto a = Random(17 * 9, &rng), b = Random(9 * 18, &rng);
-  std::vector<float> got(17 * 18, std::numeric_limits<float>::quiet_NaN());
-  std::vector<float> want(17 * 18, 0.f);
-  Naive(false, false, 17, 18, 9, 1.f, a.data(), 9, b.data(), 18, 0.f, want.data(), 18);
-  kernels::Gemm(false, false, 17, 18, 9, 1.f, a.data(), 9, b.data(), 18, 0.f, got.data(), 18,
+  auto a = Random(17 * 9, &rng), b = Random(9 * 70, &rng);
+  std::vector<float> got(17 * 70, std::numeric_limits<float>::quiet_NaN());
+  std::vector<float> want(17 * 70, 0.f);
+  Naive(false, false, 17, 70, 9, 1.f, a.data(), 9, b.data(), 70, 0.f, want.data(), 70);
+  kernels::Gemm(false, false, 17, 70, 9, 1.f, a.data(), 9, b.data(), 70, 0.f, got.data(), 70,
                 nullptr);
   ExpectNear(got, want, 9, "beta=0");
 }
 
-TEST_P(GemmTest, EpilogueBiasAndClamp) {
+TEST_P(GemmTest, EveryEpilogueOnEveryTileShape) {
+  // Rows 1..13 (all tile heights, one and two slivers), columns covering 1..5 panels with tails,
+  // K across a K block (only the last block runs the epilogue).
+  std::mt19937 rng(5);
+  for (const Activation& act : AllActivations()) {
+    for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 13}) {
+      for (int64_t n : {1, 15, 16, 17, 40, 64, 65, 80}) {
+        const int64_t k = m == 13 ? 300 : 20;
+        // Scaled so the sum spans the activations' interesting range (about -4..4).
+        auto a = Random(static_cast<size_t>(m * k), &rng, -2.f, 2.f);
+        auto b = Random(static_cast<size_t>(k * n), &rng, -4.f / static_cast<float>(k),
+                        4.f / static_cast<float>(k));
+        auto rb = Random(static_cast<size_t>(m), &rng), cb = Random(static_cast<size_t>(n), &rng);
+        kernels::PackedA pa;
+        kernels::PackedB pb;
+        kernels::PackA(a.data(), k, false, m, k, &pa, nullptr);
+        kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+        for (int biases = 0; biases < 4; ++biases) {
+          GemmEpilogue ep;
+          ep.row_bias = biases & 1 ? rb.data() : nullptr;
+          ep.col_bias = biases & 2 ? cb.data() : nullptr;
+          ep.activation = act;
+          std::vector<float> want(static_cast<size_t>(m * n), 0.f), got = want;
+          Naive(false, false, m, n, k, 2.f, a.data(), k, b.data(), n, 0.f, want.data(), n, ep);
+          kernels::GemmPacked(pa, pb, 2.f, 0.f, got.data(), n, nullptr, ep);
+          ExpectNear(got, want, k,
+                     "act=" + std::to_string(static_cast<int>(act.kind)) +
+                         " m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                         " biases=" + std::to_string(biases));
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmTest, ClipReallyClampsAndNanPropagates) {
   std::mt19937 rng(5);
   ThreadPool pool(2);
   const int64_t m = 13, n = 35, k = 20;
@@ -160,64 +225,191 @@ TEST_P(GemmTest, EpilogueBiasAndClamp) {
   GemmEpilogue ep;
   ep.row_bias = rb.data();
   ep.col_bias = cb.data();
-  ep.clamp_min = -0.5f;
-  ep.clamp_max = 0.75f;
-  std::vector<float> want(m * n, 0.f), got(m * n, 0.f);
-  Naive(false, false, m, n, k, 2.f, a.data(), k, b.data(), n, 0.f, want.data(), n, ep);
+  ep.activation = Activation::Clip(-0.5f, 0.75f);
+  std::vector<float> got(m * n, 0.f);
   kernels::GemmPacked(pa, pb, 2.f, 0.f, got.data(), n, &pool, ep);
-  ExpectNear(got, want, k, "epilogue");
-  // The clamp really bites on this data.
   int clamped = 0;
   for (float v : got) clamped += v == -0.5f || v == 0.75f;
   EXPECT_GT(clamped, 0);
-  // A NaN in A stays NaN through bias and clamp (full 16-column tiles and the remainder).
+  // A NaN in A stays NaN through bias and every activation (full 16-column tiles and the
+  // remainder).
   a[2 * k + 3] = std::numeric_limits<float>::quiet_NaN();
   kernels::PackA(a.data(), k, false, m, k, &pa, &pool);
-  kernels::GemmPacked(pa, pb, 1.f, 0.f, got.data(), n, &pool, ep);
-  for (int64_t j = 0; j < n; ++j) EXPECT_TRUE(std::isnan(got[2 * n + j])) << j;
-  EXPECT_FALSE(std::isnan(got[3 * n]));
+  for (const Activation& act : AllActivations()) {
+    ep.activation = act;
+    kernels::GemmPacked(pa, pb, 1.f, 0.f, got.data(), n, &pool, ep);
+    for (int64_t j = 0; j < n; ++j) EXPECT_TRUE(std::isnan(got[2 * n + j])) << j;
+    EXPECT_FALSE(std::isnan(got[3 * n]));
+  }
 }
 
 TEST_P(GemmTest, PackedBlockWithUnalignedRowRange) {
   // GemmPackedBlock over rows [m0, m1) that start inside a 6-row sliver, columns of a B block.
   std::mt19937 rng(9);
-  const int64_t m = 20, n = 21, k = 270;
+  const int64_t m = 20, n = 37, k = 270;
   auto a = Random(m * k, &rng), b = Random(k * n, &rng), rb = Random(m, &rng);
   kernels::PackedA pa;
   kernels::PackedB pb;
   kernels::PackA(a.data(), k, false, m, k, &pa, nullptr);
   kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
-  for (auto [m0, m1] : {std::pair<int64_t, int64_t>{3, 17}, {0, 20}, {5, 6}, {13, 20}}) {
+  for (auto [m0, m1] : {std::pair<int64_t, int64_t>{3, 17}, {0, 20}, {5, 6}, {13, 20}, {4, 6}}) {
     std::vector<float> got(m * n, 42.f), want(m * n, 42.f);
     GemmEpilogue ep;
     ep.row_bias = rb.data();
+    ep.activation = Activation::LeakyRelu(0.5f);
     kernels::GemmPackedBlock(pa, m0, m1, pb.data.data(), n, 1.f, 0.f, got.data(), n, ep);
     // Rows outside [m0, m1) stay untouched.
+    GemmEpilogue shifted = ep;
+    shifted.row_bias = rb.data() + m0;
     Naive(false, false, m1 - m0, n, k, 1.f, a.data() + m0 * k, k, b.data(), n, 0.f,
-          want.data() + m0 * n, n);
-    for (int64_t i = m0; i < m1; ++i) {
-      for (int64_t j = 0; j < n; ++j) want[i * n + j] += rb[i];
-    }
+          want.data() + m0 * n, n, shifted);
     ExpectNear(got, want, k, "rows " + std::to_string(m0) + ".." + std::to_string(m1));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(MicroKernels, GemmTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& i) {
-                           return i.param ? "Generic" : "Dispatched";
+TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
+  // Weights packed once (under whatever ISA) run under every ISA: the layout is ISA-independent.
+  std::mt19937 rng(13);
+  const int64_t n = 70, k = 45;
+  auto b = Random(static_cast<size_t>(k * n), &rng);
+  kernels::PackedB pb;
+  {
+    // Pack under the best ISA available, then run under the parameter's.
+    cap_.reset();
+    kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+    cap_.emplace(GetParam());
+  }
+  ThreadPool pool(2);
+  for (int64_t m : {1, 2, 3, 5, 8, 129}) {
+    auto a = Random(static_cast<size_t>(m * k), &rng);
+    std::vector<float> want(static_cast<size_t>(m * n), 0.f), got = want;
+    Naive(false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, want.data(), n);
+    kernels::GemmPrepackedB(a.data(), k, false, m, pb, 1.f, 0.f, got.data(), n, &pool);
+    ExpectNear(got, want, k, "m=" + std::to_string(m));
+  }
+}
+
+TEST_P(GemmTest, TilesMatchTheGenericTile) {
+  // Every tile of the active family (each row count, each width up to its maximum, full and
+  // partial last panels, store vs accumulate, with and without epilogue) against the generic
+  // tile on the same packed data.
+  const kernels::GemmKernelSet& ks = kernels::ActiveGemmKernels();
+  std::mt19937 rng(17);
+  const int64_t kc = 37, stride = kc * kernels::kGemmNr + 16;  // panels not back to back
+  auto a = Random(static_cast<size_t>(kc * kernels::kGemmMr), &rng);
+  auto b_raw = Random(static_cast<size_t>(4 * stride + 16), &rng);
+  kernels::AlignedFloats b(b_raw.size());
+  std::copy(b_raw.begin(), b_raw.end(), b.data());
+  auto rb = Random(kernels::kGemmMr, &rng), cb = Random(64, &rng);
+  for (int mr = 1; mr <= kernels::kGemmMr; ++mr) {
+    for (int panels = 1; panels <= ks.max_panels[mr]; ++panels) {
+      for (int nr : {16 * panels - 15, 16 * panels - 8, 16 * panels - 1, 16 * panels}) {
+        for (int mode = 0; mode < 4; ++mode) {
+          const int ldc = 70;
+          auto c0 = Random(static_cast<size_t>(kernels::kGemmMr * ldc), &rng);
+          auto want = c0, got = c0;
+          kernels::GemmTile t;
+          t.kc = kc;
+          t.a = a.data();
+          t.b = b.data();
+          t.b_stride = stride;
+          t.ldc = ldc;
+          t.mr = mr;
+          t.panels = panels;
+          t.nr = nr;
+          t.alpha = mode == 3 ? 0.5f : 1.f;
+          t.accumulate = mode & 1;
+          t.epilogue = mode & 2;
+          t.row_bias = rb.data();
+          t.col_bias = cb.data();
+          t.activation = Activation::Silu();
+          t.c = want.data();
+          kernels::GemmTileGeneric(t);
+          t.c = got.data();
+          ks.tile(t);
+          // Only the tile's rows and columns change.
+          ExpectNear(got, want, kc,
+                     "mr=" + std::to_string(mr) + " panels=" + std::to_string(panels) +
+                         " nr=" + std::to_string(nr) + " mode=" + std::to_string(mode));
+          for (int r = 0; r < kernels::kGemmMr; ++r) {
+            for (int j = 0; j < ldc; ++j) {
+              if (r >= mr || j >= nr) {
+                ASSERT_EQ(got[r * ldc + j], c0[r * ldc + j]) << r << "," << j;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmTest, VectorActivationsMatchScalarIncludingSpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = {0.f,  -0.f,  1e-30f, -1e-30f, 0.5f, -0.5f, 3.f,   -3.f,   5.99f, -3.01f,
+                          20.f, -20.f, 87.f,   -87.f,   88.f, -88.f, 100.f, -100.f, inf,   nan};
+  std::mt19937 rng(19);
+  for (float v : Random(45, &rng, -10.f, 10.f)) x.push_back(v);  // odd length: vector tails
+  for (const Activation& act : AllActivations()) {
+    std::vector<float> got = x;
+    kernels::ApplyActivation(got.data(), static_cast<long>(got.size()), act);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float want = kernels::ApplyActivation(x[i], act);
+      const std::string what =
+          "act=" + std::to_string(static_cast<int>(act.kind)) + " x=" + std::to_string(x[i]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(got[i])) << what;
+      } else if (std::isinf(want)) {
+        EXPECT_EQ(got[i], want) << what;
+      } else {
+        EXPECT_NEAR(got[i], want, 1e-6f + 4e-7f * std::fabs(want)) << what;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, ::testing::ValuesIn(AvailableIsas()),
+                         [](const ::testing::TestParamInfo<Isa>& i) {
+                           return std::string(IsaName(i.param));
                          });
 
-TEST(GemmKernelName, ReflectsForcing) {
-  kernels::GemmForceGeneric(true);
-  EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Generic_6x16");
-  kernels::GemmForceGeneric(false);
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+TEST(GemmKernelName, ReflectsTheIsa) {
+  {
+    ScopedMaxIsa cap(Isa::kGeneric);
+    EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Generic_6x16");
+  }
+  EXPECT_EQ(MaxIsa(), AvailableIsas().back());
+  if (MaxIsa() == Isa::kAvx2) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx2_6x16");
   }
-#elif defined(__aarch64__)
-  EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Neon_6x16");
-#endif
+  if (MaxIsa() == Isa::kNeon) {
+    EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Neon_6x16");
+  }
+  if (MaxIsa() == Isa::kAvx512) {
+    EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx512_6x64");
+  }
+}
+
+TEST(Activation, ParsesOnnxNamesAndDefaults) {
+  Activation act;
+  ASSERT_TRUE(kernels::ParseActivation("Relu", nullptr, 0, &act));
+  EXPECT_EQ(act.kind, kernels::ActivationKind::kRelu);
+  const float clip[2] = {0.f, 6.f};
+  ASSERT_TRUE(kernels::ParseActivation("Clip", clip, 2, &act));
+  EXPECT_EQ(act.kind, kernels::ActivationKind::kClip);
+  EXPECT_EQ(act.alpha, 0.f);
+  EXPECT_EQ(act.beta, 6.f);
+  ASSERT_TRUE(kernels::ParseActivation("LeakyRelu", nullptr, 0, &act));
+  EXPECT_FLOAT_EQ(act.alpha, 0.01f);
+  ASSERT_TRUE(kernels::ParseActivation("HardSigmoid", nullptr, 0, &act));
+  EXPECT_FLOAT_EQ(act.alpha, 0.2f);
+  EXPECT_FLOAT_EQ(act.beta, 0.5f);
+  ASSERT_TRUE(kernels::ParseActivation("Silu", nullptr, 0, &act));
+  EXPECT_EQ(act.kind, kernels::ActivationKind::kSilu);
+  EXPECT_FALSE(kernels::ParseActivation("Gelu", nullptr, 0, &act));
+  EXPECT_FALSE(kernels::ParseActivation("Relu", clip, 1, &act));
+  EXPECT_FALSE(kernels::ParseActivation("Clip", clip, 3, &act));
 }
 
 }  // namespace

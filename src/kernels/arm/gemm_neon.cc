@@ -1,119 +1,140 @@
 // Copyright onnxedge authors.
-// NEON micro-kernel for the f32 GEMM on aarch64 (AdvSIMD is part of the ARMv8-A baseline, so
-// this file needs no ISA flags and the kernel needs no run-time check).
+// NEON micro-kernels of the f32 GEMM on aarch64: tiles of R <= 6 rows x P panels of 16 columns
+// (kernels/gemm.h's GemmTile), with the fused epilogue. AdvSIMD is part of the ARMv8-A
+// baseline, so this file needs no ISA flags; it runs when MaxIsa() >= Isa::kNeon.
 //
-// It reads the same packed layout as the other micro-kernels (slivers of kGemmMr = 6 rows of A,
-// panels of kGemmNr = 16 columns of B): per k step one 16-float row of the B panel fills four
-// q registers and the 6 A values two more (a q and a d register), then 24 lane-indexed FMLAs
-// update the 6 x 16 tile held in 24 q registers. 24 + 4 + 2 = 30 of the 32 vector registers.
+// Per k step the 6 A values sit in two registers (a q and a d register) and each 4-float
+// vector of the B panels is loaded once and multiplied into every row with a lane-indexed FMLA,
+// so R * 4P accumulators + 1 B vector + 2 A registers are live: 6 x 16 uses 27 of the 32
+// vector registers; wider tiles are only for fewer rows (max_panels in gemm.cc).
 #include <arm_neon.h>
 
+#include <utility>
+
+#include "kernels/arm/vec_math_neon.h"
 #include "kernels/gemm.h"
 
 namespace onnxedge::kernels {
 
-static_assert(kGemmMr == 6 && kGemmNr == 16, "GemmF32Neon_6x16 assumes 6 x 16 register tiles");
-
 namespace {
 
-// One k step: c[r][q] += a[r] * b[q], a in (a0123, a45).
-#define ONNXEDGE_NEON_ROW_Q(acc0, acc1, acc2, acc3, av, lane)   \
-  acc0 = vfmaq_laneq_f32(acc0, b0, av, lane);                   \
-  acc1 = vfmaq_laneq_f32(acc1, b1, av, lane);                   \
-  acc2 = vfmaq_laneq_f32(acc2, b2, av, lane);                   \
-  acc3 = vfmaq_laneq_f32(acc3, b3, av, lane)
-#define ONNXEDGE_NEON_ROW_D(acc0, acc1, acc2, acc3, av, lane)   \
-  acc0 = vfmaq_lane_f32(acc0, b0, av, lane);                    \
-  acc1 = vfmaq_lane_f32(acc1, b1, av, lane);                    \
-  acc2 = vfmaq_lane_f32(acc2, b2, av, lane);                    \
-  acc3 = vfmaq_lane_f32(acc3, b3, av, lane)
+using neon::ActivationVec;
 
-// alpha * acc (+ C) (+ biases, clamp), in the order the portable kernel uses.
-inline float32x4_t Finish(float32x4_t acc, float32x4_t va, const float* c, bool accumulate,
-                          bool has_ep, float32x4_t rb, float32x4_t cb, float32x4_t lo,
-                          float32x4_t hi) {
-  float32x4_t v = vmulq_f32(va, acc);
-  if (accumulate) v = vaddq_f32(v, vld1q_f32(c));
-  if (has_ep) {
-    v = vaddq_f32(vaddq_f32(v, rb), cb);
-    // FMAX/FMIN return NaN when either operand is NaN: a NaN result stays NaN, as in the
-    // portable kernel.
-    v = vminq_f32(hi, vmaxq_f32(lo, v));
+// acc += b * a[r], with a[0..3] in a0123 and a[4..5] in a45; the lane must be a constant.
+template <int kRow>
+inline float32x4_t FmaRow(float32x4_t acc, float32x4_t b, float32x4_t a0123, float32x2_t a45) {
+  if constexpr (kRow < 4) {
+    return vfmaq_laneq_f32(acc, b, a0123, kRow);
+  } else {
+    return vfmaq_lane_f32(acc, b, a45, kRow - 4);
   }
-  return v;
 }
 
-}  // namespace
+template <int kVecs, int... kRows>
+inline void FmaRows(std::integer_sequence<int, kRows...>, float32x4_t (&acc)[sizeof...(kRows)][kVecs],
+                    int v, float32x4_t b, float32x4_t a0123, float32x2_t a45) {
+  ((acc[kRows][v] = FmaRow<kRows>(acc[kRows][v], b, a0123, a45)), ...);
+}
 
-void GemmF32Neon_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep) {
-  float32x4_t c00 = vdupq_n_f32(0.f), c01 = c00, c02 = c00, c03 = c00;
-  float32x4_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-  float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-  float32x4_t c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-  float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00;
-  float32x4_t c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+template <int R, int P>
+void Tile(const GemmTile& t) {
+  constexpr int kVecs = 4 * P;  // 4-float vectors per row
+  float32x4_t acc[R][kVecs];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 16
+    for (int v = 0; v < kVecs; ++v) acc[r][v] = vdupq_n_f32(0.f);
+  }
+  const float* a = t.a;
+  const float* b = t.b;
+  const int64_t bs = t.b_stride;
+  const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
-    const float32x4_t b0 = vld1q_f32(b);
-    const float32x4_t b1 = vld1q_f32(b + 4);
-    const float32x4_t b2 = vld1q_f32(b + 8);
-    const float32x4_t b3 = vld1q_f32(b + 12);
+    // A sliver rows past mr are zero-padded by PackA, so reading all 6 is safe.
     const float32x4_t a0123 = vld1q_f32(a);
     const float32x2_t a45 = vld1_f32(a + 4);
-    ONNXEDGE_NEON_ROW_Q(c00, c01, c02, c03, a0123, 0);
-    ONNXEDGE_NEON_ROW_Q(c10, c11, c12, c13, a0123, 1);
-    ONNXEDGE_NEON_ROW_Q(c20, c21, c22, c23, a0123, 2);
-    ONNXEDGE_NEON_ROW_Q(c30, c31, c32, c33, a0123, 3);
-    ONNXEDGE_NEON_ROW_D(c40, c41, c42, c43, a45, 0);
-    ONNXEDGE_NEON_ROW_D(c50, c51, c52, c53, a45, 1);
+#pragma GCC unroll 16
+    for (int v = 0; v < kVecs; ++v) {
+      const float32x4_t bv = vld1q_f32(b + (v / 4) * bs + (v % 4) * 4);
+      FmaRows<kVecs>(std::make_integer_sequence<int, R>(), acc, v, bv, a0123, a45);
+    }
     a += kGemmMr;
     b += kGemmNr;
   }
-  float32x4_t rows[kGemmMr][4] = {{c00, c01, c02, c03}, {c10, c11, c12, c13},
-                                  {c20, c21, c22, c23}, {c30, c31, c32, c33},
-                                  {c40, c41, c42, c43}, {c50, c51, c52, c53}};
-  const float32x4_t va = vdupq_n_f32(alpha);
-  if (nr == kGemmNr) {
-    float32x4_t cb[4] = {vdupq_n_f32(0.f), vdupq_n_f32(0.f), vdupq_n_f32(0.f), vdupq_n_f32(0.f)};
-    float32x4_t lo = vdupq_n_f32(-__builtin_inff()), hi = vdupq_n_f32(__builtin_inff());
-    if (ep) {
-      if (ep->col_bias) {
-        for (int q = 0; q < 4; ++q) cb[q] = vld1q_f32(ep->col_bias + 4 * q);
+  // C = alpha * acc (+ C) (+ row bias + column bias, activation): the portable tile's order.
+  const float32x4_t alpha = vdupq_n_f32(t.alpha);
+  const bool scale = t.alpha != 1.f;
+  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = t.c + r * t.ldc;
+    const float32x4_t rb =
+        vdupq_n_f32(t.epilogue && t.row_bias ? t.row_bias[r] : 0.f);
+#pragma GCC unroll 16
+    for (int v = 0; v < kVecs; ++v) {
+      const int col = 4 * v;
+      const int valid = t.nr - col;
+      if (valid <= 0) break;
+      float32x4_t x = scale ? vmulq_f32(alpha, acc[r][v]) : acc[r][v];
+      if (valid >= 4) {
+        if (t.accumulate) x = vaddq_f32(x, vld1q_f32(cr + col));
+        if (t.epilogue) {
+          x = vaddq_f32(x, rb);
+          if (t.col_bias) x = vaddq_f32(x, vld1q_f32(t.col_bias + col));
+          x = act.Apply(x);
+        }
+        vst1q_f32(cr + col, x);
+        continue;
       }
-      lo = vdupq_n_f32(ep->clamp_min);
-      hi = vdupq_n_f32(ep->clamp_max);
-    }
-    for (int r = 0; r < mr; ++r) {
-      float* cr = c + r * ldc;
-      const float32x4_t rb = vdupq_n_f32(ep && ep->row_bias ? ep->row_bias[r] : 0.f);
-      for (int q = 0; q < 4; ++q) {
-        vst1q_f32(cr + 4 * q, Finish(rows[r][q], va, cr + 4 * q, accumulate, ep != nullptr, rb,
-                                     cb[q], lo, hi));
+      // Column tail (1..3 columns): go through a stack buffer so that nothing past nr is read
+      // or written.
+      float buf[4] = {0.f, 0.f, 0.f, 0.f};
+      if (t.accumulate) {
+        for (int j = 0; j < valid; ++j) buf[j] = cr[col + j];
+        x = vaddq_f32(x, vld1q_f32(buf));
       }
-    }
-    return;
-  }
-  // Column remainder: spill the tile and finish the nr valid columns one by one.
-  float tmp[kGemmNr];
-  for (int r = 0; r < mr; ++r) {
-    for (int q = 0; q < 4; ++q) vst1q_f32(tmp + 4 * q, rows[r][q]);
-    float* cr = c + r * ldc;
-    for (int j = 0; j < nr; ++j) {
-      float v = alpha * tmp[j];
-      if (accumulate) v += cr[j];
-      if (ep) {
-        if (ep->row_bias) v += ep->row_bias[r];
-        if (ep->col_bias) v += ep->col_bias[j];
-        // Written so that a NaN v stays NaN (both comparisons are false).
-        v = v < ep->clamp_min ? ep->clamp_min : v;
-        v = v > ep->clamp_max ? ep->clamp_max : v;
+      if (t.epilogue) {
+        x = vaddq_f32(x, rb);
+        if (t.col_bias) {
+          for (int j = 0; j < valid; ++j) buf[j] = t.col_bias[col + j];
+          x = vaddq_f32(x, vld1q_f32(buf));
+        }
+        x = act.Apply(x);
       }
-      cr[j] = v;
+      vst1q_f32(buf, x);
+      for (int j = 0; j < valid; ++j) cr[col + j] = buf[j];
     }
   }
 }
 
-#undef ONNXEDGE_NEON_ROW_Q
-#undef ONNXEDGE_NEON_ROW_D
+using TileFn = void (*)(const GemmTile&);
+
+// Up to 4 panels with 1 row (16 accumulators), 2 with 2-3 rows (16-24), 1 with 4-6 (16-24):
+// the same maxima as the AVX2 family (kNeonKernels in gemm.cc).
+constexpr TileFn kTiles[kGemmMr + 1][5] = {
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+    {nullptr, Tile<1, 1>, Tile<1, 2>, Tile<1, 3>, Tile<1, 4>},
+    {nullptr, Tile<2, 1>, Tile<2, 2>, nullptr, nullptr},
+    {nullptr, Tile<3, 1>, Tile<3, 2>, nullptr, nullptr},
+    {nullptr, Tile<4, 1>, nullptr, nullptr, nullptr},
+    {nullptr, Tile<5, 1>, nullptr, nullptr, nullptr},
+    {nullptr, Tile<6, 1>, nullptr, nullptr, nullptr},
+};
+
+}  // namespace
+
+void GemmTileNeon(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
+
+void ApplyActivationNeon(float* x, long n, const Activation& act) {
+  const ActivationVec a(act);
+  long i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(x + i, a.Apply(vld1q_f32(x + i)));
+  if (i < n) {
+    float buf[4] = {0.f, 0.f, 0.f, 0.f};
+    for (long j = i; j < n; ++j) buf[j - i] = x[j];
+    vst1q_f32(buf, a.Apply(vld1q_f32(buf)));
+    for (long j = i; j < n; ++j) x[j] = buf[j - i];
+  }
+}
 
 }  // namespace onnxedge::kernels

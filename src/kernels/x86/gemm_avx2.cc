@@ -1,95 +1,112 @@
 // Copyright onnxedge authors.
-// AVX2 + FMA micro-kernel for the f32 GEMM. Built with -mavx2 -mfma (this file only) and called
-// only when cpuid reports both.
+// AVX2 + FMA micro-kernels of the f32 GEMM (tiles of R <= 6 rows x P panels of 16 columns) and
+// the vectorized fused epilogue. Built with -mavx2 -mfma (this file only) and called only when
+// cpuid reports both.
 #include <immintrin.h>
 
 #include "kernels/gemm.h"
+#include "kernels/x86/vec_math_avx2.h"
 
 namespace onnxedge::kernels {
 
-void GemmF32Avx2_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr,
-                      int nr, float alpha, bool accumulate, const GemmTileEpilogue* ep) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+namespace {
+
+using avx2::ActivationVec;
+
+// Lanes [0, count) set (count may be <= 0 or >= 8).
+inline __m256i LaneMask(int count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// acc[r][v] covers rows r < R and vectors v < 2P (8 columns each). The arrays are indexed only
+// with constants after unrolling, so they live in registers.
+template <int R, int P>
+void Tile(const GemmTile& t) {
+  constexpr int V = 2 * P;
+  __m256 acc[R][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm256_setzero_ps();
+  }
+  const float* a = t.a;
+  const float* b = t.b;
+  const int64_t bs = t.b_stride;
+  const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = _mm256_load_ps(b + 8);
-    __m256 av = _mm256_broadcast_ss(a + 0);
-    c00 = _mm256_fmadd_ps(av, b0, c00);
-    c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(av, b0, c10);
-    c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(av, b0, c20);
-    c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(av, b0, c30);
-    c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(av, b0, c40);
-    c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(av, b0, c50);
-    c51 = _mm256_fmadd_ps(av, b1, c51);
+    __m256 bv[V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) bv[v] = _mm256_load_ps(b + (v / 2) * bs + (v % 2) * 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+    }
     a += kGemmMr;
     b += kGemmNr;
   }
-  const __m256 va = _mm256_set1_ps(alpha);
-  __m256 rows[kGemmMr][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                             {c30, c31}, {c40, c41}, {c50, c51}};
-  if (nr == kGemmNr) {
-    __m256 cb0 = _mm256_setzero_ps(), cb1 = _mm256_setzero_ps();
-    __m256 lo = _mm256_set1_ps(-__builtin_inff()), hi = _mm256_set1_ps(__builtin_inff());
-    if (ep) {
-      if (ep->col_bias) {
-        cb0 = _mm256_loadu_ps(ep->col_bias);
-        cb1 = _mm256_loadu_ps(ep->col_bias + 8);
+  const __m256 alpha = _mm256_set1_ps(t.alpha);
+  const bool scale = t.alpha != 1.f;
+  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
+  const bool full = t.nr == V * 8;
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = t.c + r * t.ldc;
+    const __m256 rb =
+        t.epilogue && t.row_bias ? _mm256_set1_ps(t.row_bias[r]) : _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) {
+      const int valid = full ? 8 : t.nr - v * 8;
+      if (valid <= 0) break;
+      __m256 x = scale ? _mm256_mul_ps(alpha, acc[r][v]) : acc[r][v];
+      if (valid >= 8) {
+        if (t.accumulate) x = _mm256_add_ps(x, _mm256_loadu_ps(cr + v * 8));
+        if (t.epilogue) {
+          x = _mm256_add_ps(x, rb);
+          if (t.col_bias) x = _mm256_add_ps(x, _mm256_loadu_ps(t.col_bias + v * 8));
+          x = act.Apply(x);
+        }
+        _mm256_storeu_ps(cr + v * 8, x);
+      } else {
+        const __m256i m = LaneMask(valid);
+        if (t.accumulate) x = _mm256_add_ps(x, _mm256_maskload_ps(cr + v * 8, m));
+        if (t.epilogue) {
+          x = _mm256_add_ps(x, rb);
+          if (t.col_bias) x = _mm256_add_ps(x, _mm256_maskload_ps(t.col_bias + v * 8, m));
+          x = act.Apply(x);
+        }
+        _mm256_maskstore_ps(cr + v * 8, m, x);
       }
-      lo = _mm256_set1_ps(ep->clamp_min);
-      hi = _mm256_set1_ps(ep->clamp_max);
     }
-    for (int r = 0; r < mr; ++r) {
-      float* cr = c + r * ldc;
-      __m256 v0 = _mm256_mul_ps(va, rows[r][0]);
-      __m256 v1 = _mm256_mul_ps(va, rows[r][1]);
-      if (accumulate) {
-        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(cr));
-        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(cr + 8));
-      }
-      if (ep) {
-        const __m256 rb = _mm256_set1_ps(ep->row_bias ? ep->row_bias[r] : 0.f);
-        v0 = _mm256_add_ps(_mm256_add_ps(v0, rb), cb0);
-        v1 = _mm256_add_ps(_mm256_add_ps(v1, rb), cb1);
-        // max/min return their second operand when either is NaN: NaN propagates.
-        v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));
-        v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));
-      }
-      _mm256_storeu_ps(cr, v0);
-      _mm256_storeu_ps(cr + 8, v1);
-    }
-    return;
   }
-  alignas(32) float tmp[kGemmNr];
-  for (int r = 0; r < mr; ++r) {
-    _mm256_store_ps(tmp, rows[r][0]);
-    _mm256_store_ps(tmp + 8, rows[r][1]);
-    float* cr = c + r * ldc;
-    for (int j = 0; j < nr; ++j) {
-      float v = alpha * tmp[j];
-      if (accumulate) v += cr[j];
-      if (ep) {
-        if (ep->row_bias) v += ep->row_bias[r];
-        if (ep->col_bias) v += ep->col_bias[j];
-        v = v < ep->clamp_min ? ep->clamp_min : v;
-        v = v > ep->clamp_max ? ep->clamp_max : v;
-      }
-      cr[j] = v;
-    }
+}
+
+using TileFn = void (*)(const GemmTile&);
+
+// [mr][panels]: the widest tile per row count follows GemmKernelSet::max_panels of
+// kAvx2Kernels ({4, 2, 2, 1, 1, 1}); narrower ones serve the last panel group.
+constexpr TileFn kTiles[kGemmMr + 1][5] = {
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+    {nullptr, Tile<1, 1>, Tile<1, 2>, Tile<1, 3>, Tile<1, 4>},
+    {nullptr, Tile<2, 1>, Tile<2, 2>, nullptr, nullptr},
+    {nullptr, Tile<3, 1>, Tile<3, 2>, nullptr, nullptr},
+    {nullptr, Tile<4, 1>, nullptr, nullptr, nullptr},
+    {nullptr, Tile<5, 1>, nullptr, nullptr, nullptr},
+    {nullptr, Tile<6, 1>, nullptr, nullptr, nullptr},
+};
+
+}  // namespace
+
+void GemmTileAvx2(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
+
+void ApplyActivationAvx2(float* x, long n, const Activation& act) {
+  const ActivationVec a(act);
+  long i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, a.Apply(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i m = LaneMask(static_cast<int>(n - i));
+    _mm256_maskstore_ps(x + i, m, a.Apply(_mm256_maskload_ps(x + i, m)));
   }
 }
 

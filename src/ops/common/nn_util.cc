@@ -168,4 +168,24 @@ std::vector<TapRange> ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, 
   return r;
 }
 
+StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info) {
+  OE_ASSIGN_OR_RETURN(std::string name, info.GetString("activation", ""));
+  OE_ASSIGN_OR_RETURN(std::vector<float> params, info.GetFloats("activation_params", {}));
+  kernels::Activation act;
+  if (name.empty()) {
+    if (!params.empty()) {
+      return info.Error(StatusCode::kInvalidModel,
+                        "attribute 'activation_params' given without 'activation'");
+    }
+    return act;
+  }
+  if (!kernels::ParseActivation(name, params.data(), static_cast<int>(params.size()), &act)) {
+    return info.Error(StatusCode::kInvalidModel, "attribute 'activation' '", name, "' with ",
+                      params.size(),
+                      " parameter(s) is not supported (Relu, Clip[min,max], LeakyRelu[alpha], "
+                      "Sigmoid, HardSigmoid[alpha,beta], HardSwish, Silu)");
+  }
+  return act;
+}
+
 }  // namespace onnxedge::ops

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/activation.h"
 #include "onnxedge/status.h"
 #include "onnxedge/tensor.h"
 #include "runtime/kernel.h"
@@ -70,5 +71,12 @@ struct TapRange {
 };
 std::vector<TapRange> ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                        int64_t dilation, int64_t pad_begin);
+
+/// Reads the fused activation of the com.onnxedge fused ops (FusedConv, FusedGemm): the string
+/// attribute `activation` (an ONNX op name: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,
+/// HardSwish, or Silu; empty or absent: none) and the float list `activation_params` (that op's
+/// attributes in order: Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta; ONNX defaults
+/// when omitted). Errors name the node and the attribute.
+StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info);
 
 }  // namespace onnxedge::ops

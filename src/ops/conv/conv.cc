@@ -7,6 +7,12 @@
 // weights prepacked at session creation when W is constant; direct depthwise loop), float16
 // and bfloat16 (widened to float32 for the same fast path), float64 (reference loop).
 // Limits: 1 to 3 spatial dims.
+//
+// The same kernel serves com.onnxedge FusedConv (src/ops/fused_conv/): Conv's inputs and
+// attributes plus an optional input Z (same shape as Y) and a fused activation,
+// Y = activation(conv(X, W) + B + Z), computed in one pass over Y.
+#include "ops/conv/conv.h"
+
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -113,10 +119,25 @@ std::shared_ptr<const ConvF32Weights> Prepare(const Tensor& w, int64_t group, Th
   return prepared;
 }
 
+// Y += Z, then the activation, over n values (the non-float32 reference path).
+template <typename T>
+void FinishReference(T* y, const T* z, int64_t n, const kernels::Activation& act) {
+  using C = ComputeType<T>;
+  for (int64_t i = 0; i < n; ++i) {
+    C v = ToCompute(y[i]);
+    if (z) v += ToCompute(z[i]);
+    y[i] = FromCompute<T>(static_cast<C>(kernels::ApplyActivation(static_cast<float>(v), act)));
+  }
+}
+
 class ConvKernel final : public Kernel {
  public:
-  static StatusOr<std::unique_ptr<ConvKernel>> Create(const KernelInfo& info) {
+  static StatusOr<std::unique_ptr<ConvKernel>> Create(const KernelInfo& info, bool fused) {
     auto k = std::make_unique<ConvKernel>();
+    k->fused_ = fused;
+    if (fused) {
+      OE_ASSIGN_OR_RETURN(k->activation_, ParseFusedActivation(info));
+    }
     OE_ASSIGN_OR_RETURN(k->attrs_, ParseWindowAttrs(info, /*kernel_required=*/false,
                                                     /*has_dilations=*/true));
     OE_ASSIGN_OR_RETURN(k->group_, info.GetInt("group", 1));
@@ -136,7 +157,12 @@ class ConvKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
     const Tensor* b = ctx.Input(2);
+    const Tensor* z = fused_ ? ctx.Input(3) : nullptr;
     const std::string where = ctx.Describe();
+    if (z && z->dtype() != x->dtype()) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input Z has type ", DataTypeName(z->dtype()),
+                       " but X has ", DataTypeName(x->dtype()));
+    }
     if (x->dtype() != w->dtype() || (b && b->dtype() != x->dtype())) {
       return ctx.Error(StatusCode::kInvalidArgument, "inputs X, W and B must share one type, got ",
                        DataTypeName(x->dtype()), ", ", DataTypeName(w->dtype()),
@@ -166,6 +192,10 @@ class ConvKernel final : public Kernel {
                         ComputeWindowGeometry(attrs_, in_spatial, kernel, false, where));
     Shape out_shape{batch, out_channels};
     for (int64_t d : g.OutDims()) out_shape.push_back(d);
+    if (z && z->shape() != out_shape) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input Z has shape ",
+                       ShapeToString(z->shape()), " but the output has ", ShapeToString(out_shape));
+    }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
     ThreadPool* pool = &ctx.thread_pool();
@@ -176,9 +206,11 @@ class ConvKernel final : public Kernel {
       args.geometry = &g;
       args.batch = batch;
       args.in_channels = channels;
+      args.activation = activation_;
       if (x->dtype() == DataType::kFloat) {
         args.x = x->data<float>();
         args.bias = b ? b->data<float>() : nullptr;
+        args.residual = z ? z->data<float>() : nullptr;
         args.y = y->data<float>();
         RunConvF32(*weights, args, pool);
         return Status::Ok();
@@ -189,6 +221,12 @@ class ConvKernel final : public Kernel {
       std::vector<float> bf;
       if (b) bf = ToFloats(*b);
       WidenInto(*x, xf.data<float>(), pool);
+      Tensor zf;
+      if (z) {
+        OE_ASSIGN_OR_RETURN(zf, ctx.AllocateTemp(DataType::kFloat, z->shape()));
+        WidenInto(*z, zf.data<float>(), pool);
+        args.residual = zf.data<float>();
+      }
       args.x = xf.data<float>();
       args.bias = b ? bf.data() : nullptr;
       args.y = yf.data<float>();
@@ -200,6 +238,9 @@ class ConvKernel final : public Kernel {
       using T = typename decltype(tag)::type;
       ConvReference<T>(x->data<T>(), w->data<T>(), b ? b->data<T>() : nullptr, y->data<T>(), batch,
                        channels, out_channels, group_, g, pool);
+      if (z || !activation_.is_none()) {
+        FinishReference<T>(y->data<T>(), z ? z->data<T>() : nullptr, y->size(), activation_);
+      }
       return Status::Ok();
     });
   }
@@ -229,13 +270,23 @@ class ConvKernel final : public Kernel {
 
   WindowAttrs attrs_;
   int64_t group_ = 1;
+  bool fused_ = false;
+  kernels::Activation activation_;
   std::shared_ptr<const ConvF32Weights> weights_;
 };
 
 }  // namespace
 
+StatusOr<std::unique_ptr<Kernel>> CreateConvKernel(const KernelInfo& info, bool fused) {
+  auto k = ConvKernel::Create(info, fused);
+  if (!k.ok()) return k.status();
+  return std::unique_ptr<Kernel>(std::move(k).value());
+}
+
 void RegisterOp_conv(OpRegistry& registry) {
-  registry.Register({"", "Conv", 1, 21, MakeFactory<ConvKernel>()});
+  registry.Register({"", "Conv", 1, 21, [](const KernelInfo& info) {
+                       return CreateConvKernel(info, /*fused=*/false);
+                     }});
 }
 
 }  // namespace onnxedge::ops

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/cpu_features.h"
 #include "ops/conv/depthwise.h"
 #include "runtime/thread_pool.h"
 
@@ -49,8 +50,7 @@ void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t 
 
 DepthwiseRowFn SelectDepthwiseRow() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      !kernels::GemmGenericForced()) {
+  if (MaxIsa() >= Isa::kAvx2) {
     return DepthwiseRowAvx2;
   }
 #endif
@@ -62,14 +62,14 @@ DepthwiseRowFn SelectDepthwiseRow() {
 // the row kernel, and the few border columns take a checked scalar loop. `rows` and `wsel`
 // are scratch for kernel[0] * kernel[1] row pointers and their weights.
 void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
-                    const WindowGeometry& g, const std::vector<TapRange>& taps_d,
-                    const std::vector<TapRange>& taps_h, int64_t ow_lo, int64_t ow_hi, float cmin,
-                    float cmax, DepthwiseRowFn row_fn, const float** rows, float* wsel) {
+                    const float* residual, const WindowGeometry& g,
+                    const std::vector<TapRange>& taps_d, const std::vector<TapRange>& taps_h,
+                    int64_t ow_lo, int64_t ow_hi, const kernels::Activation& act,
+                    DepthwiseRowFn row_fn, const float** rows, float* wsel) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
   const int64_t sw = g.stride[2], dw = g.dilation[2], pw = g.pad_begin[2];
-  const bool clamp = cmin > -__builtin_inff() || cmax < __builtin_inff();
   for (int64_t od = 0; od < g.out[0]; ++od) {
     const TapRange td = taps_d[static_cast<size_t>(od)];
     for (int64_t oh = 0; oh < oh_n; ++oh) {
@@ -101,9 +101,11 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
         row_fn(rows, wsel, n_rows, kw_n, dw, sw, -pw, bias, orow, ow_lo, ow_hi);
       }
       for (int64_t ow = std::max(ow_lo, ow_hi); ow < ow_n; ++ow) border(ow);
-      if (clamp) {
-        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] = std::min(std::max(orow[ow], cmin), cmax);
+      if (residual) {
+        const float* rrow = residual + (od * oh_n + oh) * ow_n;
+        for (int64_t ow = 0; ow < ow_n; ++ow) orow[ow] += rrow[ow];
       }
+      kernels::ApplyActivation(orow, ow_n, act);
     }
   }
 }
@@ -128,7 +130,6 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
   const int64_t mult = m_total / w.group;
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t planes = args.batch * m_total;
-  const bool clamp = args.clamp_min > -__builtin_inff() || args.clamp_max < __builtin_inff();
   const int64_t min_planes =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
   pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
@@ -156,13 +157,12 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
         for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
         row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, orow.data(), 0, ow_vec);
         float* dst = out + oh * ow_n;
-        if (clamp) {
-          for (int64_t ow = 0; ow < ow_n; ++ow) {
-            dst[ow] = std::min(std::max(orow[ow], args.clamp_min), args.clamp_max);
-          }
-        } else {
-          std::copy(orow.begin(), orow.begin() + ow_n, dst);
+        if (args.residual) {
+          const float* rrow = args.residual + pl * out_size + oh * ow_n;
+          for (int64_t ow = 0; ow < ow_n; ++ow) orow[static_cast<size_t>(ow)] += rrow[ow];
         }
+        kernels::ApplyActivation(orow.data(), ow_n, args.activation);
+        std::copy(orow.begin(), orow.begin() + ow_n, dst);
       }
     }
   });
@@ -202,8 +202,9 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
       const int64_t c = m / mult;
       DepthwisePlane(args.x + (img * args.in_channels + c) * in_size,
                      w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
-                     args.y + pl * out_size, g, taps_d, taps_h, ow_lo, ow_hi, args.clamp_min,
-                     args.clamp_max, row_fn, rows.data(), wsel.data());
+                     args.y + pl * out_size,
+                     args.residual ? args.residual + pl * out_size : nullptr, g, taps_d, taps_h,
+                     ow_lo, ow_hi, args.activation, row_fn, rows.data(), wsel.data());
     }
   });
 }
@@ -464,11 +465,20 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
       const int64_t m0 = ms * m_step, m1 = std::min(mg, m0 + m_step);
       kernels::GemmEpilogue ep;
       ep.row_bias = args.bias ? args.bias + gi * mg : nullptr;
-      ep.clamp_min = args.clamp_min;
-      ep.clamp_max = args.clamp_max;
-      float* yg = args.y + (img * w.out_channels + gi * mg) * n_cols + n0;
-      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f, 0.f,
-                               yg, n_cols, ep);
+      ep.activation = args.activation;
+      const int64_t y_off = (img * w.out_channels + gi * mg) * n_cols + n0;
+      float* yg = args.y + y_off;
+      float beta = 0.f;
+      if (args.residual) {
+        // Y starts as the residual block; the GEMM accumulates onto it.
+        for (int64_t i = m0; i < m1; ++i) {
+          std::memcpy(yg + i * n_cols, args.residual + y_off + i * n_cols,
+                      sizeof(float) * static_cast<size_t>(len));
+        }
+        beta = 1.f;
+      }
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f,
+                               beta, yg, n_cols, ep);
     }
   };
   pool->ParallelFor(tasks, 1, body);

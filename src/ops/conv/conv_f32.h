@@ -3,7 +3,7 @@
 //
 //   - General convolution: per (image, group, column chunk) task, the im2col columns of the
 //     chunk are packed straight into GEMM B panels (no full im2col matrix is materialized) and
-//     multiplied by the weights, prepacked once as GEMM A slivers. Bias and clamping are fused
+//     multiplied by the weights, prepacked once as GEMM A slivers. Bias and activation are fused
 //     into the GEMM epilogue.
 //   - 1x1, stride 1, unpadded convolution: the input channels are B directly (packing only).
 //   - Depthwise (one input channel per group): a direct sliding-window loop, no im2col.
@@ -44,11 +44,12 @@ struct ConvF32Args {
   const float* x = nullptr;
   const float* bias = nullptr;  ///< [M] or null.
   float* y = nullptr;
-  float clamp_min = -__builtin_inff();
-  float clamp_max = __builtin_inff();
+  /// Optional, shape of Y, distinct from y: added before the activation (FusedConv's Z).
+  const float* residual = nullptr;
+  kernels::Activation activation;  ///< Fused into the output write.
 };
 
-/// Y = conv(X, W) + bias, clamped. Every shape must already be validated.
+/// Y = activation(conv(X, W) + bias + residual). Every shape must already be validated.
 void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool);
 
 /// Packs im2col columns [n0, n0 + nc) of one image and group (xg points at its first input

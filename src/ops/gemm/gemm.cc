@@ -6,12 +6,18 @@
 // creation; a row- or column-vector C becomes a fused epilogue bias). Other types (float64,
 // float16, bfloat16, int32, int64, uint32, uint64) use a reference loop; integer results are
 // alpha/beta-scaled in double and truncated.
-#include "kernels/gemm.h"
+//
+// The same kernel serves com.onnxedge FusedGemm (src/ops/fused_gemm/): Gemm plus a fused
+// activation, and A may have rank > 2 when transA = 0 (MatMul by a 2-D weight: the leading dims
+// are flattened into M and kept in Y's shape).
+#include "ops/gemm/gemm.h"
 
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "kernels/gemm.h"
+#include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -22,15 +28,19 @@ using GemmTypes = TypeList<float, double, Float16, BFloat16, int32_t, int64_t, u
 
 class GemmKernel final : public Kernel {
  public:
-  static StatusOr<std::unique_ptr<GemmKernel>> Create(const KernelInfo& info) {
+  static StatusOr<std::unique_ptr<GemmKernel>> Create(const KernelInfo& info, bool fused) {
     auto k = std::make_unique<GemmKernel>();
+    k->fused_ = fused;
+    if (fused) {
+      OE_ASSIGN_OR_RETURN(k->activation_, ParseFusedActivation(info));
+    }
     OE_ASSIGN_OR_RETURN(int64_t ta, info.GetInt("transA", 0));
     OE_ASSIGN_OR_RETURN(int64_t tb, info.GetInt("transB", 0));
     OE_ASSIGN_OR_RETURN(k->alpha_, info.GetFloat("alpha", 1.f));
     OE_ASSIGN_OR_RETURN(k->beta_, info.GetFloat("beta", 1.f));
     k->trans_a_ = ta != 0;
     k->trans_b_ = tb != 0;
-    if (info.since_version() < 7) {
+    if (!fused && info.since_version() < 7) {
       OE_ASSIGN_OR_RETURN(int64_t bc, info.GetInt("broadcast", 0));
       k->broadcast_ = bc != 0;
     }
@@ -51,12 +61,19 @@ class GemmKernel final : public Kernel {
     if (a->dtype() != b->dtype() || (c && c->dtype() != a->dtype())) {
       return ctx.Error(StatusCode::kInvalidArgument, "inputs A, B and C must share one type");
     }
-    if (a->rank() != 2 || b->rank() != 2) {
+    // FusedGemm: A [..., M', K] with transA = 0 multiplies as [M, K] (M = product of all but
+    // the last dim) and Y keeps A's leading dims.
+    const bool flatten = fused_ && !trans_a_ && a->rank() > 2;
+    if ((a->rank() != 2 && !flatten) || b->rank() != 2) {
       return ctx.Error(StatusCode::kInvalidArgument, "inputs A and B must be 2-D, got ",
                        ShapeToString(a->shape()), " and ", ShapeToString(b->shape()));
     }
-    const int64_t m = trans_a_ ? a->dim(1) : a->dim(0);
-    const int64_t k = trans_a_ ? a->dim(0) : a->dim(1);
+    const int64_t a_cols = a->shape().back();
+    const int64_t a_rows = a_cols == 0
+                               ? ShapeElementCount(Shape(a->shape().begin(), a->shape().end() - 1))
+                               : a->size() / a_cols;
+    const int64_t m = trans_a_ ? a_cols : a_rows;
+    const int64_t k = trans_a_ ? a_rows : a_cols;
     const int64_t kb = trans_b_ ? b->dim(1) : b->dim(0);
     const int64_t n = trans_b_ ? b->dim(0) : b->dim(1);
     if (k != kb) {
@@ -71,7 +88,7 @@ class GemmKernel final : public Kernel {
       const int64_t cm = cs.size() == 2 ? cs[0] : 1;
       const int64_t cn = cs.empty() ? 1 : cs.back();
       ok = ok && (cm == 1 || cm == m) && (cn == 1 || cn == n);
-      if (!broadcast_ && ctx.node().opset < 7 && (cm != m || cn != n)) ok = false;
+      if (!broadcast_ && !fused_ && ctx.node().opset < 7 && (cm != m || cn != n)) ok = false;
       if (!ok) {
         return ctx.Error(StatusCode::kInvalidArgument, "input C of shape ", ShapeToString(cs),
                          " cannot be broadcast to [", m, ",", n, "]");
@@ -79,7 +96,12 @@ class GemmKernel final : public Kernel {
       c_cs = cn == 1 ? 0 : 1;
       c_rs = cm == 1 ? 0 : cn;
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), {m, n}));
+    Shape y_shape{m, n};
+    if (flatten) {
+      y_shape.assign(a->shape().begin(), a->shape().end() - 1);
+      y_shape.push_back(n);
+    }
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), y_shape));
     if (m == 0 || n == 0) return Status::Ok();
     const bool use_c = c && beta_ != 0.f;
     if (a->dtype() == DataType::kFloat) {
@@ -92,7 +114,7 @@ class GemmKernel final : public Kernel {
       const T* pb = b->data<T>();
       const T* pc = use_c ? c->data<T>() : nullptr;
       T* py = y->data<T>();
-      const int64_t lda = a->dim(1), ldb = b->dim(1);
+      const int64_t lda = a_cols, ldb = b->dim(1);
       const double alpha = alpha_, beta = beta_;
       ctx.thread_pool().ParallelFor(
           m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n * k)),
@@ -110,6 +132,9 @@ class GemmKernel final : public Kernel {
               for (int64_t j = 0; j < n; ++j) {
                 double v = alpha * static_cast<double>(acc[static_cast<size_t>(j)]);
                 if (pc) v += beta * static_cast<double>(ToCompute(pc[i * c_rs + j * c_cs]));
+                if (!activation_.is_none()) {
+                  v = kernels::ApplyActivation(static_cast<float>(v), activation_);
+                }
                 py[i * n + j] = FromCompute<T>(static_cast<ComputeType<T>>(v));
               }
             }
@@ -123,6 +148,7 @@ class GemmKernel final : public Kernel {
                 int64_t c_cs, int64_t m, int64_t n, int64_t k, float* y) const {
     ThreadPool* pool = &ctx.thread_pool();
     kernels::GemmEpilogue ep;
+    ep.activation = activation_;
     float beta = 0.f;
     std::vector<float> bias;
     if (c) {
@@ -158,19 +184,18 @@ class GemmKernel final : public Kernel {
           float v = beta == 0.f ? 0.f : beta * y[i * n + j];
           if (ep.row_bias) v += ep.row_bias[i];
           if (ep.col_bias) v += ep.col_bias[j];
-          y[i * n + j] = v;
+          y[i * n + j] = kernels::ApplyActivation(v, ep.activation);
         }
       }
       return Status::Ok();
     }
-    kernels::PackedA pa;
-    kernels::PackA(a.data<float>(), a.dim(1), trans_a_, m, k, &pa, pool);
+    const int64_t lda = a.shape().back();
     if (packed_b_ && packed_b_->K == k && packed_b_->N == n) {
-      kernels::GemmPacked(pa, *packed_b_, alpha_, beta, y, n, pool, ep);
+      kernels::GemmPrepackedB(a.data<float>(), lda, trans_a_, m, *packed_b_, alpha_, beta, y, n,
+                              pool, ep);
     } else {
-      kernels::PackedB pb;
-      kernels::PackB(b.data<float>(), b.dim(1), trans_b_, k, n, &pb, pool);
-      kernels::GemmPacked(pa, pb, alpha_, beta, y, n, pool, ep);
+      kernels::Gemm(trans_a_, trans_b_, m, n, k, alpha_, a.data<float>(), lda, b.data<float>(),
+                    b.dim(1), beta, y, n, pool, ep);
     }
     return Status::Ok();
   }
@@ -178,13 +203,23 @@ class GemmKernel final : public Kernel {
   bool trans_a_ = false, trans_b_ = false;
   float alpha_ = 1.f, beta_ = 1.f;
   bool broadcast_ = true;
+  bool fused_ = false;
+  kernels::Activation activation_;
   std::shared_ptr<kernels::PackedB> packed_b_;
 };
 
 }  // namespace
 
+StatusOr<std::unique_ptr<Kernel>> CreateGemmKernel(const KernelInfo& info, bool fused) {
+  auto k = GemmKernel::Create(info, fused);
+  if (!k.ok()) return k.status();
+  return std::unique_ptr<Kernel>(std::move(k).value());
+}
+
 void RegisterOp_gemm(OpRegistry& registry) {
-  registry.Register({"", "Gemm", 1, 21, MakeFactory<GemmKernel>()});
+  registry.Register({"", "Gemm", 1, 21, [](const KernelInfo& info) {
+                       return CreateGemmKernel(info, /*fused=*/false);
+                     }});
 }
 
 }  // namespace onnxedge::ops

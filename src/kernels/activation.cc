@@ -1,0 +1,53 @@
+// Copyright onnxedge authors.
+#include "kernels/activation.h"
+
+#include "kernels/gemm.h"
+#include "core/cpu_features.h"
+
+namespace onnxedge::kernels {
+
+void ApplyActivation(float* x, long n, const Activation& act) {
+  if (act.is_none() || n <= 0) return;
+#if defined(__x86_64__)
+  const Isa isa = MaxIsa();
+  if (isa == Isa::kAvx512) {
+    ApplyActivationAvx512(x, n, act);
+    return;
+  }
+  if (isa == Isa::kAvx2) {
+    ApplyActivationAvx2(x, n, act);
+    return;
+  }
+#elif defined(__aarch64__)
+  if (MaxIsa() >= Isa::kNeon) {
+    ApplyActivationNeon(x, n, act);
+    return;
+  }
+#endif
+  for (long i = 0; i < n; ++i) x[i] = ApplyActivation(x[i], act);
+}
+
+bool ParseActivation(const std::string& name, const float* params, int num_params,
+                     Activation* out) {
+  auto param = [&](int i, float def) { return i < num_params ? params[i] : def; };
+  if (name == "Relu" && num_params == 0) {
+    *out = Activation::Relu();
+  } else if (name == "Clip" && num_params <= 2) {
+    *out = Activation::Clip(param(0, -__builtin_inff()), param(1, __builtin_inff()));
+  } else if (name == "LeakyRelu" && num_params <= 1) {
+    *out = Activation::LeakyRelu(param(0, 0.01f));
+  } else if (name == "Sigmoid" && num_params == 0) {
+    *out = Activation::Sigmoid();
+  } else if ((name == "Silu" || name == "Swish") && num_params == 0) {
+    *out = Activation::Silu();
+  } else if (name == "HardSigmoid" && num_params <= 2) {
+    *out = Activation::HardSigmoid(param(0, 0.2f), param(1, 0.5f));
+  } else if (name == "HardSwish" && num_params == 0) {
+    *out = Activation::HardSwish();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace onnxedge::kernels

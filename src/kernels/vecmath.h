@@ -1,0 +1,57 @@
+// Copyright onnxedge authors.
+// Vectorised float32 math over arrays: exp, expm1, tanh, erf, sigmoid, SiLU and both GELU forms.
+//
+// One algorithm (kernels/vecmath_impl.h) runs on every path: AVX2+FMA on x86 CPUs that have it,
+// NEON on aarch64, portable C++ (std::fma) elsewhere. All perform the same IEEE operations, so results are
+// bit-identical across paths and machines (NaN payloads aside). The path is chosen per call
+// from MaxIsa() (core/cpu_features.h; ONNXEDGE_MAX_ISA=generic forces the portable one).
+//
+// Accuracy, measured against the double-precision libm result rounded to float
+// (tests/unit/vecmath_test.cc sweeps every 97th float in [-100, 100] plus special values):
+//   exp 0.98, expm1 1.40, tanh 1.39, erf 1.23, sigmoid 1.62, SiLU 1.60 ulp at most
+//   (subnormal results included);
+//   GELU (erf 2.66, tanh 2.25 ulp for x >= -1): below -1, x/sqrt2 and x^3 round in float and
+//   the tail is ill-conditioned, so the bound there is relative (< 6e-6; values < 0.16 in
+//   magnitude); -0 for x < -8.4 (true values < 1e-16). The unfused float formula
+//   0.5 x (1 + erf(x/sqrt2)) cancels there and is far worse.
+// Special values: NaN -> NaN; exp(+inf) = inf, exp(-inf) = 0, overflow -> inf; tanh/erf/sigmoid
+// saturate to exactly +-1 / 0 / 1; odd functions keep the sign of zero.
+#pragma once
+
+#include <cstdint>
+
+namespace onnxedge::kernels {
+
+enum class UnaryFn : uint8_t {
+  kExp,
+  kExpm1,
+  kTanh,
+  kErf,
+  kSigmoid,
+  kSilu,      ///< x * sigmoid(x)
+  kGeluErf,   ///< x/2 (1 + erf(x / sqrt 2))
+  kGeluTanh,  ///< x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+};
+inline constexpr int kNumUnaryFns = 8;
+
+const char* UnaryFnName(UnaryFn fn);
+
+/// y[i] = fn(x[i]) for 0 <= i < n. y may equal x (in place); otherwise they must not overlap.
+/// Single-threaded: callers split large arrays across their thread pool.
+void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n);
+
+/// fn(x) by the portable path (the same value ApplyUnary gives).
+float ApplyUnaryScalar(UnaryFn fn, float x);
+
+/// The portable implementation of ApplyUnary (tests compare paths against it).
+void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n);
+
+#if defined(__x86_64__)
+/// AVX2+FMA implementation (x86/vecmath_avx2.cc); call only when the CPU has both.
+void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n);
+#elif defined(__aarch64__)
+/// NEON implementation (arm/vecmath_neon.cc); AdvSIMD is baseline on aarch64.
+void ApplyUnaryNeon(UnaryFn fn, const float* x, float* y, int64_t n);
+#endif
+
+}  // namespace onnxedge::kernels

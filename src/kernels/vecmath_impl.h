@@ -1,0 +1,203 @@
+// Copyright onnxedge authors.
+// The algorithms behind kernels/vecmath.h, written once over an "ops" type O that supplies the
+// arithmetic: O::V is a scalar float (vecmath.cc, portable) or a SIMD register
+// (x86/vecmath_avx2.cc). Each path performs the same IEEE operations in the same order (fused
+// multiply-adds included), so every path returns bit-identical results for non-NaN inputs.
+//
+// Include only from those files, and instantiate only with an O defined in an anonymous
+// namespace: the instantiations then have internal linkage, so code built with -mavx2 cannot
+// be merged with the portable code by the linker.
+//
+// O provides: V, M (lane mask), Set(float), Add, Sub, Mul, Div, Fma(a,b,c)=a*b+c (one
+// rounding), Fnma(a,b,c)=c-a*b, Fms(a,b,c)=a*b-c, Min(a,b)=a<b?a:b, Max(a,b)=a>b?a:b (both
+// return b when either is NaN, as minps/maxps do), Abs, CopySign(mag, sign), Round (to nearest
+// even), Pow2(n) (2^n for integral n in [-126, 127]), Lt, Ge (ordered compares) and
+// Select(m, a, b) = m ? a : b.
+#pragma once
+
+namespace onnxedge::kernels::vecmath_impl {
+
+inline constexpr float kLog2e = 0x1.715476p+0f;
+inline constexpr float kLn2Hi = 0x1.62e430p-1f;   // float(ln 2)
+inline constexpr float kLn2Lo = -0x1.05c610p-29f;  // ln 2 - kLn2Hi
+// Past these, exp rounds to 0 / overflows; clamping keeps 2^n in range (see ExpCore).
+inline constexpr float kExpMin = -104.f;
+inline constexpr float kExpMax = 89.f;
+// m sigmoid(t) for t <= -110 is 0 for every |m| < 2^8 (e^-110 < 2^-158).
+inline constexpr float kSigmoidTail = 110.f;
+
+// exp(r) = 1 + r + r^2 Q(r) on |r| <= ln2/2 (near-minimax, relative error 3e-9).
+inline constexpr float kExpQ[] = {0x1.fffffcp-2f, 0x1.555492p-3f, 0x1.5558f2p-5f, 0x1.1239d0p-7f,
+                                  0x1.6a242ap-10f};
+// tanh(x) = x + x^3 P(x^2) on |x| <= ln(3)/2, where tanh(x) = 1/2 (relative error 1e-9).
+inline constexpr float kTanhP[] = {-0x1.55554ap-2f, 0x1.110d2ep-3f, -0x1.b929e8p-5f,
+                                   0x1.5949a2p-6f, -0x1.9b7c32p-8f};
+inline constexpr float kTanhSmall = 0.549306144f;
+// erf(x) = x + x P(x^2) on |x| < 0.875 (relative error 8.5e-9).
+inline constexpr float kErfP[] = {1.283791512e-01f, -3.761255145e-01f, 1.128245518e-01f,
+                                  -2.679146267e-02f, 5.032181274e-03f, -6.203253870e-04f};
+inline constexpr float kErfSmall = 0.875f;
+// erfc(x) = exp(-x^2 + R(x - 1.5)) on [0.875, 6] (absolute error of R 1e-8 after rounding the
+// coefficients to float one at a time and refitting the rest).
+inline constexpr float kErfcR[] = {-1.134492159e+00f, -5.088008046e-01f, 1.073607579e-01f,
+                                   -2.582407929e-02f, 6.002608221e-03f,  -1.254234347e-03f,
+                                   2.195139095e-04f,  -2.946080895e-05f, 2.701554649e-06f,
+                                   -1.419233371e-07f, 2.895166995e-09f};
+inline constexpr float kErfcMid = 1.5f;
+inline constexpr float kErfcMax = 6.f;  // erfc(6) = 2e-17: erf is 1 and GELU's tail 0 past it.
+inline constexpr float kSqrtHalf = 0x1.6a09e6p-1f;
+// GELU(tanh) = x sigmoid(x (kGeluC1 + kGeluC2 x^2)), as 1 + tanh(y) = 2 sigmoid(2y).
+inline constexpr float kGeluC1 = 0x1.988454p+0f;   // 2 sqrt(2/pi)
+inline constexpr float kGeluC2 = 0x1.2444f2p-4f;   // 2 sqrt(2/pi) * 0.044715
+
+template <class O, int N>
+inline typename O::V Horner(typename O::V x, const float (&c)[N]) {
+  typename O::V acc = O::Set(c[N - 1]);
+  for (int i = N - 2; i >= 0; --i) acc = O::Fma(acc, x, O::Set(c[i]));
+  return acc;
+}
+
+// exp(x) = (1 + pm1) 2^n for x in [kExpMin, kExpMax] or NaN: n = round(x / ln2),
+// r = x - n ln2 (two FMA steps), pm1 = expm1(r) by the polynomial.
+template <class O>
+struct ExpParts {
+  typename O::V n, pm1;
+};
+
+template <class O>
+inline ExpParts<O> ExpReduce(typename O::V x) {
+  using V = typename O::V;
+  const V n = O::Round(O::Mul(x, O::Set(kLog2e)));
+  V r = O::Fnma(n, O::Set(kLn2Hi), x);
+  r = O::Fnma(n, O::Set(kLn2Lo), r);
+  return {n, O::Fma(Horner<O>(r, kExpQ), O::Mul(r, r), r)};
+}
+
+// p 2^n for integral n in [-159, 128], in two halves so that subnormal results round once and
+// n = 128 (x just below the overflow threshold) needs no special case.
+template <class O>
+inline typename O::V ScalePow2(typename O::V p, typename O::V n) {
+  using V = typename O::V;
+  const V n1 = O::Round(O::Mul(n, O::Set(0.5f)));
+  return O::Mul(O::Mul(p, O::Pow2(n1)), O::Pow2(O::Sub(n, n1)));
+}
+
+template <class O>
+inline typename O::V ExpCore(typename O::V x) {
+  const ExpParts<O> e = ExpReduce<O>(x);
+  return ScalePow2<O>(O::Add(e.pm1, O::Set(1.f)), e.n);
+}
+
+// m * sigmoid(t) = m / (1 + E), E = exp(-t) = (1 + pm1) 2^n, from one reduction.
+//   n < 24: the denominator pm1 2^n + (1 + 2^n) is one rounding (1 + 2^n is exact).
+//   n >= 24 (t < -16.6): m / (1 + E) = (m / (1 + pm1 + 2^-n)) 2^-n, where 1 + pm1 + 2^-n is
+//   summed with the rounding error of 1 + pm1 carried (Fast2Sum), and the scaling comes after
+//   the division so subnormal results round once.
+// Either way sigmoid is about one rounding plus one division from exact, and m enters only
+// through the division. For t <= -110 the result is m * 0 (0, or NaN for infinite m as in the
+// unfused graph).
+template <class O>
+inline typename O::V MulSigmoid(typename O::V m, typename O::V t) {
+  using V = typename O::V;
+  const V one = O::Set(1.f);
+  const V nt = O::Sub(O::Set(0.f), t);
+  const ExpParts<O> e =
+      ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kExpMin), nt)));
+  const V s = O::Pow2(O::Min(O::Max(e.n, O::Set(-126.f)), O::Set(126.f)));
+  const V d_small = O::Fma(e.pm1, s, O::Add(one, s));
+  const V u = O::Add(one, e.pm1);
+  const V u_err = O::Add(O::Sub(one, u), e.pm1);
+  const V inv_s = O::Pow2(O::Max(O::Sub(O::Set(0.f), e.n), O::Set(-126.f)));
+  const V d_big = O::Add(u, O::Add(u_err, inv_s));
+  const auto big = O::Lt(O::Set(23.5f), e.n);
+  const V q = O::Div(m, O::Select(big, d_big, d_small));
+  const V y = O::Select(big, ScalePow2<O>(q, O::Sub(O::Set(0.f), e.n)), q);
+  return O::Select(O::Ge(nt, O::Set(kSigmoidTail)), O::Mul(m, O::Set(0.f)), y);
+}
+
+template <class O>
+inline typename O::V Exp(typename O::V x) {
+  x = O::Max(O::Set(kExpMin), x);  // constant first: NaN passes through
+  x = O::Min(O::Set(kExpMax), x);
+  return ExpCore<O>(x);
+}
+
+// expm1: 2^n (1 + p) - 1 with p = expm1(r), evaluated as 2 (s p + (s - 1/2)), s = 2^(n-1),
+// which rounds once near 0 and cannot overflow before the final doubling.
+template <class O>
+inline typename O::V Expm1(typename O::V x) {
+  using V = typename O::V;
+  x = O::Max(O::Set(-80.f), x);  // expm1(-80) is -1 in float; keeps 2^(n-1) normal
+  x = O::Min(O::Set(88.8f), x);  // past the overflow threshold (88.72)
+  const ExpParts<O> e = ExpReduce<O>(x);
+  const V s = O::Pow2(O::Sub(e.n, O::Set(1.f)));
+  const V t = O::Fma(s, e.pm1, O::Sub(s, O::Set(0.5f)));
+  return O::Add(t, t);
+}
+
+template <class O>
+inline typename O::V Sigmoid(typename O::V x) {
+  return MulSigmoid<O>(O::Set(1.f), x);
+}
+
+template <class O>
+inline typename O::V Silu(typename O::V x) {
+  return MulSigmoid<O>(x, x);
+}
+
+template <class O>
+inline typename O::V Tanh(typename O::V x) {
+  using V = typename O::V;
+  const V ax = O::Abs(x);
+  const V u = O::Mul(ax, ax);
+  const V small = O::Fma(O::Mul(ax, u), Horner<O>(u, kTanhP), ax);
+  // 1 - 2 / (e^{2|x|} + 1); exp's clamp makes e infinite (so the result 1) for |x| > 44.5.
+  const V e = Exp<O>(O::Add(ax, ax));
+  const V big = O::Sub(O::Set(1.f), O::Div(O::Set(2.f), O::Add(e, O::Set(1.f))));
+  return O::CopySign(O::Select(O::Lt(ax, O::Set(kTanhSmall)), small, big), x);
+}
+
+// erfc(a) for a in [kErfSmall, kErfcMax] (or NaN): exp(-(h + l) + R) with h + l = a^2 exactly.
+template <class O>
+inline typename O::V ErfcBig(typename O::V a) {
+  using V = typename O::V;
+  const V r = Horner<O>(O::Sub(a, O::Set(kErfcMid)), kErfcR);
+  const V h = O::Mul(a, a);
+  const V l = O::Fms(a, a, h);
+  return ExpCore<O>(O::Sub(O::Sub(r, l), h));
+}
+
+template <class O>
+inline typename O::V Erf(typename O::V x) {
+  using V = typename O::V;
+  const V ax = O::Abs(x);
+  const V small = O::Fma(ax, Horner<O>(O::Mul(ax, ax), kErfP), ax);
+  const V big = O::Sub(O::Set(1.f), ErfcBig<O>(O::Min(O::Set(kErfcMax), ax)));
+  return O::CopySign(O::Select(O::Lt(ax, O::Set(kErfSmall)), small, big), x);
+}
+
+// x/2 (1 + erf(x/sqrt2)); for x < 0 the bracket is erfc(|z|), computed directly, so the
+// negative tail keeps its relative accuracy instead of cancelling.
+template <class O>
+inline typename O::V GeluErf(typename O::V x) {
+  using V = typename O::V;
+  const V z = O::Mul(x, O::Set(kSqrtHalf));
+  const V az = O::Abs(z);
+  const V s = O::Fma(az, Horner<O>(O::Mul(az, az), kErfP), az);  // erf(|z|), small |z|
+  const V c = ErfcBig<O>(O::Min(O::Set(kErfcMax), az));          // erfc(|z|), large |z|
+  const V one = O::Set(1.f);
+  const V pos = O::Select(O::Lt(az, O::Set(kErfSmall)), O::Add(one, s), O::Sub(O::Set(2.f), c));
+  V neg = O::Select(O::Lt(az, O::Set(kErfSmall)), O::Sub(one, s), c);
+  neg = O::Select(O::Lt(az, O::Set(kErfcMax)), neg, O::Set(0.f));
+  const V bracket = O::Select(O::Lt(z, O::Set(0.f)), neg, pos);
+  return O::Mul(O::Mul(x, O::Set(0.5f)), bracket);
+}
+
+template <class O>
+inline typename O::V GeluTanh(typename O::V x) {
+  using V = typename O::V;
+  const V y = O::Mul(x, O::Fma(O::Set(kGeluC2), O::Mul(x, x), O::Set(kGeluC1)));
+  return MulSigmoid<O>(x, y);
+}
+
+}  // namespace onnxedge::kernels::vecmath_impl

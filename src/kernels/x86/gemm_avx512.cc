@@ -1,0 +1,95 @@
+// Copyright onnxedge authors.
+// AVX-512F micro-kernels of the f32 GEMM: tiles of R <= 6 rows x P <= 4 panels of 16 columns
+// (6 x 64 with full slivers: 24 zmm accumulators, 4 B vectors and a broadcast of the 32
+// registers), with the fused epilogue and masked stores for column tails. Built with -mavx512f
+// (this file only) and called only when cpuid reports AVX-512F and the OS saves its state.
+// GCC 12 warns about the intentionally undefined upper lanes inside its own intrinsics headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "kernels/gemm.h"
+#include "kernels/x86/vec_math_avx512.h"
+
+namespace onnxedge::kernels {
+
+namespace {
+
+using avx512::ActivationVec;
+
+template <int R, int P>
+void Tile(const GemmTile& t) {
+  __m512 acc[R][P];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < P; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  const float* a = t.a;
+  const float* b = t.b;
+  const int64_t bs = t.b_stride;
+  const int64_t kc = t.kc;
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 bv[P];
+#pragma GCC unroll 4
+    for (int v = 0; v < P; ++v) bv[v] = _mm512_load_ps(b + v * bs);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < P; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+    a += kGemmMr;
+    b += kGemmNr;
+  }
+  const __m512 alpha = _mm512_set1_ps(t.alpha);
+  const bool scale = t.alpha != 1.f;
+  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
+  const int last_valid = t.nr - (P - 1) * 16;  // 1..16
+  const __mmask16 last_mask = static_cast<__mmask16>((1u << last_valid) - 1u);
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    float* cr = t.c + r * t.ldc;
+    const __m512 rb =
+        t.epilogue && t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int v = 0; v < P; ++v) {
+      const __mmask16 m = v == P - 1 ? last_mask : static_cast<__mmask16>(0xffff);
+      __m512 x = scale ? _mm512_mul_ps(alpha, acc[r][v]) : acc[r][v];
+      if (t.accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, cr + v * 16));
+      if (t.epilogue) {
+        x = _mm512_add_ps(x, rb);
+        if (t.col_bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, t.col_bias + v * 16));
+        x = act.Apply(x);
+      }
+      _mm512_mask_storeu_ps(cr + v * 16, m, x);
+    }
+  }
+}
+
+using TileFn = void (*)(const GemmTile&);
+
+constexpr TileFn kTiles[kGemmMr + 1][5] = {
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+    {nullptr, Tile<1, 1>, Tile<1, 2>, Tile<1, 3>, Tile<1, 4>},
+    {nullptr, Tile<2, 1>, Tile<2, 2>, Tile<2, 3>, Tile<2, 4>},
+    {nullptr, Tile<3, 1>, Tile<3, 2>, Tile<3, 3>, Tile<3, 4>},
+    {nullptr, Tile<4, 1>, Tile<4, 2>, Tile<4, 3>, Tile<4, 4>},
+    {nullptr, Tile<5, 1>, Tile<5, 2>, Tile<5, 3>, Tile<5, 4>},
+    {nullptr, Tile<6, 1>, Tile<6, 2>, Tile<6, 3>, Tile<6, 4>},
+};
+
+}  // namespace
+
+void GemmTileAvx512(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
+
+void ApplyActivationAvx512(float* x, long n, const Activation& act) {
+  const ActivationVec a(act);
+  long i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, a.Apply(_mm512_loadu_ps(x + i)));
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    _mm512_mask_storeu_ps(x + i, m, a.Apply(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+}  // namespace onnxedge::kernels

@@ -1,0 +1,356 @@
+// Copyright onnxedge authors.
+// Differential tests of the convolution engine and of the com.onnxedge fused ops, for every ISA
+// this CPU has (generic, AVX2, AVX-512): Conv / FusedConv (activation, residual input Z) against
+// a naive double-precision convolution followed by the activation's definition, over dense,
+// 1x1, grouped and depthwise (3x3, 5x5, strides 1 and 2) layers whose sizes cover the GEMM tile
+// remainders and the depthwise vector widths; FusedGemm against a naive product, for 2-D and
+// N-D A.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "ops/op_test_util.h"
+
+namespace onnxedge {
+namespace {
+
+using testing::OpTest;
+
+std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// The activations by their ONNX definitions, in double.
+struct Act {
+  std::string name;
+  std::vector<float> params;
+};
+
+double ApplyRef(double x, const Act& a) {
+  if (a.name.empty()) return x;
+  if (a.name == "Relu") return x < 0 ? 0 : x;
+  if (a.name == "Clip") return std::min<double>(std::max<double>(x, a.params[0]), a.params[1]);
+  if (a.name == "LeakyRelu") return x < 0 ? a.params[0] * x : x;
+  if (a.name == "Sigmoid") return 1 / (1 + std::exp(-x));
+  if (a.name == "Silu") return x / (1 + std::exp(-x));
+  if (a.name == "HardSigmoid") {
+    return std::min(1.0, std::max(0.0, a.params[0] * x + a.params[1]));
+  }
+  if (a.name == "HardSwish") return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
+  ADD_FAILURE() << "unknown activation " << a.name;
+  return x;
+}
+
+std::vector<Act> AllActs() {
+  return {{"", {}},        {"Relu", {}}, {"Clip", {-0.5f, 0.6f}},        {"LeakyRelu", {0.2f}},
+          {"Sigmoid", {}}, {"Silu", {}}, {"HardSigmoid", {0.25f, 0.5f}}, {"HardSwish", {}}};
+}
+
+void ExpectNear(const std::vector<float>& got, const std::vector<double>& want, double tol,
+                const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_NEAR(got[i], want[i], tol * (1 + std::fabs(want[i]))) << what << " at " << i;
+  }
+}
+
+class IsaTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override { cap_.emplace(GetParam()); }
+  void TearDown() override { cap_.reset(); }
+
+ private:
+  std::optional<ScopedMaxIsa> cap_;
+};
+
+// --- Conv / FusedConv -------------------------------------------------------------------------
+
+struct Conv2D {
+  int64_t n, c, m, group, h, w, kh, kw, stride, pad, dilation = 1;
+};
+
+std::vector<double> NaiveConv2D(const Conv2D& cc, const std::vector<float>& x,
+                                const std::vector<float>& w, const std::vector<float>& b,
+                                int64_t* oh_out, int64_t* ow_out) {
+  const int64_t ekh = (cc.kh - 1) * cc.dilation + 1, ekw = (cc.kw - 1) * cc.dilation + 1;
+  const int64_t oh = (cc.h + 2 * cc.pad - ekh) / cc.stride + 1;
+  const int64_t ow = (cc.w + 2 * cc.pad - ekw) / cc.stride + 1;
+  *oh_out = oh;
+  *ow_out = ow;
+  const int64_t cg = cc.c / cc.group, mg = cc.m / cc.group;
+  std::vector<double> y(static_cast<size_t>(cc.n * cc.m * oh * ow));
+  for (int64_t n = 0; n < cc.n; ++n) {
+    for (int64_t m = 0; m < cc.m; ++m) {
+      const int64_t g = m / mg;
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          double acc = b[static_cast<size_t>(m)];
+          for (int64_t c = 0; c < cg; ++c) {
+            for (int64_t ki = 0; ki < cc.kh; ++ki) {
+              const int64_t ih = i * cc.stride - cc.pad + ki * cc.dilation;
+              if (ih < 0 || ih >= cc.h) continue;
+              for (int64_t kj = 0; kj < cc.kw; ++kj) {
+                const int64_t iw = j * cc.stride - cc.pad + kj * cc.dilation;
+                if (iw < 0 || iw >= cc.w) continue;
+                acc +=
+                    static_cast<double>(
+                        x[static_cast<size_t>(((n * cc.c + g * cg + c) * cc.h + ih) * cc.w + iw)]) *
+                    w[static_cast<size_t>(((m * cg + c) * cc.kh + ki) * cc.kw + kj)];
+              }
+            }
+          }
+          y[static_cast<size_t>(((n * cc.m + m) * oh + i) * ow + j)] = acc;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+// Runs Conv (act == nullptr, no residual) or FusedConv and compares with the definition.
+void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint32_t seed) {
+  const Shape xs{cc.n, cc.c, cc.h, cc.w}, ws{cc.m, cc.c / cc.group, cc.kh, cc.kw};
+  auto x = Random(static_cast<size_t>(cc.n * cc.c * cc.h * cc.w), seed);
+  // Weights scaled so outputs span about -4..4 (where the activations differ from linear).
+  const float wscale = 3.f / std::sqrt(static_cast<float>(cc.c / cc.group * cc.kh * cc.kw));
+  auto w = Random(static_cast<size_t>(ws[0] * ws[1] * ws[2] * ws[3]), seed + 1, -wscale, wscale);
+  auto b = Random(static_cast<size_t>(cc.m), seed + 2);
+  int64_t oh = 0, ow = 0;
+  auto want = NaiveConv2D(cc, x, w, b, &oh, &ow);
+  const Shape ys{cc.n, cc.m, oh, ow};
+  std::vector<float> z;
+  if (residual) {
+    z = Random(want.size(), seed + 3);
+    for (size_t i = 0; i < want.size(); ++i) want[i] += z[i];
+  }
+  if (act) {
+    for (double& v : want) v = ApplyRef(v, *act);
+  }
+  OpTest t(act ? "FusedConv" : "Conv", act ? 1 : 11, act ? "com.onnxedge" : "");
+  t.Input("x", Tensor::FromVector<float>(xs, x))
+      .ConstantInput("w", Tensor::FromVector<float>(ws, w))
+      .ConstantInput("b", Tensor::FromVector<float>({cc.m}, b));
+  if (residual) t.Input("z", Tensor::FromVector<float>(ys, z));
+  t.Attr("group", cc.group)
+      .Attr("strides", std::vector<int64_t>{cc.stride, cc.stride})
+      .Attr("dilations", std::vector<int64_t>{cc.dilation, cc.dilation})
+      .Attr("pads", std::vector<int64_t>{cc.pad, cc.pad, cc.pad, cc.pad});
+  if (act && !act->name.empty()) {
+    t.Attr("activation", act->name);
+    if (!act->params.empty()) t.Attr("activation_params", act->params);
+  }
+  t.Output("y");
+  SessionOptions opts;
+  opts.intra_op_threads = threads;
+  auto r = t.Run(opts);
+  const std::string what = "c=" + std::to_string(cc.c) + " m=" + std::to_string(cc.m) +
+                           " g=" + std::to_string(cc.group) + " " + std::to_string(cc.h) + "x" +
+                           std::to_string(cc.w) + " k=" + std::to_string(cc.kh) + "x" +
+                           std::to_string(cc.kw) + " s=" + std::to_string(cc.stride) +
+                           " p=" + std::to_string(cc.pad) + " d=" + std::to_string(cc.dilation) +
+                           " act=" + (act ? act->name : "conv") + (residual ? " +z" : "") +
+                           " isa=" + IsaName(MaxIsa());
+  ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
+  const Tensor& y = (*r)[0].value.tensor();
+  ASSERT_EQ(y.shape(), ys) << what;
+  ExpectNear(y.ToVector<float>(), want, 2e-5 * std::sqrt(static_cast<double>(cc.c * cc.kh * cc.kw)),
+             what);
+}
+
+std::vector<Conv2D> DenseCases() {
+  return {
+      // n, c, m, group, h, w, kh, kw, stride, pad
+      {1, 3, 7, 1, 9, 11, 3, 3, 1, 1},      // m: tile remainder; columns: panel remainder
+      {1, 16, 17, 1, 8, 8, 3, 3, 1, 1},     // 64 columns, m = 6 * 2 + 5
+      {2, 8, 12, 1, 5, 7, 1, 1, 1, 0},      // pointwise, batch 2
+      {1, 12, 6, 1, 17, 17, 1, 1, 2, 0},    // 1x1 stride 2
+      {1, 6, 13, 1, 16, 16, 5, 5, 2, 2},    // 5x5 stride 2
+      {1, 8, 8, 2, 10, 10, 3, 3, 1, 1},     // groups
+      {1, 4, 9, 1, 12, 13, 3, 3, 1, 2, 2},  // dilation 2
+      {1, 64, 40, 1, 6, 6, 3, 3, 1, 1},     // K = 576 crosses the 256 K block
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 0},       // everything 1
+  };
+}
+
+std::vector<Conv2D> DepthwiseCases() {
+  std::vector<Conv2D> cases;
+  // Widths around the vector widths (8, 16, 32) and the narrow-plane threshold; both kernels
+  // and strides; channel multiplier 2 once.
+  for (int64_t k : {3, 5}) {
+    for (int64_t s : {1, 2}) {
+      for (int64_t w : {1, 5, 8, 16, 17, 31, 33, 70}) {
+        cases.push_back({1, 3, 3, 3, w + 2, w, k, k, s, k / 2});
+      }
+    }
+  }
+  cases.push_back({2, 4, 8, 4, 9, 9, 3, 3, 1, 1});       // multiplier 2, batch 2
+  cases.push_back({1, 5, 5, 5, 12, 14, 3, 3, 1, 0});     // unpadded
+  cases.push_back({1, 2, 2, 2, 11, 40, 3, 3, 2, 1, 2});  // dilation 2
+  return cases;
+}
+
+TEST_P(IsaTest, ConvMatchesDefinition) {
+  uint32_t seed = 100;
+  for (const Conv2D& cc : DenseCases()) RunConv(cc, nullptr, false, 2, seed++);
+  for (const Conv2D& cc : DepthwiseCases()) RunConv(cc, nullptr, false, 2, seed++);
+}
+
+TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
+  uint32_t seed = 200;
+  int i = 0;
+  for (const Act& act : AllActs()) {
+    // Dense and depthwise layers, with and without Z, 1 and 3 threads.
+    const std::vector<Conv2D> cases = {DenseCases()[static_cast<size_t>(i) % DenseCases().size()],
+                                       {1, 16, 17, 1, 8, 8, 3, 3, 1, 1},
+                                       {1, 6, 6, 6, 20, 35, 3, 3, 1, 1},
+                                       {1, 4, 4, 4, 7, 7, 5, 5, 2, 2}};
+    for (const Conv2D& cc : cases) {
+      RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++);
+      RunConv(cc, &act, true, 2, seed++);
+    }
+    ++i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, IsaTest, ::testing::ValuesIn(AvailableIsas()),
+                         [](const ::testing::TestParamInfo<Isa>& i) {
+                           return std::string(IsaName(i.param));
+                         });
+
+TEST(FusedConv, ErrorsNameTheProblem) {
+  auto x = Tensor::FromVector<float>({1, 1, 3, 3}, std::vector<float>(9, 1.f));
+  auto w = Tensor::FromVector<float>({1, 1, 1, 1}, {2.f});
+  {
+    auto r = OpTest("FusedConv", 1, "com.onnxedge")
+                 .Attr("activation", "Gelu")
+                 .Input("x", x)
+                 .ConstantInput("w", w)
+                 .Output("y")
+                 .Run();
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("activation"), std::string::npos) << r.status().ToString();
+  }
+  {
+    auto r = OpTest("FusedConv", 1, "com.onnxedge")
+                 .Attr("activation", "Relu")
+                 .Input("x", x)
+                 .ConstantInput("w", w)
+                 .OmittedInput()
+                 .Input("z", Tensor::FromVector<float>({1, 1, 2, 2}, std::vector<float>(4, 0.f)))
+                 .Output("y")
+                 .Run();
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("input Z"), std::string::npos) << r.status().ToString();
+  }
+  {
+    // Relu without params works; the value checks the fused activation.
+    auto r = OpTest("FusedConv", 1, "com.onnxedge")
+                 .Attr("activation", "Clip")
+                 .Attr("activation_params", std::vector<float>{0.f, 1.5f})
+                 .Input("x", x)
+                 .ConstantInput("w", w)
+                 .Output("y")
+                 .Run();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), std::vector<float>(9, 1.5f));
+  }
+}
+
+TEST(FusedConv, DoubleReferencePathAppliesActivationAndResidual) {
+  auto x = Tensor::FromVector<double>({1, 1, 2, 2}, {1, -2, 3, -4});
+  auto w = Tensor::FromVector<double>({1, 1, 1, 1}, {2});
+  auto z = Tensor::FromVector<double>({1, 1, 2, 2}, {0.5, 0.5, -10, 0.5});
+  auto r = OpTest("FusedConv", 1, "com.onnxedge")
+               .Attr("activation", "Relu")
+               .Input("x", x)
+               .ConstantInput("w", w)
+               .OmittedInput()
+               .Input("z", z)
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].value.tensor().ToVector<double>(), (std::vector<double>{2.5, 0, 0, 0}));
+}
+
+// --- FusedGemm --------------------------------------------------------------------------------
+
+void RunFusedGemm(const Shape& a_shape, int64_t n, bool trans_b, const Act& act, bool bias,
+                  bool constant_b, uint32_t seed) {
+  const int64_t k = a_shape.back();
+  int64_t m = 1;
+  for (size_t i = 0; i + 1 < a_shape.size(); ++i) m *= a_shape[i];
+  auto a = Random(static_cast<size_t>(m * k), seed, -2.f, 2.f);
+  auto b = Random(static_cast<size_t>(k * n), seed + 1, -2.f / std::sqrt(static_cast<float>(k)),
+                  2.f / std::sqrt(static_cast<float>(k)));
+  auto c = Random(static_cast<size_t>(n), seed + 2);
+  std::vector<double> want(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        acc += static_cast<double>(a[static_cast<size_t>(i * k + p)]) *
+               b[static_cast<size_t>(trans_b ? j * k + p : p * n + j)];
+      }
+      const double v = 1.5 * acc + (bias ? 0.5 * c[static_cast<size_t>(j)] : 0.0);
+      want[static_cast<size_t>(i * n + j)] = ApplyRef(v, act);
+    }
+  }
+  OpTest t("FusedGemm", 1, "com.onnxedge");
+  t.Input("a", Tensor::FromVector<float>(a_shape, a));
+  const Shape bs = trans_b ? Shape{n, k} : Shape{k, n};
+  if (constant_b) {
+    t.ConstantInput("b", Tensor::FromVector<float>(bs, b));
+  } else {
+    t.Input("b", Tensor::FromVector<float>(bs, b));
+  }
+  if (bias) t.ConstantInput("c", Tensor::FromVector<float>({n}, c));
+  t.Attr("alpha", 1.5f).Attr("beta", 0.5f).Attr("transB", int64_t{trans_b ? 1 : 0});
+  if (!act.name.empty()) {
+    t.Attr("activation", act.name);
+    if (!act.params.empty()) t.Attr("activation_params", act.params);
+  }
+  t.Output("y");
+  auto r = t.Run();
+  const std::string what = "a=" + ShapeToString(a_shape) + " n=" + std::to_string(n) +
+                           " act=" + act.name + " isa=" + IsaName(MaxIsa());
+  ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
+  const Tensor& y = (*r)[0].value.tensor();
+  Shape ys(a_shape.begin(), a_shape.end() - 1);
+  ys.push_back(n);
+  ASSERT_EQ(y.shape(), ys) << what;
+  ExpectNear(y.ToVector<float>(), want, 1e-5 * std::sqrt(static_cast<double>(k)) + 1e-6, what);
+}
+
+TEST_P(IsaTest, FusedGemmMatchesDefinition) {
+  uint32_t seed = 300;
+  for (const Act& act : AllActs()) {
+    RunFusedGemm({7, 33}, 17, false, act, true, true, seed++);
+    RunFusedGemm({2, 3, 40}, 65, true, act, true, seed % 2 == 0, seed++);
+    RunFusedGemm({1, 1, 300}, 48, false, act, false, true, seed++);
+  }
+  RunFusedGemm({0, 5}, 3, false, {"Relu", {}}, true, true, seed++);  // empty M
+}
+
+TEST(FusedGemm, RankAboveTwoNeedsTransAZero) {
+  auto r = OpTest("FusedGemm", 1, "com.onnxedge")
+               .Attr("transA", int64_t{1})
+               .Input("a", Tensor::FromVector<float>({1, 2, 2}, {1, 2, 3, 4}))
+               .Input("b", Tensor::FromVector<float>({2, 2}, {1, 0, 0, 1}))
+               .Output("y")
+               .Run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("2-D"), std::string::npos) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace onnxedge

@@ -1,0 +1,279 @@
+// Copyright onnxedge authors.
+// kernels/vecmath: accuracy against double-precision libm (every 97th float in [-100, 100] plus
+// special values), bit-identical results on every ISA path the CPU has, array lengths around
+// the 8-lane tiles (0, 1, 7, 8, 9, 15, 16, 17, large), in-place use, and the ISA cap.
+#include "kernels/vecmath.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+
+namespace onnxedge {
+namespace {
+
+using kernels::UnaryFn;
+
+constexpr UnaryFn kAllFns[] = {UnaryFn::kExp,     UnaryFn::kExpm1, UnaryFn::kTanh,
+                               UnaryFn::kErf,     UnaryFn::kSigmoid, UnaryFn::kSilu,
+                               UnaryFn::kGeluErf, UnaryFn::kGeluTanh};
+
+double Reference(UnaryFn fn, double x) {
+  switch (fn) {
+    case UnaryFn::kExp:
+      return std::exp(x);
+    case UnaryFn::kExpm1:
+      return std::expm1(x);
+    case UnaryFn::kTanh:
+      return std::tanh(x);
+    case UnaryFn::kErf:
+      return std::erf(x);
+    case UnaryFn::kSigmoid:
+      return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+    case UnaryFn::kSilu:
+      return x >= 0 ? x / (1 + std::exp(-x)) : x * std::exp(x) / (1 + std::exp(x));
+    case UnaryFn::kGeluErf:
+      return 0.5 * x * std::erfc(-x * 0.70710678118654752440);
+    case UnaryFn::kGeluTanh: {
+      // 1 + tanh(y) = 2 sigmoid(2y), which does not cancel for negative y.
+      const double y = 0.79788456080286535588 * (x + 0.044715 * x * x * x);
+      return y >= 0 ? x / (1 + std::exp(-2 * y)) : x * std::exp(2 * y) / (1 + std::exp(2 * y));
+    }
+  }
+  return 0;
+}
+
+// |got - want| in units of the float spacing at want (subnormal spacing near 0). Infinities
+// and NaN must match exactly (0 or +inf).
+double UlpError(float got, double want) {
+  if (std::isnan(want)) return std::isnan(got) ? 0 : INFINITY;
+  if (std::isinf(want) || std::isinf(got)) {
+    // A result that rounds to +-inf is correct when the true value is past FLT_MAX.
+    const float w = static_cast<float>(want);
+    return got == w ? 0 : INFINITY;
+  }
+  const float w = std::fabs(static_cast<float>(want));
+  const double ulp = w < std::numeric_limits<float>::min()
+                         ? std::ldexp(1.0, -149)
+                         : std::nextafter(w, INFINITY) - static_cast<double>(w);
+  return std::fabs(static_cast<double>(got) - want) / ulp;
+}
+
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+std::vector<float> SweepInputs() {
+  std::vector<float> xs;
+  const uint32_t hi = Bits(100.f);
+  for (uint32_t b = 0; b <= hi; b += 97) {
+    float f;
+    std::memcpy(&f, &b, 4);
+    xs.push_back(f);
+    xs.push_back(-f);
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  const float specials[] = {0.f, -0.f, inf, -inf, std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::denorm_min(),
+                            -std::numeric_limits<float>::denorm_min(),
+                            std::numeric_limits<float>::min(), std::numeric_limits<float>::max(),
+                            -std::numeric_limits<float>::max(), 88.7228f, 88.72284f, 88.7229f,
+                            -87.33655f, -103.97208f, -103.9721f, -104.5f, 89.f, 0.549306144f,
+                            0.875f, 0.87499994f, 3.92f, 6.f, 44.5f, -80.f, 1e-30f, -1e-30f};
+  for (float s : specials) xs.push_back(s);
+  return xs;
+}
+
+// Bounds on the sweep, per function, and the input range they hold on.
+struct Bound {
+  double max_ulp;
+  float lo = -INFINITY;  // below lo, the relative error must stay under rel_below
+  double rel_below = 0;
+};
+
+Bound BoundFor(UnaryFn fn) {
+  switch (fn) {
+    case UnaryFn::kGeluErf:
+    case UnaryFn::kGeluTanh:
+      // The tail -x Phi(x) is ill-conditioned in float (x / sqrt2 and x^3 round): the bound is
+      // relative there (values below 4e-3 in magnitude).
+      return {3.0, -1.f, 1e-5};
+    default:
+      return {2.0};
+  }
+}
+
+// vecmath has no AVX-512 code: that level runs the AVX2 path, so it is not swept again.
+std::vector<Isa> VecMathPaths() {
+  std::vector<Isa> out;
+  for (Isa isa : AvailableIsas()) {
+    if (isa != Isa::kAvx512) out.push_back(isa);
+  }
+  return out;
+}
+
+TEST(VecMathTest, AccuracyAgainstLibmOnEveryIsa) {
+  const std::vector<float> all = SweepInputs();
+  // The portable path calls libm's fmaf (no -mfma in portable code), which is slow: it gets
+  // every 11th point of the sweep (every 1067th float) plus the special values.
+  std::vector<float> sampled;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i % 11 == 0 || i + 40 > all.size()) sampled.push_back(all[i]);
+  }
+  for (UnaryFn fn : kAllFns) {
+    for (Isa isa : VecMathPaths()) {
+      ScopedMaxIsa cap(isa);
+      const std::vector<float>& xs = isa == Isa::kGeneric ? sampled : all;
+      std::vector<float> y(xs.size());
+      kernels::ApplyUnary(fn, xs.data(), y.data(), static_cast<int64_t>(xs.size()));
+      const Bound bound = BoundFor(fn);
+      double worst = 0, worst_rel = 0;
+      float worst_x = 0;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        const double want = Reference(fn, xs[i]);
+        if (xs[i] < bound.lo && !std::isnan(want)) {
+          if (std::fabs(want) < 1e-15) continue;  // GELU's tail returns -0 past x < -8.4
+          const double rel = std::fabs(y[i] - want) / std::fabs(want);
+          worst_rel = std::max(worst_rel, rel);
+          ASSERT_LT(rel, bound.rel_below) << kernels::UnaryFnName(fn) << "(" << xs[i] << ")";
+          continue;
+        }
+        const double e = UlpError(y[i], want);
+        if (e > worst) {
+          worst = e;
+          worst_x = xs[i];
+        }
+      }
+      EXPECT_LE(worst, bound.max_ulp) << kernels::UnaryFnName(fn) << " on " << IsaName(isa)
+                                      << ": worst at x = " << worst_x;
+      std::printf("%-10s %-8s max ulp %.3f at x = %.9g; below x = %g max rel error %.3g\n",
+                  kernels::UnaryFnName(fn), IsaName(isa), worst, worst_x, bound.lo, worst_rel);
+      if (isa != Isa::kGeneric) {
+        // Every path agrees with the portable one bit for bit (NaN payloads aside).
+        std::vector<float> generic(sampled.size()), fast(sampled.size());
+        kernels::ApplyUnaryGeneric(fn, sampled.data(), generic.data(),
+                                   static_cast<int64_t>(sampled.size()));
+        kernels::ApplyUnary(fn, sampled.data(), fast.data(), static_cast<int64_t>(sampled.size()));
+        for (size_t i = 0; i < sampled.size(); ++i) {
+          if (std::isnan(generic[i]) && std::isnan(fast[i])) continue;
+          ASSERT_EQ(Bits(fast[i]), Bits(generic[i]))
+              << kernels::UnaryFnName(fn) << "(" << sampled[i] << ") on " << IsaName(isa);
+        }
+      }
+    }
+  }
+}
+
+TEST(VecMathTest, SpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (Isa isa : VecMathPaths()) {
+    ScopedMaxIsa cap(isa);
+    auto f = [](UnaryFn fn, float x) {
+      float y;
+      kernels::ApplyUnary(fn, &x, &y, 1);
+      return y;
+    };
+    SCOPED_TRACE(IsaName(isa));
+    EXPECT_EQ(f(UnaryFn::kExp, 0.f), 1.f);
+    EXPECT_EQ(f(UnaryFn::kExp, -inf), 0.f);
+    EXPECT_EQ(f(UnaryFn::kExp, inf), inf);
+    EXPECT_EQ(f(UnaryFn::kExp, 89.f), inf);
+    EXPECT_EQ(f(UnaryFn::kExp, -200.f), 0.f);
+    EXPECT_GT(f(UnaryFn::kExp, -100.f), 0.f);  // subnormal, not flushed
+    EXPECT_EQ(f(UnaryFn::kExpm1, -inf), -1.f);
+    EXPECT_EQ(f(UnaryFn::kExpm1, inf), inf);
+    EXPECT_EQ(f(UnaryFn::kTanh, inf), 1.f);
+    EXPECT_EQ(f(UnaryFn::kTanh, -inf), -1.f);
+    EXPECT_EQ(f(UnaryFn::kTanh, 20.f), 1.f);
+    EXPECT_TRUE(std::signbit(f(UnaryFn::kTanh, -0.f)));
+    EXPECT_EQ(f(UnaryFn::kErf, inf), 1.f);
+    EXPECT_EQ(f(UnaryFn::kErf, -inf), -1.f);
+    EXPECT_TRUE(std::signbit(f(UnaryFn::kErf, -0.f)));
+    EXPECT_EQ(f(UnaryFn::kSigmoid, inf), 1.f);
+    EXPECT_EQ(f(UnaryFn::kSigmoid, -inf), 0.f);
+    EXPECT_EQ(f(UnaryFn::kSigmoid, 0.f), 0.5f);
+    EXPECT_GT(f(UnaryFn::kSigmoid, -100.f), 0.f);
+    EXPECT_EQ(f(UnaryFn::kSilu, inf), inf);
+    EXPECT_EQ(f(UnaryFn::kGeluErf, inf), inf);
+    EXPECT_EQ(f(UnaryFn::kGeluErf, 0.f), 0.f);
+    EXPECT_EQ(f(UnaryFn::kGeluErf, -20.f), 0.f);
+    EXPECT_EQ(f(UnaryFn::kGeluTanh, inf), inf);
+    EXPECT_EQ(f(UnaryFn::kGeluTanh, -20.f), 0.f);
+    for (UnaryFn fn : kAllFns) EXPECT_TRUE(std::isnan(f(fn, nan))) << kernels::UnaryFnName(fn);
+  }
+}
+
+// Lengths around the 8-lane tiles and the 16-element unrolled loop: every element is computed,
+// nothing past n is written, and in-place use gives the same values.
+TEST(VecMathTest, LengthsAndInPlace) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-12.f, 12.f);
+  const float kGuard = 12345.f;
+  for (int64_t n : {0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 1000, 4099}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = d(rng);
+    for (UnaryFn fn : kAllFns) {
+      for (Isa isa : VecMathPaths()) {
+        ScopedMaxIsa cap(isa);
+        std::vector<float> y(static_cast<size_t>(n) + 8, kGuard);
+        kernels::ApplyUnary(fn, x.data(), y.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_EQ(Bits(y[static_cast<size_t>(i)]),
+                    Bits(kernels::ApplyUnaryScalar(fn, x[static_cast<size_t>(i)])))
+              << kernels::UnaryFnName(fn) << " n=" << n << " i=" << i << " " << IsaName(isa);
+        }
+        for (size_t i = static_cast<size_t>(n); i < y.size(); ++i) ASSERT_EQ(y[i], kGuard);
+        std::vector<float> inplace = x;
+        kernels::ApplyUnary(fn, inplace.data(), inplace.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_EQ(Bits(inplace[static_cast<size_t>(i)]), Bits(y[static_cast<size_t>(i)]));
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuFeaturesTest, ScopedCapAndNames) {
+  const std::vector<Isa> isas = AvailableIsas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.front(), Isa::kGeneric);
+  EXPECT_EQ(MaxIsa(), isas.back());
+  {
+    ScopedMaxIsa generic(Isa::kGeneric);
+    EXPECT_EQ(MaxIsa(), Isa::kGeneric);
+    {
+      // A scope never raises the cap.
+      ScopedMaxIsa high(Isa::kAvx512);
+      EXPECT_EQ(MaxIsa(), Isa::kGeneric);
+    }
+    EXPECT_EQ(MaxIsa(), Isa::kGeneric);
+  }
+  EXPECT_EQ(MaxIsa(), isas.back());
+  for (Isa isa : {Isa::kGeneric, Isa::kNeon, Isa::kAvx2, Isa::kAvx512}) {
+    Isa parsed;
+    ASSERT_TRUE(ParseIsa(IsaName(isa), &parsed));
+    EXPECT_EQ(parsed, isa);
+  }
+  Isa parsed;
+  EXPECT_FALSE(ParseIsa("sse9", &parsed));
+  EXPECT_FALSE(ParseIsa("", &parsed));
+#if defined(__x86_64__)
+  if (CpuFeatures().avx2 && CpuFeatures().fma && EnvMaxIsa() >= Isa::kAvx2) {
+    EXPECT_GE(static_cast<int>(MaxIsa()), static_cast<int>(Isa::kAvx2));
+  }
+#endif
+}
+
+}  // namespace
+}  // namespace onnxedge
