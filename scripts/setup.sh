@@ -28,6 +28,8 @@ ARM_PACKAGES=(
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# The cross build is for x86-64 hosts; a native arm64 machine builds with scripts/build.sh.
+if [ "$(dpkg --print-architecture)" != amd64 ]; then ONNXEDGE_SKIP_ARM=1; fi
 
 need_update=0
 if [ "${ONNXEDGE_SKIP_ARM:-0}" != 1 ]; then
