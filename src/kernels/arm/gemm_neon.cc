@@ -31,8 +31,9 @@ inline float32x4_t FmaRow(float32x4_t acc, float32x4_t b, float32x4_t a0123, flo
 }
 
 template <int kVecs, int... kRows>
-inline void FmaRows(std::integer_sequence<int, kRows...>, float32x4_t (&acc)[sizeof...(kRows)][kVecs],
-                    int v, float32x4_t b, float32x4_t a0123, float32x2_t a45) {
+inline void FmaRows(std::integer_sequence<int, kRows...>,
+                    float32x4_t (&acc)[sizeof...(kRows)][kVecs], int v, float32x4_t b,
+                    float32x4_t a0123, float32x2_t a45) {
   ((acc[kRows][v] = FmaRow<kRows>(acc[kRows][v], b, a0123, a45)), ...);
 }
 
@@ -68,8 +69,7 @@ void Tile(const GemmTile& t) {
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) {
     float* cr = t.c + r * t.ldc;
-    const float32x4_t rb =
-        vdupq_n_f32(t.epilogue && t.row_bias ? t.row_bias[r] : 0.f);
+    const float32x4_t rb = vdupq_n_f32(t.epilogue && t.row_bias ? t.row_bias[r] : 0.f);
 #pragma GCC unroll 16
     for (int v = 0; v < kVecs; ++v) {
       const int col = 4 * v;
