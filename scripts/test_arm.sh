@@ -40,7 +40,8 @@ run "$BUILD_DIR/onnxedge" --version
 run "$BUILD_DIR/onnxedge" check "$case_dir"
 
 echo "== arm: ONNX conformance subset"
-# Ops with ISA-specific kernels or on the GEMM path, plus common elementwise and layout ops.
+# Ops with ISA-specific kernels, on the GEMM path or using the vectorised math (vecmath,
+# activations), plus common elementwise and layout ops.
 # The expectations file applies to the cases that run: a listed case that passes, or an unlisted
 # one that fails, fails the run.
 FILTERS=(
@@ -48,7 +49,8 @@ FILTERS=(
   node/test_relu node/test_add node/test_resize node/test_averagepool node/test_maxpool
   node/test_lstm node/test_gru node/test_rnn node/test_batchnorm node/test_sigmoid
   node/test_tanh node/test_exp node/test_einsum node/test_qlinear node/test_matmulinteger
-  node/test_convinteger node/test_hardswish node/test_instancenorm
+  node/test_convinteger node/test_hardswish node/test_instancenorm node/test_erf node/test_gelu
+  node/test_elu node/test_selu node/test_leakyrelu node/test_hardsigmoid node/test_softplus
   pytorch-converted/test_Conv pytorch-converted/test_Linear pytorch-converted/test_Softmax
   pytorch-operator/
 )
