@@ -7,6 +7,9 @@
 // Shapes: square 64..2048, and the skinny shapes of transformer inference (M = tokens 1..128,
 // N x K from d_model 768/256 and the 4x feed-forward).
 #include <cblas.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <memory>
 #include <string>
@@ -68,6 +71,64 @@ void RunGemm(benchmark::State& state, Engine engine, GemmShape s, int threads) {
            2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k));
 }
 
+#if defined(__x86_64__)
+// The FMA peak of one core, measured: independent multiply-add chains (more than latency x
+// ports, so the FMA units never wait), in registers only. GEMM GFLOP/s divided by this is the
+// "fraction of peak" that needs no clock-speed assumption (the clock under load is unknown on
+// a shared machine). Only this function is built for AVX-512 / AVX2 (target attribute), and it
+// runs only when the CPU has them.
+constexpr int kChains = 12;
+constexpr int64_t kPeakIters = 1 << 16;
+
+__attribute__((target("avx512f"))) float FmaLoopAvx512(float seed) {
+  __m512 acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(seed + static_cast<float>(j));
+  const __m512 mul = _mm512_set1_ps(0.999f), add = _mm512_set1_ps(1e-3f);
+  for (int64_t i = 0; i < kPeakIters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], mul, add);
+  }
+  __m512 sum = acc[0];
+  for (int j = 1; j < kChains; ++j) sum = _mm512_add_ps(sum, acc[j]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  return lanes[0] + lanes[15];
+}
+
+__attribute__((target("avx2,fma"))) float FmaLoopAvx2(float seed) {
+  __m256 acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = _mm256_set1_ps(seed + static_cast<float>(j));
+  const __m256 mul = _mm256_set1_ps(0.999f), add = _mm256_set1_ps(1e-3f);
+  for (int64_t i = 0; i < kPeakIters; ++i) {
+#pragma GCC unroll 12
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm256_fmadd_ps(acc[j], mul, add);
+  }
+  __m256 sum = acc[0];
+  for (int j = 1; j < kChains; ++j) sum = _mm256_add_ps(sum, acc[j]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  return lanes[0] + lanes[7];
+}
+
+const char* kPeakName = "peak_fma/threads:1";
+
+void RunPeak(benchmark::State& state) {
+  const bool avx512 = MaxIsa() >= Isa::kAvx512;
+  if (MaxIsa() < Isa::kAvx2) {
+    state.SkipWithError("no AVX2");
+    return;
+  }
+  for (auto _ : state) {
+    float seed = 1.f;
+    benchmark::DoNotOptimize(seed);  // an opaque argument: the call cannot be hoisted
+    float r = avx512 ? FmaLoopAvx512(seed) : FmaLoopAvx2(seed);
+    benchmark::DoNotOptimize(r);
+  }
+  SetFlops(state, 2.0 * kChains * (avx512 ? 16 : 8) * static_cast<double>(kPeakIters));
+  state.SetLabel(avx512 ? "avx512" : "avx2");
+}
+#endif
+
 std::string Name(Engine e, GemmShape s, int threads) {
   return std::string("sgemm/") + EngineName(e) + "/" + std::to_string(s.m) + "x" +
          std::to_string(s.n) + "x" + std::to_string(s.k) + "/threads:" + std::to_string(threads);
@@ -94,8 +155,18 @@ void Register(const std::string& group, GemmShape s, int threads, bool prepacked
 }  // namespace
 
 void RegisterGemmBenchmarks() {
+#if defined(__x86_64__)
+  Configure(benchmark::RegisterBenchmark(kPeakName, RunPeak), 1);
+#endif
   for (int64_t n : {64, 128, 256, 384, 512, 768, 1024, 1536, 2048}) {
-    Register("SGEMM square MxNxK, 1 thread, GFLOP/s", {n, n, n}, 1, false);
+    const GemmShape s{n, n, n};
+    Register("SGEMM square MxNxK, 1 thread, GFLOP/s", s, 1, true);
+#if defined(__x86_64__)
+    AddPair("SGEMM square, 1 thread: onnxedge (packs per call) vs measured FMA peak of one core",
+            std::to_string(n) + "^3", Name(Engine::kOnnxedge, s, 1), kPeakName);
+    AddPair("SGEMM square, 1 thread: OpenBLAS vs measured FMA peak of one core",
+            std::to_string(n) + "^3", Name(Engine::kOpenblas, s, 1), kPeakName);
+#endif
   }
   const GemmShape nk[] = {{0, 768, 768}, {0, 3072, 768}, {0, 768, 3072},
                           {0, 256, 256}, {0, 1024, 256}, {0, 256, 1024}};

@@ -2,12 +2,15 @@
 #include "kernels/activation.h"
 
 #include "kernels/gemm.h"
+#include "kernels/vecmath.h"
 #include "core/cpu_features.h"
 
 namespace onnxedge::kernels {
 
 void ApplyActivation(float* x, long n, const Activation& act) {
   if (act.is_none() || n <= 0) return;
+  if (act.kind == ActivationKind::kSigmoid) return ApplyUnary(UnaryFn::kSigmoid, x, x, n);
+  if (act.kind == ActivationKind::kSilu) return ApplyUnary(UnaryFn::kSilu, x, x, n);
 #if defined(__x86_64__)
   const Isa isa = MaxIsa();
   if (isa == Isa::kAvx512) {

@@ -37,6 +37,12 @@ struct Activation {
   bool is_none() const { return kind == ActivationKind::kNone; }
 };
 
+/// Kinds that need exp: the epilogues apply them through kernels/vecmath.h (one implementation,
+/// the same values on every ISA) rather than inside the ISA-specific tiles.
+inline bool IsTranscendental(ActivationKind kind) {
+  return kind == ActivationKind::kSigmoid || kind == ActivationKind::kSilu;
+}
+
 /// The scalar definition (the reference for the vector epilogues). NaN propagates through every
 /// kind, as in the ONNX operators these fuse.
 inline float ApplyActivation(float x, const Activation& act) {
@@ -65,7 +71,8 @@ inline float ApplyActivation(float x, const Activation& act) {
   return x;
 }
 
-/// Applies the activation to n floats in place (vectorized when the CPU allows).
+/// Applies the activation to n floats in place (vectorized when the CPU allows; Sigmoid and
+/// SiLU by kernels/vecmath.h, within 2 ulp of the definition above).
 void ApplyActivation(float* x, long n, const Activation& act);
 
 /// Parses an activation by its ONNX operator name ("Relu", "Clip", "LeakyRelu", "Sigmoid",

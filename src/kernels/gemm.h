@@ -91,13 +91,22 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
 void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_panels, int64_t n,
                      float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& epilogue);
 
+/// As GemmPackedBlock, but B (a.K x n, row-major with row stride ldb) is read in place by the
+/// tiles instead of packed: for operands used by only one block of rows (small M, 1x1
+/// convolution inputs), where packing would cost as much as the product. A partial last
+/// 16-column panel is copied to a per-thread scratch buffer so no row is read past its end.
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& epilogue);
+
 /// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
 /// transpose when `trans_a`) is packed here.
 void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const PackedB& b,
                     float alpha, float beta, float* c, int64_t ldc, ThreadPool* pool,
                     const GemmEpilogue& epilogue = {});
 
-/// Convenience: packs both operands and multiplies.
+/// Packs A and multiplies; a row-major B (trans_b false) is read in place when M <= 256, packed
+/// otherwise.
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
           ThreadPool* pool, const GemmEpilogue& epilogue = {});
@@ -114,8 +123,10 @@ const char* GemmKernelName();
 struct GemmTile {
   int64_t kc = 0;
   const float* a = nullptr;  ///< A sliver at this K block: kGemmMr floats per k.
-  const float* b = nullptr;  ///< First B panel at this K block: kGemmNr floats per k.
+  const float* b = nullptr;  ///< First B panel at this K block (16 floats per k, unaligned).
   int64_t b_stride = 0;      ///< Floats from one panel to the next.
+  int64_t b_k_stride = kGemmNr;  ///< Floats from one k to the next inside a panel (16: packed;
+                                 ///< the row stride when B is read in place).
   float* c = nullptr;
   int64_t ldc = 0;
   int mr = 0;      ///< Rows, 1..kGemmMr.
@@ -139,7 +150,11 @@ struct GemmKernelSet {
   int max_panels[kGemmMr + 1];  ///< Indexed by mr (entry 0 unused).
 };
 
-/// The family for `isa` (must be supported by this CPU and compiled in).
+/// The family for `isa` (must be supported by this CPU and compiled in). Adding an ISA (e.g.
+/// NEON under src/kernels/arm/): a GemmTileFn that honours every GemmTile field (b_k_stride
+/// and unaligned B included; activation is never Sigmoid/SiLU, see IsTranscendental), its
+/// GemmKernelSet here, and a case in GemmKernelsFor; Isas/GemmTest.TilesMatchTheGenericTile
+/// and the other per-ISA tests then cover it through AvailableIsas().
 const GemmKernelSet& GemmKernelsFor(Isa isa);
 /// The family for MaxIsa().
 const GemmKernelSet& ActiveGemmKernels();
@@ -148,6 +163,9 @@ void GemmTileGeneric(const GemmTile& t);
 #if defined(__x86_64__)
 void GemmTileAvx2(const GemmTile& t);
 void GemmTileAvx512(const GemmTile& t);
+/// Packs a sliver of row-major A: d[k * kGemmMr + r] = rows[r][k] for r < nrows, 0 for
+/// nrows <= r < 6 (rows[r] unused there), k < K.
+void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d);
 /// Vectorized activation over n floats (used by ApplyActivation).
 void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);

@@ -179,6 +179,11 @@ std::vector<Conv2D> DenseCases() {
       {1, 4, 9, 1, 12, 13, 3, 3, 1, 2, 2},  // dilation 2
       {1, 64, 40, 1, 6, 6, 3, 3, 1, 1},     // K = 576 crosses the 256 K block
       {1, 1, 1, 1, 1, 1, 1, 1, 1, 0},       // everything 1
+      {1, 5, 6, 1, 4, 4, 3, 3, 1, 1},       // m = tile (6), 16 columns = one panel
+      {1, 5, 5, 1, 3, 5, 3, 3, 1, 1},       // m = tile - 1, 15 columns
+      {1, 5, 7, 1, 1, 17, 3, 3, 1, 1},      // m = tile + 1, 17 columns
+      {1, 24, 64, 1, 3, 7, 1, 1, 1, 0},     // pointwise, 64 rows: full AVX-512 tiles
+      {0, 3, 4, 1, 5, 5, 3, 3, 1, 1},       // batch 0
   };
 }
 
@@ -196,6 +201,9 @@ std::vector<Conv2D> DepthwiseCases() {
   cases.push_back({2, 4, 8, 4, 9, 9, 3, 3, 1, 1});       // multiplier 2, batch 2
   cases.push_back({1, 5, 5, 5, 12, 14, 3, 3, 1, 0});     // unpadded
   cases.push_back({1, 2, 2, 2, 11, 40, 3, 3, 2, 1, 2});  // dilation 2
+  cases.push_back({0, 3, 3, 3, 6, 6, 3, 3, 1, 1});       // batch 0
+  cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // wider than the padded-plane path
+  cases.push_back({1, 2, 2, 2, 4, 133, 5, 5, 1, 2});
   return cases;
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -267,6 +268,87 @@ TEST_P(GemmTest, PackedBlockWithUnalignedRowRange) {
   }
 }
 
+TEST_P(GemmTest, InPlaceBMatchesNaive) {
+  // Gemm() reads a row-major B in place for M <= 256: panel groups, the partial last
+  // panel (packed aside), K blocks (256), beta 0 / 1 / other, epilogues, column splits across
+  // threads; and GemmBlockInPlaceB directly with a row range that starts inside a sliver.
+  std::mt19937 rng(19);
+  ThreadPool pool(3);
+  const auto acts = AllActivations();
+  int variant = 0;
+  for (int64_t m : {1, 5, 6, 7, 23, 24, 73, 150}) {  // 73, 150: several 72-row M blocks
+    for (int64_t n : {1, 15, 16, 17, 64, 65, 530}) {
+      for (int64_t k : {1, 255, 257, 513}) {
+        if (n * k > 100000 && m % 6 != 1) continue;  // keep the test quick
+        if (m > 24 && (k == 255 || n * k > 40000)) continue;
+        ++variant;
+        const int64_t lda = k + 1, ldb = n + 3, ldc = n + 2;
+        auto a = Random(static_cast<size_t>(m * lda), &rng);
+        auto b = Random(static_cast<size_t>(k * ldb), &rng);
+        auto c0 = Random(static_cast<size_t>(m * ldc), &rng);
+        auto rb = Random(static_cast<size_t>(m), &rng), cb = Random(static_cast<size_t>(n), &rng);
+        GemmEpilogue ep;
+        if (variant % 3 == 1) ep.row_bias = rb.data();
+        if (variant % 3 == 2) ep.col_bias = cb.data();
+        ep.activation = acts[static_cast<size_t>(variant) % acts.size()];
+        const float beta = variant % 4 == 0 ? 0.f : (variant % 4 == 1 ? 1.f : 0.5f);
+        auto want = c0, got = c0;
+        Naive(false, false, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta, want.data(), ldc,
+              ep);
+        kernels::Gemm(false, false, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, beta,
+                      got.data(), ldc, variant % 2 ? &pool : nullptr, ep);
+        const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                 " k=" + std::to_string(k) + " variant=" + std::to_string(variant);
+        ExpectNear(got, want, k, what);
+        if (m < 3) continue;
+        // Rows [2, m) only, through the block entry point: rows outside stay untouched.
+        kernels::PackedA pa;
+        kernels::PackA(a.data(), lda, false, m, k, &pa, nullptr);
+        auto got2 = c0;
+        kernels::GemmBlockInPlaceB(pa, 2, m, b.data(), ldb, n, 0.75f, beta, got2.data(), ldc, ep);
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t j = 0; j < ldc; ++j) {
+            const size_t at = static_cast<size_t>(i * ldc + j);
+            if (i < 2 || j >= n) {
+              ASSERT_EQ(got2[at], c0[at]) << what << " untouched (" << i << ", " << j << ")";
+            } else {
+              ASSERT_NEAR(got2[at], want[at], 1e-5f * static_cast<float>(k + 4) *
+                                                  (1.f + std::fabs(want[at])))
+                  << what << " block at (" << i << ", " << j << ")";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(GemmTest, PackAMatchesTheLayoutDefinition) {
+  // The vectorized sliver packing (8 k per step, the rest scalar) against the documented
+  // layout, around multiples of 8 in K and with partial last slivers; padding rows are zero.
+  std::mt19937 rng(23);
+  for (int64_t m : {1, 5, 6, 7, 12, 13}) {
+    for (int64_t k : {1, 7, 8, 9, 15, 16, 17, 24, 25, 64, 65}) {
+      for (bool trans : {false, true}) {
+        const int64_t lda = (trans ? m : k) + 2;
+        auto a = Random(static_cast<size_t>((trans ? k : m) * lda), &rng);
+        kernels::PackedA pa;
+        kernels::PackA(a.data(), lda, trans, m, k, &pa, nullptr);
+        const int64_t slivers = (m + kernels::kGemmMr - 1) / kernels::kGemmMr;
+        for (int64_t i = 0; i < slivers * kernels::kGemmMr; ++i) {
+          for (int64_t p = 0; p < k; ++p) {
+            const float want = i >= m ? 0.f : (trans ? a[p * lda + i] : a[i * lda + p]);
+            const float got = pa.data.data()[((i / kernels::kGemmMr) * k + p) * kernels::kGemmMr +
+                                             i % kernels::kGemmMr];
+            ASSERT_EQ(got, want) << "m=" << m << " k=" << k << " trans=" << trans << " at (" << i
+                                 << ", " << p << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
   // Weights packed once (under whatever ISA) run under every ISA: the layout is ISA-independent.
   std::mt19937 rng(13);
@@ -292,37 +374,42 @@ TEST_P(GemmTest, PrepackedBMatchesAndServesEveryIsa) {
 TEST_P(GemmTest, TilesMatchTheGenericTile) {
   // Every tile of the active family (each row count, each width up to its maximum, full and
   // partial last panels, store vs accumulate, with and without epilogue) against the generic
-  // tile on the same packed data.
+  // tile on the same packed data; modes 4 and 5 read B in place (panels back to back, rows
+  // 67 floats apart, unaligned), as GemmBlockInPlaceB does.
   const kernels::GemmKernelSet& ks = kernels::ActiveGemmKernels();
   std::mt19937 rng(17);
   const int64_t kc = 37, stride = kc * kernels::kGemmNr + 16;  // panels not back to back
   auto a = Random(static_cast<size_t>(kc * kernels::kGemmMr), &rng);
-  auto b_raw = Random(static_cast<size_t>(4 * stride + 16), &rng);
+  const int64_t ldb = 67;
+  auto b_raw = Random(static_cast<size_t>(std::max(4 * stride + 16, kc * ldb + 64)), &rng);
   kernels::AlignedFloats b(b_raw.size());
   std::copy(b_raw.begin(), b_raw.end(), b.data());
   auto rb = Random(kernels::kGemmMr, &rng), cb = Random(64, &rng);
   for (int mr = 1; mr <= kernels::kGemmMr; ++mr) {
     for (int panels = 1; panels <= ks.max_panels[mr]; ++panels) {
       for (int nr : {16 * panels - 15, 16 * panels - 8, 16 * panels - 1, 16 * panels}) {
-        for (int mode = 0; mode < 4; ++mode) {
+        for (int mode = 0; mode < 6; ++mode) {
           const int ldc = 70;
           auto c0 = Random(static_cast<size_t>(kernels::kGemmMr * ldc), &rng);
           auto want = c0, got = c0;
           kernels::GemmTile t;
           t.kc = kc;
           t.a = a.data();
-          t.b = b.data();
-          t.b_stride = stride;
+          const bool in_place = mode >= 4;
+          t.b = in_place ? b.data() + 1 : b.data();
+          t.b_stride = in_place ? 16 : stride;
+          t.b_k_stride = in_place ? ldb : 16;
           t.ldc = ldc;
           t.mr = mr;
           t.panels = panels;
           t.nr = nr;
           t.alpha = mode == 3 ? 0.5f : 1.f;
           t.accumulate = mode & 1;
-          t.epilogue = mode & 2;
+          t.epilogue = (mode & 2) || in_place;
           t.row_bias = rb.data();
           t.col_bias = cb.data();
-          t.activation = Activation::Silu();
+          // Tiles get only the piecewise-linear kinds (Sigmoid/SiLU are applied after them).
+          t.activation = mode == 2 ? Activation::HardSwish() : Activation::LeakyRelu(0.1f);
           t.c = want.data();
           kernels::GemmTileGeneric(t);
           t.c = got.data();

@@ -32,11 +32,12 @@ void Tile(const GemmTile& t) {
   const float* a = t.a;
   const float* b = t.b;
   const int64_t bs = t.b_stride;
+  const int64_t bk = t.b_k_stride;
   const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
     __m256 bv[V];
 #pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) bv[v] = _mm256_load_ps(b + (v / 2) * bs + (v % 2) * 8);
+    for (int v = 0; v < V; ++v) bv[v] = _mm256_loadu_ps(b + (v / 2) * bs + (v % 2) * 8);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
       const __m256 av = _mm256_broadcast_ss(a + r);
@@ -44,7 +45,7 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += kGemmMr;
-    b += kGemmNr;
+    b += bk;
   }
   const __m256 alpha = _mm256_set1_ps(t.alpha);
   const bool scale = t.alpha != 1.f;
@@ -99,6 +100,42 @@ constexpr TileFn kTiles[kGemmMr + 1][5] = {
 }  // namespace
 
 void GemmTileAvx2(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
+
+void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d) {
+  const __m256 zero = _mm256_setzero_ps();
+  // Rows past nrows are zero (a partial last sliver).
+  auto row = [&](int r, int64_t kk) { return r < nrows ? _mm256_loadu_ps(rows[r] + kk) : zero; };
+  int64_t kk = 0;
+  // 8 k at a time: an 8x8 transpose of the 6 rows (plus 2 zero rows) gives, per k, the 6
+  // values followed by 2 spare lanes; storing the k in increasing order lets each store's
+  // spare lanes be overwritten by the next. The loop stops while at least one k remains after
+  // the block, so the last spare lanes land on a slot the tail writes (never past the sliver).
+  for (; kk + 8 < k; kk += 8) {
+    const __m256 r0 = row(0, kk), r1 = row(1, kk), r2 = row(2, kk);
+    const __m256 r3 = row(3, kk), r4 = row(4, kk), r5 = row(5, kk);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(zero, zero), t7 = t6;
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    float* o = d + kk * kGemmMr;
+    _mm256_storeu_ps(o + 0 * kGemmMr, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(o + 1 * kGemmMr, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(o + 2 * kGemmMr, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(o + 3 * kGemmMr, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(o + 4 * kGemmMr, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(o + 5 * kGemmMr, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(o + 6 * kGemmMr, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(o + 7 * kGemmMr, _mm256_permute2f128_ps(s3, s7, 0x31));
+  }
+  for (; kk < k; ++kk) {
+    float* o = d + kk * kGemmMr;
+    for (int r = 0; r < kGemmMr; ++r) o[r] = r < nrows ? rows[r][kk] : 0.f;
+  }
+}
 
 void ApplyActivationAvx2(float* x, long n, const Activation& act) {
   const ActivationVec a(act);

@@ -27,11 +27,12 @@ void Tile(const GemmTile& t) {
   const float* a = t.a;
   const float* b = t.b;
   const int64_t bs = t.b_stride;
+  const int64_t bk = t.b_k_stride;
   const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
     __m512 bv[P];
 #pragma GCC unroll 4
-    for (int v = 0; v < P; ++v) bv[v] = _mm512_load_ps(b + v * bs);
+    for (int v = 0; v < P; ++v) bv[v] = _mm512_loadu_ps(b + v * bs);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(a[r]);
@@ -39,7 +40,7 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < P; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
     a += kGemmMr;
-    b += kGemmNr;
+    b += bk;
   }
   const __m512 alpha = _mm512_set1_ps(t.alpha);
   const bool scale = t.alpha != 1.f;

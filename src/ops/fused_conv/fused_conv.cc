@@ -9,7 +9,7 @@
 //     activation_params (floats: Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta).
 //   types: as Conv (float32 fast path; float16/bfloat16 widened; float64 reference).
 // The fused result equals Conv followed by the activation op up to float rounding (the vector
-// exp of Sigmoid/Silu is within 2 ulp of std::exp).
+// Sigmoid/Silu of kernels/vecmath.h is within 2 ulp).
 #include "ops/conv/conv.h"
 
 namespace onnxedge::ops {
