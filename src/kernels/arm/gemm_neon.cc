@@ -1,7 +1,8 @@
 // Copyright onnxedge authors.
 // NEON micro-kernels of the f32 GEMM on aarch64: tiles of R <= 6 rows x P panels of 16 columns
-// (kernels/gemm.h's GemmTile), with the fused epilogue. AdvSIMD is part of the ARMv8-A
-// baseline, so this file needs no ISA flags; it runs when MaxIsa() >= Isa::kNeon.
+// (kernels/gemm.h's GemmTile: packed or in-place B, unaligned loads), with the fused epilogue
+// (Sigmoid/SiLU never reach it: kernels/vecmath.h applies those afterwards). AdvSIMD is part of
+// the ARMv8-A baseline, so this file needs no ISA flags; it runs when MaxIsa() >= Isa::kNeon.
 //
 // Per k step the 6 A values sit in two registers (a q and a d register) and each 4-float
 // vector of the B panels is loaded once and multiplied into every row with a lane-indexed FMLA,
@@ -49,6 +50,7 @@ void Tile(const GemmTile& t) {
   const float* a = t.a;
   const float* b = t.b;
   const int64_t bs = t.b_stride;
+  const int64_t bk = t.b_k_stride;  // 16 when packed, B's row stride when read in place
   const int64_t kc = t.kc;
   for (int64_t k = 0; k < kc; ++k) {
     // A sliver rows past mr are zero-padded by PackA, so reading all 6 is safe.
@@ -60,7 +62,7 @@ void Tile(const GemmTile& t) {
       FmaRows<kVecs>(std::make_integer_sequence<int, R>(), acc, v, bv, a0123, a45);
     }
     a += kGemmMr;
-    b += kGemmNr;
+    b += bk;
   }
   // C = alpha * acc (+ C) (+ row bias + column bias, activation): the portable tile's order.
   const float32x4_t alpha = vdupq_n_f32(t.alpha);
