@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs every system dependency of onnxedge with apt, and onnxruntime-node (the reference engine
-# of tests/real_models) with npm into tools/ort_ref/node_modules. Idempotent: packages already
-# present are skipped, so a second run does nothing.
+# of tests/real_models, tests/optimizer and benchmarks/) with npm into tools/ort_ref/node_modules.
+# Idempotent: packages already present are skipped, so a second run does nothing.
+#
+# Also installs the aarch64 cross toolchain, qemu and the arm64 multiarch libraries for the ARM
+# build (scripts/build_arm.sh, docs/arm.md); set ONNXEDGE_SKIP_ARM=1 to leave them out.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -18,6 +22,31 @@ PACKAGES=(
 if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
   PACKAGES+=(nodejs npm)
 fi
+# Multi-Arch: same packages, co-installable with the amd64 ones (dpkg needs the versions of both
+# to match: apt upgrades the amd64 one alongside when they differ). libonnx-dev:arm64 is not
+# co-installable (its libonnxifi dependency ships /usr/lib/libonnxifi.so), so
+# scripts/arm_sysroot.sh unpacks it into build-arm/sysroot instead; its runtime library
+# libonnx1:arm64 installs fine.
+ARM_PACKAGES=(
+  g++-aarch64-linux-gnu qemu-user
+  libprotobuf-dev:arm64 libgtest-dev:arm64 libonnx1:arm64
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# The cross build is for x86-64 hosts; a native arm64 machine builds with scripts/build.sh.
+if [ "$(dpkg --print-architecture)" != amd64 ]; then ONNXEDGE_SKIP_ARM=1; fi
+
+need_update=0
+if [ "${ONNXEDGE_SKIP_ARM:-0}" != 1 ]; then
+  PACKAGES+=("${ARM_PACKAGES[@]}")
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "setup: enabling the arm64 architecture for the cross build's libraries"
+    $SUDO dpkg --add-architecture arm64
+    need_update=1
+  fi
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,16 +59,24 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
 else
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
+  need_update=1
+fi
+if [ "$need_update" = 1 ]; then
   $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -ne 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${ONNXEDGE_SKIP_ARM:-0}" != 1 ]; then
+  # No-op when build-arm/sysroot already holds the current version. Runs as the calling user
+  # (apt-get download needs no root), so the checkout keeps its owner.
+  scripts/arm_sysroot.sh
 fi
 
 # onnxruntime-node 1.30 from the committed lock file. No package script runs: its install script
 # would download GPU binaries, and the CPU library it needs is inside the package.
-ort_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/ort_ref"
+ort_dir="$(pwd)/tools/ort_ref"
 stamp="$ort_dir/node_modules/.onnxedge-lock-sha256"
 want="$(sha256sum "$ort_dir/package-lock.json" | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

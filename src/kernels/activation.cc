@@ -21,6 +21,11 @@ void ApplyActivation(float* x, long n, const Activation& act) {
     ApplyActivationAvx2(x, n, act);
     return;
   }
+#elif defined(__aarch64__)
+  if (MaxIsa() >= Isa::kNeon) {
+    ApplyActivationNeon(x, n, act);
+    return;
+  }
 #endif
   for (long i = 0; i < n; ++i) x[i] = ApplyActivation(x[i], act);
 }

@@ -36,6 +36,11 @@ constexpr GemmKernelSet kAvx2Kernels = {
 // AVX-512 has 32 zmm registers: 6 x 4 accumulators + 4 B vectors + a broadcast.
 constexpr GemmKernelSet kAvx512Kernels = {
     Isa::kAvx512, "GemmF32Avx512_6x64", GemmTileAvx512, {0, 4, 4, 4, 4, 4, 4}};
+#elif defined(__aarch64__)
+// NEON has 32 q registers: R rows x 4 vectors per panel of accumulators, one B vector and the
+// 6 A values (2 registers), so 6x16 (24 accumulators) or fewer rows with wider tiles.
+constexpr GemmKernelSet kNeonKernels = {
+    Isa::kNeon, "GemmF32Neon_6x16", GemmTileNeon, {0, 4, 2, 2, 1, 1, 1}};
 #endif
 
 bool HasEpilogue(const GemmEpilogue& ep) { return !ep.empty(); }
@@ -68,6 +73,8 @@ const GemmKernelSet& GemmKernelsFor(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::kAvx512) return kAvx512Kernels;
   if (isa == Isa::kAvx2) return kAvx2Kernels;
+#elif defined(__aarch64__)
+  if (isa == Isa::kNeon) return kNeonKernels;
 #endif
   (void)isa;
   return kGenericKernels;

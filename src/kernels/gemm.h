@@ -112,7 +112,7 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
           ThreadPool* pool, const GemmEpilogue& epilogue = {});
 
 /// Name of the micro-kernel family in use, e.g. "GemmF32Avx512_6x64", "GemmF32Avx2_6x16",
-/// "GemmF32Generic_6x16".
+/// "GemmF32Neon_6x16", "GemmF32Generic_6x16".
 const char* GemmKernelName();
 
 // --- Micro-kernel interface (internal; declared here for the ISA files and the tests) -------
@@ -169,6 +169,10 @@ void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d);
 /// Vectorized activation over n floats (used by ApplyActivation).
 void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);
+#elif defined(__aarch64__)
+/// NEON family (arm/gemm_neon.cc); AdvSIMD is baseline on aarch64.
+void GemmTileNeon(const GemmTile& t);
+void ApplyActivationNeon(float* x, long n, const Activation& act);
 #endif
 
 

@@ -119,6 +119,11 @@ void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
     ApplyUnaryAvx2(fn, x, y, n);
     return;
   }
+#elif defined(__aarch64__)
+  if (MaxIsa() >= Isa::kNeon) {
+    ApplyUnaryNeon(fn, x, y, n);
+    return;
+  }
 #endif
   ApplyUnaryGeneric(fn, x, y, n);
 }

@@ -2,8 +2,8 @@
 // Vectorised float32 math over arrays: exp, expm1, tanh, erf, sigmoid, SiLU and both GELU forms.
 //
 // One algorithm (kernels/vecmath_impl.h) runs on every path: AVX2+FMA on x86 CPUs that have it,
-// portable C++ (std::fma) elsewhere. Both perform the same IEEE operations, so results are
-// bit-identical across paths and machines (NaN payloads aside). The path is chosen per call
+// NEON on aarch64, portable C++ (std::fma) elsewhere. All perform the same IEEE operations, so
+// results are bit-identical across paths and machines (NaN payloads aside). The path is chosen per call
 // from MaxIsa() (core/cpu_features.h; ONNXEDGE_MAX_ISA=generic forces the portable one).
 //
 // Accuracy, measured against the double-precision libm result rounded to float
@@ -49,6 +49,9 @@ void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n);
 #if defined(__x86_64__)
 /// AVX2+FMA implementation (x86/vecmath_avx2.cc); call only when the CPU has both.
 void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n);
+#elif defined(__aarch64__)
+/// NEON implementation (arm/vecmath_neon.cc); AdvSIMD is baseline on aarch64.
+void ApplyUnaryNeon(UnaryFn fn, const float* x, float* y, int64_t n);
 #endif
 
 // ---------------------------------------------------------------------------------------------

@@ -470,6 +470,9 @@ TEST(GemmKernelName, ReflectsTheIsa) {
   if (MaxIsa() == Isa::kAvx2) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx2_6x16");
   }
+  if (MaxIsa() == Isa::kNeon) {
+    EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Neon_6x16");
+  }
   if (MaxIsa() == Isa::kAvx512) {
     EXPECT_STREQ(kernels::GemmKernelName(), "GemmF32Avx512_6x64");
   }
