@@ -124,6 +124,14 @@ std::vector<float> Iota(size_t n, float scale) {
   return v;
 }
 
+// The graph exactly as built: at the default level the optimizer fuses ChainModel into nodes
+// whose every buffer ends up in an output (in place), leaving nothing for the arena to plan.
+SessionOptions Unoptimized() {
+  SessionOptions o;
+  o.optimization_level = OptimizationLevel::kDisabled;
+  return o;
+}
+
 // x[n,64] -> MatMul -> Add -> Relu -> MatMul -> Sigmoid -> Mul(., x2) ... a chain with in-place
 // candidates, a value read twice, and two outputs.
 onnx::ModelProto ChainModel() {
@@ -165,10 +173,10 @@ std::vector<std::vector<float>> RunAll(const Session& s, const Tensor& x) {
 
 TEST(MemoryPattern, PlannedRunsMatchHeapRunsAndAllocateNoTensorsFromTheHeap) {
   SetPoisonUninitializedForTesting(true);
-  SessionOptions heap_only;
+  SessionOptions heap_only = Unoptimized();
   heap_only.enable_memory_pattern = false;
   auto ref = LoadProto(ChainModel(), heap_only);
-  auto s = LoadProto(ChainModel());
+  auto s = LoadProto(ChainModel(), Unoptimized());
   ASSERT_TRUE(ref.ok() && s.ok());
   const Tensor x = Input(5, 1);
   const auto expected = RunAll(**ref, x);
@@ -194,7 +202,7 @@ TEST(MemoryPattern, PlannedRunsMatchHeapRunsAndAllocateNoTensorsFromTheHeap) {
 }
 
 TEST(MemoryPattern, OutputsDoNotAliasTheArenaOfLaterRuns) {
-  auto s = LoadProto(ChainModel());
+  auto s = LoadProto(ChainModel(), Unoptimized());
   ASSERT_TRUE(s.ok());
   const Tensor x1 = Input(3, 1), x2 = Input(3, 2);
   (void)RunAll(**s, x1);
@@ -206,7 +214,7 @@ TEST(MemoryPattern, OutputsDoNotAliasTheArenaOfLaterRuns) {
 }
 
 TEST(MemoryPattern, NewShapesRecordAgainAndOldShapesKeepTheirPlan) {
-  auto s = LoadProto(ChainModel());
+  auto s = LoadProto(ChainModel(), Unoptimized());
   ASSERT_TRUE(s.ok());
   const Tensor a = Input(2, 1), b = Input(9, 2);
   const auto ra = RunAll(**s, a), rb = RunAll(**s, b);
@@ -225,7 +233,7 @@ TEST(MemoryPattern, NewShapesRecordAgainAndOldShapesKeepTheirPlan) {
 }
 
 TEST(MemoryPattern, ConcurrentRunsUseSeparateArenas) {
-  auto s = LoadProto(ChainModel());
+  auto s = LoadProto(ChainModel(), Unoptimized());
   ASSERT_TRUE(s.ok());
   const Tensor x = Input(4, 3);
   const auto expected = RunAll(**s, x);
@@ -249,7 +257,7 @@ TEST(MemoryPattern, ConcurrentRunsUseSeparateArenas) {
 }
 
 TEST(MemoryPattern, AFailedRecordingRunIsDiscarded) {
-  auto s = LoadProto(ChainModel());
+  auto s = LoadProto(ChainModel(), Unoptimized());
   ASSERT_TRUE(s.ok());
   const Tensor x = Input(4, 5);
   std::atomic<bool> cancel{true};
@@ -267,7 +275,7 @@ TEST(MemoryPattern, AFailedRecordingRunIsDiscarded) {
 }
 
 TEST(MemoryPattern, MemoryLimitCountsArenas) {
-  SessionOptions o;
+  SessionOptions o = Unoptimized();
   o.memory_limit_bytes = (64 * 64 + 64 + 64 * 32) * 4 + 64 * 1024;
   auto s = LoadProto(ChainModel(), o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();

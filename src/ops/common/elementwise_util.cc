@@ -10,7 +10,10 @@ Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, c
                     const Shape& b_shape, kernels::BinaryFn fn) {
   OE_ASSIGN_OR_RETURN(BroadcastPlan plan,
                       BroadcastPlan::Make({&a_shape, &b_shape}, ctx.Describe()));
-  OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, DataType::kFloat, plan.output_shape()));
+  // kNone: every element is written, and the output may be a dead input of its size (in place,
+  // Kernel::InPlaceInputs); ApplyBinary reads element i before it writes element i.
+  OE_ASSIGN_OR_RETURN(Tensor * out,
+                      ctx.AllocateOutput(0, DataType::kFloat, plan.output_shape(), Fill::kNone));
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
   float* po = out->data<float>();

@@ -393,7 +393,9 @@ class UnaryKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if constexpr (HasApplyF32<Fn>) {
       if (x->dtype() == DataType::kFloat) {
-        OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, DataType::kFloat, x->shape()));
+        // kNone: the array kernels write every element, and y may be x (in place).
+        OE_ASSIGN_OR_RETURN(Tensor * out,
+                            ctx.AllocateOutput(0, DataType::kFloat, x->shape(), Fill::kNone));
         const float* px = x->data<float>();
         float* py = out->data<float>();
         ctx.thread_pool().ParallelFor(x->size(), kVecMathMinChunk, [&](int64_t b, int64_t e) {

@@ -25,6 +25,7 @@
 #include "optimizer/pipelines.h"
 #include "runtime/allocator.h"
 #include "runtime/graph_plan.h"
+#include "runtime/memory_planner.h"
 
 namespace onnxedge::opt {
 
@@ -172,10 +173,15 @@ class ConstantFoldingPass final : public Pass {
         (uint64_t{64} << 20) + 2 * static_cast<uint64_t>(in_bytes) +
         static_cast<uint64_t>(ctx.max_folded_elements) * 8;
     auto allocator = std::make_shared<Allocator>(limit, 0);
+    // A disabled planner: every tensor comes from the bounded heap allocator.
+    MemoryPlanner planner(allocator, /*enabled=*/false);
+    RunMemory memory;
+    planner.Begin({}, &memory);
     RunState state;
     state.pool = ctx.pool;
-    state.allocator = allocator.get();
+    state.memory = &memory;
     auto values = (*plan)->Execute({}, state, nullptr);
+    planner.End(&memory, values.ok());
     if (!values.ok()) return false;
     std::vector<Tensor> results(n->outputs.size());
     int64_t out_elements = 0;
