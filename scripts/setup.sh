@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-dev
   python3 python3-numpy python3-torch python3-torchvision
+  clang-14 libclang-rt-14-dev  # sanitizer build and libFuzzer (scripts/test.sh, scripts/fuzz.sh)
 )
 
 missing=()

@@ -162,6 +162,29 @@ Status CheckSchemas(const ir::Graph& g) {
   return Status::Ok();
 }
 
+// Attribute values that make libonnx's shape inference allocate in proportion to the value
+// (Scan's inference builds a vector of num_scan_inputs axes: 2^40 asks for 8 TB). Refused here,
+// in the graph and in function bodies, before inference runs. Recursion depth is bounded by the
+// wire check's nesting limit.
+Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::NodeProto>& nodes) {
+  for (int i = 0; i < nodes.size(); ++i) {
+    const onnx::NodeProto& n = nodes.Get(i);
+    const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
+    for (const auto& a : n.attribute()) {
+      if (onnx_domain && n.op_type() == "Scan" && a.name() == "num_scan_inputs" &&
+          (a.i() < 1 || a.i() > n.input_size())) {
+        const std::string id = n.name().empty() ? std::to_string(i) : n.name();
+        return MakeError(StatusCode::kInvalidModel, "node '", n.name().empty() ? "#" : "", id,
+                         "' (Scan): num_scan_inputs ", a.i(), " is not in [1, ", n.input_size(),
+                         "] (the node's input count)");
+      }
+      if (a.has_g()) OE_RETURN_IF_ERROR(CheckInferenceHazards(a.g().node()));
+      for (const auto& g : a.graphs()) OE_RETURN_IF_ERROR(CheckInferenceHazards(g.node()));
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
   ir::Model model;
   OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
@@ -174,6 +197,8 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   OE_ASSIGN_OR_RETURN(model.graph, ConvertGraph(mp.graph(), ctx, 0));
   OE_RETURN_IF_ERROR(ir::TopologicalSort(*model.graph));
   if (options.infer_shapes) {
+    OE_RETURN_IF_ERROR(CheckInferenceHazards(mp.graph().node()));
+    for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
     DropLargePayloads(mp.mutable_graph());
     RunShapeInference(mp, &model, options.log_level);
