@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/logging.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -185,6 +187,68 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
   return Status::Ok();
 }
 
+// libonnx 1.12's ConvTranspose inference (without a kernel_shape attribute) takes the kernel
+// dims from W and indexes them by X's spatial rank without checking W's rank: a W of lower rank
+// than X reads through a null pointer (found by tests/fuzz/shape_inference_fuzzer). Inference is
+// advisory, so a ConvTranspose whose X and W ranks are not both declared, with W's at least X's,
+// is hidden from it: renamed for the call, restored by the destructor.
+class InferenceGuard {
+ public:
+  explicit InferenceGuard(onnx::ModelProto& mp) {
+    Graph(mp.mutable_graph(), {});
+    for (auto& f : *mp.mutable_functions()) {
+      for (auto& n : *f.mutable_node()) Node(&n, {});
+    }
+  }
+  ~InferenceGuard() {
+    for (auto& [node, op] : renamed_) node->set_op_type(op);
+  }
+  InferenceGuard(const InferenceGuard&) = delete;
+  InferenceGuard& operator=(const InferenceGuard&) = delete;
+
+ private:
+  using Ranks = std::unordered_map<std::string, int>;
+
+  static void Declare(const onnx::ValueInfoProto& vi, Ranks* ranks) {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape()) {
+      (*ranks)[vi.name()] = vi.type().tensor_type().shape().dim_size();
+    }
+  }
+
+  // Depth is bounded by the wire check's nesting limit.
+  void Graph(onnx::GraphProto* g, Ranks ranks) {
+    for (const auto& t : g->initializer()) ranks[t.name()] = t.dims_size();
+    for (const auto& vi : g->input()) Declare(vi, &ranks);
+    for (const auto& vi : g->value_info()) Declare(vi, &ranks);
+    for (const auto& vi : g->output()) Declare(vi, &ranks);
+    for (auto& n : *g->mutable_node()) Node(&n, ranks);
+  }
+
+  void Node(onnx::NodeProto* n, const Ranks& ranks) {
+    const bool onnx_domain = n->domain().empty() || n->domain() == "ai.onnx";
+    if (onnx_domain && n->op_type() == "ConvTranspose") {
+      bool has_kernel_shape = false;
+      for (const auto& a : n->attribute()) has_kernel_shape |= a.name() == "kernel_shape";
+      auto rank = [&](int i) {
+        if (i >= n->input_size()) return -1;
+        auto it = ranks.find(n->input(i));
+        return it == ranks.end() ? -1 : it->second;
+      };
+      const int x = rank(0), w = rank(1);
+      if (!has_kernel_shape && (x < 0 || w < 0 || w < x)) {
+        renamed_.emplace_back(n, n->op_type());
+        n->set_op_type("ConvTranspose (not inferred: unchecked W rank)");
+      }
+    }
+    for (auto& a : *n->mutable_attribute()) {
+      if (a.has_g()) Graph(a.mutable_g(), ranks);
+      for (auto& g : *a.mutable_graphs()) Graph(&g, ranks);
+    }
+  }
+
+  std::vector<std::pair<onnx::NodeProto*, std::string>> renamed_;
+};
+
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
   ir::Model model;
   OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
@@ -201,6 +265,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
     for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
     DropLargePayloads(mp.mutable_graph());
+    InferenceGuard guard(mp);
     RunShapeInference(mp, &model, options.log_level);
   }
   if (options.has_kernel) {
