@@ -261,6 +261,10 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   OE_ASSIGN_OR_RETURN(model.graph, ConvertGraph(mp.graph(), ctx, 0));
   OE_RETURN_IF_ERROR(ir::TopologicalSort(*model.graph));
   if (options.infer_shapes) {
+    // libonnx's inference functions assume a node that satisfies its schema (Scan-8 reads
+    // num_scan_inputs without checking that it exists: found by the shape_inference fuzzer),
+    // so the schema check runs before inference too, not only after function expansion.
+    OE_RETURN_IF_ERROR(CheckSchemas(*model.graph));
     OE_RETURN_IF_ERROR(CheckInferenceHazards(mp.graph().node()));
     for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
