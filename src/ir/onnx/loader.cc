@@ -187,11 +187,13 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
   return Status::Ok();
 }
 
-// libonnx 1.12's ConvTranspose inference (without a kernel_shape attribute) takes the kernel
-// dims from W and indexes them by X's spatial rank without checking W's rank: a W of lower rank
-// than X reads through a null pointer (found by tests/fuzz/shape_inference_fuzzer). Inference is
-// advisory, so a ConvTranspose whose X and W ranks are not both declared, with W's at least X's,
-// is hidden from it: renamed for the call, restored by the destructor.
+// libonnx 1.12's inference functions index input dims without checking ranks (found by
+// tests/fuzz/shape_inference_fuzzer). ConvTranspose without a kernel_shape attribute takes the
+// kernel dims from W and indexes them by X's spatial rank: a W of lower rank than X reads
+// through a null pointer; STFT reads the signal's dims 1 and 2 at any rank. Inference is
+// advisory, so a ConvTranspose whose X and W ranks are not both declared, with W's at least X's
+// (an STFT whose signal is not declared rank 3) is hidden from it: renamed for the call,
+// restored by the destructor.
 class InferenceGuard {
  public:
   explicit InferenceGuard(onnx::ModelProto& mp) {
@@ -235,15 +237,22 @@ class InferenceGuard {
         return it == ranks.end() ? -1 : it->second;
       };
       const int x = rank(0), w = rank(1);
-      if (!has_kernel_shape && (x < 0 || w < 0 || w < x)) {
-        renamed_.emplace_back(n, n->op_type());
-        n->set_op_type("ConvTranspose (not inferred: unchecked W rank)");
-      }
+      if (!has_kernel_shape && (x < 0 || w < 0 || w < x)) Hide(n);
+    }
+    // STFT-17's inference indexes the signal's dims without checking its rank (3).
+    if (onnx_domain && n->op_type() == "STFT") {
+      auto it = n->input_size() > 0 ? ranks.find(n->input(0)) : ranks.end();
+      if (it == ranks.end() || it->second != 3) Hide(n);
     }
     for (auto& a : *n->mutable_attribute()) {
       if (a.has_g()) Graph(a.mutable_g(), ranks);
       for (auto& g : *a.mutable_graphs()) Graph(&g, ranks);
     }
+  }
+
+  void Hide(onnx::NodeProto* n) {
+    renamed_.emplace_back(n, n->op_type());
+    n->set_op_type(n->op_type() + " (not inferred: unchecked input rank)");
   }
 
   std::vector<std::pair<onnx::NodeProto*, std::string>> renamed_;
