@@ -204,26 +204,65 @@ class InferenceGuard {
   }
   ~InferenceGuard() {
     for (auto& [node, op] : renamed_) node->set_op_type(op);
+    for (onnx::NodeProto* node : added_kernel_shape_) node->mutable_attribute()->RemoveLast();
   }
   InferenceGuard(const InferenceGuard&) = delete;
   InferenceGuard& operator=(const InferenceGuard&) = delete;
 
  private:
-  using Ranks = std::unordered_map<std::string, int>;
+  // Declared dims (-1 where unknown) of the values in scope; `exact` marks initializers and
+  // graph inputs, whose declared type is what inference starts from.
+  struct Decl {
+    std::vector<int64_t> dims;
+    bool exact = false;
+  };
+  using Ranks = std::unordered_map<std::string, Decl>;
 
-  static void Declare(const onnx::ValueInfoProto& vi, Ranks* ranks) {
+  static void Declare(const onnx::ValueInfoProto& vi, bool exact, Ranks* ranks) {
     if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape()) {
-      (*ranks)[vi.name()] = vi.type().tensor_type().shape().dim_size();
+      Decl d{{}, exact};
+      for (const auto& dim : vi.type().tensor_type().shape().dim()) {
+        d.dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+      }
+      (*ranks)[vi.name()] = std::move(d);
     }
   }
 
   // Depth is bounded by the wire check's nesting limit.
   void Graph(onnx::GraphProto* g, Ranks ranks) {
-    for (const auto& t : g->initializer()) ranks[t.name()] = t.dims_size();
-    for (const auto& vi : g->input()) Declare(vi, &ranks);
-    for (const auto& vi : g->value_info()) Declare(vi, &ranks);
-    for (const auto& vi : g->output()) Declare(vi, &ranks);
+    for (const auto& vi : g->value_info()) Declare(vi, false, &ranks);
+    for (const auto& vi : g->output()) Declare(vi, false, &ranks);
+    for (const auto& t : g->initializer()) {
+      ranks[t.name()] = {{t.dims().begin(), t.dims().end()}, true};
+    }
+    for (const auto& vi : g->input()) Declare(vi, true, &ranks);
     for (auto& n : *g->mutable_node()) Node(&n, ranks);
+  }
+
+  // Conv, ConvInteger and QLinearConv share libonnx's convPoolShapeInference, which without a
+  // kernel_shape attribute takes the kernel dims from W and indexes dilations and strides (sized
+  // by X's rank) with them: a W whose rank differs from X's reads out of bounds. With the
+  // attribute, it checks the size against X's rank. So a kernel_shape equal to W's declared
+  // kernel dims (what inference would have used) is added for the call; without exact dims of
+  // W, the node is hidden.
+  void AddKernelShape(onnx::NodeProto* n, int w_index, const Ranks& ranks) {
+    for (const auto& a : n->attribute()) {
+      if (a.name() == "kernel_shape") return;
+    }
+    auto it = w_index < n->input_size() ? ranks.find(n->input(w_index)) : ranks.end();
+    bool known = it != ranks.end() && it->second.exact && it->second.dims.size() >= 2;
+    if (known) {
+      for (int64_t d : it->second.dims) known = known && d >= 0;
+    }
+    if (!known) {
+      Hide(n);
+      return;
+    }
+    auto* a = n->add_attribute();
+    a->set_name("kernel_shape");
+    a->set_type(onnx::AttributeProto::INTS);
+    for (size_t i = 2; i < it->second.dims.size(); ++i) a->add_ints(it->second.dims[i]);
+    added_kernel_shape_.push_back(n);
   }
 
   void Node(onnx::NodeProto* n, const Ranks& ranks) {
@@ -234,7 +273,7 @@ class InferenceGuard {
       auto rank = [&](int i) {
         if (i >= n->input_size()) return -1;
         auto it = ranks.find(n->input(i));
-        return it == ranks.end() ? -1 : it->second;
+        return it == ranks.end() ? -1 : static_cast<int>(it->second.dims.size());
       };
       const int x = rank(0), w = rank(1);
       if (!has_kernel_shape && (x < 0 || w < 0 || w < x)) Hide(n);
@@ -242,8 +281,12 @@ class InferenceGuard {
     // STFT-17's inference indexes the signal's dims without checking its rank (3).
     if (onnx_domain && n->op_type() == "STFT") {
       auto it = n->input_size() > 0 ? ranks.find(n->input(0)) : ranks.end();
-      if (it == ranks.end() || it->second != 3) Hide(n);
+      if (it == ranks.end() || it->second.dims.size() != 3) Hide(n);
     }
+    if (onnx_domain && (n->op_type() == "Conv" || n->op_type() == "ConvInteger")) {
+      AddKernelShape(n, 1, ranks);
+    }
+    if (onnx_domain && n->op_type() == "QLinearConv") AddKernelShape(n, 3, ranks);
     for (auto& a : *n->mutable_attribute()) {
       if (a.has_g()) Graph(a.mutable_g(), ranks);
       for (auto& g : *a.mutable_graphs()) Graph(&g, ranks);
@@ -256,6 +299,7 @@ class InferenceGuard {
   }
 
   std::vector<std::pair<onnx::NodeProto*, std::string>> renamed_;
+  std::vector<onnx::NodeProto*> added_kernel_shape_;
 };
 
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
