@@ -4,7 +4,8 @@
 # corpus. Needs a build made with -DONNXEDGE_FUZZ=ON (clang); scripts/test.sh makes one in
 # build-asan/. New corpus entries stay in BUILD_DIR/fuzz-corpus/<target> between local runs;
 # a crashing input is written to BUILD_DIR/fuzz-artifacts/ and the script fails: copy it into
-# tests/fuzz/regressions/<target>/ once fixed.
+# tests/fuzz/regressions/<target>/ once fixed. The mutation seed is fixed (FUZZ_SEED, default 1)
+# so a CI run explores the same inputs each time; set FUZZ_SEED=0 for a random one.
 #
 #   scripts/fuzz.sh [SECONDS] [BUILD_DIR]
 set -euo pipefail
@@ -31,6 +32,7 @@ for target in loader shape_inference; do
   log="$build/fuzz-artifacts/$target.log"
   if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \
       "$build/tests/fuzz/${target}_fuzzer" -max_total_time="$secs" -timeout=10 \
+      -seed="${FUZZ_SEED:-1}" \
       -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-artifacts/$target-" \
       "$corpus" "$seeds" "tests/fuzz/regressions/$target" >"$log" 2>&1; then

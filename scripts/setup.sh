@@ -16,6 +16,7 @@ PACKAGES=(
   libopenblas-dev
   python3 python3-numpy python3-torch python3-torchvision
   python3-pil fonts-dejavu-core espeak-ng
+  clang-14 libclang-rt-14-dev  # sanitizer build and libFuzzer (scripts/test.sh, scripts/fuzz.sh)
 )
 # tests/real_models runs onnxruntime-node: Debian's nodejs and npm unless node is already there
 # (e.g. from NodeSource, whose nodejs package bundles npm and conflicts with Debian's npm).

@@ -105,7 +105,8 @@ class GruKernel final : public Kernel {
         if (s >= len) return -1;
         return reverse ? len - 1 - s : s;
       };
-      for (int64_t s = 0; s < d.seq; ++s) {
+      // An empty batch has no steps to run (and rec.data() + 2 * H would offset a null pointer).
+      for (int64_t s = 0; s < d.seq && batch > 0; ++s) {
         if (s % rnn::kCancelCheckInterval == 0) OE_RETURN_IF_ERROR(ctx.CheckCancelled());
         rzr->Apply(h, batch, H, rec.data(), G, false, &scratch, pool);
         if (lbr) rh->Apply(h, batch, H, rec.data() + 2 * H, G, false, &scratch, pool);
