@@ -10,8 +10,8 @@ scripts/build.sh
 ctest --test-dir build --output-on-failure -j 1
 
 # Sanitizers. One clang build serves the tests and the fuzzers (-fsanitize=fuzzer-no-link only
-# adds coverage counters); -O1 keeps its compile time down. The whole-model tests (models) stay
-# with the normal build. Reports go to files, so that one from a forked child (the conformance
+# adds coverage counters); -O1 keeps its compile time down. The whole-model tests (models,
+# real_models, optimizer_ort: PyTorch/onnxruntime-node driven) stay with the normal build. Reports go to files, so that one from a forked child (the conformance
 # and bad-model runners isolate each case in a child) fails the stage even where the case was
 # expected to fail anyway: zero reports are allowed.
 CXX=clang++-14 BUILD_DIR=build-asan scripts/build.sh -DONNXEDGE_SANITIZE=ON -DONNXEDGE_FUZZ=ON \
@@ -20,7 +20,7 @@ reports="$PWD/build-asan/sanitizer-reports"
 rm -rf "$reports" && mkdir -p "$reports"
 ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" \
 UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
-  ctest --test-dir build-asan --output-on-failure -j 1 -E '^models$'
+  ctest --test-dir build-asan --output-on-failure -j 1 -E '^(models|real_models|optimizer_ort)$'
 if [ -n "$(ls -A "$reports")" ]; then
   cat "$reports"/*
   echo "test.sh: sanitizer reports above (files in $reports)" >&2
