@@ -10,10 +10,11 @@ scripts/build.sh
 ctest --test-dir build --output-on-failure -j 1
 
 # Sanitizers. One clang build serves the tests and the fuzzers (-fsanitize=fuzzer-no-link only
-# adds coverage counters); -O1 keeps its compile time down. The whole-model tests (models,
-# real_models, optimizer_ort: PyTorch/onnxruntime-node driven) stay with the normal build. Reports go to files, so that one from a forked child (the conformance
-# and bad-model runners isolate each case in a child) fails the stage even where the case was
-# expected to fail anyway: zero reports are allowed.
+# adds coverage counters); -O1 keeps its compile time down. The model-level tests (models,
+# real_models, optimizer_ort: driven by PyTorch and onnxruntime-node) stay with the normal build.
+# Reports go to files, so that one from a forked child (the conformance and bad-model runners
+# isolate each case in a child) fails the stage even where the case was expected to fail anyway:
+# zero reports are allowed.
 CXX=clang++-14 BUILD_DIR=build-asan scripts/build.sh -DONNXEDGE_SANITIZE=ON -DONNXEDGE_FUZZ=ON \
   -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG"
 reports="$PWD/build-asan/sanitizer-reports"
