@@ -180,6 +180,18 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
                          "' (Scan): num_scan_inputs ", a.i(), " is not in [1, ", n.input_size(),
                          "] (the node's input count)");
       }
+      // libonnx's conv/pool inference divides by the strides (MaxPool with a zero stride:
+      // SIGFPE, found by the shape_inference fuzzer); every ONNX op's strides are positive.
+      if (onnx_domain && a.name() == "strides") {
+        for (int64_t v : a.ints()) {
+          if (v < 1) {
+            const std::string id = n.name().empty() ? std::to_string(i) : n.name();
+            return MakeError(StatusCode::kInvalidModel, "node '", n.name().empty() ? "#" : "",
+                             id, "' (", n.op_type(),
+                             "): attribute 'strides' must be positive, not ", v);
+          }
+        }
+      }
       if (a.has_g()) OE_RETURN_IF_ERROR(CheckInferenceHazards(a.g().node()));
       for (const auto& g : a.graphs()) OE_RETURN_IF_ERROR(CheckInferenceHazards(g.node()));
     }
