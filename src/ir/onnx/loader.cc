@@ -180,6 +180,18 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
                          "' (Scan): num_scan_inputs ", a.i(), " is not in [1, ", n.input_size(),
                          "] (the node's input count)");
       }
+      // libonnx's conv/pool inference divides by the strides (MaxPool with a zero stride:
+      // SIGFPE, found by the shape_inference fuzzer); every ONNX op's strides are positive.
+      if (onnx_domain && a.name() == "strides") {
+        for (int64_t v : a.ints()) {
+          if (v < 1) {
+            const std::string id = n.name().empty() ? std::to_string(i) : n.name();
+            return MakeError(StatusCode::kInvalidModel, "node '", n.name().empty() ? "#" : "",
+                             id, "' (", n.op_type(),
+                             "): attribute 'strides' must be positive, not ", v);
+          }
+        }
+      }
       if (a.has_g()) OE_RETURN_IF_ERROR(CheckInferenceHazards(a.g().node()));
       for (const auto& g : a.graphs()) OE_RETURN_IF_ERROR(CheckInferenceHazards(g.node()));
     }
@@ -191,7 +203,7 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
 // tests/fuzz/shape_inference_fuzzer). ConvTranspose without a kernel_shape attribute takes the
 // kernel dims from W and indexes them by X's spatial rank: a W of lower rank than X reads
 // through a null pointer; STFT reads the signal's dims 1 and 2 at any rank. Inference is
-// advisory, so a ConvTranspose whose X and W ranks are not both declared, with W's at least X's
+// advisory, so a ConvTranspose whose X and W ranks are not both declared and equal
 // (an STFT whose signal is not declared rank 3) is hidden from it: renamed for the call,
 // restored by the destructor.
 class InferenceGuard {
@@ -276,7 +288,7 @@ class InferenceGuard {
         return it == ranks.end() ? -1 : static_cast<int>(it->second.dims.size());
       };
       const int x = rank(0), w = rank(1);
-      if (!has_kernel_shape && (x < 0 || w < 0 || w < x)) Hide(n);
+      if (!has_kernel_shape && (x < 0 || w < 0 || w != x)) Hide(n);
     }
     // STFT-17's inference indexes the signal's dims without checking its rank (3).
     if (onnx_domain && n->op_type() == "STFT") {
