@@ -1,17 +1,11 @@
 // Copyright onnxedge authors.
 #include "ir/onnx/saver.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <map>
 
+#include "core/file_util.h"
 #include "ir/onnx/opset_upgrade.h"
 #include "ir/onnx/proto_convert.h"
 #include "onnx/onnx_pb.h"
@@ -41,11 +35,6 @@ int64_t IrVersionForOpset(int64_t opset) {
   if (opset <= 18) return 8;
   if (opset <= 20) return 9;
   return 10;
-}
-
-Status SysError(const std::string& what, const std::string& path) {
-  return MakeError(StatusCode::kInternal, "cannot ", what, " '", path, "': ",
-                   std::strerror(errno));
 }
 
 }  // namespace
@@ -109,45 +98,8 @@ StatusOr<std::string> SerializeModel(const ir::Model& model) {
 
 Status SaveModel(const ir::Model& model, const std::string& path) {
   OE_ASSIGN_OR_RETURN(std::string bytes, SerializeModel(model));
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  const int fd = mkstemp(buf.data());
-  if (fd < 0) return SysError("create a temporary file next to", path);
-  const std::string tmp(buf.data());
-  auto fail = [&](const std::string& what) {
-    Status s = SysError(what, tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return fail("write");
-    }
-    done += static_cast<size_t>(w);
-  }
-  // mkstemp creates 0600; give the file the usual permissions for a model.
-  if (::fchmod(fd, 0644) != 0) return fail("set permissions of");
-  if (::fsync(fd) != 0) return fail("flush");
-  if (::close(fd) != 0) {
-    Status s = SysError("close", tmp);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = SysError("rename the temporary file to", path);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  return Status::Ok();
+  // Temp file next to `path`, fsync, rename: a reader sees the old file or the whole new one.
+  return WriteFileAtomically(path, bytes);
 }
 
 }  // namespace onnxedge::onnx_io
