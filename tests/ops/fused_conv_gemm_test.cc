@@ -343,7 +343,8 @@ TEST_P(IsaTest, FusedGemmMatchesDefinition) {
   uint32_t seed = 300;
   for (const Act& act : AllActs()) {
     RunFusedGemm({7, 33}, 17, false, act, true, true, seed++);
-    RunFusedGemm({2, 3, 40}, 65, true, act, true, seed % 2 == 0, seed++);
+    const bool has_c = seed % 2 == 0;
+    RunFusedGemm({2, 3, 40}, 65, true, act, true, has_c, seed++);
     RunFusedGemm({1, 1, 300}, 48, false, act, false, true, seed++);
   }
   RunFusedGemm({0, 5}, 3, false, {"Relu", {}}, true, true, seed++);  // empty M

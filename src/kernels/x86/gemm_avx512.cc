@@ -4,7 +4,9 @@
 // registers), with the fused epilogue and masked stores for column tails. Built with -mavx512f
 // (this file only) and called only when cpuid reports AVX-512F and the OS saves its state.
 // GCC 12 warns about the intentionally undefined upper lanes inside its own intrinsics headers.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/gemm.h"
