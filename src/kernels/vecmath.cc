@@ -44,16 +44,7 @@ struct ScalarOps {
 
 template <UnaryFn kFn>
 inline float Scalar(float x) {
-  using O = ScalarOps;
-  namespace impl = vecmath_impl;
-  if constexpr (kFn == UnaryFn::kExp) return impl::Exp<O>(x);
-  if constexpr (kFn == UnaryFn::kExpm1) return impl::Expm1<O>(x);
-  if constexpr (kFn == UnaryFn::kTanh) return impl::Tanh<O>(x);
-  if constexpr (kFn == UnaryFn::kErf) return impl::Erf<O>(x);
-  if constexpr (kFn == UnaryFn::kSigmoid) return impl::Sigmoid<O>(x);
-  if constexpr (kFn == UnaryFn::kSilu) return impl::Silu<O>(x);
-  if constexpr (kFn == UnaryFn::kGeluErf) return impl::GeluErf<O>(x);
-  if constexpr (kFn == UnaryFn::kGeluTanh) return impl::GeluTanh<O>(x);
+  return vecmath_impl::Eval<kFn, ScalarOps>(x);
 }
 
 template <UnaryFn kFn>

@@ -17,6 +17,8 @@
 
 #include <cstdint>
 
+#include "kernels/vecmath.h"
+
 namespace onnxedge::kernels::vecmath_impl {
 
 inline constexpr float kLog2e = 0x1.715476p+0f;
@@ -223,6 +225,20 @@ inline float FirstNan(const float* x, int64_t n) {
     if (x[i] != x[i]) return x[i];
   }
   return x[0];
+}
+
+// fn(x) for one value (scalar) or register (SIMD) of O: the one dispatch from UnaryFn to the
+// algorithms above that every path's array loop calls.
+template <UnaryFn kFn, typename O>
+inline typename O::V Eval(typename O::V x) {
+  if constexpr (kFn == UnaryFn::kExp) return Exp<O>(x);
+  if constexpr (kFn == UnaryFn::kExpm1) return Expm1<O>(x);
+  if constexpr (kFn == UnaryFn::kTanh) return Tanh<O>(x);
+  if constexpr (kFn == UnaryFn::kErf) return Erf<O>(x);
+  if constexpr (kFn == UnaryFn::kSigmoid) return Sigmoid<O>(x);
+  if constexpr (kFn == UnaryFn::kSilu) return Silu<O>(x);
+  if constexpr (kFn == UnaryFn::kGeluErf) return GeluErf<O>(x);
+  if constexpr (kFn == UnaryFn::kGeluTanh) return GeluTanh<O>(x);
 }
 
 }  // namespace onnxedge::kernels::vecmath_impl

@@ -46,16 +46,7 @@ struct NeonOps {
 
 template <UnaryFn kFn>
 inline float32x4_t Eval(float32x4_t x) {
-  using O = NeonOps;
-  namespace impl = vecmath_impl;
-  if constexpr (kFn == UnaryFn::kExp) return impl::Exp<O>(x);
-  if constexpr (kFn == UnaryFn::kExpm1) return impl::Expm1<O>(x);
-  if constexpr (kFn == UnaryFn::kTanh) return impl::Tanh<O>(x);
-  if constexpr (kFn == UnaryFn::kErf) return impl::Erf<O>(x);
-  if constexpr (kFn == UnaryFn::kSigmoid) return impl::Sigmoid<O>(x);
-  if constexpr (kFn == UnaryFn::kSilu) return impl::Silu<O>(x);
-  if constexpr (kFn == UnaryFn::kGeluErf) return impl::GeluErf<O>(x);
-  if constexpr (kFn == UnaryFn::kGeluTanh) return impl::GeluTanh<O>(x);
+  return vecmath_impl::Eval<kFn, NeonOps>(x);
 }
 
 template <UnaryFn kFn>
