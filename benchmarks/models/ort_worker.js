@@ -13,33 +13,7 @@
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
-const ort = require(path.join(__dirname, '../../tools/ort_ref/node_modules/onnxruntime-node'));
-
-const NPY_TYPES = {
-  '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array],
-  '<i8': ['int64', BigInt64Array], '<i4': ['int32', Int32Array], '|u1': ['uint8', Uint8Array],
-  '|i1': ['int8', Int8Array], '|b1': ['bool', Uint8Array],
-};
-
-function readNpy(file) {
-  const buf = fs.readFileSync(file);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = buf.toString('latin1', major === 1 ? 10 : 12, start);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1].split(',').map((s) => s.trim())
-    .filter((s) => s.length).map((s) => parseInt(s, 10));
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: fortran order`);
-  const t = NPY_TYPES[descr];
-  if (!t) throw new Error(`${file}: unsupported dtype ${descr}`);
-  const bytes = buf.subarray(start);
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  const data = new t[1](copy.buffer, 0, bytes.length / t[1].BYTES_PER_ELEMENT);
-  return new ort.Tensor(t[0], t[0] === 'bool' ? Uint8Array.from(data) : data, shape);
-}
+const { ort, readNpy } = require(path.join(__dirname, '../../tools/ort_ref/ort_npy.js'));
 
 function peakRssKiB() {
   const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));

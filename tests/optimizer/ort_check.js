@@ -11,37 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 
-// onnxruntime-node is installed by scripts/setup.sh into tools/ort_ref/node_modules; ORT_NODE_DIR
-// points elsewhere when set.
-const ortDir = process.env.ORT_NODE_DIR ||
-  path.join(__dirname, '..', '..', 'tools', 'ort_ref', 'node_modules', 'onnxruntime-node');
-const ort = require(ortDir);
-
-const TYPES = {
-  '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array],
-  '|i1': ['int8', Int8Array], '|u1': ['uint8', Uint8Array], '<i4': ['int32', Int32Array],
-  '<i8': ['int64', BigInt64Array], '|b1': ['bool', Uint8Array],
-};
-
-function readNpy(file) {
-  const buf = fs.readFileSync(file);
-  if (buf.readUInt32BE(0) !== 0x934e554d) throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const hstart = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', hstart, hstart + hlen);
-  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)[1];
-  const dims = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)[1].split(',')
-    .map((s) => s.trim()).filter((s) => s.length).map(Number);
-  const entry = TYPES[descr];
-  if (!entry) throw new Error(`${file}: unsupported dtype ${descr}`);
-  const [type, Ctor] = entry;
-  const n = dims.reduce((a, b) => a * b, 1);
-  const off = hstart + hlen;
-  const ab = new ArrayBuffer(n * Ctor.BYTES_PER_ELEMENT);
-  new Uint8Array(ab).set(buf.subarray(off, off + n * Ctor.BYTES_PER_ELEMENT));
-  return new ort.Tensor(type, new Ctor(ab), dims);
-}
+const { ort, readNpy } = require(path.join(__dirname, '..', '..', 'tools', 'ort_ref', 'ort_npy.js'));
 
 async function main() {
   const [model, inDir, expDir, atolS, rtolS] = process.argv.slice(2);
