@@ -42,9 +42,11 @@ std::optional<Shape> Resolve(const Shape& in, const std::vector<int64_t>& target
     }
     if (d < 0) return std::nullopt;
     out[i] = d;
-    known *= d;
+    // Targets come from the model file: a product past int64 is no shape (UBSan found one).
+    if (__builtin_mul_overflow(known, d, &known)) return std::nullopt;
   }
   const int64_t total = ShapeElementCount(in);
+  if (total < 0) return std::nullopt;  // unknown or overflowing input shape
   if (infer >= 0) {
     if (known == 0 || total % known != 0) return std::nullopt;
     out[static_cast<size_t>(infer)] = total / known;
