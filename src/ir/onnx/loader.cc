@@ -168,6 +168,22 @@ Status CheckSchemas(const ir::Graph& g) {
 // (Scan's inference builds a vector of num_scan_inputs axes: 2^40 asks for 8 TB). Refused here,
 // in the graph and in function bodies, before inference runs. Recursion depth is bounded by the
 // wire check's nesting limit.
+// The IR requires a type on every main-graph input (subgraph inputs may omit it), and libonnx's
+// inference functions read it without checking (Shape-15 on an untyped input: a null read, found
+// by the shape_inference fuzzer). An input that is also an initializer takes the initializer's.
+Status CheckGraphInputTypes(const onnx::GraphProto& g) {
+  std::unordered_set<std::string> initializers;
+  for (const auto& t : g.initializer()) initializers.insert(t.name());
+  for (const auto& vi : g.input()) {
+    if (vi.type().value_case() == onnx::TypeProto::VALUE_NOT_SET &&
+        !initializers.count(vi.name())) {
+      return MakeError(StatusCode::kInvalidModel, "graph input '", vi.name(),
+                       "' has no type (the main graph's inputs must declare one)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::NodeProto>& nodes) {
   for (int i = 0; i < nodes.size(); ++i) {
     const onnx::NodeProto& n = nodes.Get(i);
@@ -330,6 +346,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
     // num_scan_inputs without checking that it exists: found by the shape_inference fuzzer),
     // so the schema check runs before inference too, not only after function expansion.
     OE_RETURN_IF_ERROR(CheckSchemas(*model.graph));
+    OE_RETURN_IF_ERROR(CheckGraphInputTypes(mp.graph()));
     OE_RETURN_IF_ERROR(CheckInferenceHazards(mp.graph().node()));
     for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
