@@ -11,6 +11,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "ir/onnx/inference_guard.h"
 #include "ir/onnx/opset.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
@@ -123,7 +124,7 @@ void InferBodyTypes(const ir::Node& caller, const Scope& scope, ir::Graph* body)
     TypeToProto(*t, vi->mutable_type());
   }
   try {
-    onnx::shape_inference::InferShapes(&gp, opsets, onnx::OpSchemaRegistry::Instance(),
+    onnx::shape_inference::InferShapes(&gp, opsets, GuardedSchemaRegistry(),
                                        onnx::ShapeInferenceOptions(false, 0, false));
   } catch (const std::exception&) {
     return;  // Expansion then proceeds without types; a failure surfaces as a missing kernel.

@@ -16,6 +16,7 @@
 #include "core/logging.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "ir/onnx/functions.h"
+#include "ir/onnx/inference_guard.h"
 #include "ir/onnx/opset.h"
 #include "ir/onnx/proto_convert.h"
 #include "ir/onnx/schema_check.h"
@@ -139,7 +140,9 @@ void RunShapeInference(onnx::ModelProto& mp, ir::Model* model, LogLevel log_leve
   onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
                                       /*enable_data_propagation=*/true);
   try {
-    onnx::shape_inference::InferShapes(mp, onnx::OpSchemaRegistry::Instance(), options);
+    // The guarded registry skips nodes whose inputs libonnx's functions would read out of
+    // bounds (inference_guard.h).
+    onnx::shape_inference::InferShapes(mp, GuardedSchemaRegistry(), options);
   } catch (const std::exception& e) {
     // Inference is advisory: the runtime computes exact shapes. A model that libonnx cannot
     // infer (for example one using newer opsets) still loads.
@@ -215,121 +218,6 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
   return Status::Ok();
 }
 
-// libonnx 1.12's inference functions index input dims without checking ranks (found by
-// tests/fuzz/shape_inference_fuzzer). ConvTranspose without a kernel_shape attribute takes the
-// kernel dims from W and indexes them by X's spatial rank: a W of lower rank than X reads
-// through a null pointer; STFT reads the signal's dims 1 and 2 at any rank. Inference is
-// advisory, so a ConvTranspose whose X and W ranks are not both declared and equal
-// (an STFT whose signal is not declared rank 3) is hidden from it: renamed for the call,
-// restored by the destructor.
-class InferenceGuard {
- public:
-  explicit InferenceGuard(onnx::ModelProto& mp) {
-    Graph(mp.mutable_graph(), {});
-    for (auto& f : *mp.mutable_functions()) {
-      for (auto& n : *f.mutable_node()) Node(&n, {});
-    }
-  }
-  ~InferenceGuard() {
-    for (auto& [node, op] : renamed_) node->set_op_type(op);
-    for (onnx::NodeProto* node : added_kernel_shape_) node->mutable_attribute()->RemoveLast();
-  }
-  InferenceGuard(const InferenceGuard&) = delete;
-  InferenceGuard& operator=(const InferenceGuard&) = delete;
-
- private:
-  // Declared dims (-1 where unknown) of the values in scope; `exact` marks initializers and
-  // graph inputs, whose declared type is what inference starts from.
-  struct Decl {
-    std::vector<int64_t> dims;
-    bool exact = false;
-  };
-  using Ranks = std::unordered_map<std::string, Decl>;
-
-  static void Declare(const onnx::ValueInfoProto& vi, bool exact, Ranks* ranks) {
-    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape()) {
-      Decl d{{}, exact};
-      for (const auto& dim : vi.type().tensor_type().shape().dim()) {
-        d.dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
-      }
-      (*ranks)[vi.name()] = std::move(d);
-    }
-  }
-
-  // Depth is bounded by the wire check's nesting limit.
-  void Graph(onnx::GraphProto* g, Ranks ranks) {
-    for (const auto& vi : g->value_info()) Declare(vi, false, &ranks);
-    for (const auto& vi : g->output()) Declare(vi, false, &ranks);
-    for (const auto& t : g->initializer()) {
-      ranks[t.name()] = {{t.dims().begin(), t.dims().end()}, true};
-    }
-    for (const auto& vi : g->input()) Declare(vi, true, &ranks);
-    for (auto& n : *g->mutable_node()) Node(&n, ranks);
-  }
-
-  // Conv, ConvInteger and QLinearConv share libonnx's convPoolShapeInference, which without a
-  // kernel_shape attribute takes the kernel dims from W and indexes dilations and strides (sized
-  // by X's rank) with them: a W whose rank differs from X's reads out of bounds. With the
-  // attribute, it checks the size against X's rank. So a kernel_shape equal to W's declared
-  // kernel dims (what inference would have used) is added for the call; without exact dims of
-  // W, the node is hidden.
-  void AddKernelShape(onnx::NodeProto* n, int w_index, const Ranks& ranks) {
-    for (const auto& a : n->attribute()) {
-      if (a.name() == "kernel_shape") return;
-    }
-    auto it = w_index < n->input_size() ? ranks.find(n->input(w_index)) : ranks.end();
-    bool known = it != ranks.end() && it->second.exact && it->second.dims.size() >= 2;
-    if (known) {
-      for (int64_t d : it->second.dims) known = known && d >= 0;
-    }
-    if (!known) {
-      Hide(n);
-      return;
-    }
-    auto* a = n->add_attribute();
-    a->set_name("kernel_shape");
-    a->set_type(onnx::AttributeProto::INTS);
-    for (size_t i = 2; i < it->second.dims.size(); ++i) a->add_ints(it->second.dims[i]);
-    added_kernel_shape_.push_back(n);
-  }
-
-  void Node(onnx::NodeProto* n, const Ranks& ranks) {
-    const bool onnx_domain = n->domain().empty() || n->domain() == "ai.onnx";
-    if (onnx_domain && n->op_type() == "ConvTranspose") {
-      bool has_kernel_shape = false;
-      for (const auto& a : n->attribute()) has_kernel_shape |= a.name() == "kernel_shape";
-      auto rank = [&](int i) {
-        if (i >= n->input_size()) return -1;
-        auto it = ranks.find(n->input(i));
-        return it == ranks.end() ? -1 : static_cast<int>(it->second.dims.size());
-      };
-      const int x = rank(0), w = rank(1);
-      if (!has_kernel_shape && (x < 0 || w < 0 || w != x)) Hide(n);
-    }
-    // STFT-17's inference indexes the signal's dims without checking its rank (3).
-    if (onnx_domain && n->op_type() == "STFT") {
-      auto it = n->input_size() > 0 ? ranks.find(n->input(0)) : ranks.end();
-      if (it == ranks.end() || it->second.dims.size() != 3) Hide(n);
-    }
-    if (onnx_domain && (n->op_type() == "Conv" || n->op_type() == "ConvInteger")) {
-      AddKernelShape(n, 1, ranks);
-    }
-    if (onnx_domain && n->op_type() == "QLinearConv") AddKernelShape(n, 3, ranks);
-    for (auto& a : *n->mutable_attribute()) {
-      if (a.has_g()) Graph(a.mutable_g(), ranks);
-      for (auto& g : *a.mutable_graphs()) Graph(&g, ranks);
-    }
-  }
-
-  void Hide(onnx::NodeProto* n) {
-    renamed_.emplace_back(n, n->op_type());
-    n->set_op_type(n->op_type() + " (not inferred: unchecked input rank)");
-  }
-
-  std::vector<std::pair<onnx::NodeProto*, std::string>> renamed_;
-  std::vector<onnx::NodeProto*> added_kernel_shape_;
-};
-
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
   ir::Model model;
   OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
@@ -351,7 +239,6 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
     for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
     DropLargePayloads(mp.mutable_graph());
-    InferenceGuard guard(mp);
     RunShapeInference(mp, &model, options.log_level);
   }
   if (options.has_kernel) {
