@@ -85,12 +85,17 @@ bool Usable(const onnx::OpSchema& schema, const Ctx& ctx) {
     const onnx::AttributeProto* a = ctx.getAttribute("pooled_shape");
     return a != nullptr && a->ints_size() == 2;
   }
-  // Without kernel_shape, the convolutions take the kernel dims from W and index X's spatial
-  // attributes with them: W's rank must be X's.
+  // The convolutions take the kernel dims from W without kernel_shape and index X's spatial
+  // attributes with them; ConvTranspose reads W's dim 1 even with kernel_shape (a rank-1 W:
+  // found by the shape-inference fuzzer). X and W have rank >= 3 and the same rank, and a
+  // kernel_shape has one value per spatial dim.
   const bool conv = op == "Conv" || op == "ConvInteger" || op == "ConvTranspose";
-  if ((conv || op == "QLinearConv") && ctx.getAttribute("kernel_shape") == nullptr) {
+  if (conv || op == "QLinearConv") {
     const int x = InputRank(ctx, 0), w = InputRank(ctx, conv ? 1 : 3);
-    return x < 0 || w < 0 || x == w;
+    if ((x >= 0 && x < 3) || (w >= 0 && w < 3) || (x >= 0 && w >= 0 && x != w)) return false;
+    const onnx::AttributeProto* k = ctx.getAttribute("kernel_shape");
+    if (k != nullptr && x >= 0 && k->ints_size() != x - 2) return false;
+    if (k != nullptr && w >= 0 && k->ints_size() != w - 2) return false;
   }
   return true;
 }
