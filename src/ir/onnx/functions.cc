@@ -311,7 +311,7 @@ void CollectCalls(const google::protobuf::RepeatedPtrField<onnx::NodeProto>& nod
 
 }  // namespace
 
-Status CheckLocalFunctions(const onnx::ModelProto& mp) {
+Status CheckLocalFunctions(const onnx::ModelProto& mp, uint64_t max_nodes) {
   if (mp.functions_size() == 0) return Status::Ok();
   std::map<FunctionKey, size_t> index;
   std::vector<FunctionKey> keys;
@@ -331,7 +331,7 @@ Status CheckLocalFunctions(const onnx::ModelProto& mp) {
   }
   // Iterative depth-first search: finds cycles and computes, per function, the nodes it
   // expands to (saturating just above the limit) and the depth of its call chains.
-  const uint64_t cap = kMaxExpandedNodes + 1;
+  const uint64_t cap = max_nodes + 1;
   std::vector<int> state(n, 0);  // 0 new, 1 on the stack, 2 done
   std::vector<uint64_t> size(n, 0);
   std::vector<int> depth(n, 0);
@@ -374,9 +374,9 @@ Status CheckLocalFunctions(const onnx::ModelProto& mp) {
                          FunctionName(keys[f]), "' nests function calls ", depth[f],
                          " deep, more than ", kMaxFunctionNesting);
       }
-      if (size[f] > kMaxExpandedNodes) {
+      if (size[f] > max_nodes) {
         return MakeError(StatusCode::kInvalidModel, "model-local function '",
-                         FunctionName(keys[f]), "' expands to more than ", kMaxExpandedNodes,
+                         FunctionName(keys[f]), "' expands to more than ", max_nodes,
                          " nodes");
       }
       stack.pop_back();
@@ -386,9 +386,9 @@ Status CheckLocalFunctions(const onnx::ModelProto& mp) {
   uint64_t total = 0;
   CollectCalls(mp.graph().node(), index, &graph_calls, &total);
   for (size_t callee : graph_calls) total = std::min(cap, total + size[callee]);
-  if (total > kMaxExpandedNodes) {
-    return MakeError(StatusCode::kInvalidModel, "the graph expands to more than ",
-                     kMaxExpandedNodes, " nodes through model-local functions");
+  if (total > max_nodes) {
+    return MakeError(StatusCode::kInvalidModel, "the graph expands to more than ", max_nodes,
+                     " nodes through model-local functions");
   }
   return Status::Ok();
 }

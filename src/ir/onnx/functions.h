@@ -12,8 +12,6 @@ class ModelProto;
 
 namespace onnxedge::onnx_io {
 
-/// Most nodes a graph may have once every model-local function call is inlined.
-constexpr uint64_t kMaxExpandedNodes = uint64_t{1} << 20;
 /// Deepest chain of function calls inside function bodies.
 constexpr int kMaxFunctionNesting = 16;
 
@@ -21,7 +19,8 @@ constexpr int kMaxFunctionNesting = 16;
 /// which recurses into function bodies) walks them: no duplicate definitions, no recursion
 /// (direct or mutual), call chains at most kMaxFunctionNesting deep, and at most
 /// kMaxExpandedNodes nodes once inlined (a few doubling functions could otherwise ask for 2^40).
-Status CheckLocalFunctions(const onnx::ModelProto& model_proto);
+Status CheckLocalFunctions(const onnx::ModelProto& model_proto,
+                           uint64_t max_nodes = kMaxExpandedNodes);
 
 /// Replaces every node that has no kernel (per `has_kernel`) but has a function body (in the
 /// model's local functions or in the ONNX schema) by the nodes of that body, recursively.

@@ -221,7 +221,7 @@ Status CheckInferenceHazards(const google::protobuf::RepeatedPtrField<onnx::Node
 StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& options) {
   ir::Model model;
   OE_RETURN_IF_ERROR(CheckHeader(mp, &model));
-  OE_RETURN_IF_ERROR(CheckLocalFunctions(mp));
+  OE_RETURN_IF_ERROR(CheckLocalFunctions(mp, options.max_expanded_nodes));
   ConvertContext ctx;
   ctx.tensors.base_dir = options.base_dir;
   ctx.tensors.max_tensor_elements = options.max_tensor_elements;

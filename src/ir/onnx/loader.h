@@ -17,6 +17,9 @@ constexpr int64_t kMinIrVersion = 3;
 constexpr int64_t kMaxIrVersion = 10;
 /// Deepest nesting of subgraphs (If/Loop/Scan bodies) accepted.
 constexpr int kMaxSubgraphDepth = 64;
+/// Most nodes a graph may have once every model-local function call is inlined (default of
+/// LoadOptions::max_expanded_nodes).
+constexpr uint64_t kMaxExpandedNodes = uint64_t{1} << 20;
 
 /// Answers whether the runtime has a kernel for an op; ops without one are expanded into their
 /// ONNX function body when the schema (or the model) defines one.
@@ -28,6 +31,9 @@ struct LoadOptions {
   std::string base_dir;
   int64_t max_tensor_elements = int64_t{1} << 34;
   uint64_t memory_limit_bytes = 0;
+  /// Nodes the graph may expand to through model-local functions (a few doubling functions
+  /// could otherwise ask for 2^40); the fuzz targets lower it.
+  uint64_t max_expanded_nodes = kMaxExpandedNodes;
   /// Null: no function expansion.
   KernelQuery has_kernel;
   /// Run ONNX type and shape inference and record the results as value_info.
