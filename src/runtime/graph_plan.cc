@@ -9,6 +9,7 @@
 
 #include "ir/onnx/opset.h"
 #include "runtime/memory_planner.h"
+#include "runtime/prepack_cache.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -74,6 +75,8 @@ const Value* Fetch(const ValueRef& ref, const Frame& frame) {
 
 StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& graph,
                                                               const PlanScope* parent) {
+  // Kernels of this compile (subgraphs included) share prepacked forms of the same constant.
+  PrepackCache::Scope prepack_scope;
   auto plan = std::shared_ptr<GraphPlan>(new GraphPlan());
   plan->graph_ = &graph;
   PlanScope& scope = plan->scope_;

@@ -3,6 +3,7 @@
 // dims broadcast). float32 uses the packed GEMM, with a constant 2-D B packed once at session
 // creation; other types use the reference loop.
 #include "kernels/gemm.h"
+#include "runtime/prepack_cache.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -73,9 +74,15 @@ class MatMulKernel final : public Kernel {
     auto k = std::make_unique<MatMulKernel>();
     const Tensor* b = info.ConstantInput(1);
     if (b && b->dtype() == DataType::kFloat && b->rank() == 2) {
-      k->packed_b_ = std::make_shared<kernels::PackedB>();
-      kernels::PackB(b->data<float>(), b->dim(1), false, b->dim(0), b->dim(1), k->packed_b_.get(),
-                     nullptr);
+      // Shared with other nodes of the session that read the same weight (and with Gemm
+      // nodes packing it the same way).
+      k->packed_b_ = SharedPrepack<kernels::PackedB>(
+          "gemm_b", b->raw_data(), {b->dim(0), b->dim(1), b->dim(1), 0}, [&] {
+            auto packed = std::make_shared<kernels::PackedB>();
+            kernels::PackB(b->data<float>(), b->dim(1), false, b->dim(0), b->dim(1), packed.get(),
+                           nullptr);
+            return packed;
+          });
     }
     return k;
   }
