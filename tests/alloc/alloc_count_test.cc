@@ -169,7 +169,8 @@ class Builder {
   }
   std::string Scalar(float v) { return Const(Tensor::Scalar<float>(v)); }
   std::vector<std::string> OpN(const std::string& op, const std::vector<std::string>& inputs,
-                               size_t outputs, const std::vector<onnx::AttributeProto>& attrs = {}) {
+                               size_t outputs,
+                               const std::vector<onnx::AttributeProto>& attrs = {}) {
     std::vector<std::string> outs;
     for (size_t i = 0; i < outputs; ++i) outs.push_back("v" + std::to_string(++count_));
     auto* n = AddNode(g_, op, inputs, outs);

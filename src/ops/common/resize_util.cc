@@ -332,8 +332,8 @@ void AxisPass(KernelContext& ctx, const Params& p, const AxisTable& t, const TIn
 
 template <typename T>
 Status ResizeGeneralTyped(KernelContext& ctx, const Params& p, const Tensor& x,
-                          const std::vector<AxisTable>& tables, const SmallVector<size_t, 8>& active,
-                          Tensor* y) {
+                          const std::vector<AxisTable>& tables,
+                          const SmallVector<size_t, 8>& active, Tensor* y) {
   using Acc = std::conditional_t<std::is_same_v<ComputeType<T>, float>, float, double>;
   constexpr DataType kAccType = std::is_same_v<Acc, float> ? DataType::kFloat : DataType::kDouble;
   Shape shape = x.shape();
