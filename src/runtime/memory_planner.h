@@ -136,7 +136,7 @@ class RunMemory {
                             bool scratch);
   /// Advances the allocation counter as Allocate would, for an output the caller provided
   /// (KernelContext::AllocateOutput with RunInto's buffers).
-  void SkipAllocation() { next_.fetch_add(1, std::memory_order_relaxed); }
+  void SkipAllocation();
   /// True when `p` points into this run's arena (such outputs are copied before returning).
   bool InArena(const void* p) const { return arena_ && arena_->Contains(p); }
   Mode mode() const { return mode_; }

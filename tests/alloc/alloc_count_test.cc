@@ -398,6 +398,33 @@ TEST(SteadyStateAllocations, RunAllocatesOnlyItsOutputs) {
   EXPECT_GT(after.arena_allocations - before.arena_allocations, 10u);
 }
 
+// Run and RunInto share one plan per input shape: whichever records it, the other follows it
+// without misses or re-recording.
+TEST(SteadyStateAllocations, RunAndRunIntoShareThePlan) {
+  for (bool into_first : {true, false}) {
+    TestModel model = ResNetLike();
+    auto s = LoadProto(model.proto);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    // A caller buffer from the start: the recording run writes the output into it directly.
+    std::vector<float> buffer(10);
+    std::vector<NamedValue> outputs = {
+        {"y", *Tensor::Borrow(DataType::kFloat, {1, 10}, buffer.data(), buffer.size() * 4)}};
+    for (int round = 0; round < 2; ++round) {
+      const bool into = (round == 0) == into_first;
+      for (int i = 0; i < 3; ++i) {
+        if (into) {
+          ASSERT_TRUE((*s)->RunInto(model.feeds, &outputs).ok());
+        } else {
+          ASSERT_TRUE((*s)->Run(model.feeds).ok());
+        }
+      }
+    }
+    const MemoryInfo m = (*s)->memory_info();
+    EXPECT_EQ(m.recorded_runs, 1u) << "RunInto first: " << into_first;
+    EXPECT_EQ(m.pattern_misses, 0u) << "RunInto first: " << into_first;
+  }
+}
+
 // RunInto stays correct when the caller's output buffers cannot be reused: a tensor shared
 // with another holder is replaced (the holder keeps the old values), and an output fed back
 // as an input is not overwritten while the run reads it.
