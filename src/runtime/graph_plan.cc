@@ -422,14 +422,31 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
                      " does not exist (the node has ", outputs_->size(), ")");
   }
   Value& out = (*outputs_)[i];
+  // In place: output 0 may take over a dead input's buffer (Kernel::InPlaceInputs).
+  const Tensor* inplace = nullptr;
+  if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString) {
+    const int64_t n = ShapeElementCount(shape);
+    for (size_t k = 0; k < inputs_.size() && k < 32 && !inplace; ++k) {
+      if (!(inplace_inputs_ >> k & 1u) || !inputs_[k] || !inputs_[k]->is_tensor()) continue;
+      const Tensor& in = inputs_[k]->tensor();
+      // Only the frame's slot may hold the storage: any other holder (a view, a sequence, the
+      // caller) would see the write.
+      if (in.dtype() != type || in.size() != n || n <= 0 || in.storage_use_count() != 1) {
+        continue;
+      }
+      if (in.shape() != shape && !in.Reshaped(shape).ok()) continue;
+      inplace = &in;
+    }
+  }
   // A graph output with a caller buffer of this type and shape (Session::RunInto) is written
-  // there directly. The planner's allocation counter still advances, so the recorded pattern
-  // stays aligned whether or not a buffer was bound.
+  // there directly. The planner's allocation counter advances exactly as it would have without
+  // the buffer (by one, unless the in-place path would have allocated nothing), so the
+  // recorded pattern stays aligned whether or not a buffer is bound.
   if (bindings_ && bindings_->targets && graph_outputs_ && graph_outputs_[i] >= 0) {
     Tensor* target = (*bindings_->targets)[static_cast<size_t>(graph_outputs_[i])];
     if (target && target->dtype() == type && type != DataType::kString && target->size() > 0 &&
         target->shape() == shape) {
-      state_.memory->SkipAllocation();
+      if (!inplace) state_.memory->SkipAllocation();
       if (fill == Fill::kZero) {
         std::memset(target->raw_data(), 0, target->bytes());
       } else if (PoisonUninitialized()) {
@@ -439,25 +456,13 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
       return &out.tensor();
     }
   }
-  if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString) {
-    const int64_t n = ShapeElementCount(shape);
-    for (size_t k = 0; k < inputs_.size() && k < 32; ++k) {
-      if (!(inplace_inputs_ >> k & 1u) || !inputs_[k] || !inputs_[k]->is_tensor()) continue;
-      const Tensor& in = inputs_[k]->tensor();
-      // Only the frame's slot may hold the storage: any other holder (a view, a sequence, the
-      // caller) would see the write.
-      if (in.dtype() != type || in.size() != n || n <= 0 || in.storage_use_count() != 1) {
-        continue;
-      }
-      if (in.shape() == shape) {
-        out = Value(in);  // Shares the storage; one copy of the shape instead of two.
-        return &out.tensor();
-      }
-      auto alias = in.Reshaped(shape);
-      if (!alias.ok()) continue;
-      out = Value(std::move(alias).value());
-      return &out.tensor();
+  if (inplace) {
+    if (inplace->shape() == shape) {
+      out = Value(*inplace);  // Shares the storage; one copy of the shape instead of two.
+    } else {
+      out = Value(inplace->Reshaped(shape).value());
     }
+    return &out.tensor();
   }
   auto t = state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, false);
   if (!t.ok()) return t.status();
