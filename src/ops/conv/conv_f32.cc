@@ -6,6 +6,7 @@
 
 #include "core/cpu_features.h"
 #include "ops/conv/depthwise.h"
+#include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
@@ -133,10 +134,21 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
   const int64_t planes = args.batch * m_total;
   const int64_t min_planes =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  // Chunk scratch (padded plane, output row, row pointers) grown by this thread before the
+  // parallel region (runtime/chunk_scratch.h): no chunk allocates, whoever runs it.
+  const size_t padded_bytes = (static_cast<size_t>(hp * wp) * sizeof(float) + 63) / 64 * 64;
+  const size_t orow_bytes = (static_cast<size_t>(ow_vec) * sizeof(float) + 63) / 64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool->num_threads()),
+                  padded_bytes + orow_bytes + static_cast<size_t>(kh_n) * sizeof(const float*));
   pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
-    std::vector<float> padded(static_cast<size_t>(hp * wp));
-    std::vector<float> orow(static_cast<size_t>(ow_vec));
-    std::vector<const float*> rows(static_cast<size_t>(kh_n));
+    char* mem = scratch.Claim();
+    float* const padded = reinterpret_cast<float*>(mem);
+    float* const orow = reinterpret_cast<float*>(mem + padded_bytes);
+    const float** const rows = reinterpret_cast<const float**>(mem + padded_bytes + orow_bytes);
+    std::fill(padded, padded + hp * wp, 0.f);
+    std::fill(orow, orow + ow_vec, 0.f);
     int64_t loaded = -1;  // input plane in `padded` (consecutive channels of a multiplier share it)
     for (int64_t pl = p0; pl < p1; ++pl) {
       const int64_t img = pl / m_total, m = pl % m_total;
@@ -148,7 +160,7 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
         for (int64_t ih = 0; ih < g.in[1]; ++ih) {
           const int64_t r = ih + ph;
           if (r >= hp) break;
-          std::copy(xin + ih * g.in[2], xin + (ih + 1) * g.in[2], padded.data() + r * wp + pw);
+          std::copy(xin + ih * g.in[2], xin + (ih + 1) * g.in[2], padded + r * wp + pw);
         }
         loaded = src_plane;
       }
@@ -156,17 +168,17 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
       const float bias = args.bias ? args.bias[m] : 0.f;
       float* out = args.y + pl * out_size;
       for (int64_t oh = 0; oh < oh_n; ++oh) {
-        for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded.data() + (oh * sh + kh * dh) * wp;
+        for (int64_t kh = 0; kh < kh_n; ++kh) rows[kh] = padded + (oh * sh + kh * dh) * wp;
         float* dst = out + oh * ow_n;
         // Whole vectors: straight into the output row; otherwise via the rounded-up scratch.
-        float* row_out = ow_vec == ow_n ? dst : orow.data();
-        row_fn(rows.data(), wk, kh_n, kw_n, dw, sw, 0, bias, row_out, 0, ow_vec);
+        float* row_out = ow_vec == ow_n ? dst : orow;
+        row_fn(rows, wk, kh_n, kw_n, dw, sw, 0, bias, row_out, 0, ow_vec);
         if (args.residual) {
           const float* rrow = args.residual + pl * out_size + oh * ow_n;
           for (int64_t ow = 0; ow < ow_n; ++ow) row_out[ow] += rrow[ow];
         }
         kernels::ApplyActivation(row_out, ow_n, args.activation);
-        if (row_out != dst) std::copy(orow.begin(), orow.begin() + ow_n, dst);
+        if (row_out != dst) std::copy(orow, orow + ow_n, dst);
       }
     }
   });
@@ -179,10 +191,14 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
     RunDepthwiseSmall(w, args, pool);
     return;
   }
-  const auto taps_d =
-      ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0]);
-  const auto taps_h =
-      ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1]);
+  // Per-thread tables reused across runs; references so the workers read the caller's.
+  thread_local std::vector<TapRange> tls_taps_d, tls_taps_h;
+  const std::vector<TapRange>& taps_d = tls_taps_d;
+  const std::vector<TapRange>& taps_h = tls_taps_h;
+  ComputeTapRanges(g.in[0], g.out[0], g.kernel[0], g.stride[0], g.dilation[0], g.pad_begin[0],
+                   &tls_taps_d);
+  ComputeTapRanges(g.in[1], g.out[1], g.kernel[1], g.stride[1], g.dilation[1], g.pad_begin[1],
+                   &tls_taps_h);
   // Columns whose taps all lie inside the input: ow * s - p >= 0 and
   // ow * s - p + (k - 1) * d <= in - 1.
   const int64_t s = g.stride[2], p = g.pad_begin[2];
@@ -198,9 +214,18 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
   const int64_t max_rows = g.kernel[0] * g.kernel[1];
   const int64_t min_planes =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
+  // Chunk scratch grown by this thread before the parallel region (runtime/chunk_scratch.h).
+  const size_t wsel_bytes = (static_cast<size_t>(max_rows * g.kernel[2]) * sizeof(float) + 63) /
+                            64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool->num_threads()),
+                  wsel_bytes + static_cast<size_t>(max_rows) * sizeof(const float*));
   pool->ParallelFor(planes, min_planes, [&](int64_t p0, int64_t p1) {
-    std::vector<const float*> rows(static_cast<size_t>(max_rows));
-    std::vector<float> wsel(static_cast<size_t>(max_rows * g.kernel[2]));
+    char* mem = scratch.Claim();
+    float* const wsel = reinterpret_cast<float*>(mem);
+    const float** const rows = reinterpret_cast<const float**>(mem + wsel_bytes);
+    std::fill(wsel, wsel + max_rows * g.kernel[2], 0.f);
     for (int64_t pl = p0; pl < p1; ++pl) {
       const int64_t img = pl / m_total, m = pl % m_total;
       const int64_t c = m / mult;
@@ -208,7 +233,7 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
                      w.raw.data() + m * w.kernel_size, args.bias ? args.bias[m] : 0.f,
                      args.y + pl * out_size,
                      args.residual ? args.residual + pl * out_size : nullptr, g, taps_d, taps_h,
-                     ow_lo, ow_hi, args.activation, row_fn, rows.data(), wsel.data());
+                     ow_lo, ow_hi, args.activation, row_fn, rows, wsel);
     }
   });
 }
@@ -291,8 +316,12 @@ void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_row
   }
 }
 
+size_t Im2ColSegmentBytes(const WindowGeometry& g, int64_t nc) {
+  return static_cast<size_t>(nc / std::max<int64_t>(1, g.out[2]) + 2) * sizeof(Segment);
+}
+
 void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
-                      int64_t nc, float* dst) {
+                      int64_t nc, float* dst, void* segments) {
   static_assert(kNr == 16, "panel index math assumes 16 columns");
   const int64_t ksize = g.kernel_size();
   const int64_t k_total = channels * ksize;
@@ -311,12 +340,19 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
     }
   }
   // The chunk's columns as runs along output rows (divisions once per chunk, not per K row).
-  thread_local std::vector<Segment> segs_buf;  // reused: no allocation per chunk
-  int64_t num_segs = 0;
-  {
+  Segment* seg_mem = static_cast<Segment*>(segments);
+  if (!seg_mem) {
+    // No caller scratch: a per-thread buffer. Declared in this branch only, so callers that
+    // pass scratch never construct it (a thread_local's first use registers its destructor,
+    // which allocates).
+    thread_local std::vector<Segment> segs_buf;
     const size_t max_segs = static_cast<size_t>(nc / std::max<int64_t>(1, ow_n) + 2);
     if (segs_buf.size() < max_segs) segs_buf.resize(max_segs);
-    Segment* segs = segs_buf.data();
+    seg_mem = segs_buf.data();
+  }
+  int64_t num_segs = 0;
+  {
+    Segment* segs = seg_mem;
     int64_t n = n0;
     const int64_t n_end = n0 + nc;
     int64_t ow = n % ow_n, row = n / ow_n;
@@ -328,7 +364,7 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
       ++row;
     }
   }
-  const Segment* segs = segs_buf.data();
+  const Segment* segs = seg_mem;
   int64_t k = 0;
   for (int64_t c = 0; c < channels; ++c) {
     const float* xc = xg + c * in_size;
@@ -444,10 +480,17 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
   const int64_t tasks = units * chunks * m_splits;
   const size_t buf_floats = static_cast<size_t>(nc * std::max<int64_t>(k_total, 1));
 
+  // Chunk scratch (packed panels, then im2col segments), grown by this thread before the
+  // parallel region (runtime/chunk_scratch.h), so no chunk allocates whichever thread runs it.
+  const size_t panel_bytes = (buf_floats * sizeof(float) + 63) / 64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool ? pool->num_threads() : 1),
+                  panel_bytes + Im2ColSegmentBytes(g, nc));
   auto body = [&](int64_t t0, int64_t t1) {
-    // Per-thread scratch, reused across runs (Run stays free of shared mutable state).
-    thread_local kernels::AlignedFloats buf;
-    if (buf.size() < buf_floats) buf.Resize(buf_floats);
+    char* mem = scratch.Claim();
+    float* const buf = reinterpret_cast<float*>(mem);
+    void* const segments = mem + panel_bytes;
     int64_t packed_unit = -1, packed_chunk = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t ms = t % m_splits;
@@ -459,9 +502,9 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
       if (unit != packed_unit || chunk != packed_chunk) {
         const float* xg = args.x + (img * args.in_channels + gi * cg) * in_size;
         if (pointwise) {
-          PackRowsPanels(xg, in_size, cg, n0, len, buf.data());
+          PackRowsPanels(xg, in_size, cg, n0, len, buf);
         } else {
-          PackIm2ColPanels(xg, g, cg, n0, len, buf.data());
+          PackIm2ColPanels(xg, g, cg, n0, len, buf, segments);
         }
         packed_unit = unit;
         packed_chunk = chunk;
@@ -481,7 +524,7 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
         }
         beta = 1.f;
       }
-      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf.data(), len, 1.f,
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf, len, 1.f,
                                beta, yg, n_cols, ep);
     }
   };

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "ops/common/norm_util.h"
+#include "runtime/chunk_scratch.h"
 
 namespace onnxedge::ops {
 
@@ -90,9 +91,16 @@ class SkipLayerNormalizationKernel final : public Kernel {
       T* psum = sum_out ? sum_out->data<T>() : nullptr;
       float* pmean = mean_out ? mean_out->data<float>() : nullptr;
       float* pinv = inv_out ? inv_out->data<float>() : nullptr;
+      // Chunk scratch grown by this thread before the parallel region
+      // (runtime/chunk_scratch.h): no chunk allocates, whichever thread runs it.
+      thread_local ChunkScratch tls_scratch;
+      ChunkScratch& scratch = tls_scratch;
+      scratch.Prepare(static_cast<size_t>(ctx.thread_pool().num_threads()),
+                      static_cast<size_t>(d) * sizeof(C));
       ctx.thread_pool().ParallelFor(
           rows, std::max<int64_t>(1, 16384 / d), [&](int64_t r0, int64_t r1) {
-            std::vector<C> s(static_cast<size_t>(d));
+            C* const s = reinterpret_cast<C*>(scratch.Claim());
+            std::fill(s, s + d, C(0));
             for (int64_t r = r0; r < r1; ++r) {
               const T* xr = px + r * d;
               const T* sr = ps + (r % skip_rows) * d;
@@ -105,7 +113,7 @@ class SkipLayerNormalizationKernel final : public Kernel {
                 for (int64_t i = 0; i < d; ++i) psum[r * d + i] = FromCompute<T>(s[i]);
               }
               double mean, var;
-              MeanVar(s.data(), d, &mean, &var);
+              MeanVar(s, d, &mean, &var);
               const double inv = 1.0 / std::sqrt(var + eps);
               if (pmean) pmean[r] = static_cast<float>(mean);
               if (pinv) pinv[r] = static_cast<float>(inv);
