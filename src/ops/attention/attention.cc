@@ -128,8 +128,9 @@ class AttentionKernel final : public Kernel {
       return info.Error(StatusCode::kInvalidArgument, "attribute 'num_heads' must be positive, got ",
                         k->heads_);
     }
-    k->has_scale_ = info.HasAttribute("scale");
+    // ONNX Runtime reads scale = 0 as "not given" (1 / sqrt(head size)); so do we.
     OE_ASSIGN_OR_RETURN(k->scale_, info.GetFloat("scale", 0.f));
+    k->has_scale_ = k->scale_ != 0.f;
     for (const char* attr : {"unidirectional", "do_rotary", "past_present_share_buffer"}) {
       OE_ASSIGN_OR_RETURN(int64_t v, info.GetInt(attr, 0));
       if (v != 0) {

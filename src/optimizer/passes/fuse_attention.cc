@@ -20,9 +20,10 @@
 // Conditions: float32; every shape on the way statically known and consistent (H = n * d,
 // Reshape targets [S, B*n, d], Split sizes H each, Gemm alpha = beta = 1 without transA,
 // weights and biases constant); Softmax over the last axis (axis -1 or 2 at opset >= 13, or
-// axis 2 before); the scale a one-element constant. No mask or bias is added to the logits
-// (a masked attention does not match). If x does not come from a Transpose(1,0,2), one is
-// inserted. Every intermediate must be read only inside the rewritten nodes.
+// axis 2 before); the scale a one-element nonzero constant (ORT reads scale = 0 as unset).
+// Nothing is added to the logits (a masked attention does not match). If x does not come from
+// a Transpose(1,0,2), one is inserted. Every intermediate must be read only inside the
+// rewritten nodes.
 #include <cmath>
 
 #include "optimizer/const_util.h"
@@ -104,6 +105,7 @@ struct Projection {
   std::vector<double> b;         ///< N (zeros when absent).
   int64_t e = 0, n = 0;
   Shape shape;                   ///< xs's shape [S, B, E].
+  std::string w_name, b_name;    ///< Initializers usable as they are (else empty).
   std::vector<ir::Node*> nodes;  ///< Nodes computing y from xs (removed on rewrite).
 };
 
@@ -115,6 +117,7 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
   const Tensor* w = nullptr;
   const Tensor* b = nullptr;
   bool trans_b = false;
+  std::string w_name, b_name;
   if (n->op_type == "Reshape" && n->domain.empty()) {
     ir::Node* gemm = g.Producer(n->inputs[0]);
     if (!gemm || gemm->op_type != "Gemm" || !gemm->domain.empty() ||
@@ -127,8 +130,10 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
     }
     trans_b = AttrInt(*gemm, "transB", 0) != 0;
     w = g.Constant(gemm->inputs[1]);
+    w_name = gemm->inputs[1];
     if (gemm->inputs.size() > 2 && !gemm->inputs[2].empty()) {
       b = g.Constant(gemm->inputs[2]);
+      b_name = gemm->inputs[2];
       if (!b) return std::nullopt;
     }
     ir::Node* flat = g.Producer(gemm->inputs[0]);
@@ -147,7 +152,9 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
         continue;
       }
       w = g.Constant(mm->inputs[1]);
+      w_name = mm->inputs[1];
       b = c;
+      b_name = n->inputs[1 - side];
       p.input = mm->inputs[0];
       p.nodes = {n, mm};
     }
@@ -193,6 +200,10 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
       p.b = *bv;
     }
   }
+  // The model's own initializers when they already have Attention's layout (no copy; layers
+  // sharing a weight keep sharing it).
+  if (!trans_b) p.w_name = w_name;
+  if (b && b->rank() == 1 && b->dim(0) == p.n) p.b_name = b_name;
   return p;
 }
 
@@ -243,14 +254,15 @@ class FuseAttentionPass final : public Pass {
       double c = 0;
       if (!ScalarValue(*g.Constant(m.V("scale")), &c)) return false;
       scale = s->op_type == "Div" ? 1.0 / c : c;
-      if (!std::isfinite(scale)) return false;
+      // 0 would read as "default" in ONNX Runtime's kernel.
+      if (!std::isfinite(scale) || static_cast<float>(scale) == 0.f) return false;
     }
     // The projections: q, k, v from one Split or three projections of the same input.
     std::vector<ir::Node*> removed;
     std::vector<double> w, bias;
     int64_t e = 0, H = 0;
     Shape shape;  // xs: [S, B, E]
-    std::string xs;
+    std::string xs, w_name, b_name;  // Packed weight and bias already in the model, if any.
     ir::Node* split = g.Producer(m.V("q"));
     if (split && split->op_type == "Split" && split->domain.empty() &&
         split->outputs.size() == 3 && split->outputs[0] == m.V("q") &&
@@ -278,6 +290,8 @@ class FuseAttentionPass final : public Pass {
       shape = proj->shape;
       w = std::move(proj->w);
       bias = std::move(proj->b);
+      w_name = proj->w_name;
+      b_name = proj->b_name;
       e = proj->e;
       xs = proj->input;
     } else {
@@ -341,10 +355,13 @@ class FuseAttentionPass final : public Pass {
       t.dims = {ir::Dim{B, ""}, ir::Dim{S, ""}, ir::Dim{e, ""}};
       g.SetType(x, t);
     }
-    const std::string w_name =
-        g.AddConstant(base + "_qkv_weight", MakeFloatTensor(DataType::kFloat, {e, 3 * H}, w));
-    const std::string b_name =
-        g.AddConstant(base + "_qkv_bias", MakeFloatTensor(DataType::kFloat, {3 * H}, bias));
+    if (w_name.empty()) {
+      w_name =
+          g.AddConstant(base + "_qkv_weight", MakeFloatTensor(DataType::kFloat, {e, 3 * H}, w));
+    }
+    if (b_name.empty()) {
+      b_name = g.AddConstant(base + "_qkv_bias", MakeFloatTensor(DataType::kFloat, {3 * H}, bias));
+    }
     std::string a = g.NewName(base + "_attention");
     ir::Node* att =
         g.AddNode("Attention", {x, w_name, b_name}, {a}, "com.microsoft", root, base + "_attention");
