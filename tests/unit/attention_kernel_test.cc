@@ -35,9 +35,9 @@ struct Case {
 
 TEST(AttentionKernelTest, FastMatchesReferenceOnEveryIsaAndThreadCount) {
   const Case cases[] = {
-      {1, 1, 8, 8, 1},     {1, 1, 16, 12, 3},  {2, 5, 12, 12, 3},  {1, 7, 20, 40, 4},
-      {3, 17, 16, 48, 2},  {2, 6, 24, 18, 2},  {1, 33, 64, 64, 4}, {2, 13, 32, 96, 1},
-      {1, 70, 40, 80, 5},  {1, 0, 8, 8, 2},    {0, 4, 8, 8, 2},    {1, 129, 24, 24, 2},
+      {1, 1, 8, 8, 1},    {1, 1, 16, 12, 3}, {2, 5, 12, 12, 3},  {1, 7, 20, 40, 4},
+      {3, 17, 16, 48, 2}, {2, 6, 24, 18, 2}, {1, 33, 64, 64, 4}, {2, 13, 32, 96, 1},
+      {1, 70, 40, 80, 5}, {1, 0, 8, 8, 2},   {0, 4, 8, 8, 2},    {1, 129, 24, 24, 2},
   };
   uint32_t seed = 1;
   for (const Case& c : cases) {
@@ -58,8 +58,7 @@ TEST(AttentionKernelTest, FastMatchesReferenceOnEveryIsaAndThreadCount) {
       std::vector<float> ref(out_n);
       ops::AttentionReferenceF32(d, x.data(), w.data(), pb, ref.data());
       kernels::PackedB packed;
-      kernels::PackB(w.data(), 3 * d.hidden, false, d.input_hidden, 3 * d.hidden, &packed,
-                     nullptr);
+      kernels::PackB(w.data(), 3 * d.hidden, false, d.input_hidden, 3 * d.hidden, &packed, nullptr);
       for (Isa isa : AvailableIsas()) {
         ScopedMaxIsa cap(isa);
         for (int threads : {1, 3}) {

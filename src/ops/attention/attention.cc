@@ -98,8 +98,7 @@ void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::Pac
         // scores = scale * Q_h K_h^T: K_h^T packed as B (dh x S) straight from the strided rows.
         kernels::PackA(q, n3, false, S, dh, &q_pack, nullptr);
         kernels::PackB(k, n3, true, dh, S, &k_pack, nullptr);
-        kernels::GemmPackedBlock(q_pack, 0, S, k_pack.data.data(), S, d.scale, 0.f, scores, S,
-                                 {});
+        kernels::GemmPackedBlock(q_pack, 0, S, k_pack.data.data(), S, d.scale, 0.f, scores, S, {});
         SoftmaxRowsF32(scores, scores, S, S, false);
         // Y[b, :, head h] = P V_h, V_h read in place (row stride 3H), written with stride H.
         kernels::PackA(scores, S, false, S, S, &p_pack, nullptr);
@@ -125,8 +124,8 @@ class AttentionKernel final : public Kernel {
     auto k = std::make_unique<AttentionKernel>();
     OE_ASSIGN_OR_RETURN(k->heads_, info.GetInt("num_heads"));
     if (k->heads_ <= 0) {
-      return info.Error(StatusCode::kInvalidArgument, "attribute 'num_heads' must be positive, got ",
-                        k->heads_);
+      return info.Error(StatusCode::kInvalidArgument,
+                        "attribute 'num_heads' must be positive, got ", k->heads_);
     }
     // ONNX Runtime reads scale = 0 as "not given" (1 / sqrt(head size)); so do we.
     OE_ASSIGN_OR_RETURN(k->scale_, info.GetFloat("scale", 0.f));
@@ -146,12 +145,12 @@ class AttentionKernel final : public Kernel {
       }
       k->qkv_size_ = sizes[0];
     }
-    static const char* kUnsupported[] = {"", "", "", "mask_index", "past", "attention_bias",
-                                         "past_sequence_length"};
+    static const char* kUnsupported[] = {
+        "", "", "", "mask_index", "past", "attention_bias", "past_sequence_length"};
     for (size_t i = 3; i < info.num_inputs(); ++i) {
       if (!info.HasInput(i)) continue;
-      return info.Error(StatusCode::kNotImplemented, "input '",
-                        i < 7 ? kUnsupported[i] : "extra", "' is not supported");
+      return info.Error(StatusCode::kNotImplemented, "input '", i < 7 ? kUnsupported[i] : "extra",
+                        "' is not supported");
     }
     if (info.HasOutput(1)) {
       return info.Error(StatusCode::kNotImplemented, "output 'present' is not supported");
@@ -159,8 +158,8 @@ class AttentionKernel final : public Kernel {
     const Tensor* w = info.ConstantInput(kWeights);
     if (w && w->dtype() == DataType::kFloat && w->rank() == 2) {
       k->packed_w_ = std::make_shared<kernels::PackedB>();
-      kernels::PackB(w->data<float>(), w->dim(1), false, w->dim(0), w->dim(1),
-                     k->packed_w_.get(), nullptr);
+      kernels::PackB(w->data<float>(), w->dim(1), false, w->dim(0), w->dim(1), k->packed_w_.get(),
+                     nullptr);
     }
     return k;
   }
@@ -179,13 +178,13 @@ class AttentionKernel final : public Kernel {
       }
     }
     if (x->rank() != 3) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input must be (batch, sequence, hidden), got ",
-                       ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "input must be (batch, sequence, hidden), got ", ShapeToString(x->shape()));
     }
     if (w->rank() != 2 || w->dim(0) != x->dim(2) || w->dim(1) % 3 != 0) {
-      return ctx.Error(StatusCode::kInvalidArgument, "weights of shape ",
-                       ShapeToString(w->shape()), " must be (", x->dim(2),
-                       ", 3 * hidden) for input ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument, "weights of shape ", ShapeToString(w->shape()),
+                       " must be (", x->dim(2), ", 3 * hidden) for input ",
+                       ShapeToString(x->shape()));
     }
     AttentionDims d;
     d.batch = x->dim(0);
@@ -202,16 +201,16 @@ class AttentionKernel final : public Kernel {
                        " is not a multiple of num_heads ", heads_);
     }
     if (bias && (bias->rank() != 1 || bias->dim(0) != 3 * d.hidden)) {
-      return ctx.Error(StatusCode::kInvalidArgument, "bias of shape ",
-                       ShapeToString(bias->shape()), " must be (", 3 * d.hidden, ")");
+      return ctx.Error(StatusCode::kInvalidArgument, "bias of shape ", ShapeToString(bias->shape()),
+                       " must be (", 3 * d.hidden, ")");
     }
-    d.scale = has_scale_ ? scale_
-                         : (d.head_size() > 0
-                                ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(
-                                                               d.head_size())))
-                                : 1.f);
+    d.scale = has_scale_
+                  ? scale_
+                  : (d.head_size() > 0
+                         ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(d.head_size())))
+                         : 1.f);
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat,
-                                                        {d.batch, d.seq, d.hidden}, Fill::kNone));
+                                                       {d.batch, d.seq, d.hidden}, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     const float* pb = bias ? bias->data<float>() : nullptr;
     const kernels::PackedB* packed = packed_w_.get();
@@ -222,9 +221,9 @@ class AttentionKernel final : public Kernel {
       packed = &per_run;
     }
     const int64_t tasks = AttentionTasks(d, &ctx.thread_pool());
-    OE_ASSIGN_OR_RETURN(Tensor scratch,
-                        ctx.AllocateTemp(DataType::kFloat, {AttentionScratchFloats(d, tasks)},
-                                         Fill::kNone));
+    OE_ASSIGN_OR_RETURN(
+        Tensor scratch,
+        ctx.AllocateTemp(DataType::kFloat, {AttentionScratchFloats(d, tasks)}, Fill::kNone));
     AttentionFastF32(d, x->data<float>(), *packed, pb, scratch.data<float>(), y->data<float>(),
                      &ctx.thread_pool());
     return Status::Ok();

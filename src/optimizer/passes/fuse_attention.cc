@@ -100,17 +100,20 @@ std::optional<Shape> ReshapeTarget(const GraphEditor& g, const ir::Node& r, cons
 
 // A linear projection y = xs W + b of a value `y`, found by walking up from it.
 struct Projection {
-  std::string input;             ///< xs, [S, B, E].
-  std::vector<double> w;         ///< E x N, row-major.
-  std::vector<double> b;         ///< N (zeros when absent).
+  std::string input;      ///< xs, [S, B, E].
+  std::vector<double> w;  ///< E x N, row-major.
+  std::vector<double> b;  ///< N (zeros when absent).
   int64_t e = 0, n = 0;
   Shape shape;                   ///< xs's shape [S, B, E].
-  std::string w_name, b_name;    ///< Initializers usable as they are (else empty).
+  std::string w_name, b_name;    ///< Initializers usable as they are (else empty; w_name
+                                 ///< set means w was not read).
   std::vector<ir::Node*> nodes;  ///< Nodes computing y from xs (removed on rewrite).
 };
 
 // y[S,B,N] = Reshape(Gemm(Reshape(xs, [S*B, E]), W, b), [S,B,N]) or Add(MatMul(xs, W), b).
-std::optional<Projection> FindProjection(const GraphEditor& g, const std::string& y) {
+// `want_values_if_reusable`: also read W's values when the initializer itself could be used.
+std::optional<Projection> FindProjection(const GraphEditor& g, const std::string& y,
+                                         bool want_values_if_reusable) {
   Projection p;
   ir::Node* n = g.Producer(y);
   if (!n) return std::nullopt;
@@ -120,8 +123,7 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
   std::string w_name, b_name;
   if (n->op_type == "Reshape" && n->domain.empty()) {
     ir::Node* gemm = g.Producer(n->inputs[0]);
-    if (!gemm || gemm->op_type != "Gemm" || !gemm->domain.empty() ||
-        !OnlyUse(g, n->inputs[0])) {
+    if (!gemm || gemm->op_type != "Gemm" || !gemm->domain.empty() || !OnlyUse(g, n->inputs[0])) {
       return std::nullopt;
     }
     if (AttrInt(*gemm, "transA", 0) != 0 || AttrFloat(*gemm, "alpha", 1.f) != 1.f ||
@@ -176,14 +178,24 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
     }
   }
   p.shape = *xs;
-  auto wv = ReadFloats(*w);
-  if (!wv) return std::nullopt;
-  p.w.resize(static_cast<size_t>(p.e * p.n));
-  for (int64_t i = 0; i < p.e; ++i) {
-    for (int64_t j = 0; j < p.n; ++j) {
-      p.w[static_cast<size_t>(i * p.n + j)] =
-          (*wv)[static_cast<size_t>(trans_b ? j * p.e + i : i * p.n + j)];
+  // Weight values are read only when a new packed weight must be written (BERT-sized layers
+  // would otherwise convert megabytes for nothing).
+  if (trans_b || !want_values_if_reusable) {
+    if (!trans_b) {
+      p.w_name = w_name;
+    } else {
+      auto wv = ReadFloats(*w);
+      if (!wv) return std::nullopt;
+      p.w.resize(static_cast<size_t>(p.e * p.n));
+      for (int64_t i = 0; i < p.e; ++i) {
+        for (int64_t j = 0; j < p.n; ++j)
+          p.w[static_cast<size_t>(i * p.n + j)] = (*wv)[static_cast<size_t>(j * p.e + i)];
+      }
     }
+  } else {
+    auto wv = ReadFloats(*w);
+    if (!wv) return std::nullopt;
+    p.w = std::move(*wv);
   }
   p.b.assign(static_cast<size_t>(p.n), 0.0);
   if (b) {
@@ -200,9 +212,7 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
       p.b = *bv;
     }
   }
-  // The model's own initializers when they already have Attention's layout (no copy; layers
-  // sharing a weight keep sharing it).
-  if (!trans_b) p.w_name = w_name;
+  // The model's own bias when it already has Attention's layout (no copy).
   if (b && b->rank() == 1 && b->dim(0) == p.n) p.b_name = b_name;
   return p;
 }
@@ -261,15 +271,15 @@ class FuseAttentionPass final : public Pass {
     std::vector<ir::Node*> removed;
     std::vector<double> w, bias;
     int64_t e = 0, H = 0;
-    Shape shape;  // xs: [S, B, E]
+    Shape shape;                     // xs: [S, B, E]
     std::string xs, w_name, b_name;  // Packed weight and bias already in the model, if any.
     ir::Node* split = g.Producer(m.V("q"));
-    if (split && split->op_type == "Split" && split->domain.empty() &&
-        split->outputs.size() == 3 && split->outputs[0] == m.V("q") &&
-        split->outputs[1] == m.V("k") && split->outputs[2] == m.V("v")) {
+    if (split && split->op_type == "Split" && split->domain.empty() && split->outputs.size() == 3 &&
+        split->outputs[0] == m.V("q") && split->outputs[1] == m.V("k") &&
+        split->outputs[2] == m.V("v")) {
       const int64_t sa = AttrInt(*split, "axis", 0);
       if (sa != 2 && sa != -1) return false;
-      auto proj = FindProjection(g, split->inputs[0]);
+      auto proj = FindProjection(g, split->inputs[0], false);
       if (!proj || proj->n % 3 != 0 || !OnlyUse(g, split->inputs[0])) return false;
       H = proj->n / 3;
       // Sizes: equal thirds, from the `split` input (opset >= 13) or attribute, or absent.
@@ -297,7 +307,7 @@ class FuseAttentionPass final : public Pass {
     } else {
       std::vector<Projection> projs;
       for (const char* v : {"q", "k", "v"}) {
-        auto proj = FindProjection(g, m.V(v));
+        auto proj = FindProjection(g, m.V(v), true);
         if (!proj || !OnlyUse(g, m.V(v))) return false;
         if (!projs.empty() && (proj->input != projs[0].input || proj->n != projs[0].n)) {
           return false;
@@ -363,8 +373,8 @@ class FuseAttentionPass final : public Pass {
       b_name = g.AddConstant(base + "_qkv_bias", MakeFloatTensor(DataType::kFloat, {3 * H}, bias));
     }
     std::string a = g.NewName(base + "_attention");
-    ir::Node* att =
-        g.AddNode("Attention", {x, w_name, b_name}, {a}, "com.microsoft", root, base + "_attention");
+    ir::Node* att = g.AddNode("Attention", {x, w_name, b_name}, {a}, "com.microsoft", root,
+                              base + "_attention");
     att->opset = 1;
     SetAttrInt(*att, "num_heads", heads);
     SetAttrFloat(*att, "scale", static_cast<float>(scale));
