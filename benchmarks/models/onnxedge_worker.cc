@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || inputs.empty()) {
-    return Fail("usage: onnxedge_worker MODEL --threads N --inputs DIR [--level L] [--disable-pass NAME ...]");
+    return Fail("usage: onnxedge_worker MODEL --threads N --inputs DIR [--level L]"
+                " [--disable-pass NAME ...]");
   }
   SessionOptions options;
   options.intra_op_threads = threads;

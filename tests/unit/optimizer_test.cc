@@ -683,13 +683,12 @@ TEST(OptimizerPass, FuseAttention) {
       for (int scale_at : {0, 1, 2}) {
         auto m = MhaModel(b, packed, scale_at, false);
         auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
-        const std::string what = "B=" + std::to_string(b) + " packed=" +
-                                 std::to_string(packed) + " scale_at=" +
-                                 std::to_string(scale_at);
-        EXPECT_EQ(Ops(o.model), b == 1 ? (std::vector<std::string>{"com.microsoft.Attention",
-                                                                   "Reshape"})
-                                       : (std::vector<std::string>{"com.microsoft.Attention",
-                                                                   "Transpose", "Reshape"}))
+        const std::string what = "B=" + std::to_string(b) + " packed=" + std::to_string(packed) +
+                                 " scale_at=" + std::to_string(scale_at);
+        EXPECT_EQ(
+            Ops(o.model),
+            b == 1 ? (std::vector<std::string>{"com.microsoft.Attention", "Reshape"})
+                   : (std::vector<std::string>{"com.microsoft.Attention", "Transpose", "Reshape"}))
             << what;
         // The packed weight is [E, 3E] (Q|K|V), the scale explicit.
         for (const auto& node : o.model.graph->nodes) {
