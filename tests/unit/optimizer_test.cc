@@ -618,7 +618,7 @@ TEST(OptimizerPass, FuseSkipLayerNorm) {
 // `scale_at`: 0 Div before the Q Transpose, 1 Mul after it, 2 Div after the first MatMul.
 // `mask`: an additive constant mask before the Softmax (not fused).
 onnx::ModelProto MhaModel(int64_t b, bool packed, int scale_at, bool mask,
-                          int64_t softmax_axis = -1) {
+                          int64_t softmax_axis = -1, bool merge_with_zero = false) {
   const int64_t s = 5, e = 8, n = 2, d = 4;
   auto m = NewModel(13);
   auto* g = m.mutable_graph();
@@ -671,7 +671,10 @@ onnx::ModelProto MhaModel(int64_t b, bool packed, int scale_at, bool mask,
   AttrI(AddNode(g, "Softmax", {logits}, {"sm"}), "axis", softmax_axis);
   AddNode(g, "MatMul", {"sm", "vt"}, {"o"});
   AttrInts(AddNode(g, "Transpose", {"o"}, {"ot"}), "perm", {1, 0, 2});
-  AddInitializer(g, "merge", Tensor::FromVector<int64_t>({2}, {s * b, e}));
+  // merge_with_zero: [0, -1] keeps the sequence dim of [S, B*n, d] (-> [S, B*E]).
+  AddInitializer(g, "merge",
+                 merge_with_zero ? Tensor::FromVector<int64_t>({2}, {0, -1})
+                                 : Tensor::FromVector<int64_t>({2}, {s * b, e}));
   AddNode(g, "Reshape", {"ot", "merge"}, {"y"});
   AddOutput(g, "y");
   return m;
@@ -699,6 +702,17 @@ TEST(OptimizerPass, FuseAttention) {
         ExpectSameOutputs(m, o, {{"x", RandomTensor({b, 5, 8}, 70, -2, 2)}}, 1e-5, 1e-4);
       }
     }
+  }
+}
+
+TEST(OptimizerPass, FuseAttentionResolvesAMergeTargetWithZero) {
+  // Reshape's 0 copies a dim of its input, which the rewrite changes: the fused graph must
+  // give the target explicitly.
+  for (int64_t b : {1, 2}) {
+    auto m = MhaModel(b, true, 0, false, -1, true);
+    auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 1) << b;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({b, 5, 8}, 72, -2, 2)}}, 1e-5, 1e-4);
   }
 }
 

@@ -24,6 +24,7 @@
 // Nothing is added to the logits (a masked attention does not match). If x does not come from
 // a Transpose(1,0,2), one is inserted. Every intermediate must be read only inside the
 // rewritten nodes.
+#include <algorithm>
 #include <cmath>
 
 #include "optimizer/const_util.h"
@@ -199,8 +200,9 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
   }
   p.b.assign(static_cast<size_t>(p.n), 0.0);
   if (b) {
-    // A true bias: one value per output column (leading 1s allowed) or a single value.
-    if (b->dtype() != DataType::kFloat) return std::nullopt;
+    // A true bias: one value per output column (leading 1s allowed) or a single value, of a
+    // rank that does not raise y's rank above 3.
+    if (b->dtype() != DataType::kFloat || b->rank() > 3) return std::nullopt;
     auto bv = ReadFloats(*b);
     if (!bv) return std::nullopt;
     if (bv->size() == 1) {
@@ -262,7 +264,9 @@ class FuseAttentionPass final : public Pass {
     double scale = 1.0;
     if (const ir::Node* s = m.N("scale_op")) {
       double c = 0;
-      if (!ScalarValue(*g.Constant(m.V("scale")), &c)) return false;
+      const Tensor& sc = *g.Constant(m.V("scale"));
+      // Rank <= 3 keeps every tensor of the match at rank 3 (Softmax axis 2 is the last).
+      if (sc.rank() > 3 || !ScalarValue(sc, &c)) return false;
       scale = s->op_type == "Div" ? 1.0 / c : c;
       // 0 would read as "default" in ONNX Runtime's kernel.
       if (!std::isfinite(scale) || static_cast<float>(scale) == 0.f) return false;
@@ -344,6 +348,10 @@ class FuseAttentionPass final : public Pass {
     const int64_t heads = (*qh)[1] / B, d = (*qh)[2];
     if (heads <= 0 || heads * d != H) return false;
 
+    // The merge of the heads: [B*n, S, d] -> Transpose -> [S, B*n, d] -> Reshape(target).
+    auto merged = ReshapeTarget(g, *m.root, {S, B * heads, d});
+    if (!merged) return false;
+
     // Attention reads [B, S, E]: the input of xs's Transpose(1,0,2), or a new Transpose.
     ir::Node* root = m.root;
     const std::string y = root->outputs[0];
@@ -390,7 +398,15 @@ class FuseAttentionPass final : public Pass {
       g.SetType(a_t, t);
       a = a_t;
     }
-    g.AddNode("Reshape", {a, m.V("out_shape")}, {y}, "", att, root->name);
+    // The merge Reshape's target read a 0 as "the input's dim", which is a different tensor
+    // now: give it the resolved dims then.
+    std::string target = m.V("out_shape");
+    auto target_values = ReadInts(*g.Constant(target));
+    if (!target_values ||
+        std::find(target_values->begin(), target_values->end(), 0) != target_values->end()) {
+      target = g.AddConstant(base + "_merge_shape", MakeInt64Tensor(*merged));
+    }
+    g.AddNode("Reshape", {a, target}, {y}, "", att, root->name);
     return true;
   }
 };
