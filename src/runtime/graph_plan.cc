@@ -9,6 +9,7 @@
 
 #include "ir/onnx/opset.h"
 #include "runtime/memory_planner.h"
+#include "runtime/profiler.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -347,7 +348,16 @@ StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs
     for (const auto& ref : step.inputs) in_ptrs.push_back(Fetch(ref, frame));
     outs.assign(step.outputs.size(), Value());
     KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs);
+    const bool profile = runtime::ProfilingEnabled();
+    const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     Status s = step.kernel->Run(ctx);
+    if (profile && s.ok()) {
+      runtime::RecordNodeTime(
+          *step.node,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+              .count(),
+          in_ptrs, outs);
+    }
     if (!s.ok()) {
       const std::string desc = step.node->Describe();
       if (s.message().find(desc) == std::string::npos) return s.WithContext(desc);
