@@ -204,6 +204,14 @@ std::vector<Conv2D> DepthwiseCases() {
   cases.push_back({0, 3, 3, 3, 6, 6, 3, 3, 1, 1});       // batch 0
   cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // wider than the padded-plane path
   cases.push_back({1, 2, 2, 2, 4, 133, 5, 5, 1, 2});
+  // Small planes (channels-last blocks of 16): channel counts around the block, a multiplier
+  // that makes one block read 8 input planes, one row, stride 2 and dilation 2.
+  cases.push_back({1, 17, 17, 17, 7, 7, 3, 3, 1, 1});
+  cases.push_back({2, 33, 33, 33, 14, 13, 3, 3, 1, 1});
+  cases.push_back({1, 10, 20, 10, 9, 6, 3, 3, 2, 1});
+  cases.push_back({1, 16, 16, 16, 1, 12, 3, 3, 1, 1});
+  cases.push_back({1, 16, 32, 16, 29, 30, 5, 5, 2, 2});
+  cases.push_back({1, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});
   return cases;
 }
 
@@ -221,7 +229,8 @@ TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
     const std::vector<Conv2D> cases = {DenseCases()[static_cast<size_t>(i) % DenseCases().size()],
                                        {1, 16, 17, 1, 8, 8, 3, 3, 1, 1},
                                        {1, 6, 6, 6, 20, 35, 3, 3, 1, 1},
-                                       {1, 4, 4, 4, 7, 7, 5, 5, 2, 2}};
+                                       {1, 4, 4, 4, 7, 7, 5, 5, 2, 2},
+                                       {1, 20, 20, 20, 7, 7, 3, 3, 1, 1}};
     for (const Conv2D& cc : cases) {
       RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++);
       RunConv(cc, &act, true, 2, seed++);

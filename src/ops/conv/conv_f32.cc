@@ -172,8 +172,105 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
   });
 }
 
+DepthwiseBlockFn SelectDepthwiseBlock() {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) {
+    return DepthwiseBlockAvx2;
+  }
+#endif
+  return DepthwiseBlockGeneric;
+}
+
+// 1-D/2-D depthwise in blocks of 16 channels laid out channels-last: each task gathers the 16
+// input planes of a block into one zero-padded [hp][wp][16] scratch (the padding is never
+// written, so it stays zero for every block of the task), runs the block kernel (every output
+// pixel is kernel-size 16-lane FMAs, no per-row calls or border columns), and scatters the
+// [out][16] result back to the 16 output planes, adding the residual and applying the
+// activation per plane. Channel counts that are not a multiple of 16 leave lanes unused.
+void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
+  constexpr int64_t kB = kDepthwiseBlock;
+  const WindowGeometry& g = *args.geometry;
+  const int64_t oh_n = g.out[1], ow_n = g.out[2];
+  const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t ph = g.pad_begin[1], pw = g.pad_begin[2];
+  const int64_t ih_n = g.in[1], iw_n = g.in[2];
+  const int64_t hp = (oh_n - 1) * g.stride[1] + (kh_n - 1) * g.dilation[1] + 1;
+  const int64_t wp = (ow_n - 1) * g.stride[2] + (kw_n - 1) * g.dilation[2] + 1;
+  const int64_t m_total = w.out_channels;
+  const int64_t mult = m_total / w.group;
+  const int64_t in_size = g.in_size(), out_size = g.out_size();
+  const int64_t taps = w.kernel_size;
+  const int64_t per_image = (m_total + kB - 1) / kB;
+  const int64_t blocks = args.batch * per_image;
+  const DepthwiseBlockFn block_fn = SelectDepthwiseBlock();
+  // Rows and columns of the input that land inside the padded plane.
+  const int64_t rows = std::max<int64_t>(0, std::min(ih_n, hp - ph));
+  const int64_t cols = std::max<int64_t>(0, std::min(iw_n, wp - pw));
+  const int64_t min_blocks =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * taps * kB));
+  pool->ParallelFor(blocks, min_blocks, [&](int64_t b0, int64_t b1) {
+    kernels::AlignedFloats padded(static_cast<size_t>(hp * wp * kB));
+    kernels::AlignedFloats out(static_cast<size_t>(out_size * kB));
+    std::fill(padded.data(), padded.data() + hp * wp * kB, 0.f);
+    alignas(64) float bias[kB];
+    std::vector<float> wt(static_cast<size_t>(taps * kB));
+    DepthwiseBlockArgs a;
+    a.in = padded.data();
+    a.wp = wp;
+    a.w = wt.data();
+    a.bias = bias;
+    a.kh_n = kh_n;
+    a.kw_n = kw_n;
+    a.sh = g.stride[1];
+    a.sw = g.stride[2];
+    a.dh = g.dilation[1];
+    a.dw = g.dilation[2];
+    a.oh_n = oh_n;
+    a.ow_n = ow_n;
+    a.out = out.data();
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t img = blk / per_image, m0 = (blk % per_image) * kB;
+      const int64_t nb = std::min(kB, m_total - m0);
+      for (int64_t c = 0; c < kB; ++c) {
+        const bool used = c < nb;
+        bias[c] = used && args.bias ? args.bias[m0 + c] : 0.f;
+        for (int64_t t = 0; t < taps; ++t) {
+          wt[static_cast<size_t>(t * kB + c)] = used ? w.raw[(m0 + c) * taps + t] : 0.f;
+        }
+        if (!used) continue;  // stale lanes hold finite values and are never stored
+        const float* xin = args.x + (img * args.in_channels + (m0 + c) / mult) * in_size;
+        for (int64_t ih = 0; ih < rows; ++ih) {
+          const float* src = xin + ih * iw_n;
+          float* dst = padded.data() + ((ih + ph) * wp + pw) * kB + c;
+          for (int64_t iw = 0; iw < cols; ++iw) dst[iw * kB] = src[iw];
+        }
+      }
+      block_fn(a);
+      for (int64_t c = 0; c < nb; ++c) {
+        const int64_t plane = img * m_total + m0 + c;
+        float* yp = args.y + plane * out_size;
+        const float* o = out.data() + c;
+        if (args.residual) {
+          const float* rp = args.residual + plane * out_size;
+          for (int64_t p = 0; p < out_size; ++p) yp[p] = o[p * kB] + rp[p];
+        } else {
+          for (int64_t p = 0; p < out_size; ++p) yp[p] = o[p * kB];
+        }
+        kernels::ApplyActivation(yp, out_size, args.activation);
+      }
+    }
+  });
+}
+
 void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   const WindowGeometry& g = *args.geometry;
+  // Small planes (the 7x7 and 14x14 layers of mobile networks): channels-last blocks, 1.6 to
+  // 1.9x faster than the padded-plane rows there; slower from 26 output columns on, where
+  // the gather/scatter of the planes outweighs the per-row overhead it removes.
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.out[2] <= 16 && g.in[2] <= 32) {
+    RunDepthwiseChannelsLast(w, args, pool);
+    return;
+  }
   if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 &&
       g.out[2] <= (g.stride[2] == 1 ? 128 : 32)) {
     RunDepthwiseSmall(w, args, pool);
@@ -287,6 +384,26 @@ void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_row
       } else {
         for (int64_t ow = ow_lo; ow < ow_hi; ++ow) out[ow] += wv * src[ow * stride];
       }
+    }
+  }
+}
+
+void DepthwiseBlockGeneric(const DepthwiseBlockArgs& a) {
+  constexpr int64_t kB = kDepthwiseBlock;
+  for (int64_t oh = 0; oh < a.oh_n; ++oh) {
+    for (int64_t ow = 0; ow < a.ow_n; ++ow) {
+      float acc[kB];
+      for (int64_t c = 0; c < kB; ++c) acc[c] = a.bias[c];
+      for (int64_t kh = 0; kh < a.kh_n; ++kh) {
+        for (int64_t kw = 0; kw < a.kw_n; ++kw) {
+          const float* p =
+              a.in + ((oh * a.sh + kh * a.dh) * a.wp + ow * a.sw + kw * a.dw) * kB;
+          const float* wv = a.w + (kh * a.kw_n + kw) * kB;
+          for (int64_t c = 0; c < kB; ++c) acc[c] += wv[c] * p[c];
+        }
+      }
+      float* o = a.out + (oh * a.ow_n + ow) * kB;
+      for (int64_t c = 0; c < kB; ++c) o[c] = acc[c];
     }
   }
 }

@@ -90,6 +90,62 @@ void Rows(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n
 
 }  // namespace
 
+void DepthwiseBlockAvx2(const DepthwiseBlockArgs& a) {
+  constexpr int64_t kB = kDepthwiseBlock;
+  const __m256 b0 = _mm256_loadu_ps(a.bias), b1 = _mm256_loadu_ps(a.bias + 8);
+  const int64_t step = a.sw * kB;  // floats from one output pixel's window to the next
+  for (int64_t oh = 0; oh < a.oh_n; ++oh) {
+    const float* row0 = a.in + oh * a.sh * a.wp * kB;
+    float* orow = a.out + oh * a.ow_n * kB;
+    int64_t ow = 0;
+    // 4 pixels x 16 channels: 8 independent FMA chains.
+    for (; ow + 4 <= a.ow_n; ow += 4) {
+      __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+      const float* base = row0 + ow * step;
+      for (int64_t kh = 0; kh < a.kh_n; ++kh) {
+        const float* r = base + kh * a.dh * a.wp * kB;
+        const float* wr = a.w + kh * a.kw_n * kB;
+        for (int64_t kw = 0; kw < a.kw_n; ++kw) {
+          const __m256 w0 = _mm256_loadu_ps(wr + kw * kB), w1 = _mm256_loadu_ps(wr + kw * kB + 8);
+          const float* p = r + kw * a.dw * kB;
+          c00 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(p), c00);
+          c01 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(p + 8), c01);
+          c10 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(p + step), c10);
+          c11 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(p + step + 8), c11);
+          c20 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(p + 2 * step), c20);
+          c21 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(p + 2 * step + 8), c21);
+          c30 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(p + 3 * step), c30);
+          c31 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(p + 3 * step + 8), c31);
+        }
+      }
+      float* o = orow + ow * kB;
+      _mm256_storeu_ps(o, c00);
+      _mm256_storeu_ps(o + 8, c01);
+      _mm256_storeu_ps(o + 16, c10);
+      _mm256_storeu_ps(o + 24, c11);
+      _mm256_storeu_ps(o + 32, c20);
+      _mm256_storeu_ps(o + 40, c21);
+      _mm256_storeu_ps(o + 48, c30);
+      _mm256_storeu_ps(o + 56, c31);
+    }
+    for (; ow < a.ow_n; ++ow) {
+      __m256 c0 = b0, c1 = b1;
+      const float* base = row0 + ow * step;
+      const float* wt = a.w;
+      for (int64_t kh = 0; kh < a.kh_n; ++kh) {
+        const float* r = base + kh * a.dh * a.wp * kB;
+        for (int64_t kw = 0; kw < a.kw_n; ++kw, wt += kB) {
+          const float* p = r + kw * a.dw * kB;
+          c0 = _mm256_fmadd_ps(_mm256_loadu_ps(wt), _mm256_loadu_ps(p), c0);
+          c1 = _mm256_fmadd_ps(_mm256_loadu_ps(wt + 8), _mm256_loadu_ps(p + 8), c1);
+        }
+      }
+      _mm256_storeu_ps(orow + ow * kB, c0);
+      _mm256_storeu_ps(orow + ow * kB + 8, c1);
+    }
+  }
+}
+
 void DepthwiseRowAvx2(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n,
                       int64_t dilation, int64_t stride, int64_t offset, float bias, float* out,
                       int64_t ow_lo, int64_t ow_hi) {
