@@ -35,7 +35,25 @@ struct DepthwiseBlockArgs {
 using DepthwiseBlockFn = void (*)(const DepthwiseBlockArgs& a);
 void DepthwiseBlockGeneric(const DepthwiseBlockArgs& a);
 
+/// Interleaves 16 planes into the channels-last layout: for r < rows, c < cols,
+/// dst[r * dst_row_stride + c * 16 + lane] = src[lane][r * src_row_stride + c].
+using DepthwiseGatherFn = void (*)(const float* const* src, int64_t rows, int64_t cols,
+                                   int64_t src_row_stride, float* dst, int64_t dst_row_stride);
+/// The inverse for n pixels: dst[lane][p] = src[p * 16 + lane] (+ residual[lane][p] when
+/// residual is not null).
+using DepthwiseScatterFn = void (*)(const float* src, int64_t n, float* const* dst,
+                                    const float* const* residual);
+void DepthwiseGatherGeneric(const float* const* src, int64_t rows, int64_t cols,
+                            int64_t src_row_stride, float* dst, int64_t dst_row_stride);
+void DepthwiseScatterGeneric(const float* src, int64_t n, float* const* dst,
+                             const float* const* residual);
+
 #if defined(__x86_64__)
+/// AVX2: 8x8 register transposes.
+void DepthwiseGatherAvx2(const float* const* src, int64_t rows, int64_t cols,
+                         int64_t src_row_stride, float* dst, int64_t dst_row_stride);
+void DepthwiseScatterAvx2(const float* src, int64_t n, float* const* dst,
+                          const float* const* residual);
 /// AVX2 + FMA: 4 output pixels x 16 channels (8 accumulators) per step.
 void DepthwiseBlockAvx2(const DepthwiseBlockArgs& a);
 /// AVX2 + FMA: 8 or 16 outputs per step; strides 1 and 2 vectorized, others fall back.
