@@ -204,13 +204,15 @@ std::vector<Conv2D> DepthwiseCases() {
   cases.push_back({0, 3, 3, 3, 6, 6, 3, 3, 1, 1});       // batch 0
   cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // short: channels-last blocks
   cases.push_back({1, 2, 2, 2, 4, 133, 5, 5, 1, 2});
-  // Planes too large for channels-last blocks: the padded-plane rows (out width <= 128 at
-  // stride 1, <= 32 at stride 2) and the direct rows with border columns (wider).
-  cases.push_back({1, 3, 3, 3, 64, 100, 3, 3, 1, 1});
-  cases.push_back({1, 2, 2, 2, 200, 60, 3, 3, 2, 1});
-  cases.push_back({1, 2, 2, 2, 40, 150, 3, 3, 1, 1});
-  cases.push_back({1, 2, 2, 2, 36, 133, 5, 5, 1, 2});
-  cases.push_back({1, 2, 2, 2, 90, 80, 3, 3, 2, 1});
+  // Channels-last in several bands of output rows (scratch over 512 KiB), strides 1 and 2.
+  cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 301, 40, 3, 3, 2, 1});
+  // Wider than 56 output columns: the padded-plane rows (up to 128 at stride 1) and the
+  // direct rows with border columns (wider, or strided).
+  cases.push_back({1, 3, 3, 3, 20, 100, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 8, 150, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 9, 133, 5, 5, 1, 2});
+  cases.push_back({1, 2, 2, 2, 9, 150, 3, 3, 2, 1});
   // Small planes (channels-last blocks of 16): channel counts around the block, a multiplier
   // that makes one block read 8 input planes, one row, stride 2 and dilation 2.
   cases.push_back({1, 17, 17, 17, 7, 7, 3, 3, 1, 1});

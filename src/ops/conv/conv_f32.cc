@@ -110,8 +110,9 @@ void DepthwisePlane(const float* xin, const float* wk, float bias, float* out,
   }
 }
 
-// 1-D/2-D planes up to 128 output columns at stride 1 (32 at other strides; measured: at 112
-// columns, stride 1 gains 15% this way while stride 2 loses 10%): per-row border handling
+// 1-D/2-D planes of 57 to 128 output columns at stride 1 (narrower ones take channels-last
+// blocks; measured: at 112 columns, stride 1 gains 15% this way while stride 2 loses 10%, so
+// wider or strided planes take the direct rows): per-row border handling
 // would dominate, so each input plane is copied into a zero-padded scratch plane wide enough
 // that every output row, rounded up to 8 columns, is "interior"; rows whose width is a
 // multiple of 8 are written in place, others via a scratch row.
@@ -172,6 +173,10 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
   });
 }
 
+// Scratch of one channels-last band (padded input rows + output rows, 16 floats per pixel):
+// about 512 KiB, so both stay in L2 while the block kernel runs.
+constexpr int64_t kChannelsLastBudget = 131072;
+
 DepthwiseBlockFn SelectDepthwiseBlock() {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx2) {
@@ -181,20 +186,23 @@ DepthwiseBlockFn SelectDepthwiseBlock() {
   return DepthwiseBlockGeneric;
 }
 
-// 1-D/2-D depthwise in blocks of 16 channels laid out channels-last: each task gathers the 16
-// input planes of a block into one zero-padded [hp][wp][16] scratch (the padding is never
-// written, so it stays zero for every block of the task), runs the block kernel (every output
-// pixel is kernel-size 16-lane FMAs, no per-row calls or border columns), and scatters the
-// [out][16] result back to the 16 output planes, adding the residual and applying the
-// activation per plane. Channel counts that are not a multiple of 16 leave lanes unused.
+// 1-D/2-D depthwise in blocks of 16 channels laid out channels-last. Per block and band of
+// output rows (bands keep the scratch near 512 KiB so it stays in L2): the input rows of the
+// band are gathered from the block's 16 planes into a zero-padded [band_hp][wp][16] scratch
+// (padding columns are never written and stay zero; padding rows are zeroed per band), the
+// block kernel computes every output pixel as kernel-size 16-lane FMAs (no per-row calls or
+// border columns), and the [band * ow][16] result is scattered back to the 16 output planes
+// with the residual added; the activation then runs over each plane's band. Channel counts
+// that are not a multiple of 16 leave lanes unused (they read lane 0's plane and write to a
+// dummy plane).
 void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   constexpr int64_t kB = kDepthwiseBlock;
   const WindowGeometry& g = *args.geometry;
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   const int64_t kh_n = g.kernel[1], kw_n = g.kernel[2];
+  const int64_t sh = g.stride[1], dh = g.dilation[1];
   const int64_t ph = g.pad_begin[1], pw = g.pad_begin[2];
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
-  const int64_t hp = (oh_n - 1) * g.stride[1] + (kh_n - 1) * g.dilation[1] + 1;
   const int64_t wp = (ow_n - 1) * g.stride[2] + (kw_n - 1) * g.dilation[2] + 1;
   const int64_t m_total = w.out_channels;
   const int64_t mult = m_total / w.group;
@@ -202,6 +210,14 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
   const int64_t taps = w.kernel_size;
   const int64_t per_image = (m_total + kB - 1) / kB;
   const int64_t blocks = args.batch * per_image;
+  // Output rows per band: the band's padded input rows plus its output rows, 16 floats per
+  // pixel, within kChannelsLastBudget floats (at least one row).
+  auto band_floats = [&](int64_t rows_out) {
+    return (((rows_out - 1) * sh + (kh_n - 1) * dh + 1) * wp + rows_out * ow_n) * kB;
+  };
+  int64_t band = oh_n;
+  while (band > 1 && band_floats(band) > kChannelsLastBudget) band = (band + 1) / 2;
+  const int64_t hp_band = (band - 1) * sh + (kh_n - 1) * dh + 1;
   const DepthwiseBlockFn block_fn = SelectDepthwiseBlock();
   struct {
     DepthwiseGatherFn gather = DepthwiseGatherGeneric;
@@ -213,15 +229,14 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
     move.scatter = DepthwiseScatterAvx2;
   }
 #endif
-  // Rows and columns of the input that land inside the padded plane.
-  const int64_t rows = std::max<int64_t>(0, std::min(ih_n, hp - ph));
+  // Columns of the input that land inside the padded rows.
   const int64_t cols = std::max<int64_t>(0, std::min(iw_n, wp - pw));
   const int64_t min_blocks =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * taps * kB));
   pool->ParallelFor(blocks, min_blocks, [&](int64_t b0, int64_t b1) {
-    kernels::AlignedFloats padded(static_cast<size_t>(hp * wp * kB));
-    kernels::AlignedFloats out(static_cast<size_t>(out_size * kB));
-    std::fill(padded.data(), padded.data() + hp * wp * kB, 0.f);
+    kernels::AlignedFloats padded(static_cast<size_t>(hp_band * wp * kB));
+    kernels::AlignedFloats out(static_cast<size_t>(band * ow_n * kB));
+    std::fill(padded.data(), padded.data() + hp_band * wp * kB, 0.f);
     alignas(64) float bias[kB];
     std::vector<float> wt(static_cast<size_t>(taps * kB));
     DepthwiseBlockArgs a;
@@ -231,18 +246,19 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
     a.bias = bias;
     a.kh_n = kh_n;
     a.kw_n = kw_n;
-    a.sh = g.stride[1];
+    a.sh = sh;
     a.sw = g.stride[2];
-    a.dh = g.dilation[1];
+    a.dh = dh;
     a.dw = g.dilation[2];
-    a.oh_n = oh_n;
     a.ow_n = ow_n;
     a.out = out.data();
-    // Lanes past the channel count read lane 0's plane and write to a dummy plane.
     kernels::AlignedFloats dummy(static_cast<size_t>(out_size));
     const float* src[kB];
     float* dst[kB];
     const float* res[kB];
+    const float* src_rows[kB];
+    float* dst_rows[kB];
+    const float* res_rows[kB];
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t img = blk / per_image, m0 = (blk % per_image) * kB;
       const int64_t nb = std::min(kB, m_total - m0);
@@ -258,11 +274,36 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
         dst[c] = used ? args.y + plane * out_size : dummy.data();
         res[c] = args.residual ? args.residual + plane * out_size : nullptr;
       }
-      move.gather(src, rows, cols, iw_n, padded.data() + (ph * wp + pw) * kB, wp * kB);
-      block_fn(a);
-      move.scatter(out.data(), out_size, dst, args.residual ? res : nullptr);
-      if (!args.activation.is_none()) {
-        for (int64_t c = 0; c < nb; ++c) kernels::ApplyActivation(dst[c], out_size, args.activation);
+      for (int64_t oh0 = 0; oh0 < oh_n; oh0 += band) {
+        const int64_t rows_out = std::min(band, oh_n - oh0);
+        const int64_t rows_pad = (rows_out - 1) * sh + (kh_n - 1) * dh + 1;
+        // Padded row r holds input row ih0 + r; the valid ones are [r_lo, r_hi).
+        const int64_t ih0 = oh0 * sh - ph;
+        const int64_t r_lo = std::clamp<int64_t>(-ih0, 0, rows_pad);
+        const int64_t r_hi = std::clamp<int64_t>(ih_n - ih0, r_lo, rows_pad);
+        float* pad_data = padded.data();
+        if (r_lo > 0) std::fill(pad_data, pad_data + r_lo * wp * kB, 0.f);
+        if (r_hi < rows_pad) {
+          std::fill(pad_data + r_hi * wp * kB, pad_data + rows_pad * wp * kB, 0.f);
+        }
+        if (r_hi > r_lo) {
+          for (int64_t c = 0; c < kB; ++c) src_rows[c] = src[c] + (ih0 + r_lo) * iw_n;
+          move.gather(src_rows, r_hi - r_lo, cols, iw_n, pad_data + (r_lo * wp + pw) * kB,
+                      wp * kB);
+        }
+        a.oh_n = rows_out;
+        block_fn(a);
+        const int64_t n = rows_out * ow_n, off = oh0 * ow_n;
+        for (int64_t c = 0; c < kB; ++c) {
+          dst_rows[c] = dst[c] + (dst[c] == dummy.data() ? 0 : off);
+          res_rows[c] = args.residual ? res[c] + off : nullptr;
+        }
+        move.scatter(out.data(), n, dst_rows, args.residual ? res_rows : nullptr);
+        if (!args.activation.is_none()) {
+          for (int64_t c = 0; c < nb; ++c) {
+            kernels::ApplyActivation(dst_rows[c], n, args.activation);
+          }
+        }
       }
     }
   });
@@ -270,20 +311,16 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
 
 void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   const WindowGeometry& g = *args.geometry;
-  // 2-D/1-D planes whose channels-last scratch (padded input block + output block) fits in
-  // about 512 KiB: channels-last blocks of 16 (measured against the padded-plane rows: 3.3x
-  // at 7x7, 2.7x at 14x14, 1.6x at 28x28, 1.1-1.4x at 52-56; at 112x112 the scratch leaves L2
-  // and it loses up to 2.5x, hence the bound).
-  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1) {
-    const int64_t hp = (g.out[1] - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1;
-    const int64_t wp = (g.out[2] - 1) * g.stride[2] + (g.kernel[2] - 1) * g.dilation[2] + 1;
-    if ((hp * wp + g.out_size()) * kDepthwiseBlock <= 131072) {
-      RunDepthwiseChannelsLast(w, args, pool);
-      return;
-    }
+  // 1-D/2-D planes up to 56 output columns: channels-last blocks (measured against the
+  // padded-plane rows below, one thread: 3.1x at 7x7, 2.7x at 14x14, 1.6x at 28x28, 1.1-1.4x
+  // at 52-56 columns, strides 1 and 2; from 104 columns on the gather/scatter of the planes
+  // costs more than the per-row work it removes: 0.7-0.9x).
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.out[2] <= 56) {
+    RunDepthwiseChannelsLast(w, args, pool);
+    return;
   }
-  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 &&
-      g.out[2] <= (g.stride[2] == 1 ? 128 : 32)) {
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.stride[2] == 1 &&
+      g.out[2] <= 128) {
     RunDepthwiseSmall(w, args, pool);
     return;
   }
