@@ -368,7 +368,11 @@ inline void PutZeros(float* dk, int64_t k16, int64_t j, int64_t len) {
   while (len > 0) {
     const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
     float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
-    for (int64_t t = 0; t < in_panel; ++t) d[t] = 0.f;
+    if (in_panel == kNr) {
+      std::memset(d, 0, sizeof(float) * kNr);  // whole panel row: fixed size, inlined
+    } else {
+      for (int64_t t = 0; t < in_panel; ++t) d[t] = 0.f;
+    }
     j += in_panel;
     len -= in_panel;
   }
@@ -378,7 +382,11 @@ inline void PutCopy(float* dk, int64_t k16, int64_t j, const float* src, int64_t
   while (len > 0) {
     const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
     float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
-    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t];
+    if (in_panel == kNr) {
+      std::memcpy(d, src, sizeof(float) * kNr);  // whole panel row: fixed size, inlined
+    } else {
+      for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t];
+    }
     src += in_panel;
     j += in_panel;
     len -= in_panel;
