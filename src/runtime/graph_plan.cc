@@ -349,14 +349,10 @@ StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs
     outs.assign(step.outputs.size(), Value());
     KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs);
     const bool profile = runtime::ProfilingEnabled();
-    const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    const int64_t t0 = profile ? runtime::ProfileClockNs() : 0;
     Status s = step.kernel->Run(ctx);
     if (profile && s.ok()) {
-      runtime::RecordNodeTime(
-          *step.node,
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-              .count(),
-          in_ptrs, outs);
+      runtime::RecordNodeTime(*step.node, runtime::ProfileClockNs() - t0, in_ptrs, outs);
     }
     if (!s.ok()) {
       const std::string desc = step.node->Describe();

@@ -1,7 +1,10 @@
 // Copyright onnxedge authors.
 #include "runtime/profiler.h"
 
+#include <time.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -14,6 +17,8 @@
 namespace onnxedge::runtime {
 
 namespace {
+
+bool UseCpuClock();
 
 struct Entry {
   std::string op, label;
@@ -62,7 +67,8 @@ void PrintProfile() {
   if (sorted.empty()) return;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const Entry* a, const Entry* b) { return a->ns > b->ns; });
-  std::fprintf(stderr, "\nONNXEDGE_PROFILE: %zu nodes, %.3f ms per run on average\n",
+  std::fprintf(stderr, "\nONNXEDGE_PROFILE (%s time): %zu nodes, %.3f ms per run on average\n",
+               UseCpuClock() ? "thread CPU" : "wall",
                sorted.size(),
                total / 1e6 / static_cast<double>(std::max<int64_t>(1, sorted[0]->calls)));
   std::fprintf(stderr, "%10s %6s %7s  %s\n", "us/call", "%", "GFLOP/s", "node");
@@ -88,6 +94,27 @@ void PrintProfile() {
 }
 
 }  // namespace
+
+namespace {
+bool UseCpuClock() {
+  static const bool cpu = [] {
+    const char* v = std::getenv("ONNXEDGE_PROFILE");
+    return v && std::string(v) == "cpu";
+  }();
+  return cpu;
+}
+}  // namespace
+
+int64_t ProfileClockNs() {
+  if (UseCpuClock()) {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 bool ProfilingEnabled() {
   static const bool enabled = [] {

@@ -20,6 +20,11 @@ namespace onnxedge::runtime {
 /// Whether ONNXEDGE_PROFILE is set (read once).
 bool ProfilingEnabled();
 
+/// The profile's clock in ns: wall time, or with ONNXEDGE_PROFILE=cpu the calling thread's CPU
+/// time (steadier on a loaded machine; counts only the calling thread, so use it with one
+/// intra-op thread).
+int64_t ProfileClockNs();
+
 /// Adds one execution of `node` taking `ns` nanoseconds; inputs/outputs describe its shapes.
 void RecordNodeTime(const ir::Node& node, int64_t ns, const std::vector<const Value*>& inputs,
                     const std::vector<Value>& outputs);
