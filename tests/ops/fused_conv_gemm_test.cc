@@ -184,6 +184,11 @@ std::vector<Conv2D> DenseCases() {
       {1, 5, 7, 1, 1, 17, 3, 3, 1, 1},      // m = tile + 1, 17 columns
       {1, 24, 64, 1, 3, 7, 1, 1, 1, 0},     // pointwise, 64 rows: full AVX-512 tiles
       {0, 3, 4, 1, 5, 5, 3, 3, 1, 1},       // batch 0
+      // Stride 2 with output rows wider than a 16-column panel (whole-panel deinterleave in
+      // the im2col packing), 3 input channels as in first layers, unpadded and padded.
+      {1, 3, 8, 1, 9, 70, 3, 3, 2, 1},
+      {1, 3, 16, 1, 12, 77, 6, 6, 2, 2},
+      {1, 2, 7, 1, 5, 65, 2, 2, 2, 0},
   };
 }
 

@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
 #include "core/cpu_features.h"
 #include "ops/conv/depthwise.h"
 #include "runtime/thread_pool.h"
@@ -398,7 +402,22 @@ inline void PutStrided(float* dk, int64_t k16, int64_t j, const float* src, int6
   while (len > 0) {
     const int64_t in_panel = std::min(len, kNr - (j & (kNr - 1)));
     float* d = dk + (j >> 4) * k16 + (j & (kNr - 1));
-    for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t * stride];
+    if (in_panel == kNr && stride == 2) {
+      // Whole panel row at stride 2 (the first layers of most networks): deinterleaving
+      // shuffles. The last load starts at src[27] so nothing past src[30] is read.
+#if defined(__SSE2__)
+      for (int q = 0; q < 3; ++q) {
+        const __m128 a = _mm_loadu_ps(src + 8 * q), b = _mm_loadu_ps(src + 8 * q + 4);
+        _mm_storeu_ps(d + 4 * q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+      }
+      const __m128 a = _mm_loadu_ps(src + 24), b = _mm_loadu_ps(src + 27);
+      _mm_storeu_ps(d + 12, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 2, 0)));
+#else
+      for (int64_t t = 0; t < kNr; ++t) d[t] = src[2 * t];
+#endif
+    } else {
+      for (int64_t t = 0; t < in_panel; ++t) d[t] = src[t * stride];
+    }
     src += in_panel * stride;
     j += in_panel;
     len -= in_panel;
