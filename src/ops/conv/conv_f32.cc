@@ -193,7 +193,7 @@ DepthwiseBlockFn SelectDepthwiseBlock() {
 // 1-D/2-D depthwise in blocks of 16 channels laid out channels-last. Per block and band of
 // output rows (bands keep the scratch near 512 KiB so it stays in L2): the input rows of the
 // band are gathered from the block's 16 planes into a zero-padded [band_hp][wp][16] scratch
-// (padding columns are never written and stay zero; padding rows are zeroed per band), the
+// (its padding rows and columns are zeroed per band; the scratch is per thread and reused), the
 // block kernel computes every output pixel as kernel-size 16-lane FMAs (no per-row calls or
 // border columns), and the [band * ow][16] result is scattered back to the 16 output planes
 // with the residual added; the activation then runs over each plane's band. Channel counts
@@ -221,6 +221,13 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
   };
   int64_t band = oh_n;
   while (band > 1 && band_floats(band) > kChannelsLastBudget) band = (band + 1) / 2;
+  // Fewer blocks than threads (16 or 32 channels): split the rows too, so every thread works.
+  const int64_t threads = pool->num_threads();
+  if (blocks < threads) {
+    const int64_t want = (threads + blocks - 1) / blocks;
+    band = std::min(band, std::max<int64_t>(1, (oh_n + want - 1) / want));
+  }
+  const int64_t n_bands = (oh_n + band - 1) / band;
   const int64_t hp_band = (band - 1) * sh + (kh_n - 1) * dh + 1;
   const DepthwiseBlockFn block_fn = SelectDepthwiseBlock();
   struct {
@@ -235,14 +242,22 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
 #endif
   // Columns of the input that land inside the padded rows.
   const int64_t cols = std::max<int64_t>(0, std::min(iw_n, wp - pw));
-  const int64_t min_blocks =
-      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * taps * kB));
-  pool->ParallelFor(blocks, min_blocks, [&](int64_t b0, int64_t b1) {
-    kernels::AlignedFloats padded(static_cast<size_t>(hp_band * wp * kB));
-    kernels::AlignedFloats out(static_cast<size_t>(band * ow_n * kB));
-    std::fill(padded.data(), padded.data() + hp_band * wp * kB, 0.f);
+  // Tasks are (block, band); one thread's consecutive tasks share a block's setup.
+  const int64_t min_tasks =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, band * ow_n * taps * kB));
+  pool->ParallelFor(blocks * n_bands, min_tasks, [&](int64_t t0, int64_t t1) {
+    // Per-thread scratch reused across runs (fresh buffers of this size cost a page fault per
+    // 4 KiB, measured as much as the convolution itself for 32 channels at 52x52). Nothing
+    // is assumed about its contents: every element the kernel reads is written per band.
+    thread_local kernels::AlignedFloats padded, out, dummy, wt;
+    auto reserve = [](kernels::AlignedFloats& b, int64_t n) {
+      if (b.size() < static_cast<size_t>(n)) b.Resize(static_cast<size_t>(n));
+    };
+    reserve(padded, hp_band * wp * kB);
+    reserve(out, band * ow_n * kB);
+    reserve(dummy, out_size);
+    reserve(wt, taps * kB);
     alignas(64) float bias[kB];
-    std::vector<float> wt(static_cast<size_t>(taps * kB));
     DepthwiseBlockArgs a;
     a.in = padded.data();
     a.wp = wp;
@@ -256,21 +271,21 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
     a.dw = g.dilation[2];
     a.ow_n = ow_n;
     a.out = out.data();
-    kernels::AlignedFloats dummy(static_cast<size_t>(out_size));
     const float* src[kB];
     float* dst[kB];
     const float* res[kB];
     const float* src_rows[kB];
     float* dst_rows[kB];
     const float* res_rows[kB];
-    for (int64_t blk = b0; blk < b1; ++blk) {
+    int64_t nb = 0;
+    auto setup_block = [&](int64_t blk) {
       const int64_t img = blk / per_image, m0 = (blk % per_image) * kB;
-      const int64_t nb = std::min(kB, m_total - m0);
+      nb = std::min(kB, m_total - m0);
       for (int64_t c = 0; c < kB; ++c) {
         const bool used = c < nb;
         bias[c] = used && args.bias ? args.bias[m0 + c] : 0.f;
-        for (int64_t t = 0; t < taps; ++t) {
-          wt[static_cast<size_t>(t * kB + c)] = used ? w.raw[(m0 + c) * taps + t] : 0.f;
+        for (int64_t tap = 0; tap < taps; ++tap) {
+          wt.data()[tap * kB + c] = used ? w.raw[(m0 + c) * taps + tap] : 0.f;
         }
         const int64_t m = m0 + (used ? c : 0);
         const int64_t plane = img * m_total + m;
@@ -278,36 +293,48 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
         dst[c] = used ? args.y + plane * out_size : dummy.data();
         res[c] = args.residual ? args.residual + plane * out_size : nullptr;
       }
-      for (int64_t oh0 = 0; oh0 < oh_n; oh0 += band) {
-        const int64_t rows_out = std::min(band, oh_n - oh0);
-        const int64_t rows_pad = (rows_out - 1) * sh + (kh_n - 1) * dh + 1;
-        // Padded row r holds input row ih0 + r; the valid ones are [r_lo, r_hi).
-        const int64_t ih0 = oh0 * sh - ph;
-        const int64_t r_lo = std::clamp<int64_t>(-ih0, 0, rows_pad);
-        const int64_t r_hi = std::clamp<int64_t>(ih_n - ih0, r_lo, rows_pad);
-        float* pad_data = padded.data();
-        if (r_lo > 0) std::fill(pad_data, pad_data + r_lo * wp * kB, 0.f);
-        if (r_hi < rows_pad) {
-          std::fill(pad_data + r_hi * wp * kB, pad_data + rows_pad * wp * kB, 0.f);
+    };
+    int64_t current = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t blk = t / n_bands;
+      const int64_t oh0 = (t % n_bands) * band;
+      if (blk != current) {
+        setup_block(blk);
+        current = blk;
+      }
+      const int64_t rows_out = std::min(band, oh_n - oh0);
+      const int64_t rows_pad = (rows_out - 1) * sh + (kh_n - 1) * dh + 1;
+      // Padded row r holds input row ih0 + r; the valid ones are [r_lo, r_hi).
+      const int64_t ih0 = oh0 * sh - ph;
+      const int64_t r_lo = std::clamp<int64_t>(-ih0, 0, rows_pad);
+      const int64_t r_hi = std::clamp<int64_t>(ih_n - ih0, r_lo, rows_pad);
+      float* pad_data = padded.data();
+      if (r_lo > 0) std::fill(pad_data, pad_data + r_lo * wp * kB, 0.f);
+      if (r_hi < rows_pad) {
+        std::fill(pad_data + r_hi * wp * kB, pad_data + rows_pad * wp * kB, 0.f);
+      }
+      if (pw > 0 || pw + cols < wp) {  // padding columns of the input rows
+        for (int64_t r = r_lo; r < r_hi; ++r) {
+          float* row = pad_data + r * wp * kB;
+          std::fill(row, row + pw * kB, 0.f);
+          std::fill(row + (pw + cols) * kB, row + wp * kB, 0.f);
         }
-        if (r_hi > r_lo) {
-          for (int64_t c = 0; c < kB; ++c) src_rows[c] = src[c] + (ih0 + r_lo) * iw_n;
-          move.gather(src_rows, r_hi - r_lo, cols, iw_n, pad_data + (r_lo * wp + pw) * kB,
-                      wp * kB);
-        }
-        a.oh_n = rows_out;
-        block_fn(a);
-        const int64_t n = rows_out * ow_n, off = oh0 * ow_n;
-        for (int64_t c = 0; c < kB; ++c) {
-          dst_rows[c] = dst[c] + (dst[c] == dummy.data() ? 0 : off);
-          res_rows[c] = args.residual ? res[c] + off : nullptr;
-        }
-        move.scatter(out.data(), n, dst_rows, args.residual ? res_rows : nullptr);
-        if (!args.activation.is_none()) {
-          for (int64_t c = 0; c < nb; ++c) {
-            kernels::ApplyActivation(dst_rows[c], n, args.activation);
-          }
-        }
+      }
+      if (r_hi > r_lo) {
+        for (int64_t c = 0; c < kB; ++c) src_rows[c] = src[c] + (ih0 + r_lo) * iw_n;
+        move.gather(src_rows, r_hi - r_lo, cols, iw_n, pad_data + (r_lo * wp + pw) * kB,
+                    wp * kB);
+      }
+      a.oh_n = rows_out;
+      block_fn(a);
+      const int64_t n = rows_out * ow_n, off = oh0 * ow_n;
+      for (int64_t c = 0; c < kB; ++c) {
+        dst_rows[c] = dst[c] + (dst[c] == dummy.data() ? 0 : off);
+        res_rows[c] = args.residual ? res[c] + off : nullptr;
+      }
+      move.scatter(out.data(), n, dst_rows, args.residual ? res_rows : nullptr);
+      if (!args.activation.is_none()) {
+        for (int64_t c = 0; c < nb; ++c) kernels::ApplyActivation(dst_rows[c], n, args.activation);
       }
     }
   });
