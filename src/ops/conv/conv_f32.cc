@@ -344,8 +344,8 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
   const WindowGeometry& g = *args.geometry;
   // 1-D/2-D planes up to 56 output columns: channels-last blocks (measured against the
   // padded-plane rows below, one thread: 3.1x at 7x7, 2.7x at 14x14, 1.6x at 28x28, 1.1-1.4x
-  // at 52-56 columns, strides 1 and 2; from 104 columns on the gather/scatter of the planes
-  // costs more than the per-row work it removes: 0.7-0.9x).
+  // at 52-56 columns, strides 1 and 2; at 104-112 columns it is even (1.0-1.05x), and it
+  // loses 0.56x at 160 columns with 24 channels, so wider planes keep the row paths).
   if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.out[2] <= 56) {
     RunDepthwiseChannelsLast(w, args, pool);
     return;
