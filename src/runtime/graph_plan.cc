@@ -10,6 +10,7 @@
 #include "ir/onnx/opset.h"
 #include "runtime/memory_planner.h"
 #include "runtime/prepack_cache.h"
+#include "runtime/profiler.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -374,7 +375,12 @@ Status GraphPlan::Execute(const std::vector<Value>& inputs, const RunState& stat
     outs.assign(step.outputs.size(), Value());
     KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs,
                       step.graph_outputs.data(), bindings, &step.description);
+    const bool profile = runtime::ProfilingEnabled();
+    const int64_t t0 = profile ? runtime::ProfileClockNs() : 0;
     Status s = step.kernel->Run(ctx);
+    if (profile && s.ok()) {
+      runtime::RecordNodeTime(*step.node, runtime::ProfileClockNs() - t0, in_ptrs, outs);
+    }
     if (!s.ok()) {
       const std::string& desc = step.description;
       if (s.message().find(desc) == std::string::npos) return s.WithContext(desc);
