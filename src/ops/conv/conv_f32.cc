@@ -205,12 +205,12 @@ DepthwiseBlockFn SelectDepthwiseBlock() {
 // 1-D/2-D depthwise in blocks of 16 channels laid out channels-last. Per block and band of
 // output rows (bands keep the scratch near 512 KiB so it stays in L2): the input rows of the
 // band are gathered from the block's 16 planes into a zero-padded [band_hp][wp][16] scratch
-// (its padding rows and columns are zeroed per band; the scratch is per thread and reused), the
-// block kernel computes every output pixel as kernel-size 16-lane FMAs (no per-row calls or
-// border columns), and the [band * ow][16] result is scattered back to the 16 output planes
-// with the residual added; the activation then runs over each plane's band. Channel counts
-// that are not a multiple of 16 leave lanes unused (they read lane 0's plane and write to a
-// dummy plane).
+// (its padding rows and columns are zeroed per band; the scratch is the chunk's ChunkScratch
+// slot, reused across runs), the block kernel computes every output pixel as kernel-size
+// 16-lane FMAs (no per-row calls or border columns), and the [band * ow][16] result is
+// scattered back to the 16 output planes with the residual added; the activation then runs
+// over each plane's band. Channel counts that are not a multiple of 16 leave lanes unused
+// (they read lane 0's plane and write to a dummy plane).
 void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool) {
   constexpr int64_t kB = kDepthwiseBlock;
   const WindowGeometry& g = *args.geometry;
@@ -257,23 +257,34 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
   // Tasks are (block, band); one thread's consecutive tasks share a block's setup.
   const int64_t min_tasks =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, band * ow_n * taps * kB));
+  // Chunk scratch (padded band, output band, dummy plane, block weights) grown by this thread
+  // before the parallel region and reused across runs (runtime/chunk_scratch.h): fresh buffers
+  // of this size cost a page fault per 4 KiB, measured as much as the convolution itself for 32
+  // channels at 52x52, and no chunk allocates, whoever runs it. Nothing is assumed about its
+  // contents: every element the kernel reads is written per band.
+  auto aligned_bytes = [](int64_t floats) {
+    return (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+  };
+  const size_t padded_bytes = aligned_bytes(hp_band * wp * kB);
+  const size_t out_bytes = aligned_bytes(band * ow_n * kB);
+  const size_t dummy_bytes = aligned_bytes(out_size);
+  const size_t wt_bytes = aligned_bytes(taps * kB);
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(threads),
+                  padded_bytes + out_bytes + dummy_bytes + wt_bytes);
   pool->ParallelFor(blocks * n_bands, min_tasks, [&](int64_t t0, int64_t t1) {
-    // Per-thread scratch reused across runs (fresh buffers of this size cost a page fault per
-    // 4 KiB, measured as much as the convolution itself for 32 channels at 52x52). Nothing
-    // is assumed about its contents: every element the kernel reads is written per band.
-    thread_local kernels::AlignedFloats padded, out, dummy, wt;
-    auto reserve = [](kernels::AlignedFloats& b, int64_t n) {
-      if (b.size() < static_cast<size_t>(n)) b.Resize(static_cast<size_t>(n));
-    };
-    reserve(padded, hp_band * wp * kB);
-    reserve(out, band * ow_n * kB);
-    reserve(dummy, out_size);
-    reserve(wt, taps * kB);
+    char* const mem = scratch.Claim();
+    float* const padded_data = reinterpret_cast<float*>(mem);
+    float* const out_data = reinterpret_cast<float*>(mem + padded_bytes);
+    float* const dummy_data = reinterpret_cast<float*>(mem + padded_bytes + out_bytes);
+    float* const wt_data =
+        reinterpret_cast<float*>(mem + padded_bytes + out_bytes + dummy_bytes);
     alignas(64) float bias[kB];
     DepthwiseBlockArgs a;
-    a.in = padded.data();
+    a.in = padded_data;
     a.wp = wp;
-    a.w = wt.data();
+    a.w = wt_data;
     a.bias = bias;
     a.kh_n = kh_n;
     a.kw_n = kw_n;
@@ -282,7 +293,7 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
     a.dh = dh;
     a.dw = g.dilation[2];
     a.ow_n = ow_n;
-    a.out = out.data();
+    a.out = out_data;
     const float* src[kB];
     float* dst[kB];
     const float* res[kB];
@@ -297,12 +308,12 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
         const bool used = c < nb;
         bias[c] = used && args.bias ? args.bias[m0 + c] : 0.f;
         for (int64_t tap = 0; tap < taps; ++tap) {
-          wt.data()[tap * kB + c] = used ? w.raw[(m0 + c) * taps + tap] : 0.f;
+          wt_data[tap * kB + c] = used ? w.raw[(m0 + c) * taps + tap] : 0.f;
         }
         const int64_t m = m0 + (used ? c : 0);
         const int64_t plane = img * m_total + m;
         src[c] = args.x + (img * args.in_channels + m / mult) * in_size;
-        dst[c] = used ? args.y + plane * out_size : dummy.data();
+        dst[c] = used ? args.y + plane * out_size : dummy_data;
         res[c] = args.residual ? args.residual + plane * out_size : nullptr;
       }
     };
@@ -320,7 +331,7 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
       const int64_t ih0 = oh0 * sh - ph;
       const int64_t r_lo = std::clamp<int64_t>(-ih0, 0, rows_pad);
       const int64_t r_hi = std::clamp<int64_t>(ih_n - ih0, r_lo, rows_pad);
-      float* pad_data = padded.data();
+      float* pad_data = padded_data;
       if (r_lo > 0) std::fill(pad_data, pad_data + r_lo * wp * kB, 0.f);
       if (r_hi < rows_pad) {
         std::fill(pad_data + r_hi * wp * kB, pad_data + rows_pad * wp * kB, 0.f);
@@ -341,10 +352,10 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
       block_fn(a);
       const int64_t n = rows_out * ow_n, off = oh0 * ow_n;
       for (int64_t c = 0; c < kB; ++c) {
-        dst_rows[c] = dst[c] + (dst[c] == dummy.data() ? 0 : off);
+        dst_rows[c] = dst[c] + (dst[c] == dummy_data ? 0 : off);
         res_rows[c] = args.residual ? res[c] + off : nullptr;
       }
-      move.scatter(out.data(), n, dst_rows, args.residual ? res_rows : nullptr);
+      move.scatter(out_data, n, dst_rows, args.residual ? res_rows : nullptr);
       if (!args.activation.is_none()) {
         for (int64_t c = 0; c < nb; ++c) kernels::ApplyActivation(dst_rows[c], n, args.activation);
       }
