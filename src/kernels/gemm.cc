@@ -405,6 +405,12 @@ void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b,
   InPlaceBBlock(a, m0, m1, b, ldb, n, alpha, beta, c, ldc, ep, &tail);
 }
 
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& ep, AlignedFloats* tail) {
+  InPlaceBBlock(a, m0, m1, b, ldb, n, alpha, beta, c, ldc, ep, tail);
+}
+
 void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c, int64_t ldc,
                 ThreadPool* pool, const GemmEpilogue& ep) {
   const int64_t m = a.M, n = b.N, k = a.K;

@@ -106,6 +106,12 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
 void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
                        int64_t n, float alpha, float beta, float* c, int64_t ldc,
                        const GemmEpilogue& epilogue);
+/// As above, with the partial panel's scratch given by the caller (grown to a.K * kGemmNr
+/// floats when smaller): for chunk bodies, whose scratch the caller sizes before the parallel
+/// region so no worker allocates.
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& epilogue, AlignedFloats* tail);
 
 /// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
 /// transpose when `trans_a`) is packed here.

@@ -83,12 +83,37 @@ void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::Pac
   const int64_t tasks = AttentionTasks(d, pool);
   const int64_t per_task = (pairs + tasks - 1) / tasks;
   float* scores_base = qkv + rows * n3;
+  // Packing buffers per task, grown by this thread before the parallel region and kept from run
+  // to run (the reasoning of runtime/chunk_scratch.h): a thread_local grown inside the body
+  // would allocate in whichever run a worker first met a task, so a steady-state run could
+  // allocate depending on scheduling. PackA/PackB only resize to the sizes set here.
+  struct TaskPacks {
+    kernels::PackedA q, p;
+    kernels::PackedB k;
+    kernels::AlignedFloats tail;
+  };
+  thread_local std::vector<TaskPacks> tls_packs;
+  std::vector<TaskPacks>& packs = tls_packs;
+  if (packs.size() < static_cast<size_t>(tasks)) packs.resize(static_cast<size_t>(tasks));
+  {
+    const int64_t slivers = (S + kernels::kGemmMr - 1) / kernels::kGemmMr;
+    const int64_t panels = (S + kernels::kGemmNr - 1) / kernels::kGemmNr;
+    auto floats = [](int64_t n) { return static_cast<size_t>(std::max<int64_t>(1, n)); };
+    for (int64_t t = 0; t < tasks; ++t) {
+      TaskPacks& tp = packs[static_cast<size_t>(t)];
+      tp.q.data.Resize(floats(slivers * dh * kernels::kGemmMr));
+      tp.p.data.Resize(floats(slivers * S * kernels::kGemmMr));
+      tp.k.data.Resize(floats(panels * dh * kernels::kGemmNr));
+      const size_t tail = floats(S * kernels::kGemmNr);
+      if (tp.tail.size() < tail) tp.tail.Resize(tail);
+    }
+  }
   auto body = [&](int64_t t0, int64_t t1) {
-    // Packing buffers keep their size from run to run (same shapes), so a steady-state run
-    // does not allocate them again.
-    thread_local kernels::PackedA q_pack, p_pack;
-    thread_local kernels::PackedB k_pack;
     for (int64_t t = t0; t < t1; ++t) {
+      TaskPacks& tp = packs[static_cast<size_t>(t)];
+      kernels::PackedA& q_pack = tp.q;
+      kernels::PackedA& p_pack = tp.p;
+      kernels::PackedB& k_pack = tp.k;
       float* scores = scores_base + t * S * S;
       for (int64_t pair = t * per_task; pair < std::min(pairs, (t + 1) * per_task); ++pair) {
         const int64_t b = pair / d.heads, h = pair % d.heads;
@@ -103,7 +128,7 @@ void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::Pac
         // Y[b, :, head h] = P V_h, V_h read in place (row stride 3H), written with stride H.
         kernels::PackA(scores, S, false, S, S, &p_pack, nullptr);
         kernels::GemmBlockInPlaceB(p_pack, 0, S, v, n3, dh, 1.f, 0.f, y + b * S * H + h * dh, H,
-                                   {});
+                                   {}, &tp.tail);
       }
     }
   };
