@@ -9,7 +9,8 @@
 // realloc, memalign, aligned_alloc or posix_memalign (operator new goes through malloc), on
 // any thread: the runtime, every kernel and the thread pool's workers included. This is
 // asserted exactly (== 0) for graphs built like the benchmark models (ResNet, MobileNetV2, a
-// transformer encoder, a YOLO-style detector), at 1 and 2 threads. Session::Run, which returns
+// transformer encoder, nn.MultiheadAttention fused into com.microsoft Attention, a YOLO-style
+// detector), at 1 and 2 threads. Session::Run, which returns
 // new output tensors, allocates exactly those (checked through the planner's counters).
 // Run with --trace to print a backtrace of every counted allocation.
 #include <errno.h>
@@ -290,6 +291,31 @@ TestModel TransformerLike() {
           {{"ids", Tensor::FromVector<int64_t>({1, kSeq}, ids)}}};
 }
 
+// nn.MultiheadAttention as PyTorch exports it (sequence-first: Transpose to [S,B,E], Q/K/V
+// projections, Reshape to [S, B*heads, d] and per-head Transposes, scaled Softmax), which
+// fuse_attention turns into one com.microsoft Attention: its per-head packing runs inside the
+// thread pool's chunks. S = 20 and d = 8 leave partial GEMM slivers and panels.
+TestModel MultiheadAttentionLike() {
+  constexpr int64_t kB = 2, kSeq = 20, kD = 32, kHeads = 4, kHd = 8;
+  Builder b;
+  b.Input("x", DataType::kFloat, {kB, kSeq, kD});
+  const std::string xs = b.Op("Transpose", {"x"}, {Ints("perm", {1, 0, 2})});
+  const std::string heads = b.Ints64({kSeq, kB * kHeads, kHd});
+  auto split_heads = [&](const std::string& v, const std::vector<int64_t>& perm) {
+    return b.Op("Transpose", {b.Op("Reshape", {v, heads})}, {Ints("perm", perm)});
+  };
+  const std::string q = split_heads(b.Linear(xs, kD, kD), {1, 0, 2});
+  const std::string k = split_heads(b.Linear(xs, kD, kD), {1, 2, 0});
+  const std::string v = split_heads(b.Linear(xs, kD, kD), {1, 0, 2});
+  std::string s = b.Op("Div", {b.Op("MatMul", {q, k}), b.Scalar(std::sqrt(float(kHd)))});
+  s = b.Op("Softmax", {s}, {Int("axis", -1)});
+  std::string o = b.Op("Transpose", {b.Op("MatMul", {s, v})}, {Ints("perm", {1, 0, 2})});
+  o = b.Op("Reshape", {o, b.Ints64({kSeq * kB, kD})});
+  b.Output(b.Linear(o, kD, kD));  // out_proj
+  return {"multihead_attention", b.model(),
+          {{"x", Tensor::FromVector<float>({kB, kSeq, kD}, Random(kB * kSeq * kD, 103))}}};
+}
+
 // YOLO-style detector: Conv + SiLU, a C2f-like block (Split, Concat), SPPF (chained MaxPools),
 // nearest 2x Resize and Concat with a skip, two detection heads reshaped and transposed.
 TestModel YoloLike() {
@@ -321,7 +347,8 @@ TestModel YoloLike() {
 }
 
 std::vector<TestModel> Models() {
-  return {ResNetLike(), MobileNetLike(), TransformerLike(), YoloLike()};
+  return {ResNetLike(), MobileNetLike(), TransformerLike(), MultiheadAttentionLike(),
+          YoloLike()};
 }
 
 void ExpectNear(const std::vector<NamedValue>& got, const std::vector<NamedValue>& want,
