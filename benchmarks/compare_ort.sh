@@ -7,7 +7,8 @@
 # Installs onnxruntime-node with npm if missing (tools/ort_ref), builds onnxedge if needed,
 # exports the PyTorch models (scripts/export_models.py, cached in build/models), then prints a
 # table of p50 latency, the onnxedge/ORT ratio and peak RSS, and writes it as JSON to
-# DIR/compare_ort.json (default DIR: build/benchmarks).
+# DIR/compare_ort.json (default DIR: build/benchmarks). yolox_nano is read from the shared
+# folder: $ONNXEDGE_SHARED_DIR, else ../shared next to the checkout (docs/real_models.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --level) level="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "compare_ort.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +45,7 @@ export_list=()
 for m in ${models//,/ }; do
   case "$m" in
     yolox_nano)
-      path="$root/../shared/models/yolox_nano/yolox_nano.onnx"
+      path="${ONNXEDGE_SHARED_DIR:-$root/../shared}/models/yolox_nano/yolox_nano.onnx"
       if [ ! -f "$path" ]; then
         echo "compare_ort.sh: $path not found; skipping yolox_nano" >&2
         continue

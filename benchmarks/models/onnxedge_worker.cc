@@ -3,6 +3,7 @@
 // line protocol as ort_worker.js:
 //
 //   onnxedge_worker MODEL --threads N --inputs DIR [--level disabled|basic|extended|all]
+//                   [--disable-pass NAME ...]   (an optimizer pass to skip, for before/after runs)
 //
 // Loads MODEL once, reads every graph input from DIR/<name>.npy, prints "ready", then answers
 // one line per command on stdin: "run" -> wall milliseconds of one Session::Run, "rss" -> peak
@@ -36,6 +37,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   using namespace onnxedge;  // NOLINT
   std::string model, inputs, level = "all";
+  std::vector<std::string> disabled;
   int threads = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
       inputs = argv[++i];
     } else if (a == "--level" && i + 1 < argc) {
       level = argv[++i];
+    } else if (a == "--disable-pass" && i + 1 < argc) {
+      disabled.push_back(argv[++i]);
     } else if (model.empty()) {
       model = a;
     } else {
@@ -52,10 +56,12 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || inputs.empty()) {
-    return Fail("usage: onnxedge_worker MODEL --threads N --inputs DIR [--level L]");
+    return Fail("usage: onnxedge_worker MODEL --threads N --inputs DIR [--level L]"
+                " [--disable-pass NAME ...]");
   }
   SessionOptions options;
   options.intra_op_threads = threads;
+  options.disabled_passes = disabled;
   if (level == "disabled") options.optimization_level = OptimizationLevel::kDisabled;
   else if (level == "basic") options.optimization_level = OptimizationLevel::kBasic;
   else if (level == "extended") options.optimization_level = OptimizationLevel::kExtended;

@@ -3,6 +3,9 @@
 //   g++ -std=c++20 -O1 -rdynamic -Iinclude benchmarks/runtime/alloc_count.cc -o /tmp/alloc_count
 //       -Lbuild -lonnxedge -Wl,-rpath,$PWD/build
 // Run: /tmp/alloc_count MODEL [THREADS]; with SITES=1 it also counts allocations by caller.
+// Inputs are zero tensors of the declared types (dynamic dims 1). It counts one steady-state
+// Session::RunInto (handed the previous call's outputs) after three warm-up calls; with RUN=1
+// it counts Session::Run instead (which returns new output tensors).
 #include <errno.h>
 #include <execinfo.h>
 
@@ -76,19 +79,38 @@ int main(int argc, char** argv) {
   o.intra_op_threads = argc > 2 ? atoi(argv[2]) : 1;
   auto s = Session::Load(argv[1], o);
   if (!s.ok()) return 1;
-  std::vector<int64_t> shape;
-  for (auto& d : (*s)->inputs()[0].dims) shape.push_back(d.value > 0 ? d.value : 1);
-  auto t = Tensor::Allocate(DataType::kFloat, shape);
-  std::vector<NamedValue> feeds = {{(*s)->inputs()[0].name, *t}};
-  for (int i = 0; i < 3; ++i) (void)(*s)->Run(feeds);
+  std::vector<NamedValue> feeds;
+  for (const auto& in : (*s)->inputs()) {
+    std::vector<int64_t> shape;
+    for (auto& d : in.dims) shape.push_back(d.value > 0 ? d.value : 1);
+    auto t = Tensor::Allocate(in.dtype, shape);
+    if (!t.ok()) return 1;
+    feeds.push_back({in.name, *t});
+  }
+  const bool use_run = getenv("RUN") != nullptr;
+  std::vector<NamedValue> outs;
+  auto run = [&]() -> bool {
+    if (use_run) {
+      auto r = (*s)->Run(feeds);
+      return r.ok();
+    }
+    return (*s)->RunInto(feeds, &outs).ok();
+  };
+  for (int i = 0; i < 3; ++i) {
+    if (!run()) {
+      std::fprintf(stderr, "run failed\n");
+      return 1;
+    }
+  }
   auto before = (*s)->memory_info();
-  on = true;
   {
     void* f[4];
-    backtrace(f, 4);
+    backtrace(f, 4);  // Loads the unwinder before counting starts.
   }
-  auto r = (*s)->Run(feeds);
+  on = true;
+  const bool ok = run();
   on = false;
+  if (!ok) return 1;
   auto after = (*s)->memory_info();
   {
     void* f[4];
@@ -115,9 +137,9 @@ int main(int argc, char** argv) {
   if (getenv("SITES"))
     for (auto& [k, v] : hist) std::printf("%5d %s\n", v, k.c_str());
   std::printf(
-      "%s: %lu heap allocations in one steady-state run, %lu of >= 1 KiB (%lu bytes); planner: "
+      "%s (%s): %lu heap allocations in one steady-state run, %lu of >= 1 KiB (%lu bytes); planner: "
       "%llu tensors from the arena, %llu from the heap (outputs), %llu misses\n",
-      argv[1], n.load(), big.load(), bigbytes.load(),
+      argv[1], use_run ? "Run" : "RunInto", n.load(), big.load(), bigbytes.load(),
       (unsigned long long)(after.arena_allocations - before.arena_allocations),
       (unsigned long long)(after.heap_allocations - before.heap_allocations),
       (unsigned long long)after.pattern_misses);

@@ -10,12 +10,11 @@
 #include <vector>
 
 #include "onnxedge/data_type.h"
+#include "onnxedge/shape.h"
 #include "onnxedge/status.h"
 
 namespace onnxedge {
 
-/// Tensor dimensions. Every dim is >= 0 in a concrete tensor.
-using Shape = std::vector<int64_t>;
 
 /// Number of elements of `shape` (1 for a scalar), or -1 if it overflows int64 or a dim is < 0.
 int64_t ShapeElementCount(const Shape& shape);

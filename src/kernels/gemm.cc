@@ -63,9 +63,11 @@ void EpilogueOnly(int64_t m0, int64_t m1, int64_t n, float beta, float* c, int64
 }  // namespace
 
 void AlignedFloats::Resize(size_t n) {
-  if (n == size_ && ptr_) return;
-  size_t bytes = std::max<size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
-  ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (!ptr_ || n > capacity_) {
+    const size_t bytes = std::max<size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
+    ptr_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    capacity_ = bytes / sizeof(float);
+  }
   size_ = n;
 }
 
@@ -376,20 +378,37 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
   RunBlock(a, m0, m1, b, n, alpha, beta, c, ldc, ep);
 }
 
-void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
-                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
-                       const GemmEpilogue& ep) {
+namespace {
+
+// GemmBlockInPlaceB with the tail panel's scratch given by the caller.
+void InPlaceBBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                   int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                   const GemmEpilogue& ep, AlignedFloats* tail) {
   if (m1 <= m0 || n <= 0) return;
   BSource src;
   src.data = b;
   src.panel_stride = kGemmNr;
   src.k_stride = ldb;
-  thread_local AlignedFloats tail;
   if (n % kGemmNr != 0 && a.K > 0) {
-    PackTailPanel(b, ldb, a.K, n, &tail);
-    src.tail = tail.data();
+    PackTailPanel(b, ldb, a.K, n, tail);
+    src.tail = tail->data();
   }
   RunBlock(a, m0, m1, src, n, alpha, beta, c, ldc, ep);
+}
+
+}  // namespace
+
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& ep) {
+  thread_local AlignedFloats tail;
+  InPlaceBBlock(a, m0, m1, b, ldb, n, alpha, beta, c, ldc, ep, &tail);
+}
+
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& ep, AlignedFloats* tail) {
+  InPlaceBBlock(a, m0, m1, b, ldb, n, alpha, beta, c, ldc, ep, tail);
 }
 
 void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c, int64_t ldc,
@@ -429,11 +448,21 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
   pool->ParallelFor(m_blocks * n_tasks, 1, task);
 }
 
+PackedA& ThreadPackedA() {
+  thread_local PackedA a;
+  return a;
+}
+
+PackedB& ThreadPackedB() {
+  thread_local PackedB b;
+  return b;
+}
+
 void GemmPrepackedB(const float* a, int64_t lda, bool trans_a, int64_t m, const PackedB& b,
                     float alpha, float beta, float* c, int64_t ldc, ThreadPool* pool,
                     const GemmEpilogue& ep) {
   if (m == 0 || b.N == 0) return;
-  PackedA pa;
+  PackedA& pa = ThreadPackedA();
   PackA(a, lda, trans_a, m, b.K, &pa, pool);
   GemmPacked(pa, b, alpha, beta, c, ldc, pool, ep);
 }
@@ -446,7 +475,7 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     EpilogueOnly(0, m, n, beta, c, ldc, ep);
     return;
   }
-  PackedA pa;
+  PackedA& pa = ThreadPackedA();
   PackA(a, lda, trans_a, m, k, &pa, pool);
   if (!trans_b && m <= kInPlaceBMaxM) {
     // Few rows: each B element feeds only a few tiles, so the tiles read B where it lies
@@ -457,13 +486,20 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     if (threads > 1 && m * n * k > 32768) tasks = std::min(panels, 2 * threads);
     const int64_t per_task = (panels + tasks - 1) / tasks;
     tasks = (panels + per_task - 1) / per_task;
+    // Only the last task has a partial panel: one tail buffer of the calling thread, grown
+    // here (not by whichever worker runs that task), serves it.
+    thread_local AlignedFloats tls_tail;
+    AlignedFloats& tail = tls_tail;
+    if (n % kGemmNr != 0 && tail.size() < static_cast<size_t>(k * kGemmNr)) {
+      tail.Resize(static_cast<size_t>(k * kGemmNr));
+    }
     auto body = [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n0 = t * per_task * kGemmNr;
         const int64_t n1 = std::min(n, n0 + per_task * kGemmNr);
         GemmEpilogue block_ep = ep;
         if (ep.col_bias) block_ep.col_bias = ep.col_bias + n0;
-        GemmBlockInPlaceB(pa, 0, m, b + n0, ldb, n1 - n0, alpha, beta, c + n0, ldc, block_ep);
+        InPlaceBBlock(pa, 0, m, b + n0, ldb, n1 - n0, alpha, beta, c + n0, ldc, block_ep, &tail);
       }
     };
     if (tasks > 1) {
@@ -473,7 +509,7 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
     }
     return;
   }
-  PackedB pb;
+  PackedB& pb = ThreadPackedB();
   PackB(b, ldb, trans_b, k, n, &pb, pool);
   GemmPacked(pa, pb, alpha, beta, c, ldc, pool, ep);
 }

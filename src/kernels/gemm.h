@@ -32,7 +32,8 @@ class AlignedFloats {
  public:
   AlignedFloats() = default;
   explicit AlignedFloats(size_t n) { Resize(n); }
-  /// Reallocates (contents are lost) unless the size is unchanged.
+  /// Sets the size. Reallocates (contents are lost) only when `n` exceeds the capacity, so a
+  /// scratch buffer reused across calls stops allocating once it reaches its largest size.
   void Resize(size_t n);
   float* data() { return ptr_.get(); }
   const float* data() const { return ptr_.get(); }
@@ -44,6 +45,7 @@ class AlignedFloats {
   };
   std::unique_ptr<float, Free> ptr_;
   size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 /// op(A) (M x K) in slivers of kGemmMr rows: element (m, k) at [(m / Mr) * K + k] * Mr + m % Mr.
@@ -59,6 +61,12 @@ struct PackedB {
   int64_t K = 0, N = 0;
   AlignedFloats data;
 };
+
+/// Packing buffers of the calling thread, reused by every GEMM it runs (they only grow), so
+/// steady-state runs allocate nothing. Valid until the thread's next GEMM: a caller must not
+/// hold one across another GEMM call on the same thread (Gemm and GemmPrepackedB use them).
+PackedA& ThreadPackedA();
+PackedB& ThreadPackedB();
 
 /// Packs op(A), where op transposes when `trans` (then A is K x M with leading dim lda).
 void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, PackedA* out,
@@ -98,6 +106,12 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
 void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
                        int64_t n, float alpha, float beta, float* c, int64_t ldc,
                        const GemmEpilogue& epilogue);
+/// As above, with the partial panel's scratch given by the caller (grown to a.K * kGemmNr
+/// floats when smaller): for chunk bodies, whose scratch the caller sizes before the parallel
+/// region so no worker allocates.
+void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
+                       int64_t n, float alpha, float beta, float* c, int64_t ldc,
+                       const GemmEpilogue& epilogue, AlignedFloats* tail);
 
 /// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
 /// transpose when `trans_a`) is packed here.

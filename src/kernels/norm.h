@@ -1,7 +1,7 @@
 // Copyright onnxedge authors.
-// Row kernels of the normalization ops (LayerNormalization now; SkipLayerNormalization-style
-// fusions later): one row of d floats per call, single-threaded (callers split rows across
-// their pool).
+// Row kernels of the normalization ops (LayerNormalization, and com.microsoft
+// SkipLayerNormalization through the skip inputs): one row of d floats per call,
+// single-threaded (callers split rows across their pool).
 //
 //   s = x + skip + skip_bias          (each addend optional; s = x when both are null)
 //   mean = sum(s) / d,  var = sum((s - mean)^2) / d        (float64, two passes: stable for

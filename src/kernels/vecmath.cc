@@ -103,9 +103,19 @@ float ApplyUnaryScalar(UnaryFn fn, float x) {
   return y;
 }
 
+#if defined(__x86_64__)
+// AVX-512F implementation (x86/vecmath_avx512.cc), bit-identical to the AVX2 one; call only
+// when MaxIsa() >= kAvx512.
+void ApplyUnaryAvx512(UnaryFn fn, const float* x, float* y, int64_t n);
+#endif
+
 void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
   if (n <= 0) return;
 #if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) {
+    ApplyUnaryAvx512(fn, x, y, n);
+    return;
+  }
   if (MaxIsa() >= Isa::kAvx2) {
     ApplyUnaryAvx2(fn, x, y, n);
     return;

@@ -108,14 +108,20 @@ inline typename O::V MulSigmoid(typename O::V m, typename O::V t) {
   const ExpParts<O> e = ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kExpMin), nt)));
   const V s = O::Pow2(O::Min(O::Max(e.n, O::Set(-126.f)), O::Set(126.f)));
   const V d_small = O::Fma(e.pm1, s, O::Add(one, s));
+  const auto big = O::Lt(O::Set(23.5f), e.n);
+  const auto tail = O::Ge(nt, O::Set(kSigmoidTail));
+  if constexpr (requires { O::None(big); }) {
+    // SIMD paths: when no lane needs the large-|t| branches (the common case), the selects
+    // below pick m / d_small everywhere, so skip computing them (same values, half the work).
+    if (O::None(big) && O::None(tail)) return O::Div(m, d_small);
+  }
   const V u = O::Add(one, e.pm1);
   const V u_err = O::Add(O::Sub(one, u), e.pm1);
   const V inv_s = O::Pow2(O::Max(O::Sub(O::Set(0.f), e.n), O::Set(-126.f)));
   const V d_big = O::Add(u, O::Add(u_err, inv_s));
-  const auto big = O::Lt(O::Set(23.5f), e.n);
   const V q = O::Div(m, O::Select(big, d_big, d_small));
   const V y = O::Select(big, ScalePow2<O>(q, O::Sub(O::Set(0.f), e.n)), q);
-  return O::Select(O::Ge(nt, O::Set(kSigmoidTail)), O::Mul(m, O::Set(0.f)), y);
+  return O::Select(tail, O::Mul(m, O::Set(0.f)), y);
 }
 
 template <class O>

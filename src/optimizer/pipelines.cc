@@ -36,6 +36,9 @@ std::vector<PipelineEntry> Build() {
   add(MakeSinkTransposesPass(), L::kExtended,
       "pushes transposes below elementwise ops so pairs meet and cancel");
   add(MakeFuseTransposesPass(), L::kExtended, "cancels the pairs that sinking brought together");
+  add(MakeFuseAttentionPass(), L::kExtended,
+      "after the transpose passes (the head Transposes are final) and the basic Split and "
+      "Gemm rewrites it reads the Q/K/V projections from");
   add(MakeFuseGeluPass(), L::kExtended, "before LayerNorm: independent, cheap, fixed shape");
   add(MakeFuseLayerNormPass(), L::kExtended, "before SkipLayerNorm, which builds on it");
   add(MakeFuseSkipLayerNormPass(), L::kExtended, "absorbs the residual Add before LayerNorm");

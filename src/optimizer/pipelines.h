@@ -40,5 +40,6 @@ std::unique_ptr<Pass> MakeFuseSkipLayerNormPass();
 std::unique_ptr<Pass> MakeSinkTransposesPass();
 std::unique_ptr<Pass> MakeFuseConvActivationPass();
 std::unique_ptr<Pass> MakeFuseQuickGeluPass();
+std::unique_ptr<Pass> MakeFuseAttentionPass();
 
 }  // namespace onnxedge::opt

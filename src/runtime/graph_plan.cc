@@ -9,6 +9,8 @@
 
 #include "ir/onnx/opset.h"
 #include "runtime/memory_planner.h"
+#include "runtime/prepack_cache.h"
+#include "runtime/profiler.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge {
@@ -74,6 +76,8 @@ const Value* Fetch(const ValueRef& ref, const Frame& frame) {
 
 StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& graph,
                                                               const PlanScope* parent) {
+  // Kernels of this compile (subgraphs included) share prepacked forms of the same constant.
+  PrepackCache::Scope prepack_scope;
   auto plan = std::shared_ptr<GraphPlan>(new GraphPlan());
   plan->graph_ = &graph;
   PlanScope& scope = plan->scope_;
@@ -109,6 +113,7 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
     const ir::Node& node = *node_ptr;
     Step step;
     step.node = &node;
+    step.description = node.Describe();
     for (const auto& in : node.inputs) {
       ValueRef ref;
       if (!in.empty() && !Resolve(scope, in, &ref)) {
@@ -170,6 +175,20 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
                        "' is not produced by any node");
     }
     plan->output_refs_.push_back(ref);
+  }
+
+  // Graph outputs produced by steps: where RunInto's caller buffers may be used directly.
+  for (Step& step : plan->steps_) step.graph_outputs.assign(step.outputs.size(), -1);
+  for (size_t g = 0; g < plan->output_refs_.size(); ++g) {
+    const ValueRef& ref = plan->output_refs_[g];
+    if (ref.kind != ValueRef::Kind::kLocal) continue;
+    for (Step& step : plan->steps_) {
+      for (size_t o = 0; o < step.outputs.size(); ++o) {
+        if (step.outputs[o] == ref.index && step.graph_outputs[o] < 0) {
+          step.graph_outputs[o] = static_cast<int>(g);
+        }
+      }
+    }
   }
 
   // Lifetimes: free a local value right after its last reader (never graph outputs).
@@ -315,6 +334,14 @@ thread_local ExecStack tls_exec;
 StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs,
                                                 const RunState& state,
                                                 const Frame* parent) const {
+  std::vector<Value> result;
+  OE_RETURN_IF_ERROR(Execute(inputs, state, parent, &result, nullptr));
+  return result;
+}
+
+Status GraphPlan::Execute(const std::vector<Value>& inputs, const RunState& state,
+                          const Frame* parent, std::vector<Value>* result,
+                          const OutputBindings* bindings) const {
   if (tls_exec.entries.size() <= tls_exec.depth) {
     tls_exec.entries.push_back(std::make_unique<ExecScratch>());
   }
@@ -346,10 +373,16 @@ StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs
     in_ptrs.clear();
     for (const auto& ref : step.inputs) in_ptrs.push_back(Fetch(ref, frame));
     outs.assign(step.outputs.size(), Value());
-    KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs);
+    KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs,
+                      step.graph_outputs.data(), bindings, &step.description);
+    const bool profile = runtime::ProfilingEnabled();
+    const int64_t t0 = profile ? runtime::ProfileClockNs() : 0;
     Status s = step.kernel->Run(ctx);
+    if (profile && s.ok()) {
+      runtime::RecordNodeTime(*step.node, runtime::ProfileClockNs() - t0, in_ptrs, outs);
+    }
     if (!s.ok()) {
-      const std::string desc = step.node->Describe();
+      const std::string& desc = step.description;
       if (s.message().find(desc) == std::string::npos) return s.WithContext(desc);
       return s;
     }
@@ -359,13 +392,12 @@ StatusOr<std::vector<Value>> GraphPlan::Execute(const std::vector<Value>& inputs
     }
     for (int slot : step.release_after) frame.values[static_cast<size_t>(slot)] = Value();
   }
-  std::vector<Value> result;
-  result.reserve(output_refs_.size());
-  for (const auto& ref : output_refs_) {
-    const Value* v = Fetch(ref, frame);
-    result.push_back(v ? *v : Value());
+  result->resize(output_refs_.size());
+  for (size_t g = 0; g < output_refs_.size(); ++g) {
+    const Value* v = Fetch(output_refs_[g], frame);
+    (*result)[g] = v ? *v : Value();
   }
-  return result;
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,9 +428,11 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
                      " does not exist (the node has ", outputs_->size(), ")");
   }
   Value& out = (*outputs_)[i];
+  // In place: output 0 may take over a dead input's buffer (Kernel::InPlaceInputs).
+  const Tensor* inplace = nullptr;
   if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString) {
     const int64_t n = ShapeElementCount(shape);
-    for (size_t k = 0; k < inputs_.size() && k < 32; ++k) {
+    for (size_t k = 0; k < inputs_.size() && k < 32 && !inplace; ++k) {
       if (!(inplace_inputs_ >> k & 1u) || !inputs_[k] || !inputs_[k]->is_tensor()) continue;
       const Tensor& in = inputs_[k]->tensor();
       // Only the frame's slot may hold the storage: any other holder (a view, a sequence, the
@@ -406,15 +440,35 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
       if (in.dtype() != type || in.size() != n || n <= 0 || in.storage_use_count() != 1) {
         continue;
       }
-      if (in.shape() == shape) {
-        out = Value(in);  // Shares the storage; one copy of the shape instead of two.
-        return &out.tensor();
+      if (in.shape() != shape && !in.Reshaped(shape).ok()) continue;
+      inplace = &in;
+    }
+  }
+  // A graph output with a caller buffer of this type and shape (Session::RunInto) is written
+  // there directly. The planner's allocation counter advances exactly as it would have without
+  // the buffer (by one, unless the in-place path would have allocated nothing), so the
+  // recorded pattern stays aligned whether or not a buffer is bound.
+  if (bindings_ && bindings_->targets && graph_outputs_ && graph_outputs_[i] >= 0) {
+    Tensor* target = (*bindings_->targets)[static_cast<size_t>(graph_outputs_[i])];
+    if (target && target->dtype() == type && type != DataType::kString && target->size() > 0 &&
+        target->shape() == shape) {
+      if (!inplace) state_.memory->SkipAllocation();
+      if (fill == Fill::kZero) {
+        std::memset(target->raw_data(), 0, target->bytes());
+      } else if (PoisonUninitialized()) {
+        std::memset(target->raw_data(), 0xFF, target->bytes());
       }
-      auto alias = in.Reshaped(shape);
-      if (!alias.ok()) continue;
-      out = Value(std::move(alias).value());
+      out = Value(*target);
       return &out.tensor();
     }
+  }
+  if (inplace) {
+    if (inplace->shape() == shape) {
+      out = Value(*inplace);  // Shares the storage; one copy of the shape instead of two.
+    } else {
+      out = Value(inplace->Reshaped(shape).value());
+    }
+    return &out.tensor();
   }
   auto t = state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, false);
   if (!t.ok()) return t.status();

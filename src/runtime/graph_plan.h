@@ -47,6 +47,10 @@ class GraphPlan {
   /// fall back to initializer defaults). Returns the graph outputs in order.
   StatusOr<std::vector<Value>> Execute(const std::vector<Value>& inputs, const RunState& state,
                                        const Frame* parent) const;
+  /// The same into `outputs` (assigned in place, so a vector reused across runs allocates
+  /// nothing). `bindings`: caller buffers for the graph outputs (top-level graph only).
+  Status Execute(const std::vector<Value>& inputs, const RunState& state, const Frame* parent,
+                 std::vector<Value>* outputs, const OutputBindings* bindings) const;
 
   const ir::Graph& graph() const { return *graph_; }
   size_t num_inputs() const { return input_slots_.size(); }
@@ -62,6 +66,8 @@ class GraphPlan {
     std::vector<ValueRef> inputs;
     std::vector<int> outputs;       ///< Local slots, -1 for omitted outputs.
     std::vector<int> release_after;  ///< Local slots whose last reader is this step.
+    std::vector<int> graph_outputs;  ///< Per output: the graph output it is, or -1.
+    std::string description;         ///< node->Describe(), built once.
     /// Inputs whose buffer output 0 may take over: the kernel allows it and the input is a
     /// local intermediate (not a graph input or output) whose last reader is this step.
     uint32_t inplace_inputs = 0;

@@ -109,6 +109,13 @@ class KernelInfo {
   std::function<StatusOr<std::shared_ptr<const GraphPlan>>(const ir::Graph&)> compile_subgraph_;
 };
 
+/// Caller-provided buffers for the top-level graph's outputs (Session::RunInto). A node output
+/// that is graph output g is allocated into targets[g] when it is set and has the requested
+/// element type and shape, so the result needs no copy.
+struct OutputBindings {
+  const std::vector<Tensor*>* targets = nullptr;  ///< Per graph output; nullptr: none.
+};
+
 /// Per-run state shared by all nodes of one Session::Run call.
 struct RunState {
   const RunOptions* options = nullptr;
@@ -121,15 +128,22 @@ class KernelContext {
  public:
   /// `inplace_inputs`: bit k set when output 0 may take over input k's buffer (the kernel
   /// allows it and the plan found input k dead after this node).
+  /// `graph_outputs` (may be null): per node output, the graph output it is (-1: none), used
+  /// with `bindings` to allocate graph outputs into the caller's buffers.
   KernelContext(const ir::Node& node, const std::vector<const Value*>& inputs,
                 std::vector<Value>* outputs, const RunState& state, const Frame* frame,
-                uint32_t inplace_inputs = 0)
+                uint32_t inplace_inputs = 0, const int* graph_outputs = nullptr,
+                const OutputBindings* bindings = nullptr,
+                const std::string* description = nullptr)
       : node_(node),
         inputs_(inputs),
         outputs_(outputs),
         state_(state),
         frame_(frame),
-        inplace_inputs_(inplace_inputs) {}
+        inplace_inputs_(inplace_inputs),
+        graph_outputs_(graph_outputs),
+        bindings_(bindings),
+        description_(description) {}
 
   size_t num_inputs() const { return inputs_.size(); }
   size_t num_outputs() const { return outputs_->size(); }
@@ -166,7 +180,13 @@ class KernelContext {
                                            const std::vector<Value>& inputs) const;
 
   const ir::Node& node() const { return node_; }
-  std::string Describe() const { return node_.Describe(); }
+  /// "node 'conv1' (Conv)". The plan builds it once, so kernels may pass it around on every
+  /// run without allocating (a copy or a concatenation still allocates: do those on error paths).
+  const std::string& Describe() const {
+    if (description_) return *description_;
+    if (description_fallback_.empty()) description_fallback_ = node_.Describe();
+    return description_fallback_;
+  }
   template <typename... Args>
   Status Error(StatusCode code, Args&&... args) const {
     return MakeError(code, Describe(), ": ", std::forward<Args>(args)...);
@@ -180,6 +200,10 @@ class KernelContext {
   const RunState& state_;
   const Frame* frame_;
   uint32_t inplace_inputs_;
+  const int* graph_outputs_;
+  const OutputBindings* bindings_;
+  const std::string* description_;
+  mutable std::string description_fallback_;
 };
 
 /// A prepared op. Subclasses are created by a KernelFactory and must keep Run thread-safe.

@@ -320,6 +320,13 @@ StatusOr<Tensor> RunMemory::Allocate(DataType type, const Shape& shape, bool zer
   return AllocateHeap(type, shape, bytes, zero, node, scratch, index);
 }
 
+void RunMemory::SkipAllocation() {
+  const size_t index = static_cast<size_t>(next_.fetch_add(1, std::memory_order_relaxed));
+  // Recorded as a heap block (like an output), so a later run of this signature that allocates
+  // this output itself finds it in the layout instead of counting a miss.
+  if (mode_ == Mode::kRecord && recorder_) recorder_->OnAllocate(index, 0, true);
+}
+
 StatusOr<Tensor> RunMemory::AllocateHeap(DataType type, const Shape& shape, uint64_t bytes,
                                          bool zero, const ir::Node* node, bool scratch,
                                          size_t index) {

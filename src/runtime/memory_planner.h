@@ -134,6 +134,9 @@ class RunMemory {
   /// PoisonUninitialized). `node` names the requester in error messages.
   StatusOr<Tensor> Allocate(DataType type, const Shape& shape, bool zero, const ir::Node* node,
                             bool scratch);
+  /// Advances the allocation counter as Allocate would, for an output the caller provided
+  /// (KernelContext::AllocateOutput with RunInto's buffers).
+  void SkipAllocation();
   /// True when `p` points into this run's arena (such outputs are copied before returning).
   bool InArena(const void* p) const { return arena_ && arena_->Contains(p); }
   Mode mode() const { return mode_; }

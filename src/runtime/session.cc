@@ -1,5 +1,6 @@
 // Copyright onnxedge authors.
 #include <algorithm>
+#include <cstring>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -238,6 +239,21 @@ Status SessionImpl::ValidateInputs(const std::vector<NamedValue>& inputs,
 StatusOr<std::vector<NamedValue>> SessionImpl::Run(
     const std::vector<NamedValue>& inputs, const RunOptions& run_options,
     const std::vector<std::string>& output_names) const {
+  std::vector<NamedValue> out;
+  OE_RETURN_IF_ERROR(RunImpl(inputs, run_options, output_names, &out, false));
+  return out;
+}
+
+Status SessionImpl::RunInto(const std::vector<NamedValue>& inputs,
+                            std::vector<NamedValue>* outputs, const RunOptions& run_options,
+                            const std::vector<std::string>& output_names) const {
+  if (!outputs) return MakeError(StatusCode::kInvalidArgument, "RunInto: outputs is null");
+  return RunImpl(inputs, run_options, output_names, outputs, true);
+}
+
+Status SessionImpl::RunImpl(const std::vector<NamedValue>& inputs, const RunOptions& run_options,
+                            const std::vector<std::string>& output_names,
+                            std::vector<NamedValue>* out, bool reuse) const {
   // Bound inputs reuse per-thread storage (cleared before returning: it must not keep the
   // caller's tensors alive).
   thread_local std::vector<Value> bound;
@@ -251,50 +267,129 @@ StatusOr<std::vector<NamedValue>> SessionImpl::Run(
   planner_->Begin(bound, &memory);
   // Every tensor of the run except the returned (heap or copied) outputs is released when
   // RunWithMemory returns; only then may the arena go back to the planner.
-  auto result = RunWithMemory(bound, run_options, output_names, &memory);
-  planner_->End(&memory, result.ok());
-  return result;
+  Status s = RunWithMemory(bound, run_options, output_names, &memory, out, reuse);
+  planner_->End(&memory, s.ok());
+  return s;
 }
 
-StatusOr<std::vector<NamedValue>> SessionImpl::RunWithMemory(
-    const std::vector<Value>& bound, const RunOptions& run_options,
-    const std::vector<std::string>& output_names, RunMemory* memory) const {
+Status SessionImpl::ResolveOutputs(const std::vector<std::string>& output_names,
+                                   std::vector<size_t>* indices) const {
   const ir::Graph& g = *model_.graph;
+  indices->clear();
+  if (output_names.empty()) {
+    for (size_t i = 0; i < g.outputs.size(); ++i) indices->push_back(i);
+    return Status::Ok();
+  }
   for (const auto& name : output_names) {
-    if (std::none_of(g.outputs.begin(), g.outputs.end(),
-                     [&](const ir::ValueInfo& vi) { return vi.name == name; })) {
+    size_t i = 0;
+    while (i < g.outputs.size() && g.outputs[i].name != name) ++i;
+    if (i == g.outputs.size()) {
       return MakeError(StatusCode::kInvalidArgument, "unknown output '", name, "'");
     }
+    indices->push_back(i);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// True when RunInto may write an output into `v`'s tensor: a non-empty numeric tensor that is
+// borrowed or owned by `v` alone, and whose storage no bound input overlaps (a caller feeding
+// last run's output back in must not see it overwritten while the run reads it).
+bool Writable(const Value& v, const std::vector<Value>& bound) {
+  if (!v.is_tensor()) return false;
+  const Tensor& t = v.tensor();
+  if (!t.defined() || t.size() <= 0 || t.dtype() == DataType::kString || !t.raw_data()) {
+    return false;
+  }
+  if (t.owns_storage() && t.storage_use_count() != 1) return false;
+  const char* a = static_cast<const char*>(t.raw_data());
+  const char* a_end = a + t.bytes();
+  for (const Value& in : bound) {
+    if (!in.is_tensor() || !in.tensor().raw_data()) continue;
+    const char* b = static_cast<const char*>(in.tensor().raw_data());
+    if (a < b + in.tensor().bytes() && b < a_end) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status SessionImpl::RunWithMemory(const std::vector<Value>& bound, const RunOptions& run_options,
+                                  const std::vector<std::string>& output_names,
+                                  RunMemory* memory, std::vector<NamedValue>* out,
+                                  bool reuse) const {
+  const ir::Graph& g = *model_.graph;
+  // Per-thread scratch, so a steady-state RunInto allocates nothing. Cleared on return: the
+  // values hold arena tensors, which must be released before the planner takes the arena back.
+  thread_local std::vector<size_t> indices;
+  thread_local std::vector<Tensor*> targets;
+  thread_local std::vector<Tensor*> targets_by_output;
+  thread_local std::vector<Value> values;
+  struct Clear {
+    ~Clear() {
+      values.clear();
+      targets.clear();
+      targets_by_output.clear();
+    }
+  } clear;
+  OE_RETURN_IF_ERROR(ResolveOutputs(output_names, &indices));
+  const size_t count = indices.size();
+  if (reuse) {
+    out->resize(count);
+  } else {
+    out->clear();
+    out->reserve(count);
+  }
+  // targets[k]: the caller tensor requested output k goes to; targets_by_output[i]: the buffer
+  // graph output i is computed into (the first request of it).
+  targets.assign(count, nullptr);
+  targets_by_output.assign(g.outputs.size(), nullptr);
+  for (size_t k = 0; reuse && k < count; ++k) {
+    Value& v = (*out)[k].value;
+    if (!Writable(v, bound)) continue;
+    targets[k] = &v.tensor();
+    if (!targets_by_output[indices[k]]) targets_by_output[indices[k]] = targets[k];
   }
   RunState state;
   state.options = &run_options;
   state.pool = pool_.get();
   state.memory = memory;
-  OE_ASSIGN_OR_RETURN(std::vector<Value> values, plan_->Execute(bound, state, nullptr));
-  const size_t count = output_names.empty() ? g.outputs.size() : output_names.size();
-  std::vector<NamedValue> out;
-  out.reserve(count);
+  OutputBindings bindings;
+  bindings.targets = &targets_by_output;
+  OE_RETURN_IF_ERROR(plan_->Execute(bound, state, nullptr, &values, reuse ? &bindings : nullptr));
   for (size_t k = 0; k < count; ++k) {
-    size_t i = k;
-    if (!output_names.empty()) {
-      i = 0;
-      while (g.outputs[i].name != output_names[k]) ++i;
+    const size_t i = indices[k];
+    const Value& v = values[i];
+    if (!reuse) out->push_back({g.outputs[i].name, Value()});
+    NamedValue& dst = (*out)[k];
+    if (dst.name != g.outputs[i].name) dst.name = g.outputs[i].name;
+    Tensor* target = targets[k];
+    if (v.is_tensor() && target) {
+      const Tensor& r = v.tensor();
+      if (r.dtype() == target->dtype() && r.shape() == target->shape()) {
+        // Computed in place (the kernel allocated into the caller's buffer), else copied.
+        if (r.raw_data() != target->raw_data()) {
+          std::memcpy(target->raw_data(), r.raw_data(), r.bytes());
+        }
+        continue;
+      }
     }
-    Value v = values[i];
     if (v.is_tensor()) {
       OE_ASSIGN_OR_RETURN(Tensor t, Detach(v.tensor(), constant_data_, *memory));
-      v = Value(std::move(t));
+      dst.value = Value(std::move(t));
     } else if (v.is_sequence()) {
       std::vector<Tensor> elems;
       for (const auto& e : v.sequence()) {
         OE_ASSIGN_OR_RETURN(Tensor t, Detach(e, constant_data_, *memory));
         elems.push_back(std::move(t));
       }
-      v = Value::Sequence(std::move(elems), v.element_type());
+      dst.value = Value::Sequence(std::move(elems), v.element_type());
+    } else {
+      dst.value = v;
     }
-    out.push_back({g.outputs[i].name, std::move(v)});
   }
-  return out;
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +438,12 @@ StatusOr<std::vector<NamedValue>> Session::Run(const std::vector<NamedValue>& in
                                                const RunOptions& run_options,
                                                const std::vector<std::string>& output_names) const {
   return impl_->Run(inputs, run_options, output_names);
+}
+
+Status Session::RunInto(const std::vector<NamedValue>& inputs, std::vector<NamedValue>* outputs,
+                        const RunOptions& run_options,
+                        const std::vector<std::string>& output_names) const {
+  return impl_->RunInto(inputs, outputs, run_options, output_names);
 }
 
 const std::vector<IoInfo>& Session::inputs() const { return impl_->inputs(); }

@@ -26,6 +26,10 @@ class SessionImpl {
                                         const RunOptions& run_options,
                                         const std::vector<std::string>& output_names) const;
 
+  Status RunInto(const std::vector<NamedValue>& inputs, std::vector<NamedValue>* outputs,
+                 const RunOptions& run_options,
+                 const std::vector<std::string>& output_names) const;
+
   const ir::Model& model() const { return model_; }
   const std::vector<IoInfo>& inputs() const { return inputs_; }
   const std::vector<IoInfo>& outputs() const { return outputs_; }
@@ -37,10 +41,17 @@ class SessionImpl {
  private:
   SessionImpl() = default;
   Status ValidateInputs(const std::vector<NamedValue>& inputs, std::vector<Value>* bound) const;
-  StatusOr<std::vector<NamedValue>> RunWithMemory(const std::vector<Value>& bound,
-                                                  const RunOptions& run_options,
-                                                  const std::vector<std::string>& output_names,
-                                                  RunMemory* memory) const;
+  Status RunImpl(const std::vector<NamedValue>& inputs, const RunOptions& run_options,
+                 const std::vector<std::string>& output_names, std::vector<NamedValue>* out,
+                 bool reuse) const;
+  /// Runs with `memory` and stores the requested outputs in `out` (reusing its elements' storage
+  /// where they fit, see RunInto; `reuse` false: always fresh tensors, as Run returns them).
+  Status RunWithMemory(const std::vector<Value>& bound, const RunOptions& run_options,
+                       const std::vector<std::string>& output_names, RunMemory* memory,
+                       std::vector<NamedValue>* out, bool reuse) const;
+  /// Graph output index of each requested output (all outputs when `output_names` is empty).
+  Status ResolveOutputs(const std::vector<std::string>& output_names,
+                        std::vector<size_t>* indices) const;
 
   ir::Model model_;
   SessionOptions options_;

@@ -184,6 +184,11 @@ std::vector<Conv2D> DenseCases() {
       {1, 5, 7, 1, 1, 17, 3, 3, 1, 1},      // m = tile + 1, 17 columns
       {1, 24, 64, 1, 3, 7, 1, 1, 1, 0},     // pointwise, 64 rows: full AVX-512 tiles
       {0, 3, 4, 1, 5, 5, 3, 3, 1, 1},       // batch 0
+      // Stride 2 with output rows wider than a 16-column panel (whole-panel deinterleave in
+      // the im2col packing), 3 input channels as in first layers, unpadded and padded.
+      {1, 3, 8, 1, 9, 70, 3, 3, 2, 1},
+      {1, 3, 16, 1, 12, 77, 6, 6, 2, 2},
+      {1, 2, 7, 1, 5, 65, 2, 2, 2, 0},
   };
 }
 
@@ -202,8 +207,25 @@ std::vector<Conv2D> DepthwiseCases() {
   cases.push_back({1, 5, 5, 5, 12, 14, 3, 3, 1, 0});     // unpadded
   cases.push_back({1, 2, 2, 2, 11, 40, 3, 3, 2, 1, 2});  // dilation 2
   cases.push_back({0, 3, 3, 3, 6, 6, 3, 3, 1, 1});       // batch 0
-  cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // wider than the padded-plane path
+  cases.push_back({1, 2, 2, 2, 4, 150, 3, 3, 1, 1});     // short: channels-last blocks
   cases.push_back({1, 2, 2, 2, 4, 133, 5, 5, 1, 2});
+  // Channels-last in several bands of output rows (scratch over 512 KiB), strides 1 and 2.
+  cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 301, 40, 3, 3, 2, 1});
+  // Wider than 56 output columns: the padded-plane rows (up to 128 at stride 1) and the
+  // direct rows with border columns (wider, or strided).
+  cases.push_back({1, 3, 3, 3, 20, 100, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 8, 150, 3, 3, 1, 1});
+  cases.push_back({1, 2, 2, 2, 9, 133, 5, 5, 1, 2});
+  cases.push_back({1, 2, 2, 2, 9, 150, 3, 3, 2, 1});
+  // Small planes (channels-last blocks of 16): channel counts around the block, a multiplier
+  // that makes one block read 8 input planes, one row, stride 2 and dilation 2.
+  cases.push_back({1, 17, 17, 17, 7, 7, 3, 3, 1, 1});
+  cases.push_back({2, 33, 33, 33, 14, 13, 3, 3, 1, 1});
+  cases.push_back({1, 10, 20, 10, 9, 6, 3, 3, 2, 1});
+  cases.push_back({1, 16, 16, 16, 1, 12, 3, 3, 1, 1});
+  cases.push_back({1, 16, 32, 16, 29, 30, 5, 5, 2, 2});
+  cases.push_back({1, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});
   return cases;
 }
 
@@ -221,7 +243,8 @@ TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
     const std::vector<Conv2D> cases = {DenseCases()[static_cast<size_t>(i) % DenseCases().size()],
                                        {1, 16, 17, 1, 8, 8, 3, 3, 1, 1},
                                        {1, 6, 6, 6, 20, 35, 3, 3, 1, 1},
-                                       {1, 4, 4, 4, 7, 7, 5, 5, 2, 2}};
+                                       {1, 4, 4, 4, 7, 7, 5, 5, 2, 2},
+                                       {1, 20, 20, 20, 7, 7, 3, 3, 1, 1}};
     for (const Conv2D& cc : cases) {
       RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++);
       RunConv(cc, &act, true, 2, seed++);

@@ -270,6 +270,11 @@ TEST(ConvOp, DepthwiseWideRowsCoverVectorPaths) {
       {1, 2, 2, 2, {3, 60}, {1, 3}, {1, 1}, {1, 3}, {0, 3, 0, 3}},
       {1, 2, 2, 2, {3, 45}, {2, 4}, {1, 2}, {1, 2}, {0, 0, 0, 0}},
       {1, 3, 3, 3, {4, 5, 40}, {2, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 1, 1, 0, 1, 1}},
+      // Row kernels at stride 2 and on the direct path need outputs wider than 56 columns
+      // (narrower planes take channels-last blocks).
+      {1, 2, 4, 2, {6, 150}, {3, 5}, {2, 2}, {1, 1}, {1, 2, 0, 1}},
+      {1, 2, 2, 2, {5, 130}, {2, 4}, {1, 2}, {1, 2}, {0, 0, 0, 0}},
+      {1, 2, 2, 2, {4, 145}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
   };
   for (Isa isa : AvailableIsas()) {
     ScopedMaxIsa cap(isa);

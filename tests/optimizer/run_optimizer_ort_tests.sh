@@ -3,7 +3,9 @@
 # for each whole-model test model (exported by tests/models/run_model_tests.sh into CACHE_DIR)
 # and each export level (basic, extended), `onnxedge optimize` saves the model, Debian's ONNX
 # checker accepts it, onnxruntime-node (graph optimizations off) reproduces PyTorch's outputs
-# within 1e-4, and so does onnxedge running the saved graph unoptimized.
+# within 1e-4, and so does onnxedge running the saved graph unoptimized. The extended
+# transformer must contain its fused com.microsoft Attention nodes (one per layer), so the
+# test covers that op in ORT, not only in onnxedge.
 #
 # Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
@@ -60,6 +62,15 @@ PY
     fi
     if ! msg="$(/usr/bin/python3 -c 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]))' "$out" 2>&1)"; then
       echo "FAIL $tag: onnx checker: $(echo "$msg" | tail -1)"
+      status=1
+      continue
+    fi
+    want_attention=0
+    [ "$tag" = transformer_encoder/extended ] && want_attention=4
+    got_attention="$(/usr/bin/python3 -c 'import onnx, sys
+print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx.load(sys.argv[1]).graph.node))' "$out")"
+    if [ "$got_attention" != "$want_attention" ]; then
+      echo "FAIL $tag: $got_attention com.microsoft Attention nodes, expected $want_attention"
       status=1
       continue
     fi

@@ -612,6 +612,121 @@ TEST(OptimizerPass, FuseSkipLayerNorm) {
   }
 }
 
+// PyTorch's nn.MultiheadAttention (sequence-first) as the basic passes leave it: x [B,S,E] ->
+// Transpose -> projections -> per-head Reshape/Transpose -> MatMul -> Softmax -> MatMul ->
+// Transpose -> Reshape. `packed`: one Gemm + Split (in_proj), else three MatMul + Add.
+// `scale_at`: 0 Div before the Q Transpose, 1 Mul after it, 2 Div after the first MatMul.
+// `mask`: an additive constant mask before the Softmax (not fused).
+onnx::ModelProto MhaModel(int64_t b, bool packed, int scale_at, bool mask,
+                          int64_t softmax_axis = -1, bool merge_with_zero = false) {
+  const int64_t s = 5, e = 8, n = 2, d = 4;
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {b, s, e});
+  AttrInts(AddNode(g, "Transpose", {"x"}, {"xs"}), "perm", {1, 0, 2});
+  if (packed) {
+    AddInitializer(g, "flat", Tensor::FromVector<int64_t>({2}, {-1, e}));
+    AddInitializer(g, "w", RandomTensor({e, 3 * e}, 61, -0.8f, 0.8f));
+    AddInitializer(g, "bw", RandomTensor({3 * e}, 62));
+    AddInitializer(g, "unflat", Tensor::FromVector<int64_t>({3}, {s, b, 3 * e}));
+    AddInitializer(g, "sizes", Tensor::FromVector<int64_t>({3}, {e, e, e}));
+    AddNode(g, "Reshape", {"xs", "flat"}, {"x2"});
+    AddNode(g, "Gemm", {"x2", "w", "bw"}, {"g"});
+    AddNode(g, "Reshape", {"g", "unflat"}, {"p"});
+    AttrI(AddNode(g, "Split", {"p", "sizes"}, {"q", "k", "v"}), "axis", 2);
+  } else {
+    uint32_t seed = 63;
+    for (const std::string v : {"q", "k", "v"}) {
+      AddInitializer(g, "w" + v, RandomTensor({e, e}, seed++, -0.8f, 0.8f));
+      AddInitializer(g, "b" + v, RandomTensor({e}, seed++));
+      AddNode(g, "MatMul", {"xs", "w" + v}, {v + "m"});
+      AddNode(g, "Add", {v + "m", "b" + v}, {v});
+    }
+  }
+  AddInitializer(g, "heads", Tensor::FromVector<int64_t>({3}, {s, b * n, d}));
+  for (const std::string v : {"q", "k", "v"}) AddNode(g, "Reshape", {v, "heads"}, {v + "r"});
+  AddInitializer(g, "sqrt_d", Tensor::FromVector<float>({}, {2.f}));
+  AddInitializer(g, "inv_sqrt_d", Tensor::FromVector<float>({}, {0.5f}));
+  if (scale_at == 0) {
+    AddNode(g, "Div", {"qr", "sqrt_d"}, {"qd"});
+    AttrInts(AddNode(g, "Transpose", {"qd"}, {"qt"}), "perm", {1, 0, 2});
+  } else {
+    AttrInts(AddNode(g, "Transpose", {"qr"}, {"qt0"}), "perm", {1, 0, 2});
+    if (scale_at == 1) AddNode(g, "Mul", {"qt0", "inv_sqrt_d"}, {"qt"});
+  }
+  AttrInts(AddNode(g, "Transpose", {"kr"}, {"kt"}), "perm", {1, 2, 0});
+  AttrInts(AddNode(g, "Transpose", {"vr"}, {"vt"}), "perm", {1, 0, 2});
+  if (scale_at == 2) {
+    AddNode(g, "MatMul", {"qt0", "kt"}, {"l0"});
+    AddNode(g, "Div", {"l0", "sqrt_d"}, {"l"});
+  } else {
+    AddNode(g, "MatMul", {"qt", "kt"}, {"l"});
+  }
+  std::string logits = "l";
+  if (mask) {
+    AddInitializer(g, "mask", RandomTensor({1, s, s}, 69, -3.f, 0.f));
+    AddNode(g, "Add", {"l", "mask"}, {"lm"});
+    logits = "lm";
+  }
+  AttrI(AddNode(g, "Softmax", {logits}, {"sm"}), "axis", softmax_axis);
+  AddNode(g, "MatMul", {"sm", "vt"}, {"o"});
+  AttrInts(AddNode(g, "Transpose", {"o"}, {"ot"}), "perm", {1, 0, 2});
+  // merge_with_zero: [0, -1] keeps the sequence dim of [S, B*n, d] (-> [S, B*E]).
+  AddInitializer(g, "merge",
+                 merge_with_zero ? Tensor::FromVector<int64_t>({2}, {0, -1})
+                                 : Tensor::FromVector<int64_t>({2}, {s * b, e}));
+  AddNode(g, "Reshape", {"ot", "merge"}, {"y"});
+  AddOutput(g, "y");
+  return m;
+}
+
+TEST(OptimizerPass, FuseAttention) {
+  for (int64_t b : {1, 2}) {
+    for (bool packed : {true, false}) {
+      for (int scale_at : {0, 1, 2}) {
+        auto m = MhaModel(b, packed, scale_at, false);
+        auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+        const std::string what = "B=" + std::to_string(b) + " packed=" + std::to_string(packed) +
+                                 " scale_at=" + std::to_string(scale_at);
+        EXPECT_EQ(
+            Ops(o.model),
+            b == 1 ? (std::vector<std::string>{"com.microsoft.Attention", "Reshape"})
+                   : (std::vector<std::string>{"com.microsoft.Attention", "Transpose", "Reshape"}))
+            << what;
+        // The packed weight is [E, 3E] (Q|K|V), the scale explicit.
+        for (const auto& node : o.model.graph->nodes) {
+          if (node->op_type != "Attention") continue;
+          EXPECT_EQ(opt::AttrInt(*node, "num_heads", 0), 2) << what;
+          EXPECT_FLOAT_EQ(opt::AttrFloat(*node, "scale", 0.f), 0.5f) << what;
+        }
+        ExpectSameOutputs(m, o, {{"x", RandomTensor({b, 5, 8}, 70, -2, 2)}}, 1e-5, 1e-4);
+      }
+    }
+  }
+}
+
+TEST(OptimizerPass, FuseAttentionResolvesAMergeTargetWithZero) {
+  // Reshape's 0 copies a dim of its input, which the rewrite changes: the fused graph must
+  // give the target explicitly.
+  for (int64_t b : {1, 2}) {
+    auto m = MhaModel(b, true, 0, false, -1, true);
+    auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 1) << b;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({b, 5, 8}, 72, -2, 2)}}, 1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, AttentionWithMaskOrOtherLayoutStays) {
+  // An additive mask before the Softmax; a Softmax over the query axis instead of the keys.
+  for (int variant = 0; variant < 2; ++variant) {
+    auto m = variant == 0 ? MhaModel(1, true, 0, true) : MhaModel(1, true, 0, false, 1);
+    auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 0) << variant;
+    EXPECT_EQ(Count(o.model, "Softmax"), 1) << variant;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 5, 8}, 71, -2, 2)}}, 1e-6, 1e-6);
+  }
+}
+
 TEST(OptimizerPass, SinkTransposesThroughElementwiseOps) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

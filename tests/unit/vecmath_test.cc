@@ -113,7 +113,11 @@ Bound BoundFor(UnaryFn fn) {
   }
 }
 
-// vecmath has no AVX-512 code: that level runs the AVX2 path, so it is not swept again.
+// The unary functions have an AVX-512 path of their own (x86/vecmath_avx512.cc): every level.
+std::vector<Isa> UnaryPaths() { return AvailableIsas(); }
+
+// The binary ops and reductions have no AVX-512 code: that level runs the AVX2 path, so it is
+// not swept again.
 std::vector<Isa> VecMathPaths() {
   std::vector<Isa> out;
   for (Isa isa : AvailableIsas()) {
@@ -131,7 +135,7 @@ TEST(VecMathTest, AccuracyAgainstLibmOnEveryIsa) {
     if (i % 11 == 0 || i + 40 > all.size()) sampled.push_back(all[i]);
   }
   for (UnaryFn fn : kAllFns) {
-    for (Isa isa : VecMathPaths()) {
+    for (Isa isa : UnaryPaths()) {
       ScopedMaxIsa cap(isa);
       const std::vector<float>& xs = isa == Isa::kGeneric ? sampled : all;
       std::vector<float> y(xs.size());
@@ -177,7 +181,7 @@ TEST(VecMathTest, AccuracyAgainstLibmOnEveryIsa) {
 TEST(VecMathTest, SpecialValues) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (Isa isa : VecMathPaths()) {
+  for (Isa isa : UnaryPaths()) {
     ScopedMaxIsa cap(isa);
     auto f = [](UnaryFn fn, float x) {
       float y;
@@ -214,17 +218,18 @@ TEST(VecMathTest, SpecialValues) {
   }
 }
 
-// Lengths around the 8-lane tiles and the 16-element unrolled loop: every element is computed,
+// Lengths around the 8/16-lane tiles and the 16/32-element unrolled loops: every element is computed,
 // nothing past n is written, and in-place use gives the same values.
 TEST(VecMathTest, LengthsAndInPlace) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> d(-12.f, 12.f);
   const float kGuard = 12345.f;
-  for (int64_t n : {0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 1000, 4099}) {
+  for (int64_t n : {0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64,
+                    65, 1000, 4099}) {
     std::vector<float> x(static_cast<size_t>(n));
     for (float& v : x) v = d(rng);
     for (UnaryFn fn : kAllFns) {
-      for (Isa isa : VecMathPaths()) {
+      for (Isa isa : UnaryPaths()) {
         ScopedMaxIsa cap(isa);
         std::vector<float> y(static_cast<size_t>(n) + 8, kGuard);
         kernels::ApplyUnary(fn, x.data(), y.data(), n);

@@ -39,6 +39,7 @@ struct Avx2Ops {
   static M Lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static V Select(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
+  static bool None(M m) { return _mm256_movemask_ps(m) == 0; }
 };
 
 template <UnaryFn kFn>

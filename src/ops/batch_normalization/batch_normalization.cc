@@ -63,7 +63,7 @@ class BatchNormalizationKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    const std::string where = ctx.Describe();
+    const std::string& where = ctx.Describe();
     if (x->rank() < 2) {
       return ctx.Error(StatusCode::kInvalidArgument, "input X must have rank >= 2, got ",
                        ShapeToString(x->shape()));

@@ -71,13 +71,13 @@ StatusOr<WindowAttrs> ParseWindowAttrs(const KernelInfo& info, bool kernel_requi
   return a;
 }
 
-std::vector<int64_t> WindowGeometry::OutDims() const {
-  return std::vector<int64_t>(out.begin() + (3 - spatial_rank), out.end());
+Shape WindowGeometry::OutDims() const {
+  return Shape(out.begin() + (3 - spatial_rank), out.end());
 }
 
 StatusOr<WindowGeometry> ComputeWindowGeometry(const WindowAttrs& attrs,
-                                               const std::vector<int64_t>& in_spatial,
-                                               const std::vector<int64_t>& kernel, bool ceil_mode,
+                                               const Shape& in_spatial, const Shape& kernel,
+                                               bool ceil_mode,
                                                const std::string& where) {
   const size_t rank = in_spatial.size();
   if (rank == 0 || rank > static_cast<size_t>(kMaxSpatialDims)) {
@@ -154,7 +154,15 @@ StatusOr<WindowGeometry> ComputeWindowGeometry(const WindowAttrs& attrs,
 
 std::vector<TapRange> ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                        int64_t dilation, int64_t pad_begin) {
-  std::vector<TapRange> r(static_cast<size_t>(out));
+  std::vector<TapRange> r;
+  ComputeTapRanges(in, out, kernel, stride, dilation, pad_begin, &r);
+  return r;
+}
+
+void ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
+                      int64_t pad_begin, std::vector<TapRange>* ranges) {
+  std::vector<TapRange>& r = *ranges;
+  r.resize(static_cast<size_t>(out));
   for (int64_t o = 0; o < out; ++o) {
     const int64_t base = o * stride - pad_begin;
     // Smallest k with base + k*d >= 0, largest k with base + k*d < in.
@@ -165,7 +173,6 @@ std::vector<TapRange> ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, 
     if (hi < lo) hi = lo;
     r[static_cast<size_t>(o)] = {static_cast<int32_t>(lo), static_cast<int32_t>(hi)};
   }
-  return r;
 }
 
 StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info) {

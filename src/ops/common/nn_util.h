@@ -53,15 +53,15 @@ struct WindowGeometry {
   int64_t out_size() const { return out[0] * out[1] * out[2]; }
   int64_t kernel_size() const { return kernel[0] * kernel[1] * kernel[2]; }
   /// Output spatial dims of the real rank.
-  std::vector<int64_t> OutDims() const;
+  Shape OutDims() const;
 };
 
 /// Geometry of a forward sliding window (Conv, pools). `in_spatial` are the input's spatial
 /// dims, `kernel` the kernel dims (from kernel_shape or W). `ceil_mode` rounds the output size
 /// up (pools), dropping a last window that would start inside the end padding.
 StatusOr<WindowGeometry> ComputeWindowGeometry(const WindowAttrs& attrs,
-                                               const std::vector<int64_t>& in_spatial,
-                                               const std::vector<int64_t>& kernel, bool ceil_mode,
+                                               const Shape& in_spatial, const Shape& kernel,
+                                               bool ceil_mode,
                                                const std::string& where);
 
 /// For each output index o along one dim, the range [k_lo, k_hi) of kernel taps whose input
@@ -71,6 +71,9 @@ struct TapRange {
 };
 std::vector<TapRange> ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                        int64_t dilation, int64_t pad_begin);
+/// The same into `ranges` (resized; reusing its capacity).
+void ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t dilation,
+                      int64_t pad_begin, std::vector<TapRange>* ranges);
 
 /// Reads the fused activation of the com.onnxedge fused ops (FusedConv, FusedGemm): the string
 /// attribute `activation` (an ONNX op name: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,

@@ -64,7 +64,7 @@ std::vector<int64_t> Strides(const Shape& shape) {
   return s;
 }
 
-StatusOr<Shape> BroadcastShapes(const std::vector<const Shape*>& shapes, const std::string& where) {
+StatusOr<Shape> BroadcastShapes(ShapeList shapes, const std::string& where) {
   size_t rank = 0;
   for (const Shape* s : shapes) rank = std::max(rank, s->size());
   Shape out(rank, 1);
@@ -89,68 +89,69 @@ StatusOr<Shape> BroadcastShapes(const std::vector<const Shape*>& shapes, const s
   return out;
 }
 
-StatusOr<BroadcastPlan> BroadcastPlan::Make(const std::vector<const Shape*>& inputs,
-                                            const std::string& where) {
+StatusOr<BroadcastPlan> BroadcastPlan::Make(ShapeList inputs, const std::string& where) {
   BroadcastPlan plan;
   OE_ASSIGN_OR_RETURN(plan.out_shape_, BroadcastShapes(inputs, where));
   plan.out_size_ = ShapeElementCount(plan.out_shape_);
   const size_t n = inputs.size();
   const size_t rank = plan.out_shape_.size();
-  // Per dim (dropping output dims of size 1): output size and which inputs broadcast along it.
-  std::vector<int64_t> dims;
-  std::vector<std::vector<bool>> bcast;
+  // Per dim (dropping output dims of size 1): output size and which inputs broadcast along it
+  // (bcast[dim * n + input]). Adjacent dims with the same pattern merge.
+  Shape dims;
+  SmallVector<uint8_t, 64> bcast;
+  SmallVector<uint8_t, 8> b(n, 0);
   for (size_t d = 0; d < rank; ++d) {
     if (plan.out_shape_[d] == 1) continue;
-    std::vector<bool> b(n);
     for (size_t i = 0; i < n; ++i) {
       const size_t pad = rank - inputs[i]->size();
       b[i] = d < pad || (*inputs[i])[d - pad] == 1;
     }
-    if (!dims.empty() && bcast.back() == b) {
+    if (!dims.empty() && std::equal(b.begin(), b.end(), bcast.end() - n)) {
       dims.back() *= plan.out_shape_[d];
     } else {
       dims.push_back(plan.out_shape_[d]);
-      bcast.push_back(std::move(b));
+      for (size_t i = 0; i < n; ++i) bcast.push_back(b[i]);
     }
   }
   plan.inner_strides_.assign(n, 1);
-  plan.strides_.assign(n, {});
   if (dims.empty()) {
     plan.inner_ = 1;
     plan.outer_ = plan.out_size_ == 0 ? 0 : 1;
     return plan;
   }
   const size_t k = dims.size();
+  auto broadcast = [&](size_t d, size_t i) { return bcast[d * n + i] != 0; };
   plan.inner_ = dims[k - 1];
-  for (size_t i = 0; i < n; ++i) plan.inner_strides_[i] = bcast[k - 1][i] ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) plan.inner_strides_[i] = broadcast(k - 1, i) ? 0 : 1;
   plan.outer_dims_.assign(dims.begin(), dims.end() - 1);
   plan.outer_ = plan.inner_ == 0 ? 0 : 1;
   for (int64_t d : plan.outer_dims_) plan.outer_ *= d;
   if (plan.out_size_ == 0) plan.outer_ = 0;
+  plan.strides_.assign(n * (k - 1), 0);
   for (size_t i = 0; i < n; ++i) {
-    std::vector<int64_t> s(k - 1, 0);
-    int64_t acc = bcast[k - 1][i] ? 1 : dims[k - 1];
+    int64_t* s = plan.strides_.data() + i * (k - 1);
+    int64_t acc = broadcast(k - 1, i) ? 1 : dims[k - 1];
     for (int64_t d = static_cast<int64_t>(k) - 2; d >= 0; --d) {
-      if (bcast[static_cast<size_t>(d)][i]) {
-        s[static_cast<size_t>(d)] = 0;
+      if (broadcast(static_cast<size_t>(d), i)) {
+        s[d] = 0;
       } else {
-        s[static_cast<size_t>(d)] = acc;
+        s[d] = acc;
         acc *= dims[static_cast<size_t>(d)];
       }
     }
-    plan.strides_[i] = std::move(s);
   }
   return plan;
 }
 
 void BroadcastPlan::Offsets(int64_t o, int64_t* offsets) const {
-  const size_t n = strides_.size();
+  const size_t n = inner_strides_.size();
+  const size_t k = outer_dims_.size();
   for (size_t i = 0; i < n; ++i) offsets[i] = 0;
-  for (int64_t d = static_cast<int64_t>(outer_dims_.size()) - 1; d >= 0 && o > 0; --d) {
+  for (int64_t d = static_cast<int64_t>(k) - 1; d >= 0 && o > 0; --d) {
     const int64_t dim = outer_dims_[static_cast<size_t>(d)];
     const int64_t idx = o % dim;
     o /= dim;
-    for (size_t i = 0; i < n; ++i) offsets[i] += idx * strides_[i][static_cast<size_t>(d)];
+    for (size_t i = 0; i < n; ++i) offsets[i] += idx * strides_[i * k + static_cast<size_t>(d)];
   }
 }
 

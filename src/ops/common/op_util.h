@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "onnxedge/data_type.h"
 #include "onnxedge/status.h"
 #include "onnxedge/tensor.h"
+#include "core/small_vector.h"
 #include "runtime/kernel.h"
 #include "runtime/thread_pool.h"
 
@@ -104,16 +106,40 @@ std::vector<int64_t> Strides(const Shape& shape);
 // ---------------------------------------------------------------------------------------------
 // Broadcasting (numpy / ONNX multidirectional)
 
+/// A non-owning list of shapes: a braced list `{&a, &b}` (valid for the call it is passed to)
+/// or a vector. Lets callers pass shapes without building a std::vector per run.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"  // Used only as a parameter, see above.
+#endif
+class ShapeList {
+ public:
+  ShapeList(std::initializer_list<const Shape*> l)  // NOLINT(runtime/explicit)
+      : data_(l.begin()), size_(l.size()) {}
+  ShapeList(const std::vector<const Shape*>& v)  // NOLINT(runtime/explicit)
+      : data_(v.data()), size_(v.size()) {}
+  const Shape* const* begin() const { return data_; }
+  const Shape* const* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  const Shape* operator[](size_t i) const { return data_[i]; }
+
+ private:
+  const Shape* const* data_;
+  size_t size_;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /// Broadcasts shapes; error naming `where` when incompatible.
-StatusOr<Shape> BroadcastShapes(const std::vector<const Shape*>& shapes, const std::string& where);
+StatusOr<Shape> BroadcastShapes(ShapeList shapes, const std::string& where);
 
 /// Iteration plan for an N-ary broadcast: output shape collapsed into as few dims as possible,
 /// with per-input strides (0 along broadcast dims). The innermost dim is iterated by the caller
 /// as a run of `inner` elements with each input's inner stride being 0 or 1.
 class BroadcastPlan {
  public:
-  static StatusOr<BroadcastPlan> Make(const std::vector<const Shape*>& inputs,
-                                      const std::string& where);
+  static StatusOr<BroadcastPlan> Make(ShapeList inputs, const std::string& where);
   const Shape& output_shape() const { return out_shape_; }
   int64_t output_size() const { return out_size_; }
   int64_t inner() const { return inner_; }
@@ -125,13 +151,14 @@ class BroadcastPlan {
   size_t num_inputs() const { return inner_strides_.size(); }
 
  private:
+  // Inline storage throughout: making a plan allocates nothing for up to 4 inputs.
   Shape out_shape_;
   int64_t out_size_ = 0;
   int64_t inner_ = 1;
   int64_t outer_ = 0;
-  Shape outer_dims_;                          // collapsed outer dims
-  std::vector<std::vector<int64_t>> strides_;  // per input, per outer dim
-  std::vector<int64_t> inner_strides_;
+  Shape outer_dims_;                     // collapsed outer dims
+  SmallVector<int64_t, 24> strides_;     // [input * outer_dims_.size() + dim]
+  SmallVector<int64_t, 4> inner_strides_;
 };
 
 /// Copies `n` elements of type `type` (handles strings).

@@ -12,6 +12,7 @@
 
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
+#include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
@@ -49,7 +50,7 @@ inline StatusOr<WindowGeometry> PoolGeometry(const WindowAttrs& attrs, bool ceil
     return MakeError(StatusCode::kInvalidArgument, where, ": input X has ", x.rank() - 2,
                      " spatial dims but attribute 'kernel_shape' has ", attrs.kernel_shape.size());
   }
-  std::vector<int64_t> in_spatial(x.shape().begin() + 2, x.shape().end());
+  const Shape in_spatial(x.shape().begin() + 2, x.shape().end());
   return ComputeWindowGeometry(attrs, in_spatial, attrs.kernel_shape, ceil_mode, where);
 }
 
@@ -59,13 +60,17 @@ template <PoolKind kKind, typename T>
 void PoolPlanes(const T* x, T* y, int64_t* indices, int64_t planes, const WindowGeometry& g,
                 const PoolOptions& opt, ThreadPool* pool) {
   using C = ComputeType<T>;
-  std::array<std::vector<TapRange>, 3> taps, pad_taps;
+  // Per-thread tables reused across runs (no allocation once grown). Bound to references: the
+  // workers below must read the calling thread's tables.
+  thread_local std::array<std::vector<TapRange>, 3> tls_taps, tls_pad_taps;
+  auto& taps = tls_taps;
+  auto& pad_taps = tls_pad_taps;
   for (int d = 0; d < 3; ++d) {
-    taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
-                               g.pad_begin[d]);
+    ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d], g.pad_begin[d],
+                     &taps[d]);
     // Taps inside the padded extent [-pad_begin, in + pad_end) (count_include_pad divisor).
-    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
-                                   g.stride[d], g.dilation[d], 0);
+    ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                     g.stride[d], g.dilation[d], 0, &pad_taps[d]);
   }
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t i0 = g.in[0], i1 = g.in[1], i2 = g.in[2];
@@ -162,18 +167,31 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
                          const PoolOptions& opt, ThreadPool* pool) {
   static_assert(kKind != PoolKind::kLp, "LpPool uses PoolPlanes");
   using C = ComputeType<T>;
-  std::array<std::vector<TapRange>, 3> taps, pad_taps;
+  // Per-thread tables reused across runs, bound to references for the workers (see PoolPlanes).
+  thread_local std::array<std::vector<TapRange>, 3> tls_taps, tls_pad_taps;
+  auto& taps = tls_taps;
+  auto& pad_taps = tls_pad_taps;
   for (int d = 0; d < 3; ++d) {
-    taps[d] = ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d],
-                               g.pad_begin[d]);
-    pad_taps[d] = ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
-                                   g.stride[d], g.dilation[d], 0);
+    ComputeTapRanges(g.in[d], g.out[d], g.kernel[d], g.stride[d], g.dilation[d], g.pad_begin[d],
+                     &taps[d]);
+    ComputeTapRanges(g.in[d] + g.pad_begin[d] + g.pad_end[d], g.out[d], g.kernel[d],
+                     g.stride[d], g.dilation[d], 0, &pad_taps[d]);
   }
   const int64_t in_size = g.in_size(), out_size = g.out_size();
   const int64_t i1 = g.in[1], i2 = g.in[2];
   const int64_t work = std::max<int64_t>(1, in_size + out_size * g.kernel[2]);
+  // Chunk scratch (row, win) grown by this thread before the parallel region
+  // (runtime/chunk_scratch.h): no chunk allocates, whichever thread runs it.
+  const size_t row_bytes = (static_cast<size_t>(i2) * sizeof(C) + 63) / 64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool->num_threads()), 2 * row_bytes);
   pool->ParallelFor(planes, std::max<int64_t>(1, 32768 / work), [&](int64_t p0, int64_t p1) {
-    std::vector<C> row(static_cast<size_t>(i2)), win(static_cast<size_t>(i2));
+    char* mem = scratch.Claim();
+    C* const row = reinterpret_cast<C*>(mem);
+    C* const win = reinterpret_cast<C*>(mem + row_bytes);
+    std::fill(row, row + i2, C(0));
+    std::fill(win, win + i2, C(0));
     // win[i] = the window starting at column i reduced (for i < win_n): computed over whole
     // contiguous rows (vectorizes), then read by the outputs whose window is all inside.
     const int64_t kw_n = g.kernel[2], dil_w = g.dilation[2];
@@ -194,7 +212,7 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
             for (int64_t kh = th.lo; kh < th.hi; ++kh) {
               const int64_t ih = oh * g.stride[1] - g.pad_begin[1] + kh * g.dilation[1];
               const T* src = xp + (id * i1 + ih) * i2;
-              C* r = row.data();
+              C* r = row;
               if (first) {
                 for (int64_t i = 0; i < i2; ++i) r[i] = ToCompute(src[i]);
                 first = false;
@@ -206,8 +224,8 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
             }
           }
           if (rows > 0 && win_n > 0) {
-            C* w = win.data();
-            const C* r = row.data();
+            C* w = win;
+            const C* r = row;
             if constexpr (kKind == PoolKind::kMax) {
               for (int64_t i = 0; i < win_n; ++i) w[i] = r[i];
               for (int64_t kw = 1; kw < kw_n; ++kw) {

@@ -115,7 +115,8 @@ void NearestGather(KernelContext& ctx, const Params& p, const Tensor& x,
                    const std::vector<AxisTable>& tables, Tensor* y) {
   const size_t rank = x.rank();
   const Shape& out_shape = y->shape();
-  const std::vector<int64_t> in_strides = Strides(x.shape());
+  Shape in_strides(rank, 1);  // Inline: no allocation per run.
+  for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * x.shape()[i];
   const int64_t width = out_shape[rank - 1];
   const int64_t rows = y->size() / width;
   const AxisTable& tw = tables[rank - 1];
@@ -331,8 +332,8 @@ void AxisPass(KernelContext& ctx, const Params& p, const AxisTable& t, const TIn
 
 template <typename T>
 Status ResizeGeneralTyped(KernelContext& ctx, const Params& p, const Tensor& x,
-                          const std::vector<AxisTable>& tables, const std::vector<size_t>& active,
-                          Tensor* y) {
+                          const std::vector<AxisTable>& tables,
+                          const SmallVector<size_t, 8>& active, Tensor* y) {
   using Acc = std::conditional_t<std::is_same_v<ComputeType<T>, float>, float, double>;
   constexpr DataType kAccType = std::is_same_v<Acc, float> ? DataType::kFloat : DataType::kDouble;
   Shape shape = x.shape();
@@ -366,7 +367,7 @@ Status ResizeGeneralTyped(KernelContext& ctx, const Params& p, const Tensor& x,
 }
 
 Status ResizeGeneral(KernelContext& ctx, const Params& p, const Tensor& x,
-                     const std::vector<AxisTable>& tables, const std::vector<size_t>& active,
+                     const std::vector<AxisTable>& tables, const SmallVector<size_t, 8>& active,
                      Tensor* y) {
   return Dispatch<NumericTypes>(x.dtype(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -441,11 +442,23 @@ bool ParseAspectPolicy(const std::string& s, AspectPolicy* out) {
 StatusOr<AxisTable> BuildAxisTable(const Params& p, const AxisSpec& spec,
                                    const std::string& where) {
   AxisTable t;
+  OE_RETURN_IF_ERROR(BuildAxisTable(p, spec, where, &t));
+  return t;
+}
+
+Status BuildAxisTable(const Params& p, const AxisSpec& spec, const std::string& where,
+                      AxisTable* table) {
+  AxisTable& t = *table;  // Rebuilt in place: its vectors keep their capacity.
   t.in = spec.in;
   t.out = spec.out;
+  t.taps = 1;
+  t.index.clear();
+  t.weight.clear();
+  t.identity = false;
+  t.any_outside = false;
   const size_t out = static_cast<size_t>(spec.out);
   t.outside.assign(out, 0);
-  if (spec.out == 0) return t;
+  if (spec.out == 0) return Status::Ok();
 
   // Window size and coefficient generator.
   int64_t taps = 1;
@@ -474,7 +487,7 @@ StatusOr<AxisTable> BuildAxisTable(const Params& p, const AxisSpec& spec,
   t.taps = taps;
   t.index.resize(out * static_cast<size_t>(taps));
   t.weight.resize(out * static_cast<size_t>(taps));
-  std::vector<double> coeffs(static_cast<size_t>(taps));
+  SmallVector<double, 16> coeffs(static_cast<size_t>(taps), 0.0);
   const int64_t last = spec.in - 1;
 
   for (int64_t x = 0; x < spec.out; ++x) {
@@ -578,18 +591,26 @@ StatusOr<AxisTable> BuildAxisTable(const Params& p, const AxisSpec& spec,
     }
     t.identity = id;
   }
-  return t;
+  return Status::Ok();
 }
 
 StatusOr<std::vector<AxisSpec>> ComputeAxisSpecs(const Shape& in_shape, const SizeRequest& req,
                                                  const std::string& where) {
+  std::vector<AxisSpec> specs;
+  OE_RETURN_IF_ERROR(ComputeAxisSpecs(in_shape, req, where, &specs));
+  return specs;
+}
+
+Status ComputeAxisSpecs(const Shape& in_shape, const SizeRequest& req, const std::string& where,
+                        std::vector<AxisSpec>* specs_out) {
   const size_t rank = in_shape.size();
-  std::vector<int64_t> axes = req.axes;
+  Shape axes(req.axes.begin(), req.axes.end());
   if (axes.empty()) {
     for (size_t i = 0; i < rank; ++i) axes.push_back(static_cast<int64_t>(i));
   }
   const size_t n = axes.size();
-  std::vector<AxisSpec> specs(rank);
+  std::vector<AxisSpec>& specs = *specs_out;
+  specs.assign(rank, AxisSpec());
   for (size_t i = 0; i < rank; ++i) {
     specs[i].in = specs[i].out = in_shape[i];
     specs[i].out_float = static_cast<double>(in_shape[i]);
@@ -678,7 +699,7 @@ StatusOr<std::vector<AxisSpec>> ComputeAxisSpecs(const Shape& in_shape, const Si
       s.roi_end = req.roi[n + j];
     }
   }
-  return specs;
+  return Status::Ok();
 }
 
 Status Run(KernelContext& ctx, const Params& p, const Tensor& x,
@@ -692,13 +713,15 @@ Status Run(KernelContext& ctx, const Params& p, const Tensor& x,
     return ctx.Error(StatusCode::kInvalidArgument, "cannot resize an empty input ",
                      ShapeToString(x.shape()), " to a non-empty output");
   }
-  std::vector<AxisTable> tables;
-  tables.reserve(rank);
+  // Per-thread tables rebuilt in place (no allocation once grown); the workers read the
+  // caller's through the reference passed down.
+  thread_local std::vector<AxisTable> tls_tables;
+  std::vector<AxisTable>& tables = tls_tables;
+  if (tables.size() < rank) tables.resize(rank);
   for (size_t i = 0; i < rank; ++i) {
-    OE_ASSIGN_OR_RETURN(AxisTable t, BuildAxisTable(p, specs[i], ctx.Describe()));
-    tables.push_back(std::move(t));
+    OE_RETURN_IF_ERROR(BuildAxisTable(p, specs[i], ctx.Describe(), &tables[i]));
   }
-  std::vector<size_t> active;
+  SmallVector<size_t, 8> active;
   for (size_t i = 0; i < rank; ++i) {
     if (!tables[i].identity) active.push_back(i);
   }
@@ -713,7 +736,7 @@ Status Run(KernelContext& ctx, const Params& p, const Tensor& x,
       return Status::Ok();
     });
   }
-  if (x.dtype() == DataType::kFloat && active.front() + 2 >= rank) {
+  if (x.dtype() == DataType::kFloat && active[0] + 2 >= rank) {
     if (rank == 1) {
       Resize2DFloat(ctx, p, x, IdentityTable(1), tables[0], y);
     } else {

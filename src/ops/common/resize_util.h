@@ -88,6 +88,9 @@ struct AxisTable {
 /// Builds the table of one axis. Fails (naming `where`) when the window would be unreasonably
 /// large.
 StatusOr<AxisTable> BuildAxisTable(const Params& p, const AxisSpec& spec, const std::string& where);
+/// The same into `table`, reusing its vectors' capacity.
+Status BuildAxisTable(const Params& p, const AxisSpec& spec, const std::string& where,
+                      AxisTable* table);
 
 /// Per-axis specs from the op's inputs.
 struct SizeRequest {
@@ -101,6 +104,9 @@ struct SizeRequest {
 /// Output geometry of every axis of `in_shape` (the rank of the input). Errors name `where`.
 StatusOr<std::vector<AxisSpec>> ComputeAxisSpecs(const Shape& in_shape, const SizeRequest& req,
                                                  const std::string& where);
+/// The same into `specs` (reusing its capacity).
+Status ComputeAxisSpecs(const Shape& in_shape, const SizeRequest& req, const std::string& where,
+                        std::vector<AxisSpec>* specs);
 
 /// Allocates output 0 and resamples `x` into it.
 Status Run(KernelContext& ctx, const Params& p, const Tensor& x,

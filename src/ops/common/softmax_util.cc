@@ -190,8 +190,10 @@ class SoftmaxKernel final : public Kernel {
       const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
       for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : n) *= shape[static_cast<size_t>(d)];
     } else if (rank > 0) {
-      OE_ASSIGN_OR_RETURN(int64_t axis,
-                          NormalizeAxis(axis_, rank, ctx.Describe() + " attribute 'axis'"));
+      if (axis_ < -rank || axis_ >= rank) {  // The message is built on the error path only.
+        return NormalizeAxis(axis_, rank, ctx.Describe() + " attribute 'axis'").status();
+      }
+      const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
       for (int64_t d = 0; d < rank; ++d) {
         const int64_t v = shape[static_cast<size_t>(d)];
         if (d < axis) {

@@ -17,16 +17,16 @@ namespace {
 // Bytes of work below which a parallel chunk is not worth the hand-off to another thread.
 constexpr int64_t kGrainBytes = 1 << 16;
 
+// Shapes (inline storage) throughout, so copies allocate nothing per run.
 struct Dims {
-  std::vector<int64_t> n, ss, ds;  // size, source stride, destination stride per dim
+  Shape n, ss, ds;  // size, source stride, destination stride per dim
   size_t size() const { return n.size(); }
 };
 
 // Odometer over a set of dims, tracking source and destination offsets.
 class Walker {
  public:
-  Walker(const std::vector<int64_t>& n, const std::vector<int64_t>& ss,
-         const std::vector<int64_t>& ds)
+  Walker(const Shape& n, const Shape& ss, const Shape& ds)
       : n_(n), ss_(ss), ds_(ds), idx_(n.size(), 0) {}
   void Seek(int64_t r) {
     so_ = do_ = 0;
@@ -52,15 +52,15 @@ class Walker {
   int64_t dst() const { return do_; }
 
  private:
-  const std::vector<int64_t>& n_;
-  const std::vector<int64_t>& ss_;
-  const std::vector<int64_t>& ds_;
-  std::vector<int64_t> idx_;
+  const Shape& n_;
+  const Shape& ss_;
+  const Shape& ds_;
+  Shape idx_;
   int64_t so_ = 0, do_ = 0;
 };
 
-void RunParallel(ThreadPool* pool, int64_t n, int64_t min_chunk,
-                 const std::function<void(int64_t, int64_t)>& fn) {
+template <typename F>  // Not std::function: a lambda with many captures would allocate.
+void RunParallel(ThreadPool* pool, int64_t n, int64_t min_chunk, F&& fn) {
   if (pool) {
     pool->ParallelFor(n, min_chunk, fn);
   } else if (n > 0) {
@@ -175,9 +175,9 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
 
   if (k == m) {
     // Rows over the innermost dim.
-    std::vector<int64_t> on(dims.n.begin(), dims.n.end() - 1);
-    std::vector<int64_t> oss(dims.ss.begin(), dims.ss.end() - 1);
-    std::vector<int64_t> ods(dims.ds.begin(), dims.ds.end() - 1);
+    const Shape on(dims.n.begin(), dims.n.end() - 1);
+    const Shape oss(dims.ss.begin(), dims.ss.end() - 1);
+    const Shape ods(dims.ds.begin(), dims.ds.end() - 1);
     int64_t rows = 1;
     for (int64_t v : on) rows *= v;
     if (rows == 1 && ss_in == 1 && ds_in == 1) {
@@ -208,7 +208,7 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
 
   // Blocked 2-D transpose of dims (k, in): source contiguous along k, destination along in.
   const int64_t n_k = dims.n[k], ds_k = dims.ds[k];
-  std::vector<int64_t> on, oss, ods;
+  Shape on, oss, ods;
   for (size_t d = 0; d < in; ++d) {
     if (d == k) continue;
     on.push_back(dims.n[d]);
@@ -247,8 +247,10 @@ void StridedCopyT(const U* src, U* dst, const Dims& dims, ThreadPool* pool) {
 
 }  // namespace
 
-void StridedCopy(DataType type, const void* src, const std::vector<int64_t>& src_strides, void* dst,
-                 const std::vector<int64_t>& dst_strides, const Shape& shape, ThreadPool* pool) {
+namespace {
+
+void StridedCopyImpl(DataType type, const void* src, const int64_t* src_strides, void* dst,
+                     const int64_t* dst_strides, const Shape& shape, ThreadPool* pool) {
   // Drop size-1 dims, then merge adjacent dims that are contiguous in both source and destination.
   Dims dims;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -272,16 +274,31 @@ void StridedCopy(DataType type, const void* src, const std::vector<int64_t>& src
   });
 }
 
+// Row-major strides into an inline shape (no allocation).
+Shape InlineStrides(const Shape& shape) {
+  Shape s(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
+  return s;
+}
+
+}  // namespace
+
+void StridedCopy(DataType type, const void* src, const Shape& src_strides, void* dst,
+                 const Shape& dst_strides, const Shape& shape, ThreadPool* pool) {
+  StridedCopyImpl(type, src, src_strides.data(), dst, dst_strides.data(), shape, pool);
+}
+
 void TransposeCopy(DataType type, const void* src, const Shape& src_shape,
                    const std::vector<int64_t>& perm, void* dst, ThreadPool* pool) {
-  const std::vector<int64_t> in_strides = Strides(src_shape);
+  const Shape in_strides = InlineStrides(src_shape);
   Shape out_shape(perm.size());
-  std::vector<int64_t> ss(perm.size());
+  Shape ss(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) {
     out_shape[i] = src_shape[static_cast<size_t>(perm[i])];
     ss[i] = in_strides[static_cast<size_t>(perm[i])];
   }
-  StridedCopy(type, src, ss, dst, Strides(out_shape), out_shape, pool);
+  const Shape ds = InlineStrides(out_shape);
+  StridedCopyImpl(type, src, ss.data(), dst, ds.data(), out_shape, pool);
 }
 
 void FillElements(DataType type, void* dst, const void* value, int64_t n) {

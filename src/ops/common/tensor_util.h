@@ -48,9 +48,10 @@ inline const void* ElementPtr(const void* base, DataType type, int64_t index) {
 /// `src` and `dst` point at the element of index (0, ..., 0). Adjacent dims are merged, contiguous
 /// inner runs are copied with memcpy, a preserved-last-axis transpose copies runs, and a 2-D inner
 /// transpose (the source-contiguous dim is not the innermost destination dim) uses cache blocks.
-/// Parallel over outer dims when `pool` is non-null and the copy is large.
-void StridedCopy(DataType type, const void* src, const std::vector<int64_t>& src_strides, void* dst,
-                 const std::vector<int64_t>& dst_strides, const Shape& shape, ThreadPool* pool);
+/// Parallel over outer dims when `pool` is non-null and the copy is large. Strides are Shapes
+/// (inline storage), so braced lists such as {row, 1} allocate nothing.
+void StridedCopy(DataType type, const void* src, const Shape& src_strides, void* dst,
+                 const Shape& dst_strides, const Shape& shape, ThreadPool* pool);
 
 /// Copies `src` (contiguous) permuted by `perm` into contiguous `dst`: dst dim i is src dim
 /// perm[i]. `perm` must be a permutation of [0, rank).

@@ -24,7 +24,7 @@ class ConcatKernel final : public Kernel {
   }
 
   Status Run(KernelContext& ctx) const override {
-    std::vector<const Tensor*> ins;
+    SmallVector<const Tensor*, 16> ins;  // Inline storage: no allocation per run.
     for (size_t i = 0; i < ctx.num_inputs(); ++i) {
       OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
       ins.push_back(t);

@@ -161,7 +161,7 @@ class ConvKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
     const Tensor* b = ctx.Input(2);
     const Tensor* z = fused_ ? ctx.Input(3) : nullptr;
-    const std::string where = ctx.Describe();
+    const std::string& where = ctx.Describe();
     if (z && z->dtype() != x->dtype()) {
       return ctx.Error(StatusCode::kInvalidArgument, "input Z has type ", DataTypeName(z->dtype()),
                        " but X has ", DataTypeName(x->dtype()));
@@ -189,8 +189,8 @@ class ConvKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input B has shape ",
                        ShapeToString(b->shape()), ", expected [", out_channels, "]");
     }
-    std::vector<int64_t> in_spatial(x->shape().begin() + 2, x->shape().end());
-    std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
+    const Shape in_spatial(x->shape().begin() + 2, x->shape().end());
+    const Shape kernel(w->shape().begin() + 2, w->shape().end());
     OE_ASSIGN_OR_RETURN(WindowGeometry g,
                         ComputeWindowGeometry(attrs_, in_spatial, kernel, false, where));
     Shape out_shape{batch, out_channels};

@@ -55,7 +55,11 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
 /// Packs im2col columns [n0, n0 + nc) of one image and group (xg points at its first input
 /// channel) into GEMM B panels: column j at dst[(j / 16) * K * 16 + k * 16 + j % 16], with
 /// K = channels * kernel_size and columns past nc in the last panel zeroed. Exposed for tests.
+/// `segments` (optional) is scratch of Im2ColSegmentBytes(g, nc) bytes; without it a per-thread
+/// buffer is used.
 void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels, int64_t n0,
-                      int64_t nc, float* dst);
+                      int64_t nc, float* dst, void* segments = nullptr);
+/// Scratch bytes PackIm2ColPanels needs for `nc` columns.
+size_t Im2ColSegmentBytes(const WindowGeometry& g, int64_t nc);
 
 }  // namespace onnxedge::ops

@@ -25,8 +25,17 @@ class GatherKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'data' must have rank >= 1");
     OE_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, rank, ctx.Describe()));
     const size_t ax = static_cast<size_t>(axis);
-    OE_ASSIGN_OR_RETURN(std::vector<int64_t> idx,
-                        ReadInt64s(*ind, ctx.Describe() + " input 'indices'"));
+    // Per-thread scratch reused across runs (the workers below read the caller's through the
+    // reference), so a steady-state run allocates nothing.
+    thread_local std::vector<int64_t> tls_idx;
+    std::vector<int64_t>& idx = tls_idx;
+    if (ind->dtype() == DataType::kInt64) {
+      idx.assign(ind->data<int64_t>(), ind->data<int64_t>() + ind->size());
+    } else if (ind->dtype() == DataType::kInt32) {
+      idx.assign(ind->data<int32_t>(), ind->data<int32_t>() + ind->size());
+    } else {
+      OE_ASSIGN_OR_RETURN(idx, ReadInt64s(*ind, ctx.Describe() + " input 'indices'"));
+    }
     const int64_t dim = data->dim(ax);
     for (int64_t& i : idx) {
       if (i < -dim || i >= dim) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/gemm.h"
+#include "runtime/prepack_cache.h"
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
 
@@ -48,8 +49,14 @@ class GemmKernel final : public Kernel {
     if (b && b->dtype() == DataType::kFloat && b->rank() == 2) {
       const int64_t kk = k->trans_b_ ? b->dim(1) : b->dim(0);
       const int64_t n = k->trans_b_ ? b->dim(0) : b->dim(1);
-      k->packed_b_ = std::make_shared<kernels::PackedB>();
-      kernels::PackB(b->data<float>(), b->dim(1), k->trans_b_, kk, n, k->packed_b_.get(), nullptr);
+      // Shared with other nodes of the session that read the same weight the same way.
+      const bool trans = k->trans_b_;
+      k->packed_b_ = SharedPrepack<kernels::PackedB>(
+          "gemm_b", b->raw_data(), {kk, n, b->dim(1), trans ? 1 : 0}, [&] {
+            auto packed = std::make_shared<kernels::PackedB>();
+            kernels::PackB(b->data<float>(), b->dim(1), trans, kk, n, packed.get(), nullptr);
+            return packed;
+          });
     }
     return k;
   }

@@ -33,7 +33,7 @@ class GroupNormalizationKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
     OE_ASSIGN_OR_RETURN(const Tensor* bias, ctx.RequiredInput(2));
-    const std::string where = ctx.Describe();
+    const std::string& where = ctx.Describe();
     if (x->rank() < 2) {
       return ctx.Error(StatusCode::kInvalidArgument, "input X must have rank >= 2, got ",
                        ShapeToString(x->shape()));

@@ -50,7 +50,7 @@ class LayerNormalizationKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
     const Tensor* bias = ctx.Input(2);
-    const std::string where = ctx.Describe();
+    const std::string& where = ctx.Describe();
     const int64_t rank = static_cast<int64_t>(x->rank());
     if (axis_ < -rank || axis_ > rank) {
       return ctx.Error(StatusCode::kInvalidArgument, "attribute 'axis' ", axis_,

@@ -3,6 +3,7 @@
 // dims broadcast). float32 uses the packed GEMM, with a constant 2-D B packed once at session
 // creation; other types use the reference loop.
 #include "kernels/gemm.h"
+#include "runtime/prepack_cache.h"
 #include "ops/common/op_util.h"
 
 namespace onnxedge::ops {
@@ -13,7 +14,7 @@ struct MatMulShapes {
   Shape out;
   int64_t m = 0, n = 0, k = 0;
   int64_t batch = 1;
-  std::vector<int64_t> a_offsets, b_offsets;  // per batch, in matrices
+  SmallVector<int64_t, 16> a_offsets, b_offsets;  // per batch, in matrices
 };
 
 StatusOr<MatMulShapes> ComputeShapes(const Shape& sa, const Shape& sb, const std::string& where) {
@@ -38,7 +39,7 @@ StatusOr<MatMulShapes> ComputeShapes(const Shape& sa, const Shape& sb, const std
   // Offsets of each broadcast batch entry into A and B.
   const size_t rank = batch.size();
   auto strides_for = [&](const Shape& s) {
-    std::vector<int64_t> st(rank, 0);
+    Shape st(rank, 0);
     int64_t acc = 1;
     for (int64_t d = static_cast<int64_t>(s.size()) - 1; d >= 0; --d) {
       const size_t od = rank - s.size() + static_cast<size_t>(d);
@@ -73,9 +74,15 @@ class MatMulKernel final : public Kernel {
     auto k = std::make_unique<MatMulKernel>();
     const Tensor* b = info.ConstantInput(1);
     if (b && b->dtype() == DataType::kFloat && b->rank() == 2) {
-      k->packed_b_ = std::make_shared<kernels::PackedB>();
-      kernels::PackB(b->data<float>(), b->dim(1), false, b->dim(0), b->dim(1), k->packed_b_.get(),
-                     nullptr);
+      // Shared with other nodes of the session that read the same weight (and with Gemm
+      // nodes packing it the same way).
+      k->packed_b_ = SharedPrepack<kernels::PackedB>(
+          "gemm_b", b->raw_data(), {b->dim(0), b->dim(1), b->dim(1), 0}, [&] {
+            auto packed = std::make_shared<kernels::PackedB>();
+            kernels::PackB(b->data<float>(), b->dim(1), false, b->dim(0), b->dim(1), packed.get(),
+                           nullptr);
+            return packed;
+          });
     }
     return k;
   }
@@ -106,12 +113,12 @@ class MatMulKernel final : public Kernel {
       bool a_contiguous = true;
       for (int64_t i = 0; i < s.batch; ++i) a_contiguous &= s.a_offsets[static_cast<size_t>(i)] == i;
       if (b_shared && a_contiguous) {
-        kernels::PackedA pa_packed;
+        kernels::PackedA& pa_packed = kernels::ThreadPackedA();
         kernels::PackA(pa, s.k, false, s.batch * s.m, s.k, &pa_packed, &ctx.thread_pool());
         if (packed_b_ && packed_b_->K == s.k && packed_b_->N == s.n) {
           kernels::GemmPacked(pa_packed, *packed_b_, 1.f, 0.f, po, s.n, &ctx.thread_pool());
         } else {
-          kernels::PackedB pb_packed;
+          kernels::PackedB& pb_packed = kernels::ThreadPackedB();
           kernels::PackB(pb, s.n, false, s.k, s.n, &pb_packed, &ctx.thread_pool());
           kernels::GemmPacked(pa_packed, pb_packed, 1.f, 0.f, po, s.n, &ctx.thread_pool());
         }

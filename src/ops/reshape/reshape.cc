@@ -30,7 +30,7 @@ class ReshapeKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> target;
+    Shape target;  // Inline storage: no allocation per run.
     if (shape_from_attr_) {
       target = attr_shape_;
     } else {
@@ -39,7 +39,11 @@ class ReshapeKernel final : public Kernel {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'shape' must be 1-D, got shape ",
                          ShapeToString(s->shape()));
       }
-      OE_ASSIGN_OR_RETURN(target, ReadInt64s(*s, ctx.Describe() + " input 'shape'"));
+      if (s->dtype() == DataType::kInt64) {
+        target.assign(s->data<int64_t>(), s->data<int64_t>() + s->size());
+      } else {
+        OE_ASSIGN_OR_RETURN(target, ReadInt64s(*s, ctx.Describe() + " input 'shape'"));
+      }
     }
     Shape out(target.size());
     int64_t infer = -1;

@@ -84,7 +84,14 @@ class ResizeKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const int64_t rank = static_cast<int64_t>(x->rank());
     if (rank == 0) return ctx.Error(StatusCode::kInvalidArgument, "input 'X' must not be a scalar");
-    resize::SizeRequest req;
+    // Per-thread request and specs, refilled in place: no allocation per run once grown.
+    thread_local resize::SizeRequest tls_req;
+    thread_local std::vector<resize::AxisSpec> tls_specs;
+    resize::SizeRequest& req = tls_req;
+    req.axes.clear();
+    req.scales.clear();
+    req.sizes.clear();
+    req.roi.clear();
     req.policy = policy_;
     if (!axes_.empty()) {
       OE_ASSIGN_OR_RETURN(req.axes, NormalizeAxes(axes_, rank, ctx.Describe()));
@@ -105,8 +112,12 @@ class ResizeKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument,
                        "inputs 'scales' and 'sizes' are both given; only one may be");
     }
-    if (has_scales) {
+    if (has_scales && scales->dtype() == DataType::kFloat) {
+      req.scales.assign(scales->data<float>(), scales->data<float>() + scales->size());
+    } else if (has_scales) {
       OE_ASSIGN_OR_RETURN(req.scales, ReadDoubles(*scales, ctx.Describe() + " input 'scales'"));
+    } else if (has_sizes && sizes->dtype() == DataType::kInt64) {
+      req.sizes.assign(sizes->data<int64_t>(), sizes->data<int64_t>() + sizes->size());
     } else if (has_sizes) {
       OE_ASSIGN_OR_RETURN(req.sizes, ReadInt64s(*sizes, ctx.Describe() + " input 'sizes'"));
     } else {
@@ -116,9 +127,8 @@ class ResizeKernel final : public Kernel {
     if (p_.coord == resize::CoordMode::kTfCropAndResize && roi && roi->size() > 0) {
       OE_ASSIGN_OR_RETURN(req.roi, ReadDoubles(*roi, ctx.Describe() + " input 'roi'"));
     }
-    OE_ASSIGN_OR_RETURN(std::vector<resize::AxisSpec> specs,
-                        resize::ComputeAxisSpecs(x->shape(), req, ctx.Describe()));
-    return resize::Run(ctx, p_, *x, specs);
+    OE_RETURN_IF_ERROR(resize::ComputeAxisSpecs(x->shape(), req, ctx.Describe(), &tls_specs));
+    return resize::Run(ctx, p_, *x, tls_specs);
   }
 
  private:

@@ -8,10 +8,14 @@
 // Outputs: output; optional mean and inv_std_var (float32, shape input.shape[:-1] + [1]);
 // optional input_skip_bias_sum S (the residual stream, for the next block).
 // Statistics are accumulated in float64 like LayerNormalization's. epsilon defaults to 1e-12
-// as in ONNX Runtime.
+// as in ONNX Runtime. float32 runs the vectorised row kernel of kernels/norm.h (tested against
+// a float64 reference on every ISA in tests/unit/norm_kernel_test.cc); other types the loops
+// below.
 #include <memory>
 
+#include "kernels/norm.h"
 #include "ops/common/norm_util.h"
+#include "runtime/chunk_scratch.h"
 
 namespace onnxedge::ops {
 
@@ -78,6 +82,37 @@ class SkipLayerNormalizationKernel final : public Kernel {
     const int64_t rows = x->size() / d;
     const int64_t skip_rows = skip->size() / d;
     const double eps = epsilon_;
+    if (x->dtype() == DataType::kFloat) {
+      // The vectorised row kernel LayerNormalization uses, with the residual inputs.
+      const float* px = x->data<float>();
+      const float* ps = skip->data<float>();
+      float* py = y->data<float>();
+      float* psum = sum_out ? sum_out->data<float>() : nullptr;
+      float* pmean = mean_out ? mean_out->data<float>() : nullptr;
+      float* pinv = inv_out ? inv_out->data<float>() : nullptr;
+      ctx.thread_pool().ParallelFor(
+          rows, std::max<int64_t>(1, 16384 / d), [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) {
+              kernels::LayerNormRowArgs a;
+              a.x = px + r * d;
+              a.skip = ps + (r % skip_rows) * d;
+              a.skip_bias = bias ? bias->data<float>() : nullptr;
+              a.gamma = gamma->data<float>();
+              a.beta = beta ? beta->data<float>() : nullptr;
+              a.d = d;
+              a.epsilon = epsilon_;
+              a.y = py + r * d;
+              a.sum_out = psum ? psum + r * d : nullptr;
+              double mean = 0, inv = 0;
+              a.mean_out = &mean;
+              a.inv_std_out = &inv;
+              kernels::LayerNormRowF32(a);
+              if (pmean) pmean[r] = static_cast<float>(mean);
+              if (pinv) pinv[r] = static_cast<float>(inv);
+            }
+          });
+      return Status::Ok();
+    }
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using C = ComputeType<T>;
@@ -90,9 +125,16 @@ class SkipLayerNormalizationKernel final : public Kernel {
       T* psum = sum_out ? sum_out->data<T>() : nullptr;
       float* pmean = mean_out ? mean_out->data<float>() : nullptr;
       float* pinv = inv_out ? inv_out->data<float>() : nullptr;
+      // Chunk scratch grown by this thread before the parallel region
+      // (runtime/chunk_scratch.h): no chunk allocates, whichever thread runs it.
+      thread_local ChunkScratch tls_scratch;
+      ChunkScratch& scratch = tls_scratch;
+      scratch.Prepare(static_cast<size_t>(ctx.thread_pool().num_threads()),
+                      static_cast<size_t>(d) * sizeof(C));
       ctx.thread_pool().ParallelFor(
           rows, std::max<int64_t>(1, 16384 / d), [&](int64_t r0, int64_t r1) {
-            std::vector<C> s(static_cast<size_t>(d));
+            C* const s = reinterpret_cast<C*>(scratch.Claim());
+            std::fill(s, s + d, C(0));
             for (int64_t r = r0; r < r1; ++r) {
               const T* xr = px + r * d;
               const T* sr = ps + (r % skip_rows) * d;
@@ -105,7 +147,7 @@ class SkipLayerNormalizationKernel final : public Kernel {
                 for (int64_t i = 0; i < d; ++i) psum[r * d + i] = FromCompute<T>(s[i]);
               }
               double mean, var;
-              MeanVar(s.data(), d, &mean, &var);
+              MeanVar(s, d, &mean, &var);
               const double inv = 1.0 / std::sqrt(var + eps);
               if (pmean) pmean[r] = static_cast<float>(mean);
               if (pinv) pinv[r] = static_cast<float>(inv);

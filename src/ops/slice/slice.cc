@@ -35,20 +35,21 @@ class SliceKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> starts = starts_, ends = ends_, axes = axes_, steps;
+    // Shapes (inline storage) throughout: a steady-state run allocates nothing.
+    Shape starts = starts_, ends = ends_, axes = axes_, steps;
     bool has_axes = has_axes_;
     if (!from_attrs_) {
       OE_ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(1));
       OE_ASSIGN_OR_RETURN(const Tensor* e, ctx.RequiredInput(2));
-      OE_ASSIGN_OR_RETURN(starts, ReadInt64s(*s, ctx.Describe() + " input 'starts'"));
-      OE_ASSIGN_OR_RETURN(ends, ReadInt64s(*e, ctx.Describe() + " input 'ends'"));
+      OE_RETURN_IF_ERROR(ReadInts(ctx, *s, "starts", &starts));
+      OE_RETURN_IF_ERROR(ReadInts(ctx, *e, "ends", &ends));
       if (starts.size() != ends.size()) {
         return ctx.Error(StatusCode::kInvalidArgument,
                          "inputs 'starts' and 'ends' differ in length (", starts.size(), " vs ",
                          ends.size(), ")");
       }
       if (const Tensor* a = ctx.Input(3)) {
-        OE_ASSIGN_OR_RETURN(axes, ReadInt64s(*a, ctx.Describe() + " input 'axes'"));
+        OE_RETURN_IF_ERROR(ReadInts(ctx, *a, "axes", &axes));
         has_axes = true;
         if (axes.size() != starts.size()) {
           return ctx.Error(StatusCode::kInvalidArgument, "input 'axes' has ", axes.size(),
@@ -56,7 +57,7 @@ class SliceKernel final : public Kernel {
         }
       }
       if (const Tensor* st = ctx.Input(4)) {
-        OE_ASSIGN_OR_RETURN(steps, ReadInt64s(*st, ctx.Describe() + " input 'steps'"));
+        OE_RETURN_IF_ERROR(ReadInts(ctx, *st, "steps", &steps));
         if (steps.size() != starts.size()) {
           return ctx.Error(StatusCode::kInvalidArgument, "input 'steps' has ", steps.size(),
                            " entries but 'starts' has ", starts.size());
@@ -69,11 +70,24 @@ class SliceKernel final : public Kernel {
       for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
     }
     if (steps.empty()) steps.assign(starts.size(), 1);
-    OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxesForRank(axes, rank, ctx.Describe()));
+    // Axes normalized inline; the shared helper builds the message when they are invalid.
+    Shape norm(axes.size());
+    bool valid = rank > 0 || axes.empty();
+    for (size_t i = 0; i < axes.size() && valid; ++i) {
+      valid = axes[i] >= -rank && axes[i] < rank;
+      norm[i] = axes[i] < 0 ? axes[i] + rank : axes[i];
+      for (size_t j = 0; j < i && valid; ++j) valid = norm[j] != norm[i];
+    }
+    if (!valid) {
+      auto r = NormalizeAxesForRank(axes, rank, ctx.Describe());
+      if (!r.ok()) return r.status();
+      return ctx.Error(StatusCode::kInternal, "axes ", ShapeToString(axes), " rejected");
+    }
 
-    const std::vector<int64_t> in_strides = Strides(x->shape());
+    Shape in_strides(x->rank(), 1);
+    for (size_t i = x->rank(); i-- > 1;) in_strides[i - 1] = in_strides[i] * x->dim(i);
     Shape out_shape = x->shape();
-    std::vector<int64_t> src_strides = in_strides;
+    Shape src_strides = in_strides;
     int64_t offset = 0;
     for (size_t i = 0; i < norm.size(); ++i) {
       const size_t a = static_cast<size_t>(norm[i]);
@@ -105,14 +119,32 @@ class SliceKernel final : public Kernel {
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
+    Shape out_strides(out_shape.size(), 1);
+    for (size_t i = out_shape.size(); i-- > 1;) out_strides[i - 1] = out_strides[i] * out_shape[i];
     StridedCopy(x->dtype(), ElementPtr(x->raw_data(), x->dtype(), offset), src_strides,
-                y->raw_data(), Strides(out_shape), out_shape, &ctx.thread_pool());
+                y->raw_data(), out_strides, out_shape, &ctx.thread_pool());
     return Status::Ok();
   }
 
  private:
   bool from_attrs_ = false;
   bool has_axes_ = false;
+  // Reads a 1-D int32/int64 input into `out`; other types get ReadInt64s's error.
+  static Status ReadInts(const KernelContext& ctx, const Tensor& t, const char* what, Shape* out) {
+    if (t.dtype() == DataType::kInt64) {
+      out->assign(t.data<int64_t>(), t.data<int64_t>() + t.size());
+      return Status::Ok();
+    }
+    if (t.dtype() == DataType::kInt32) {
+      out->assign(t.data<int32_t>(), t.data<int32_t>() + t.size());
+      return Status::Ok();
+    }
+    OE_ASSIGN_OR_RETURN(std::vector<int64_t> v,
+                        ReadInt64s(t, ctx.Describe() + " input '" + what + "'"));
+    *out = v;
+    return Status::Ok();
+  }
+
   std::vector<int64_t> starts_, ends_, axes_;
 };
 

@@ -57,11 +57,13 @@ class SplitKernel final : public Kernel {
     const size_t ax = static_cast<size_t>(axis);
     const int64_t dim = x->dim(ax);
     const int64_t n = static_cast<int64_t>(ctx.num_outputs());
-    std::vector<int64_t> lengths;
+    Shape lengths;  // Inline storage: no allocation per run.
     if (split_from_input_ && ctx.Input(1)) {
       const Tensor& s = *ctx.Input(1);
-      if (s.dtype() == DataType::kInt64 || s.dtype() == DataType::kInt32) {
-        OE_ASSIGN_OR_RETURN(lengths, ReadInt64s(s, ctx.Describe() + " input 'split'"));
+      if (s.dtype() == DataType::kInt64) {
+        lengths.assign(s.data<int64_t>(), s.data<int64_t>() + s.size());
+      } else if (s.dtype() == DataType::kInt32) {
+        lengths.assign(s.data<int32_t>(), s.data<int32_t>() + s.size());
       } else {  // opset 1 declares the split input with the data's float type
         OE_ASSIGN_OR_RETURN(auto d, ReadDoubles(s, ctx.Describe() + " input 'split'"));
         for (double v : d) lengths.push_back(static_cast<int64_t>(v));

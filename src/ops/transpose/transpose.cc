@@ -32,11 +32,14 @@ class TransposeKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const size_t rank = x->rank();
-    std::vector<int64_t> perm = perm_;
+    // The default (reversed) perm goes to per-thread scratch: no allocation per run.
+    thread_local std::vector<int64_t> reversed;
     if (!has_perm_) {
-      perm.resize(rank);
-      for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int64_t>(rank - 1 - i);
-    } else if (perm.size() != rank) {
+      reversed.resize(rank);
+      for (size_t i = 0; i < rank; ++i) reversed[i] = static_cast<int64_t>(rank - 1 - i);
+    }
+    const std::vector<int64_t>& perm = has_perm_ ? perm_ : reversed;
+    if (perm.size() != rank) {
       return ctx.Error(StatusCode::kInvalidArgument, "attribute 'perm' has ", perm.size(),
                        " entries but the input has rank ", rank);
     }
