@@ -158,4 +158,36 @@ std::optional<std::vector<double>> PerChannelValues(const Tensor& c, int64_t out
   return v;
 }
 
+std::optional<Shape> ResolveReshapeTarget(const Shape& in, const std::vector<int64_t>& target,
+                                          bool allowzero) {
+  Shape out(target.size());
+  int64_t known = 1;
+  int infer = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == 0 && !allowzero) {
+      if (i >= in.size()) return std::nullopt;
+      d = in[i];
+    }
+    if (d == -1) {
+      if (infer >= 0) return std::nullopt;
+      infer = static_cast<int>(i);
+      continue;
+    }
+    if (d < 0) return std::nullopt;
+    out[i] = d;
+    // Targets come from the model file: a product past int64 is no shape (UBSan found one).
+    if (__builtin_mul_overflow(known, d, &known)) return std::nullopt;
+  }
+  const int64_t total = ShapeElementCount(in);
+  if (total < 0) return std::nullopt;  // unknown or overflowing input shape
+  if (infer >= 0) {
+    if (known == 0 || total % known != 0) return std::nullopt;
+    out[static_cast<size_t>(infer)] = total / known;
+  } else if (known != total) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace onnxedge::opt

@@ -33,4 +33,10 @@ std::optional<Tensor> TransposeTensor(const Tensor& t, const std::vector<int64_t
 std::optional<std::vector<double>> PerChannelValues(const Tensor& c, int64_t out_channels,
                                                     size_t rank);
 
+/// Resolves a Reshape target against a known input shape: 0 copies the input dim unless
+/// `allowzero`, one -1 is inferred. Nullopt when the target does not fit the input (or its
+/// product overflows int64: targets come from the model file).
+std::optional<Shape> ResolveReshapeTarget(const Shape& in, const std::vector<int64_t>& target,
+                                          bool allowzero);
+
 }  // namespace onnxedge::opt

@@ -70,33 +70,7 @@ std::optional<Shape> ReshapeTarget(const GraphEditor& g, const ir::Node& r, cons
   if (!c) return std::nullopt;
   auto target = ReadInts(*c);
   if (!target) return std::nullopt;
-  const bool allow_zero = AttrInt(r, "allowzero", 0) != 0;
-  Shape out;
-  int64_t known = 1, infer = -1;
-  for (size_t i = 0; i < target->size(); ++i) {
-    int64_t d = (*target)[i];
-    if (d == 0 && !allow_zero) {
-      if (i >= in.size()) return std::nullopt;
-      d = in[i];
-    }
-    if (d == -1) {
-      if (infer >= 0) return std::nullopt;
-      infer = static_cast<int64_t>(i);
-      out.push_back(1);
-      continue;
-    }
-    if (d < 0) return std::nullopt;
-    out.push_back(d);
-    known *= d;
-  }
-  const int64_t total = ShapeElementCount(in);
-  if (infer >= 0) {
-    if (known == 0 || total % known != 0) return std::nullopt;
-    out[static_cast<size_t>(infer)] = total / known;
-  } else if (known != total) {
-    return std::nullopt;
-  }
-  return out;
+  return ResolveReshapeTarget(in, *target, AttrInt(r, "allowzero", 0) != 0);
 }
 
 // A linear projection y = xs W + b of a value `y`, found by walking up from it.

@@ -24,38 +24,6 @@ bool IsShapeOp(const ir::Node* n) {
          n->outputs.size() == 1;
 }
 
-// Resolves a Reshape target against a known input shape (0 copies, -1 infers).
-std::optional<Shape> Resolve(const Shape& in, const std::vector<int64_t>& target, bool allowzero) {
-  Shape out(target.size());
-  int64_t known = 1;
-  int infer = -1;
-  for (size_t i = 0; i < target.size(); ++i) {
-    int64_t d = target[i];
-    if (d == 0 && !allowzero) {
-      if (i >= in.size()) return std::nullopt;
-      d = in[i];
-    }
-    if (d == -1) {
-      if (infer >= 0) return std::nullopt;
-      infer = static_cast<int>(i);
-      continue;
-    }
-    if (d < 0) return std::nullopt;
-    out[i] = d;
-    // Targets come from the model file: a product past int64 is no shape (UBSan found one).
-    if (__builtin_mul_overflow(known, d, &known)) return std::nullopt;
-  }
-  const int64_t total = ShapeElementCount(in);
-  if (total < 0) return std::nullopt;  // unknown or overflowing input shape
-  if (infer >= 0) {
-    if (known == 0 || total % known != 0) return std::nullopt;
-    out[static_cast<size_t>(infer)] = total / known;
-  } else if (known != total) {
-    return std::nullopt;
-  }
-  return out;
-}
-
 class FuseReshapesPass final : public Pass {
  public:
   const char* name() const override { return "fuse_reshapes"; }
@@ -75,7 +43,7 @@ class FuseReshapesPass final : public Pass {
       for (int64_t d : *target) has_zero |= d == 0;
       // Unchanged shape: drop the reshape.
       if (auto in = g.StaticShape(n->inputs[0])) {
-        auto out = Resolve(*in, *target, allowzero);
+        auto out = ResolveReshapeTarget(*in, *target, allowzero);
         if (out && *out == *in && g.CanReplaceValue(n->outputs[0], n->inputs[0])) {
           const std::string x = n->inputs[0], y = n->outputs[0];
           g.RemoveNode(n);
