@@ -24,6 +24,7 @@ namespace onnxedge::ops {
 void AttentionReferenceF32(const AttentionDims& d, const float* x, const float* w,
                            const float* bias, float* y) {
   const int64_t n3 = 3 * d.hidden, dh = d.head_size(), S = d.seq;
+  if (d.batch * S == 0 || d.hidden == 0) return;  // no output (and no rows to offset into)
   std::vector<double> qkv(static_cast<size_t>(d.batch * S * n3));
   for (int64_t r = 0; r < d.batch * S; ++r) {
     for (int64_t j = 0; j < n3; ++j) {
