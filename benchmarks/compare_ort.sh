@@ -36,7 +36,10 @@ if [ ! -d tools/ort_ref/node_modules/onnxruntime-node ]; then
   echo "compare_ort.sh: installing onnxruntime-node 1.30.0 into tools/ort_ref" >&2
   (cd tools/ort_ref && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund >&2)
 fi
-if [ ! -x build/benchmarks/onnxedge_worker ]; then
+# Always bring the worker up to date: a stale binary would measure old code.
+if [ -f build/build.ninja ]; then
+  ninja -C build onnxedge_worker >&2
+else
   scripts/build.sh >&2
 fi
 
