@@ -77,24 +77,7 @@ const char* UnaryFnName(UnaryFn fn) {
 }
 
 void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n) {
-  switch (fn) {
-    case UnaryFn::kExp:
-      return MapGeneric<UnaryFn::kExp>(x, y, n);
-    case UnaryFn::kExpm1:
-      return MapGeneric<UnaryFn::kExpm1>(x, y, n);
-    case UnaryFn::kTanh:
-      return MapGeneric<UnaryFn::kTanh>(x, y, n);
-    case UnaryFn::kErf:
-      return MapGeneric<UnaryFn::kErf>(x, y, n);
-    case UnaryFn::kSigmoid:
-      return MapGeneric<UnaryFn::kSigmoid>(x, y, n);
-    case UnaryFn::kSilu:
-      return MapGeneric<UnaryFn::kSilu>(x, y, n);
-    case UnaryFn::kGeluErf:
-      return MapGeneric<UnaryFn::kGeluErf>(x, y, n);
-    case UnaryFn::kGeluTanh:
-      return MapGeneric<UnaryFn::kGeluTanh>(x, y, n);
-  }
+  vecmath_impl::DispatchUnary(fn, [&](auto f) { MapGeneric<decltype(f)::value>(x, y, n); });
 }
 
 float ApplyUnaryScalar(UnaryFn fn, float x) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/vecmath.h"
 
@@ -245,6 +246,30 @@ inline typename O::V Eval(typename O::V x) {
   if constexpr (kFn == UnaryFn::kSilu) return Silu<O>(x);
   if constexpr (kFn == UnaryFn::kGeluErf) return GeluErf<O>(x);
   if constexpr (kFn == UnaryFn::kGeluTanh) return GeluTanh<O>(x);
+}
+
+// Calls `map(std::integral_constant<UnaryFn, F>{})` for the runtime `fn`: the one switch that
+// every ISA's ApplyUnary* entry point turns into its compile-time Map<F>.
+template <typename MapFn>
+inline void DispatchUnary(UnaryFn fn, MapFn&& map) {
+  switch (fn) {
+    case UnaryFn::kExp:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kExp>{});
+    case UnaryFn::kExpm1:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kExpm1>{});
+    case UnaryFn::kTanh:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kTanh>{});
+    case UnaryFn::kErf:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kErf>{});
+    case UnaryFn::kSigmoid:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kSigmoid>{});
+    case UnaryFn::kSilu:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kSilu>{});
+    case UnaryFn::kGeluErf:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kGeluErf>{});
+    case UnaryFn::kGeluTanh:
+      return map(std::integral_constant<UnaryFn, UnaryFn::kGeluTanh>{});
+  }
 }
 
 }  // namespace onnxedge::kernels::vecmath_impl

@@ -71,24 +71,7 @@ void Map(const float* x, float* y, int64_t n) {
 }  // namespace
 
 void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n) {
-  switch (fn) {
-    case UnaryFn::kExp:
-      return Map<UnaryFn::kExp>(x, y, n);
-    case UnaryFn::kExpm1:
-      return Map<UnaryFn::kExpm1>(x, y, n);
-    case UnaryFn::kTanh:
-      return Map<UnaryFn::kTanh>(x, y, n);
-    case UnaryFn::kErf:
-      return Map<UnaryFn::kErf>(x, y, n);
-    case UnaryFn::kSigmoid:
-      return Map<UnaryFn::kSigmoid>(x, y, n);
-    case UnaryFn::kSilu:
-      return Map<UnaryFn::kSilu>(x, y, n);
-    case UnaryFn::kGeluErf:
-      return Map<UnaryFn::kGeluErf>(x, y, n);
-    case UnaryFn::kGeluTanh:
-      return Map<UnaryFn::kGeluTanh>(x, y, n);
-  }
+  vecmath_impl::DispatchUnary(fn, [&](auto f) { Map<decltype(f)::value>(x, y, n); });
 }
 
 namespace {
