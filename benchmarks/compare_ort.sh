@@ -3,12 +3,15 @@
 #
 # Usage: benchmarks/compare_ort.sh [--threads 1,2] [--models resnet18,mobilenet_v2,...]
 #                                  [--runs 30] [--warmup 5] [--level all] [--out DIR]
+#                                  [--no-settle]
 #
 # Installs onnxruntime-node with npm if missing (tools/ort_ref), builds onnxedge if needed,
 # exports the PyTorch models (scripts/export_models.py, cached in build/models), then prints a
 # table of p50 latency, the onnxedge/ORT ratio and peak RSS, and writes it as JSON to
 # DIR/compare_ort.json (default DIR: build/benchmarks). yolox_nano is read from the shared
 # folder: $ONNXEDGE_SHARED_DIR, else ../shared next to the checkout (docs/real_models.md).
+# After each run the driver waits for that engine to go idle (its pool may keep spinning), and
+# reports the CPU time it burned meanwhile; --no-settle runs back to back (compare_ort.py).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,6 +22,7 @@ runs=30
 warmup=5
 level=all
 out="build/benchmarks"
+extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --level) level="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --no-settle) extra+=(--no-settle); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "compare_ort.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,5 +84,5 @@ mkdir -p "$out"
 /usr/bin/python3 benchmarks/models/compare_ort.py --worker build/benchmarks/onnxedge_worker \
   "${model_args[@]}" --threads "$threads" --runs "$runs" --warmup "$warmup" --level "$level" \
   --shape paddle_det:x=1x3x640x640 --shape paddle_rec:x=1x3x48x320 \
-  --json "$out/compare_ort.json"
+  "${extra[@]}" --json "$out/compare_ort.json"
 echo "results: $out/compare_ort.json" >&2

@@ -6,8 +6,15 @@ For every model and thread count, one persistent worker per engine loads the mod
 them for single runs in alternating order (A B, B A, A B, ...) so that machine noise hits both
 engines alike. Reports p50/p90/min per engine, the p50 ratio onnxedge / ORT, and peak RSS.
 
+After every run the driver waits until that engine's process is idle again (its threads' CPU
+time, summed from /proc/PID/task/*/schedstat, advances by less than 0.1 ms over 2 ms; at most
+1 s), so a worker pool that keeps spinning after a run (onnxruntime's default) does not take a
+core from the other engine's next run. The CPU time an engine burns between returning from a
+run and going idle is reported too ("post-run CPU", median over the timed runs): the cost of
+idle spinning that ORT users complain about. `--no-settle` restores back-to-back runs.
+
 Usage: compare_ort.py --worker BIN --model NAME=PATH [...] [--threads 1,2] [--runs 30]
-                      [--warmup 5] [--shape NAME:INPUT=1x3x224x224] [--json OUT]
+                      [--warmup 5] [--shape NAME:INPUT=1x3x224x224] [--no-settle] [--json OUT]
 """
 
 import argparse
@@ -17,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 import onnx
@@ -64,6 +72,30 @@ class Worker:
             err = self.proc.stderr.read()
             raise RuntimeError(f"{argv[0]} failed to start: {line} {err.strip()}")
 
+    def cpu_ns(self):
+        """CPU time of all the worker's threads so far, in nanoseconds."""
+        total = 0
+        task_dir = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # the thread ended between listdir and open
+        return total
+
+    def settle(self, quiet_ns=100_000, window_s=0.002, limit_s=1.0):
+        """Waits until the worker is idle; returns the CPU ns it used meanwhile."""
+        start = last = self.cpu_ns()
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            time.sleep(window_s)
+            now = self.cpu_ns()
+            if now - last < quiet_ns:
+                return now - start
+            last = now
+        return last - start
+
     def ask(self, cmd):
         self.proc.stdin.write(cmd + "\n")
         self.proc.stdin.flush()
@@ -95,18 +127,27 @@ def compare(name, path, threads, args, shapes, level):
                      "--level", level])
         ort = Worker(["node", os.path.join(HERE, "ort_worker.js"), path, "--threads",
                       str(threads), "--inputs", inputs, "--opt-level", "all"])
+        post = {id(oe): [], id(ort): []}
+
+        def run(worker, times=None):
+            ms = worker.ask("run")
+            spent = worker.settle() if args.settle else 0
+            if times is not None:
+                times.append(ms)
+                post[id(worker)].append(spent / 1e6)
+
         try:
             for i in range(args.warmup):
-                oe.ask("run")
-                ort.ask("run")
+                run(oe)
+                run(ort)
             t_oe, t_ort = [], []
             for i in range(args.runs):
                 if i % 2 == 0:
-                    t_oe.append(oe.ask("run"))
-                    t_ort.append(ort.ask("run"))
+                    run(oe, t_oe)
+                    run(ort, t_ort)
                 else:
-                    t_ort.append(ort.ask("run"))
-                    t_oe.append(oe.ask("run"))
+                    run(ort, t_ort)
+                    run(oe, t_oe)
             rss_oe, rss_ort = oe.ask("rss"), ort.ask("rss")
         finally:
             oe.close()
@@ -117,6 +158,9 @@ def compare(name, path, threads, args, shapes, level):
         "onnxedge_p90_ms": percentile(t_oe, 0.9), "ort_p90_ms": percentile(t_ort, 0.9),
         "onnxedge_min_ms": min(t_oe), "ort_min_ms": min(t_ort),
         "onnxedge_peak_rss_mib": rss_oe / 1024, "ort_peak_rss_mib": rss_ort / 1024,
+        "settle": args.settle,
+        "onnxedge_post_run_cpu_ms": statistics.median(post[id(oe)]),
+        "ort_post_run_cpu_ms": statistics.median(post[id(ort)]),
     }
     row["ratio_p50"] = row["onnxedge_p50_ms"] / row["ort_p50_ms"]
     return row
@@ -132,6 +176,8 @@ def main():
     p.add_argument("--level", default="all", help="onnxedge optimization level")
     p.add_argument("--shape", action="append", default=[],
                    help="MODEL:INPUT=DxDxD for dynamic dims (repeatable)")
+    p.add_argument("--no-settle", dest="settle", action="store_false",
+                   help="run back to back, without waiting for each engine to go idle")
     p.add_argument("--json", help="write the results as JSON to this file")
     args = p.parse_args()
     if args.runs < 30:
@@ -143,7 +189,7 @@ def main():
         shapes.setdefault(model_name, {})[input_name] = [int(d) for d in dims.split("x")]
     rows = []
     header = (f"{'model':<22} {'thr':>3} {'onnxedge p50':>13} {'ORT p50':>9} {'ratio':>6} "
-              f"{'onnxedge RSS':>13} {'ORT RSS':>9}")
+              f"{'onnxedge RSS':>13} {'ORT RSS':>9} {'post-run CPU ms':>16}")
     print(header)
     print("-" * len(header))
     for spec in args.model:
@@ -158,7 +204,8 @@ def main():
             rows.append(row)
             print(f"{name:<22} {threads:>3} {row['onnxedge_p50_ms']:>10.2f} ms "
                   f"{row['ort_p50_ms']:>6.2f} ms {row['ratio_p50']:>6.2f} "
-                  f"{row['onnxedge_peak_rss_mib']:>9.1f} MiB {row['ort_peak_rss_mib']:>5.1f} MiB",
+                  f"{row['onnxedge_peak_rss_mib']:>9.1f} MiB {row['ort_peak_rss_mib']:>5.1f} MiB "
+                  f"{row['onnxedge_post_run_cpu_ms']:>7.2f} /{row['ort_post_run_cpu_ms']:>6.2f}",
                   flush=True)
     if args.json:
         tmp = args.json + ".tmp"
