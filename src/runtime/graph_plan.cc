@@ -75,7 +75,8 @@ const Value* Fetch(const ValueRef& ref, const Frame& frame) {
 }  // namespace
 
 StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& graph,
-                                                              const PlanScope* parent) {
+                                                              const PlanScope* parent,
+                                                              const ReleaseHook& on_release) {
   // Kernels of this compile (subgraphs included) share prepacked forms of the same constant.
   PrepackCache::Scope prepack_scope;
   auto plan = std::shared_ptr<GraphPlan>(new GraphPlan());
@@ -107,6 +108,68 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
     auto d = defaults.find(vi.name);
     plan->input_defaults_.push_back(d == defaults.end() ? nullptr : d->second);
   }
+
+  // Weights a kernel prepacked are freed as soon as the last reader's kernel exists: when every
+  // reader of this graph declared the input in Kernel::PrepackedInputs(), no subgraph names it
+  // (it may read the data) and it is not a graph output. Outer-scope constants belong to the
+  // enclosing plan and are left alone.
+  struct ConstantUse {
+    std::string name;
+    int readers_left = 0;
+    bool prepacked_by_all = true;
+  };
+  std::unordered_map<const Value*, ConstantUse> constant_use;
+  {
+    std::unordered_set<std::string> named_in_subgraphs;
+    std::vector<const ir::Graph*> stack;
+    for (const auto& n : graph.nodes) {
+      for (const auto& a : n->attributes) {
+        if (a.g) stack.push_back(a.g.get());
+        for (const auto& g : a.graphs) stack.push_back(g.get());
+      }
+    }
+    while (!stack.empty()) {
+      const ir::Graph* g = stack.back();
+      stack.pop_back();
+      for (const auto& n : g->nodes) {
+        for (const auto& in : n->inputs) named_in_subgraphs.insert(in);
+        for (const auto& a : n->attributes) {
+          if (a.g) stack.push_back(a.g.get());
+          for (const auto& sg : a.graphs) stack.push_back(sg.get());
+        }
+      }
+    }
+    for (const auto& vi : graph.outputs) named_in_subgraphs.insert(vi.name);
+    for (const auto& n : graph.nodes) {
+      for (const auto& in : n->inputs) {
+        auto it = scope.constants.find(in);
+        if (it == scope.constants.end() || named_in_subgraphs.count(in)) continue;
+        ConstantUse& use = constant_use[it->second];
+        use.name = in;
+        ++use.readers_left;
+      }
+    }
+  }
+  auto count_reader = [&](const Step& step) {
+    const uint32_t prepacked = step.kernel->PrepackedInputs();
+    for (size_t k = 0; k < step.inputs.size(); ++k) {
+      const ValueRef& ref = step.inputs[k];
+      if (ref.kind != ValueRef::Kind::kConstant) continue;
+      auto it = constant_use.find(ref.constant);
+      if (it == constant_use.end()) continue;  // outer scope, or named by a subgraph
+      ConstantUse& use = it->second;
+      use.prepacked_by_all = use.prepacked_by_all && k < 32 && (prepacked >> k & 1u);
+      if (--use.readers_left > 0 || !use.prepacked_by_all) continue;
+      const Value* value = it->first;
+      if (!value->is_tensor() || value->tensor().raw_data() == nullptr) continue;
+      const Tensor& t = value->tensor();
+      // The Value object stays where it is: kernels may hold pointers to it.
+      *const_cast<Value*>(value) =
+          Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
+      plan->released_constants_.push_back(use.name);
+      if (on_release) on_release(use.name);
+    }
+  };
 
   const auto& registry = OpRegistry::Get();
   for (const auto& node_ptr : graph.nodes) {
@@ -165,6 +228,7 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
       scope.slots[out] = slot;
       step.outputs.push_back(slot);
     }
+    count_reader(step);
     plan->steps_.push_back(std::move(step));
   }
 
@@ -242,53 +306,6 @@ StatusOr<std::shared_ptr<const GraphPlan>> GraphPlan::Compile(const ir::Graph& g
     plan->steps_[static_cast<size_t>(last_use[slot])].release_after.push_back(
         static_cast<int>(slot));
   }
-  // Weights a kernel prepacked: free the original when every reader of this graph declared it
-  // in Kernel::PrepackedInputs(), no subgraph names it (it may read the data) and it is not a
-  // graph output. Outer-scope constants belong to the enclosing plan and are left alone.
-  {
-    std::unordered_map<const Value*, bool> releasable;
-    for (const Step& step : plan->steps_) {
-      const uint32_t prepacked = step.kernel->PrepackedInputs();
-      for (size_t k = 0; k < step.inputs.size(); ++k) {
-        const ValueRef& ref = step.inputs[k];
-        if (ref.kind != ValueRef::Kind::kConstant) continue;
-        const bool ok = k < 32 && (prepacked >> k & 1u);
-        auto [it, inserted] = releasable.emplace(ref.constant, ok);
-        if (!inserted) it->second = it->second && ok;
-      }
-    }
-    std::vector<const ir::Graph*> stack;
-    for (const auto& n : graph.nodes) {
-      for (const auto& a : n->attributes) {
-        if (a.g) stack.push_back(a.g.get());
-        for (const auto& g : a.graphs) stack.push_back(g.get());
-      }
-    }
-    std::unordered_set<std::string> named_in_subgraphs;
-    while (!stack.empty()) {
-      const ir::Graph* g = stack.back();
-      stack.pop_back();
-      for (const auto& n : g->nodes) {
-        for (const auto& in : n->inputs) named_in_subgraphs.insert(in);
-        for (const auto& a : n->attributes) {
-          if (a.g) stack.push_back(a.g.get());
-          for (const auto& sg : a.graphs) stack.push_back(sg.get());
-        }
-      }
-    }
-    for (const auto& vi : graph.outputs) named_in_subgraphs.insert(vi.name);
-    for (const auto& [name, value] : scope.constants) {
-      auto it = releasable.find(value);
-      if (it == releasable.end() || !it->second || named_in_subgraphs.count(name)) continue;
-      if (!value->is_tensor() || value->tensor().raw_data() == nullptr) continue;
-      const Tensor& t = value->tensor();
-      // The Value object stays where it is: kernels may hold pointers to it.
-      *const_cast<Value*>(value) =
-          Value(Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr));
-      plan->released_constants_.push_back(name);
-    }
-  }
-
   // In-place candidates: inputs the kernel may overwrite that die at this step. Graph inputs
   // belong to the caller (or are initializer defaults), so they are never candidates.
   std::vector<bool> is_input(static_cast<size_t>(plan->num_slots_), false);

@@ -4,6 +4,7 @@
 // many concurrent runs. Subgraphs are plans whose frames link to the frame of the enclosing node.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -39,9 +40,15 @@ struct PlanScope {
 
 class GraphPlan {
  public:
+  /// Called with the name of each initializer of the compiled graph whose data the plan has
+  /// just freed (see released_constants()), while compiling continues: the owner of the IR
+  /// drops its reference too, so each weight is freed right after its last reader prepacked it
+  /// and the session's peak holds one weight twice, not the whole model.
+  using ReleaseHook = std::function<void(const std::string& name)>;
   /// Compiles `graph`. `parent` is the enclosing graph's scope for subgraphs (else nullptr).
   static StatusOr<std::shared_ptr<const GraphPlan>> Compile(const ir::Graph& graph,
-                                                            const PlanScope* parent);
+                                                            const PlanScope* parent,
+                                                            const ReleaseHook& on_release = {});
 
   /// Executes the plan. `inputs` bind to the graph inputs in order (missing trailing inputs
   /// fall back to initializer defaults). Returns the graph outputs in order.

@@ -85,17 +85,28 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes,
                                                static_cast<uint64_t>(param_bytes));
   s->planner_ = std::make_unique<MemoryPlanner>(s->allocator_, options.enable_memory_pattern);
-  auto plan = GraphPlan::Compile(*s->model_.graph, nullptr);
+  // As the plan frees the data of each weight its kernels prepacked, drop the IR's copy too
+  // (keeping type and shape: tools read them), so each weight is held once and creating the
+  // session never holds the whole model twice.
+  // glibc keeps freed blocks mapped (its mmap threshold adapts upwards after the loader's large
+  // frees), so every 8 MiB released is handed back before more packed copies are made.
+  ir::Graph& graph = *s->model_.graph;
+  uint64_t released_bytes = 0;
+  auto plan = GraphPlan::Compile(graph, nullptr, [&](const std::string& name) {
+    auto it = graph.initializers.find(name);
+    if (it == graph.initializers.end()) return;
+    const Tensor& t = it->second;
+    released_bytes += t.bytes();
+    it->second = Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr);
+#if defined(__GLIBC__)
+    if (released_bytes >= (uint64_t{8} << 20)) {
+      malloc_trim(0);
+      released_bytes = 0;
+    }
+#endif
+  });
   if (!plan.ok()) return plan.status();
   s->plan_ = std::move(plan).value();
-  // The plan freed the data of weights its kernels prepacked: drop the IR's copy too, keeping
-  // type and shape (tools read them), so each weight is held once.
-  for (const std::string& name : s->plan_->released_constants()) {
-    auto it = s->model_.graph->initializers.find(name);
-    if (it == s->model_.graph->initializers.end()) continue;
-    const Tensor& t = it->second;
-    it->second = Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr);
-  }
   // A view of the process-wide pool: sessions share its workers.
   const int threads = options.intra_op_threads > 0 ? options.intra_op_threads
                                                    : AvailableCpuCount();

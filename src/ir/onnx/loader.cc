@@ -6,6 +6,9 @@
 //   expand functions without kernels -> turn Constant nodes into initializers.
 #include "ir/onnx/loader.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <unordered_map>
@@ -15,6 +18,7 @@
 
 #include "core/logging.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream.h"
 #include "ir/onnx/functions.h"
 #include "ir/onnx/inference_guard.h"
 #include "ir/onnx/opset.h"
@@ -88,22 +92,6 @@ void ReorderProtoLikeIr(const ir::Graph& g, onnx::GraphProto* gp) {
           ReorderProtoLikeIr(*a.graphs[k], ap.mutable_graphs(static_cast<int>(k)));
         }
       }
-    }
-  }
-}
-
-// Drops the payload of large initializers from the proto once they are in the IR, so the model
-// is not held twice in memory during shape inference. Small tensors stay: shape inference reads
-// them (Reshape targets, Slice starts, ...).
-void DropLargePayloads(onnx::GraphProto* gp) {
-  for (auto& t : *gp->mutable_initializer()) {
-    if (t.raw_data().size() > 4096) t.clear_raw_data();
-    if (t.float_data_size() > 1024) t.clear_float_data();
-  }
-  for (auto& n : *gp->mutable_node()) {
-    for (auto& a : *n.mutable_attribute()) {
-      if (a.has_g()) DropLargePayloads(a.mutable_g());
-      for (auto& g : *a.mutable_graphs()) DropLargePayloads(&g);
     }
   }
 }
@@ -227,6 +215,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   ctx.tensors.max_tensor_elements = options.max_tensor_elements;
   ctx.tensors.memory_limit_bytes = options.memory_limit_bytes;
   ctx.opset_imports = &model.opset_imports;
+  ctx.release_large_payloads = true;  // mp is ours: each weight is held once (in the IR)
   OE_ASSIGN_OR_RETURN(model.graph, ConvertGraph(mp.graph(), ctx, 0));
   OE_RETURN_IF_ERROR(ir::TopologicalSort(*model.graph));
   if (options.infer_shapes) {
@@ -238,7 +227,6 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
     OE_RETURN_IF_ERROR(CheckInferenceHazards(mp.graph().node()));
     for (const auto& f : mp.functions()) OE_RETURN_IF_ERROR(CheckInferenceHazards(f.node()));
     ReorderProtoLikeIr(*model.graph, mp.mutable_graph());
-    DropLargePayloads(mp.mutable_graph());
     RunShapeInference(mp, &model, options.log_level);
   }
   if (options.has_kernel) {
@@ -249,7 +237,57 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   return model;
 }
 
-StatusOr<ir::Model> ParseAndLoad(const void* data, size_t size, const LoadOptions& options) {
+// Serves a read-only private file mapping to the protobuf parser in chunks and drops the pages
+// before the current chunk from this process (MADV_DONTNEED: touched again, they are re-read
+// from the page cache), so the file and its parsed form are never both resident: the loader's
+// peak stays near one copy of the model, not two.
+class ReleasingMappingInput final : public google::protobuf::io::ZeroCopyInputStream {
+ public:
+  ReleasingMappingInput(const uint8_t* data, size_t size)
+      : data_(data), size_(size), released_(reinterpret_cast<uintptr_t>(data)) {
+    const long page = sysconf(_SC_PAGESIZE);
+    page_ = page > 0 ? static_cast<uintptr_t>(page) : 4096;
+    released_ &= ~(page_ - 1);
+  }
+  bool Next(const void** data, int* size) override {
+    Release();
+    if (pos_ >= size_) return false;
+    const size_t n = std::min(kChunk, size_ - pos_);
+    *data = data_ + pos_;
+    *size = static_cast<int>(n);
+    pos_ += n;
+    return true;
+  }
+  void BackUp(int count) override { pos_ -= static_cast<size_t>(count); }
+  bool Skip(int count) override {
+    const size_t n = std::min(static_cast<size_t>(count), size_ - pos_);
+    pos_ += n;
+    return n == static_cast<size_t>(count);
+  }
+  int64_t ByteCount() const override { return static_cast<int64_t>(pos_); }
+
+ private:
+  static constexpr size_t kChunk = size_t{4} << 20;
+  // Everything before pos_ has been parsed; the parser holds no pointer into it after asking
+  // for the next chunk (ZeroCopyInputStream's contract).
+  void Release() {
+    const uintptr_t end = reinterpret_cast<uintptr_t>(data_ + pos_) & ~(page_ - 1);
+    if (end >= released_ + kChunk) {
+      DropMappedPages(reinterpret_cast<const void*>(released_), end - released_);
+      released_ = end;
+    }
+  }
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  uintptr_t page_ = 4096;
+  uintptr_t released_;
+};
+
+// `release_pages`: data is a private read-only file mapping owned by the caller, whose pages may
+// be dropped as they are parsed (ReleasingMappingInput).
+StatusOr<ir::Model> ParseAndLoad(const void* data, size_t size, const LoadOptions& options,
+                                 bool release_pages) {
   if (size == 0) return MakeError(StatusCode::kInvalidModel, "the file is empty");
   if (size > static_cast<size_t>(INT_MAX)) {
     return MakeError(StatusCode::kInvalidModel, "the file is larger than 2 GiB; store large "
@@ -273,10 +311,19 @@ StatusOr<ir::Model> ParseAndLoad(const void* data, size_t size, const LoadOption
                      options.memory_limit_bytes, " bytes");
   }
   onnx::ModelProto mp;
-  google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data),
-                                                static_cast<int>(size));
-  stream.SetTotalBytesLimit(INT_MAX);
-  if (!mp.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
+  bool parsed = false;
+  if (release_pages) {
+    ReleasingMappingInput input(static_cast<const uint8_t*>(data), size);
+    google::protobuf::io::CodedInputStream stream(&input);
+    stream.SetTotalBytesLimit(INT_MAX);
+    parsed = mp.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  } else {
+    google::protobuf::io::CodedInputStream stream(static_cast<const uint8_t*>(data),
+                                                  static_cast<int>(size));
+    stream.SetTotalBytesLimit(INT_MAX);
+    parsed = mp.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  }
+  if (!parsed) {
     return MakeError(StatusCode::kInvalidModel,
                      "not a valid ONNX model: protobuf parsing failed (truncated or corrupt file, "
                      "wrong field types, or nesting deeper than 100 levels)");
@@ -293,7 +340,7 @@ StatusOr<ir::Model> LoadModel(const std::string& path, LoadOptions options) {
     options.base_dir = std::filesystem::path(path).parent_path().string();
     if (options.base_dir.empty()) options.base_dir = ".";
   }
-  auto model = ParseAndLoad((*file)->data(), (*file)->size(), options);
+  auto model = ParseAndLoad((*file)->data(), (*file)->size(), options, /*release_pages=*/true);
   if (!model.ok()) return model.status().WithContext("'" + path + "'");
   return model;
 }
@@ -303,7 +350,7 @@ StatusOr<ir::Model> LoadModelFromBuffer(const void* data, size_t size,
   if (data == nullptr && size != 0) {
     return MakeError(StatusCode::kInvalidArgument, "model buffer is null");
   }
-  auto model = ParseAndLoad(data, size, options);
+  auto model = ParseAndLoad(data, size, options, /*release_pages=*/false);
   if (!model.ok()) return model.status().WithContext("model buffer");
   return model;
 }

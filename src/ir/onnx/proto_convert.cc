@@ -161,6 +161,10 @@ StatusOr<ir::Attribute> ConvertAttribute(const onnx::AttributeProto& p, ConvertC
       auto t = TensorFromProto(p.t(), ctx.tensors);
       if (!t.ok()) return where(t.status());
       a.t = std::move(t).value();
+      // The caller owns the proto as a mutable object (ConvertContext::release_large_payloads).
+      if (ctx.release_large_payloads) {
+        ReleaseLargePayload(const_cast<onnx::TensorProto*>(&p.t()));
+      }
       break;
     }
     case ir::Attribute::Type::kSparseTensor: {
@@ -335,6 +339,7 @@ StatusOr<std::shared_ptr<ir::Graph>> ConvertGraph(const onnx::GraphProto& p, Con
     auto t = TensorFromProto(tp, ctx.tensors);
     if (!t.ok()) return ctx_graph(t.status());
     g->initializers.emplace(tp.name(), std::move(t).value());
+    if (ctx.release_large_payloads) ReleaseLargePayload(const_cast<onnx::TensorProto*>(&tp));
   }
   for (const auto& sp : p.sparse_initializer()) {
     const std::string& name = sp.values().name();

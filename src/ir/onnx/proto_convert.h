@@ -24,6 +24,10 @@ struct ConvertContext {
   const std::map<std::string, int64_t>* opset_imports = nullptr;
   /// Counter for names of values created by the loader (function expansion).
   int64_t next_id = 0;
+  /// The protos being converted are the loader's own (non-const) objects: each large tensor
+  /// payload (initializers, tensor attributes) is freed once decoded (ReleaseLargePayload), so
+  /// the model is not held twice while it is converted.
+  bool release_large_payloads = false;
 };
 
 ir::TypeInfo ConvertType(const onnx::TypeProto& type);

@@ -337,6 +337,19 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, TensorLoadConte
   return t;
 }
 
+void DropMappedPages(const void* addr, size_t bytes) {
+  if (bytes != 0) madvise(const_cast<void*>(addr), bytes, MADV_DONTNEED);
+}
+
+void ReleaseLargePayload(onnx::TensorProto* proto) {
+  // clear_*() keeps the capacity: swap with empty containers, which free it on destruction.
+  if (proto->raw_data().size() > 4096) std::string().swap(*proto->mutable_raw_data());
+  if (proto->float_data_size() > 1024) {
+    google::protobuf::RepeatedField<float> empty;
+    proto->mutable_float_data()->Swap(&empty);
+  }
+}
+
 StatusOr<Tensor> TensorFromSparseProto(const onnx::SparseTensorProto& proto,
                                        TensorLoadContext& ctx) {
   const std::string& name = proto.values().name();

@@ -64,9 +64,17 @@ class MappedFile {
   void* map_ = nullptr;
 };
 
+/// Drops the resident pages of [addr, addr + bytes) of a private read-only file mapping (addr
+/// page-aligned); touched again, they are read back from the file. Best effort.
+void DropMappedPages(const void* addr, size_t bytes);
+
 /// Decodes a TensorProto (typed fields, raw_data or external data) into a Tensor. The name of
 /// the tensor appears in every error message.
 StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, TensorLoadContext& ctx);
+/// Frees the payload of a large tensor (raw_data over 4096 bytes, float_data over 1024 values)
+/// once it has been decoded: ONNX shape inference reads only small tensors' values (Reshape
+/// targets, Slice starts, ...), so the loader holds each weight once.
+void ReleaseLargePayload(onnx::TensorProto* proto);
 /// Densifies a SparseTensorProto.
 StatusOr<Tensor> TensorFromSparseProto(const onnx::SparseTensorProto& proto,
                                        TensorLoadContext& ctx);
