@@ -134,8 +134,8 @@ StatusOr<std::string> DataFilePath(const std::string& model_path, const std::str
 // True when `a` and `b` name the same existing file (or the same path).
 bool SameFile(const std::string& a, const std::string& b) {
   if (fs::path(a).lexically_normal() == fs::path(b).lexically_normal()) return true;
-  struct stat sa {
-  }, sb{};
+  struct stat sa = {};
+  struct stat sb = {};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
 }
