@@ -97,6 +97,8 @@ Status ArgParser::Parse(const std::vector<std::string>& args) {
         return MakeError(StatusCode::kInvalidArgument, "flag '", name, "' takes no value");
       }
       value = "";
+    } else if (!value && spec->optional_value) {
+      value = "";
     } else if (!value) {
       if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
         return MakeError(StatusCode::kInvalidArgument, "flag '", name, "' needs a value");

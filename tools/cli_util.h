@@ -34,6 +34,9 @@ struct FlagSpec {
   std::string name;  ///< With the dashes: "--threads".
   bool takes_value = false;
   bool repeatable = false;
+  /// With takes_value: the value may be omitted; only "--flag=value" gives one, a bare "--flag"
+  /// has the value "" and never takes the next argument.
+  bool optional_value = false;
 };
 
 /// Parses "--flag value", "--flag=value", positionals and "--" (end of flags). `--help` / `-h`

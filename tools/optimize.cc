@@ -1,6 +1,7 @@
 // Copyright onnxedge authors.
 // `onnxedge optimize IN OUT ...`: optimizes a model offline and saves it as ONNX, printing
 // what every pass did.
+#include <cstdint>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -19,6 +20,7 @@ namespace onnxedge::cli {
 
 const char kOptimizeUsage[] =
     R"(usage: onnxedge optimize IN OUT [--level L] [--disable-pass NAME ...] [--dump-after PASS]
+                              [--external-data[=FILE]] [--external-data-threshold BYTES]
                               [--json]
 
 Optimizes the model IN and saves the result as OUT (written atomically). Prints, for each pass
@@ -41,6 +43,14 @@ options:
   --level L             disabled, basic, extended or all (default all)
   --disable-pass NAME   skip this pass; repeatable (names as printed in the statistics)
   --dump-after PASS     print the graph (one line per node) after PASS ran
+  --external-data[=FILE]
+                        write initializers to the data file FILE (relative to OUT's folder;
+                        default: OUT's file name + ".data") as ONNX external data; offsets of
+                        tensors of 4096 bytes or more are multiples of 4096, smaller ones of 64.
+                        Without it, a model that would exceed protobuf's 2 GiB limit inline
+                        gets external data anyway (with a note)
+  --external-data-threshold BYTES
+                        smallest initializer written to the data file (default 1024)
   --json                print the statistics as one JSON line
   -h, --help            show this help
 )";
@@ -70,6 +80,8 @@ int OptimizeMain(const std::vector<std::string>& args) {
   ArgParser p(verb, {{"--level", true},
                      {"--disable-pass", true, true},
                      {"--dump-after", true},
+                     {"--external-data", true, false, true},
+                     {"--external-data-threshold", true},
                      {"--json"}});
   if (Status st = p.Parse(args); !st.ok()) return ReportError(verb, st.message());
   if (p.help()) {
@@ -77,6 +89,11 @@ int OptimizeMain(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (p.positionals().size() != 2) {
+    if (p.positionals().size() == 3 && p.Has("--external-data")) {
+      return ReportError(verb,
+                         "expected IN and OUT model paths; name the data file with "
+                         "--external-data=FILE");
+    }
     return ReportError(verb, "expected IN and OUT model paths (see 'onnxedge optimize --help')");
   }
   const std::string in = p.positionals()[0];
@@ -87,6 +104,20 @@ int OptimizeMain(const std::vector<std::string>& args) {
   if (!std::filesystem::exists(in, ec)) return ReportError(verb, "'" + in + "' does not exist");
   if (std::filesystem::equivalent(in, out, ec)) {
     return ReportError(verb, "OUT must differ from IN (external data of IN would be lost)");
+  }
+  onnx_io::SaveOptions save;
+  save.external_data = p.Has("--external-data");
+  save.external_data_file = p.Get("--external-data");
+  auto threshold = p.GetInt("--external-data-threshold", 1024, 0, INT64_MAX);
+  if (!threshold.ok()) return ReportError(verb, threshold.status().message());
+  if (p.Has("--external-data-threshold") && !save.external_data) {
+    return ReportError(verb, "--external-data-threshold needs --external-data");
+  }
+  save.external_data_threshold = static_cast<uint64_t>(*threshold);
+  auto data_path = onnx_io::ExternalDataPath(out, save);
+  if (!data_path.ok()) return ReportError(verb, data_path.status().message());
+  if (std::filesystem::equivalent(in, *data_path, ec)) {
+    return ReportError(verb, "the external data file '" + *data_path + "' must differ from IN");
   }
   const std::string dump_after = p.Get("--dump-after");
   if (!dump_after.empty()) {
@@ -119,8 +150,16 @@ int OptimizeMain(const std::vector<std::string>& args) {
   if (Status st = opt::Optimize(*model, options, &report); !st.ok()) {
     return ReportError(verb, st.WithContext("'" + in + "'"));
   }
-  if (Status st = onnx_io::SaveModel(*model, out); !st.ok()) {
+  onnx_io::SaveReport saved;
+  if (Status st = onnx_io::SaveModel(*model, out, save, &saved); !st.ok()) {
     return ReportError(verb, st.WithContext("'" + out + "'"));
+  }
+  if (saved.automatic) {
+    Note(verb, "the model would be " + std::to_string(saved.inline_bytes) +
+                   " bytes inline, above protobuf's 2 GiB limit: its " +
+                   std::to_string(saved.external_tensors) + " initializers of at least " +
+                   std::to_string(save.external_data_threshold) + " bytes were written to '" +
+                   saved.data_path + "' (external data)");
   }
 
   if (p.Has("--json")) {
@@ -128,6 +167,14 @@ int OptimizeMain(const std::vector<std::string>& args) {
     j.BeginObject().Key("model").String(in).Key("output").String(out);
     j.Key("level").String(opt::LevelName(*level));
     j.Key("nodes_before").Int(report.nodes_before).Key("nodes_after").Int(report.nodes_after);
+    j.Key("model_bytes").Int(static_cast<int64_t>(saved.model_bytes)).Key("external_data");
+    if (saved.external_data) {
+      j.BeginObject().Key("file").String(saved.data_path);
+      j.Key("tensors").Int(saved.external_tensors);
+      j.Key("bytes").Int(static_cast<int64_t>(saved.data_bytes)).EndObject();
+    } else {
+      j.Null();
+    }
     j.Key("ms").Number(report.ms).Key("passes").BeginArray();
     for (const auto& ps : report.passes) {
       j.BeginObject().Key("name").String(ps.name).Key("rewrites").Int(ps.rewrites);
@@ -148,6 +195,10 @@ int OptimizeMain(const std::vector<std::string>& args) {
     std::cout << std::left << std::setw(26) << ps.name << std::right << std::setw(10)
               << ps.rewrites << std::setw(15) << (ps.nodes_before - ps.nodes_after)
               << std::setw(10) << ms.str() << "\n";
+  }
+  if (saved.external_data) {
+    std::cout << "external data: " << saved.external_tensors << " initializers, "
+              << saved.data_bytes << " bytes -> " << saved.data_path << "\n";
   }
   std::ostringstream total;
   total << std::fixed << std::setprecision(2) << report.ms;

@@ -144,6 +144,9 @@ struct Model {
   std::string doc;
   std::vector<std::pair<std::string, std::string>> metadata;
   std::shared_ptr<Graph> graph;
+  /// The external data files the loader mapped (resolved paths). Initializers may view them, so
+  /// the saver refuses to write over them.
+  std::vector<std::string> external_data_files;
 };
 
 /// Sorts `graph.nodes` so every node follows the producers of its inputs. Inputs may come from

@@ -5,7 +5,8 @@
 # checker accepts it, onnxruntime-node (graph optimizations off) reproduces PyTorch's outputs
 # within 1e-4, and so does onnxedge running the saved graph unoptimized. The extended
 # transformer must contain its fused com.microsoft Attention nodes (one per layer), so the
-# test covers that op in ORT, not only in onnxedge.
+# test covers that op in ORT, not only in onnxedge. ResNet-18 is saved once more with external
+# data (--external-data), which the checker, ORT and onnxedge must read.
 #
 # Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
@@ -88,4 +89,39 @@ print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx
     echo "PASS $tag ($(echo "$stats" | tail -1 | sed 's/^nodes: /nodes /')); $msg"
   done
 done
+
+# External data: ResNet-18 at extended with every initializer of 1 KiB or more in a data file.
+# The checker is given the path (so it checks the external references), and ORT and onnxedge
+# read the weights from the data file.
+name=resnet18
+out="$work/ext/${name}_extended.onnx"
+mkdir -p "$work/ext"
+tag="$name/extended/external-data"
+if ! stats="$("$bin" optimize "$cache/$name/model.onnx" "$out" --level extended \
+                --external-data --external-data-threshold 1024 2>&1)"; then
+  echo "FAIL $tag: optimize: $stats"
+  status=1
+elif ! msg="$(/usr/bin/python3 - "$out" 2>&1 <<'PY'
+import onnx, sys
+onnx.checker.check_model(sys.argv[1])
+m = onnx.load(sys.argv[1], load_external_data=False)
+ext = [t for t in m.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+inline = [t for t in m.graph.initializer if t.data_location != onnx.TensorProto.EXTERNAL]
+assert len(ext) > 20, f"only {len(ext)} external initializers"
+assert all(len(t.raw_data) < 1024 for t in inline), "a large initializer stayed inline"
+print(f"{len(ext)} external initializers")
+PY
+)"; then
+  echo "FAIL $tag: onnx checker: $(echo "$msg" | tail -1)"
+  status=1
+elif ! ort="$(node "$here/ort_check.js" "$out" "$work/$name" "$work/$name" 1e-4 1e-4 2>&1)"; then
+  echo "FAIL $tag: onnxruntime: $ort"
+  status=1
+elif ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 \
+                --inputs "$cache/$name/test_data_set_0" --expected "$cache/$name/test_data_set_0" 2>&1)"; then
+  echo "FAIL $tag: onnxedge on the saved graph: $own"
+  status=1
+else
+  echo "PASS $tag ($msg, data file $(stat -c %s "$out.data") bytes); $ort"
+fi
 exit $status

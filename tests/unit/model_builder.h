@@ -2,6 +2,10 @@
 // Small helpers to build ONNX models in memory for tests.
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -97,5 +101,30 @@ class TempDir {
  private:
   std::string path_;
 };
+
+struct OptimizeCliResult {
+  int code = -1;
+  std::string out;  ///< stdout and stderr together.
+};
+
+/// Runs `build/onnxedge optimize ARGS` (build/onnxedge is next to build/tests/), with stderr
+/// folded into stdout.
+inline OptimizeCliResult RunOptimizeCli(const std::string& args) {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  OptimizeCliResult r;
+  if (n <= 0) return r;
+  buf[n] = '\0';
+  const std::string exe =
+      (std::filesystem::path(buf).parent_path().parent_path() / "onnxedge").string();
+  FILE* f = popen((exe + " optimize " + args + " 2>&1").c_str(), "r");
+  if (!f) return r;
+  char chunk[4096];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) r.out.append(chunk, got);
+  const int status = pclose(f);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 }  // namespace onnxedge::testing

@@ -1183,30 +1183,6 @@ TEST(Saver, AtomicSaveRoundTripsAndLeavesNoTemporaryFiles) {
 
 // --- `onnxedge optimize` -----------------------------------------------------------------------
 
-struct Cli {
-  int code = -1;
-  std::string out;
-};
-
-// Runs build/onnxedge (next to build/tests/) with stdout captured and stderr folded into it.
-Cli RunOptimizeCli(const std::string& args) {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  Cli r;
-  if (n <= 0) return r;
-  buf[n] = '\0';
-  const std::string exe =
-      (std::filesystem::path(buf).parent_path().parent_path() / "onnxedge").string();
-  FILE* f = popen((exe + " optimize " + args + " 2>&1").c_str(), "r");
-  if (!f) return r;
-  char chunk[4096];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) r.out.append(chunk, got);
-  const int status = pclose(f);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 TEST(OptimizeCli, SavesPrintsStatsAndRejectsBadFlags) {
   TempDir dir;
   dir.Write("in.onnx", GeluModel(13, false).SerializeAsString());

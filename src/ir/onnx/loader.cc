@@ -234,6 +234,7 @@ StatusOr<ir::Model> LoadFromProto(onnx::ModelProto& mp, const LoadOptions& optio
   }
   if (options.fold_constants) OE_RETURN_IF_ERROR(FoldConstantNodes(*model.graph));
   OE_RETURN_IF_ERROR(CheckSchemas(*model.graph));
+  for (const auto& [path, file] : ctx.tensors.files) model.external_data_files.push_back(path);
   return model;
 }
 

@@ -224,7 +224,8 @@ StatusOr<ir::Attribute> ConvertAttribute(const onnx::AttributeProto& p, ConvertC
   return a;
 }
 
-void AttributeToProto(const ir::Attribute& a, onnx::AttributeProto* p) {
+void AttributeToProto(const ir::Attribute& a, onnx::AttributeProto* p,
+                      const InitializerWriter* writer) {
   p->Clear();
   p->set_name(a.name);
   if (!a.ref_attr_name.empty()) p->set_ref_attr_name(a.ref_attr_name);
@@ -240,7 +241,7 @@ void AttributeToProto(const ir::Attribute& a, onnx::AttributeProto* p) {
       TensorToProto(a.t, "", p->mutable_t());
       break;
     case ir::Attribute::Type::kGraph:
-      if (a.g) GraphToProto(*a.g, p->mutable_g());
+      if (a.g) GraphToProto(*a.g, p->mutable_g(), writer);
       break;
     case ir::Attribute::Type::kFloats:
       for (float f : a.floats) p->add_floats(f);
@@ -257,7 +258,7 @@ void AttributeToProto(const ir::Attribute& a, onnx::AttributeProto* p) {
       for (const auto& t : a.tensors) TensorToProto(t, "", p->add_tensors());
       break;
     case ir::Attribute::Type::kGraphs:
-      for (const auto& g : a.graphs) GraphToProto(*g, p->add_graphs());
+      for (const auto& g : a.graphs) GraphToProto(*g, p->add_graphs(), writer);
       break;
     case ir::Attribute::Type::kTypeProto:
       if (!a.type_protos.empty()) TypeToProto(a.type_protos[0], p->mutable_tp());
@@ -360,7 +361,7 @@ StatusOr<std::shared_ptr<ir::Graph>> ConvertGraph(const onnx::GraphProto& p, Con
   return g;
 }
 
-void GraphToProto(const ir::Graph& g, onnx::GraphProto* p) {
+void GraphToProto(const ir::Graph& g, onnx::GraphProto* p, const InitializerWriter* writer) {
   p->Clear();
   p->set_name(g.name);
   if (!g.doc.empty()) p->set_doc_string(g.doc);
@@ -374,7 +375,10 @@ void GraphToProto(const ir::Graph& g, onnx::GraphProto* p) {
     v->set_name(vi.name);
     TypeToProto(vi.type, v->mutable_type());
   }
-  for (const auto& [name, t] : g.initializers) TensorToProto(t, name, p->add_initializer());
+  for (const auto& [name, t] : g.initializers) {
+    onnx::TensorProto* tp = p->add_initializer();
+    if (!writer || !(*writer)(name, t, tp)) TensorToProto(t, name, tp);
+  }
   for (const auto& [name, type] : g.value_info) {
     auto* v = p->add_value_info();
     v->set_name(name);
@@ -387,7 +391,7 @@ void GraphToProto(const ir::Graph& g, onnx::GraphProto* p) {
     np->set_domain(n->domain);
     for (const auto& in : n->inputs) np->add_input(in);
     for (const auto& out : n->outputs) np->add_output(out);
-    for (const auto& a : n->attributes) AttributeToProto(a, np->add_attribute());
+    for (const auto& a : n->attributes) AttributeToProto(a, np->add_attribute(), writer);
   }
 }
 

@@ -2,6 +2,7 @@
 // Field-by-field conversion of protobuf graph structures to the IR and back.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,8 +36,14 @@ void TypeToProto(const ir::TypeInfo& type, onnx::TypeProto* proto);
 
 StatusOr<ir::Attribute> ConvertAttribute(const onnx::AttributeProto& proto, ConvertContext& ctx,
                                          int depth);
+/// Writes an initializer into `proto` instead of TensorToProto when it returns true (the saver's
+/// external-data writer). Called for the initializers of every graph, subgraphs included.
+using InitializerWriter =
+    std::function<bool(const std::string& name, const Tensor& tensor, onnx::TensorProto* proto)>;
+
 /// IR -> proto for attributes (graphs are converted with GraphToProto).
-void AttributeToProto(const ir::Attribute& attr, onnx::AttributeProto* proto);
+void AttributeToProto(const ir::Attribute& attr, onnx::AttributeProto* proto,
+                      const InitializerWriter* writer = nullptr);
 
 /// Converts a node. `opset_imports` decides the node's opset; the domain must be imported.
 StatusOr<std::unique_ptr<ir::Node>> ConvertNode(const onnx::NodeProto& proto, ConvertContext& ctx,
@@ -45,8 +52,9 @@ StatusOr<std::unique_ptr<ir::Node>> ConvertNode(const onnx::NodeProto& proto, Co
 StatusOr<std::shared_ptr<ir::Graph>> ConvertGraph(const onnx::GraphProto& proto,
                                                   ConvertContext& ctx, int depth);
 
-/// IR -> proto for a whole graph (tensors as raw_data).
-void GraphToProto(const ir::Graph& graph, onnx::GraphProto* proto);
+/// IR -> proto for a whole graph (tensors as raw_data, except initializers `writer` takes).
+void GraphToProto(const ir::Graph& graph, onnx::GraphProto* proto,
+                  const InitializerWriter* writer = nullptr);
 
 /// Replaces every Constant node (in this graph and all subgraphs) by an initializer.
 Status FoldConstantNodes(ir::Graph& graph);
