@@ -10,8 +10,8 @@
 // any thread: the runtime, every kernel and the thread pool's workers included. This is
 // asserted exactly (== 0) for graphs built like the benchmark models (ResNet, MobileNetV2, a
 // transformer encoder, nn.MultiheadAttention and a masked Hugging Face BERT self-attention fused
-// into com.microsoft Attention, a YOLO-style detector), at 1 and 2 threads. Session::Run, which returns
-// new output tensors, allocates exactly those (checked through the planner's counters).
+// into com.microsoft Attention, a YOLO-style detector), at 1 and 2 threads. Session::Run, which
+// returns new output tensors, allocates exactly those (checked through the planner's counters).
 // Run with --trace to print a backtrace of every counted allocation.
 #include <errno.h>
 #include <execinfo.h>

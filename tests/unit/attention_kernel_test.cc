@@ -257,8 +257,9 @@ TEST(AttentionKernelTest, OpWithAttentionBiasInASessionMatchesReference) {
   // A bias that would need broadcasting over the query axis (ONNX Runtime refuses it too).
   auto session = LoadProto(AttentionModel(1, 4, 8, 2, false, false, {1, 1, 1, 4}));
   ASSERT_TRUE(session.ok()) << session.status().ToString();
-  auto r = (*session)->Run({{"x", Tensor::FromVector<float>({1, 4, 8}, Random(32, 3, 1.f))},
-                            {"attn_bias", Tensor::FromVector<float>({1, 1, 1, 4}, Random(4, 4, 1.f))}});
+  auto r =
+      (*session)->Run({{"x", Tensor::FromVector<float>({1, 4, 8}, Random(32, 3, 1.f))},
+                       {"attn_bias", Tensor::FromVector<float>({1, 1, 1, 4}, Random(4, 4, 1.f))}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().ToString().find("attention_bias"), std::string::npos)
       << r.status().ToString();

@@ -870,7 +870,8 @@ std::vector<NamedValue> BertInputs(const BertVariant& v, uint32_t seed) {
 
 std::string DescribeBert(const BertVariant& v) {
   return "B=" + std::to_string(v.b) + " scale=" + std::to_string(v.scale) +
-         " mask=" + std::to_string(v.mask) + " first=" + std::to_string(v.mask_first) + " k2=" + std::to_string(v.k_two_transposes) +
+         " mask=" + std::to_string(v.mask) + " first=" + std::to_string(v.mask_first) +
+         " k2=" + std::to_string(v.k_two_transposes) +
          " flat=" + std::to_string(v.flat_merge);
 }
 

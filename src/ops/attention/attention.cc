@@ -5,9 +5,10 @@
 //   Q|K|V = input weights + bias; per head h (dh = H / num_heads columns of each part):
 //   output[..., h] = softmax(scale * Q_h K_h^T + attention_bias[b, h]) V_h, scale = 1 / sqrt(dh)
 //   unless given; attention_bias (optional input 5) has shape (B or 1, num_heads or 1, S, S).
-// Supported: float32, no mask_index / past / past_sequence_length inputs, no present output, unidirectional = 0, do_rotary = 0, equal Q/K/V hidden sizes. Anything else is
-// refused with an error naming the input or attribute (the optimizer only emits this subset).
-// A constant weight is packed once at session creation (PrepackedInputs).
+// Supported: float32, no mask_index / past / past_sequence_length inputs, no present output,
+// unidirectional = 0, do_rotary = 0, equal Q/K/V hidden sizes. Anything else is refused with an
+// error naming the input or attribute (the optimizer only emits this subset). A constant weight
+// is packed once at session creation (PrepackedInputs).
 #include "ops/attention/attention.h"
 
 #include <algorithm>

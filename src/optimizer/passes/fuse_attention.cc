@@ -461,8 +461,8 @@ class FuseAttentionPass final : public Pass {
 
     // The merge of the heads: the Transpose gives [S, B*n, d] or [B, S, n, d], then the
     // Reshape(target).
-    auto merged = ReshapeTarget(g, *m.root,
-                                batch_first ? Shape{B, S, heads, d} : Shape{S, B * heads, d});
+    auto merged =
+        ReshapeTarget(g, *m.root, batch_first ? Shape{B, S, heads, d} : Shape{S, B * heads, d});
     if (!merged) return false;
 
     // The mask: whatever is added to the logits [B, n, S, S] (or [B*n, S, S]), which becomes
@@ -494,8 +494,7 @@ class FuseAttentionPass final : public Pass {
     const std::string y = root->outputs[0];
     std::string x;
     ir::Node* xt = g.Producer(xs);
-    const bool reuse_x = !batch_first && xt && xt->op_type == "Transpose" &&
-                         xt->domain.empty() &&
+    const bool reuse_x = !batch_first && xt && xt->op_type == "Transpose" && xt->domain.empty() &&
                          AttrInts(*xt, "perm") == std::vector<int64_t>{1, 0, 2};
     for (ir::Node* n : m.nodes) g.RemoveNode(n);
     for (const auto* list : {&logits.nodes, &qc->nodes, &kc->nodes, &vc->nodes, &removed}) {
