@@ -13,6 +13,7 @@ Usage: scripts/export_models.py OUT_DIR [--models resnet18,mobilenet_v2,...]
 """
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -167,6 +168,75 @@ class Encoder(nn.Module):
         return self.norm(self.encoder(x))
 
 
+class BertSelfAttentionLike(nn.Module):
+    """Hugging Face BertSelfAttention's math in plain torch ops: batch-first 4-D heads
+    ([B, S, n*d] -> view [B, S, n, d] -> permute(0, 2, 1, 3)), scores / sqrt(d) + the extended
+    mask, softmax, P V, permute back and view [B, S, n*d]."""
+
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.heads, self.head_size = heads, hidden // heads
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+
+    def split_heads(self, x):
+        return x.view(x.size()[:-1] + (self.heads, self.head_size)).permute(0, 2, 1, 3)
+
+    def forward(self, hidden, extended_mask):
+        q = self.split_heads(self.query(hidden))
+        k = self.split_heads(self.key(hidden))
+        v = self.split_heads(self.value(hidden))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_size)
+        probs = torch.softmax(scores + extended_mask, dim=-1)
+        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()
+        return ctx.view(ctx.size()[:-2] + (self.heads * self.head_size,))
+
+
+class BertLayerLike(nn.Module):
+    """BertLayer: self-attention, output dense + residual LayerNorm, GELU MLP + LayerNorm."""
+
+    def __init__(self, hidden, heads, ff):
+        super().__init__()
+        self.attention = BertSelfAttentionLike(hidden, heads)
+        self.attn_out = nn.Linear(hidden, hidden)
+        self.attn_norm = nn.LayerNorm(hidden, eps=1e-12)
+        self.intermediate = nn.Linear(hidden, ff)
+        self.output = nn.Linear(ff, hidden)
+        self.out_norm = nn.LayerNorm(hidden, eps=1e-12)
+
+    def forward(self, x, extended_mask):
+        a = self.attn_norm(self.attn_out(self.attention(x, extended_mask)) + x)
+        h = nn.functional.gelu(self.intermediate(a))
+        return self.out_norm(self.output(h) + a)
+
+
+class BertLike(nn.Module):
+    """A small Hugging Face BERT (BertModel without pooler) in plain torch ops: word, position
+    and token-type embeddings with LayerNorm, and the [B, S] 0/1 attention_mask turned into
+    the additive extended mask (1 - m) * -10000 of shape [B, 1, 1, S] the way
+    get_extended_attention_mask does."""
+
+    def __init__(self, hidden, layers, heads, ff, vocab=1000, seq=128):
+        super().__init__()
+        self.word = nn.Embedding(vocab, hidden)
+        self.position = nn.Embedding(seq, hidden)
+        self.token_type = nn.Embedding(2, hidden)
+        self.embed_norm = nn.LayerNorm(hidden, eps=1e-12)
+        self.layers = nn.ModuleList(BertLayerLike(hidden, heads, ff) for _ in range(layers))
+        self.register_buffer("position_ids", torch.arange(seq).unsqueeze(0))
+
+    def forward(self, ids, attention_mask):
+        s = ids.shape[1]
+        x = self.word(ids) + self.position(self.position_ids[:, :s])
+        x = self.embed_norm(x + self.token_type(torch.zeros_like(ids)))
+        extended = attention_mask[:, None, None, :].to(x.dtype)
+        extended = (1.0 - extended) * -10000.0
+        for layer in self.layers:
+            x = layer(x, extended)
+        return x
+
+
 def make_model(name):
     if name == "resnet18":
         return torchvision.models.resnet18(weights=None), [("input", (1, 3, 224, 224), "image")]
@@ -176,13 +246,16 @@ def make_model(name):
         return Encoder(256, 4, 4, 1024), [("ids", (1, 128), "ids")]
     if name == "bert_base_encoder":
         return Encoder(768, 12, 12, 3072, vocab=30522), [("ids", (1, 128), "ids")]
+    if name == "bert_tiny_hf":
+        return BertLike(128, 2, 4, 512), [("ids", (1, 32), "ids"),
+                                          ("attention_mask", (1, 32), "mask")]
     if name == "yolo_tiny":
         return TinyYolo(), [("images", (1, 3, 320, 320), "image")]
     raise SystemExit(f"unknown model '{name}'")
 
 
 # Models run by the whole-model tests; the BERT-sized encoder is for benchmarks only.
-TEST_MODELS = ["resnet18", "mobilenet_v2", "transformer_encoder", "yolo_tiny"]
+TEST_MODELS = ["resnet18", "mobilenet_v2", "transformer_encoder", "yolo_tiny", "bert_tiny_hf"]
 ALL_MODELS = TEST_MODELS + ["bert_base_encoder"]
 
 
@@ -215,6 +288,11 @@ def export(name, out_dir):
     for input_name, shape, kind in inputs:
         if kind == "ids":
             feeds.append(torch.randint(0, 1000, shape, generator=gen, dtype=torch.int64))
+        elif kind == "mask":
+            # 0/1 with the last quarter padded out, so the mask changes the answer.
+            mask = torch.ones(shape, dtype=torch.int64)
+            mask[..., shape[-1] - shape[-1] // 4:] = 0
+            feeds.append(mask)
         else:
             feeds.append(torch.rand(shape, generator=gen, dtype=torch.float32))
     with torch.no_grad():

@@ -9,9 +9,9 @@
 // realloc, memalign, aligned_alloc or posix_memalign (operator new goes through malloc), on
 // any thread: the runtime, every kernel and the thread pool's workers included. This is
 // asserted exactly (== 0) for graphs built like the benchmark models (ResNet, MobileNetV2, a
-// transformer encoder, nn.MultiheadAttention fused into com.microsoft Attention, a YOLO-style
-// detector), at 1 and 2 threads. Session::Run, which returns
-// new output tensors, allocates exactly those (checked through the planner's counters).
+// transformer encoder, nn.MultiheadAttention and a masked Hugging Face BERT self-attention fused
+// into com.microsoft Attention, a YOLO-style detector), at 1 and 2 threads. Session::Run, which
+// returns new output tensors, allocates exactly those (checked through the planner's counters).
 // Run with --trace to print a backtrace of every counted allocation.
 #include <errno.h>
 #include <execinfo.h>
@@ -316,6 +316,37 @@ TestModel MultiheadAttentionLike() {
           {{"x", Tensor::FromVector<float>({kB, kSeq, kD}, Random(kB * kSeq * kD, 103))}}};
 }
 
+// Hugging Face BertSelfAttention (batch-first: Reshape [B, S, n, d], Transpose(0,2,1,3), K by
+// (0,2,3,1)), scores / sqrt(d) + the extended mask (1 - Cast(Unsqueeze(attention_mask))) *
+// -10000, which fuse_attention turns into Attention with an Expand of the mask as its
+// attention_bias; the Unsqueeze and Expand on the mask run every time.
+TestModel BertAttentionLike() {
+  constexpr int64_t kB = 2, kSeq = 20, kD = 32, kHeads = 4, kHd = 8;
+  Builder b;
+  b.Input("x", DataType::kFloat, {kB, kSeq, kD});
+  b.Input("attention_mask", DataType::kInt64, {kB, kSeq});
+  const std::string heads = b.Ints64({kB, kSeq, kHeads, kHd});
+  auto split_heads = [&](const std::string& v, const std::vector<int64_t>& perm) {
+    return b.Op("Transpose", {b.Op("Reshape", {v, heads})}, {Ints("perm", perm)});
+  };
+  const std::string q = split_heads(b.Linear("x", kD, kD), {0, 2, 1, 3});
+  const std::string k = split_heads(b.Linear("x", kD, kD), {0, 2, 3, 1});
+  const std::string v = split_heads(b.Linear("x", kD, kD), {0, 2, 1, 3});
+  std::string m = b.Op("Unsqueeze", {"attention_mask", b.Ints64({1, 2})});
+  m = b.Op("Cast", {m}, {Int("to", 1)});
+  m = b.Op("Mul", {b.Op("Sub", {b.Scalar(1.f), m}), b.Scalar(-10000.f)});
+  std::string s = b.Op("Div", {b.Op("MatMul", {q, k}), b.Scalar(std::sqrt(float(kHd)))});
+  s = b.Op("Softmax", {b.Op("Add", {s, m})}, {Int("axis", -1)});
+  std::string o = b.Op("Transpose", {b.Op("MatMul", {s, v})}, {Ints("perm", {0, 2, 1, 3})});
+  o = b.Op("Reshape", {o, b.Ints64({kB, kSeq, kD})});
+  b.Output(b.LayerNorm(b.Op("Add", {b.Linear(o, kD, kD), "x"}), kD));  // BertSelfOutput
+  std::vector<int64_t> mask(kB * kSeq, 1);
+  for (int64_t j = 15; j < kSeq; ++j) mask[static_cast<size_t>(kSeq + j)] = 0;
+  return {"bert_attention", b.model(),
+          {{"x", Tensor::FromVector<float>({kB, kSeq, kD}, Random(kB * kSeq * kD, 104))},
+           {"attention_mask", Tensor::FromVector<int64_t>({kB, kSeq}, mask)}}};
+}
+
 // YOLO-style detector: Conv + SiLU, a C2f-like block (Split, Concat), SPPF (chained MaxPools),
 // nearest 2x Resize and Concat with a skip, two detection heads reshaped and transposed.
 TestModel YoloLike() {
@@ -347,8 +378,8 @@ TestModel YoloLike() {
 }
 
 std::vector<TestModel> Models() {
-  return {ResNetLike(), MobileNetLike(), TransformerLike(), MultiheadAttentionLike(),
-          YoloLike()};
+  return {ResNetLike(),      MobileNetLike(),     TransformerLike(), MultiheadAttentionLike(),
+          BertAttentionLike(), YoloLike()};
 }
 
 void ExpectNear(const std::vector<NamedValue>& got, const std::vector<NamedValue>& want,

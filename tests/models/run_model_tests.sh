@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Whole-model tests: exports ResNet-18, MobileNetV2, a transformer encoder and a YOLO-style
-# detector from PyTorch (scripts/export_models.py, seeded random weights, PyTorch's outputs as
-# the reference) and checks that onnxedge reproduces every output within 1e-4.
+# Whole-model tests: exports ResNet-18, MobileNetV2, a transformer encoder, a YOLO-style
+# detector and a small Hugging Face-style BERT (with a padding attention_mask) from PyTorch
+# (scripts/export_models.py, seeded random weights, PyTorch's outputs as the reference) and
+# checks that onnxedge reproduces every output within 1e-4.
 #
 # Usage: tests/models/run_model_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # The exported models are cached in CACHE_DIR and re-exported when the export script changes.
@@ -31,7 +32,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 status=0
-for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny; do
+for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny bert_tiny_hf; do
   if out="$("$bin" check "$cache/$name" --rtol 1e-4 --atol 1e-4)"; then
     echo "PASS $name $out"
   else

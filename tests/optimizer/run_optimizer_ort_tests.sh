@@ -4,9 +4,10 @@
 # and each export level (basic, extended), `onnxedge optimize` saves the model, Debian's ONNX
 # checker accepts it, onnxruntime-node (graph optimizations off) reproduces PyTorch's outputs
 # within 1e-4, and so does onnxedge running the saved graph unoptimized. The extended
-# transformer must contain its fused com.microsoft Attention nodes (one per layer), so the
-# test covers that op in ORT, not only in onnxedge. ResNet-18 is saved once more with external
-# data (--external-data), which the checker, ORT and onnxedge must read.
+# transformer and Hugging Face-style BERT must contain their fused com.microsoft Attention
+# nodes (one per layer; BERT's with the padding mask as attention_bias), so the test covers
+# that op in ORT, not only in onnxedge. ResNet-18 is saved once more with external data
+# (--external-data), which the checker, ORT and onnxedge must read.
 #
 # Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
@@ -35,7 +36,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 status=0
-for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny; do
+for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny bert_tiny_hf; do
   data="$cache/$name/test_data_set_0"
   # Test data as .npy: inputs by graph input name, outputs as output_<i>.npy.
   /usr/bin/python3 - "$cache/$name/model.onnx" "$data" "$work/$name" <<'PY'
@@ -68,6 +69,7 @@ PY
     fi
     want_attention=0
     [ "$tag" = transformer_encoder/extended ] && want_attention=4
+    [ "$tag" = bert_tiny_hf/extended ] && want_attention=2
     got_attention="$(/usr/bin/python3 -c 'import onnx, sys
 print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx.load(sys.argv[1]).graph.node))' "$out")"
     if [ "$got_attention" != "$want_attention" ]; then

@@ -616,7 +616,7 @@ TEST(OptimizerPass, FuseSkipLayerNorm) {
 // Transpose -> projections -> per-head Reshape/Transpose -> MatMul -> Softmax -> MatMul ->
 // Transpose -> Reshape. `packed`: one Gemm + Split (in_proj), else three MatMul + Add.
 // `scale_at`: 0 Div before the Q Transpose, 1 Mul after it, 2 Div after the first MatMul.
-// `mask`: an additive constant mask before the Softmax (not fused).
+// `mask`: an additive constant [1, S, S] mask before the Softmax.
 onnx::ModelProto MhaModel(int64_t b, bool packed, int scale_at, bool mask,
                           int64_t softmax_axis = -1, bool merge_with_zero = false) {
   const int64_t s = 5, e = 8, n = 2, d = 4;
@@ -716,14 +716,269 @@ TEST(OptimizerPass, FuseAttentionResolvesAMergeTargetWithZero) {
   }
 }
 
-TEST(OptimizerPass, AttentionWithMaskOrOtherLayoutStays) {
-  // An additive mask before the Softmax; a Softmax over the query axis instead of the keys.
-  for (int variant = 0; variant < 2; ++variant) {
-    auto m = variant == 0 ? MhaModel(1, true, 0, true) : MhaModel(1, true, 0, false, 1);
+TEST(OptimizerPass, FuseAttentionSequenceFirstWithConstantMask) {
+  // A constant [1, S, S] mask added to the [B*n, S, S] logits: attention_bias [1, 1, S, S].
+  for (int64_t b : {1, 2}) {
+    auto m = MhaModel(b, true, 0, true);
     auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
-    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 0) << variant;
-    EXPECT_EQ(Count(o.model, "Softmax"), 1) << variant;
-    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 5, 8}, 71, -2, 2)}}, 1e-6, 1e-6);
+    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 1) << b;
+    EXPECT_EQ(Count(o.model, "Softmax"), 0) << b;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({b, 5, 8}, 71, -2, 2)}}, 1e-5, 1e-4);
+  }
+}
+
+TEST(OptimizerPass, AttentionWithSoftmaxOverQueriesStays) {
+  auto m = MhaModel(1, true, 0, false, 1);
+  auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+  EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 0);
+  EXPECT_EQ(Count(o.model, "Softmax"), 1);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 5, 8}, 71, -2, 2)}}, 1e-6, 1e-6);
+}
+
+// Hugging Face BertSelfAttention (batch-first 4-D heads) as torch 1.13 exports it: x [B,S,E]
+// -> three MatMul + Add -> Reshape [B,S,n,d] -> Transpose(0,2,1,3) (K: (0,2,3,1)) -> MatMul ->
+// Div(sqrt d) -> Add(extended mask) -> Softmax -> MatMul V -> Transpose(0,2,1,3) -> Reshape
+// [B,S,H]. The extended mask is (1 - Cast(Unsqueeze(attention_mask, [1,2]))) * -10000 from an
+// int64 [B,S] input.
+struct BertVariant {
+  int64_t b = 1;
+  int scale = 0;        ///< 0 Div logits by 2, 1 Mul logits by 0.5, 2 q*s and k*s (s = 2^-1/2),
+                        ///< 3 Mul on Q before its Transpose.
+  int mask = 1;         ///< 0 none, 1 the extended mask of an int64 attention_mask, 2 a
+                        ///< constant per-head [n, S, S] bias, 3 a float [B,1,1,S] graph input.
+  bool mask_first = false;  ///< The Add before the logits' Div/Mul instead of after it.
+  bool k_two_transposes = false;  ///< K by Transpose(0,2,1,3) + Transpose(0,1,3,2).
+  bool flat_merge = false;        ///< Merge Reshape to [B*S, H] (kept) instead of [B, S, H].
+  // Refusals:
+  bool scale_v = false;           ///< A Mul on V (not an attention scale).
+  bool logits_read = false;       ///< The scaled logits are also a graph output.
+  bool per_head_scale = false;    ///< The Div's divisor is a [1, n, 1, 1] tensor.
+  bool dynamic_mask = false;      ///< mask == 3 with a symbolic batch dim.
+};
+
+onnx::ModelProto BertAttentionModel(const BertVariant& v) {
+  const int64_t b = v.b, s = 5, e = 8, n = 2, d = 4;
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {b, s, e});
+  uint32_t seed = 80;
+  for (const std::string p : {"q", "k", "v"}) {
+    AddInitializer(g, "w" + p, RandomTensor({e, e}, seed++, -0.8f, 0.8f));
+    AddInitializer(g, "b" + p, RandomTensor({e}, seed++));
+    AddNode(g, "MatMul", {"x", "w" + p}, {p + "m"});
+    AddNode(g, "Add", {"b" + p, p + "m"}, {p});  // bias first, as torch writes it
+  }
+  AddInitializer(g, "heads", Tensor::FromVector<int64_t>({4}, {b, s, n, d}));
+  for (const std::string p : {"q", "k", "v"}) AddNode(g, "Reshape", {p, "heads"}, {p + "r"});
+  AddInitializer(g, "two", Tensor::FromVector<float>({}, {2.f}));
+  AddInitializer(g, "half", Tensor::FromVector<float>({}, {0.5f}));
+  AddInitializer(g, "quarter_root", Tensor::FromVector<float>({}, {std::pow(2.f, -0.5f)}));
+  std::string q = "qr";
+  if (v.scale == 3) {
+    AddNode(g, "Mul", {"qr", "half"}, {"qs"});
+    q = "qs";
+  }
+  AttrInts(AddNode(g, "Transpose", {q}, {"qt"}), "perm", {0, 2, 1, 3});
+  q = "qt";
+  std::string k = "kr";
+  if (v.scale == 2) {
+    AddNode(g, "Mul", {"qt", "quarter_root"}, {"qts"});
+    AddNode(g, "Mul", {"quarter_root", "kr"}, {"krs"});  // constant first
+    q = "qts";
+    k = "krs";
+  }
+  if (v.k_two_transposes) {
+    AttrInts(AddNode(g, "Transpose", {k}, {"kt0"}), "perm", {0, 2, 1, 3});
+    AttrInts(AddNode(g, "Transpose", {"kt0"}, {"kt"}), "perm", {0, 1, 3, 2});
+  } else {
+    AttrInts(AddNode(g, "Transpose", {k}, {"kt"}), "perm", {0, 2, 3, 1});
+  }
+  AttrInts(AddNode(g, "Transpose", {"vr"}, {"vt0"}), "perm", {0, 2, 1, 3});
+  std::string vt = "vt0";
+  if (v.scale_v) {
+    AddNode(g, "Mul", {"vt0", "half"}, {"vts"});
+    vt = "vts";
+  }
+  AddNode(g, "MatMul", {q, "kt"}, {"qk"});
+  // The mask value.
+  std::string mask;
+  if (v.mask == 1) {
+    AddInput(g, "attention_mask", DataType::kInt64, {b, s});
+    AddInitializer(g, "axes", Tensor::FromVector<int64_t>({2}, {1, 2}));
+    AddInitializer(g, "one", Tensor::FromVector<float>({}, {1.f}));
+    AddInitializer(g, "big", Tensor::FromVector<float>({}, {-10000.f}));
+    AddNode(g, "Unsqueeze", {"attention_mask", "axes"}, {"m4"});
+    AttrI(AddNode(g, "Cast", {"m4"}, {"mf"}), "to", 1);
+    AddNode(g, "Sub", {"one", "mf"}, {"inv"});
+    AddNode(g, "Mul", {"inv", "big"}, {"ext"});
+    mask = "ext";
+  } else if (v.mask == 2) {
+    AddInitializer(g, "pos_bias", RandomTensor({n, s, s}, 88, -2.f, 2.f));
+    mask = "pos_bias";
+  } else if (v.mask == 3) {
+    AddInput(g, "ext", DataType::kFloat, {v.dynamic_mask ? -1 : b, 1, 1, s},
+             v.dynamic_mask ? std::vector<std::string>{"batch", "", "", ""}
+                            : std::vector<std::string>{});
+    mask = "ext";
+  }
+  std::string l = "qk";
+  if (v.mask != 0 && v.mask_first) {
+    AddNode(g, "Add", {mask, l}, {"lm"});
+    l = "lm";
+  }
+  if (v.per_head_scale) {
+    AddInitializer(g, "divs", Tensor::FromVector<float>({1, n, 1, 1}, {2.f, 2.f}));
+    AddNode(g, "Div", {l, "divs"}, {"ls"});
+    l = "ls";
+  } else if (v.scale == 0) {
+    AddNode(g, "Div", {l, "two"}, {"ls"});
+    l = "ls";
+  } else if (v.scale == 1) {
+    AddNode(g, "Mul", {l, "half"}, {"ls"});
+    l = "ls";
+  }
+  if (v.logits_read) AddOutput(g, l);
+  if (v.mask != 0 && !v.mask_first) {
+    AddNode(g, "Add", {l, mask}, {"lm"});
+    l = "lm";
+  }
+  AttrI(AddNode(g, "Softmax", {l}, {"sm"}), "axis", -1);
+  AddNode(g, "MatMul", {"sm", vt}, {"o"});
+  AttrInts(AddNode(g, "Transpose", {"o"}, {"ot"}), "perm", {0, 2, 1, 3});
+  AddInitializer(g, "merge",
+                 v.flat_merge ? Tensor::FromVector<int64_t>({2}, {b * s, e})
+                              : Tensor::FromVector<int64_t>({3}, {b, s, e}));
+  AddNode(g, "Reshape", {"ot", "merge"}, {"y"});
+  AddOutput(g, "y");
+  return m;
+}
+
+std::vector<NamedValue> BertInputs(const BertVariant& v, uint32_t seed) {
+  const int64_t b = v.b, s = 5;
+  std::vector<NamedValue> in = {{"x", RandomTensor({b, s, 8}, seed, -2, 2)}};
+  if (v.mask == 1) {
+    // Batch 0 keeps every key, batch 1 masks the last two.
+    std::vector<int64_t> am(static_cast<size_t>(b * s), 1);
+    if (b > 1) am[static_cast<size_t>(2 * s - 1)] = am[static_cast<size_t>(2 * s - 2)] = 0;
+    if (b == 1) am[static_cast<size_t>(s - 1)] = 0;
+    in.push_back({"attention_mask", Tensor::FromVector<int64_t>({b, s}, am)});
+  } else if (v.mask == 3) {
+    in.push_back({"ext", RandomTensor({b, 1, 1, s}, seed + 1, -3.f, 0.f)});
+  }
+  return in;
+}
+
+std::string DescribeBert(const BertVariant& v) {
+  return "B=" + std::to_string(v.b) + " scale=" + std::to_string(v.scale) +
+         " mask=" + std::to_string(v.mask) + " first=" + std::to_string(v.mask_first) +
+         " k2=" + std::to_string(v.k_two_transposes) +
+         " flat=" + std::to_string(v.flat_merge);
+}
+
+TEST(OptimizerPass, FuseAttentionBatchFirstWithMask) {
+  for (int64_t b : {1, 2}) {
+    for (int scale = 0; scale < 4; ++scale) {
+      for (int mask = 0; mask < 4; ++mask) {
+        for (int k2_first = 0; k2_first < 4; ++k2_first) {
+          const bool k2 = k2_first & 1;
+          BertVariant v;
+          v.b = b;
+          v.scale = scale;
+          v.mask = mask;
+          v.mask_first = (k2_first & 2) != 0;
+          if (mask == 0 && v.mask_first) continue;
+          v.k_two_transposes = k2;
+          v.flat_merge = (scale + mask) % 2 == 1;
+          const std::string what = DescribeBert(v);
+          auto m = BertAttentionModel(v);
+          auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+          ASSERT_EQ(Count(o.model, "com.microsoft.Attention"), 1) << what;
+          EXPECT_EQ(Count(o.model, "Softmax") + Count(o.model, "MatMul") +
+                        Count(o.model, "Transpose"),
+                    0)
+              << what;
+          EXPECT_EQ(Count(o.model, "Reshape"), v.flat_merge ? 1 : 0) << what;
+          // A [B,1,1,S] mask is expanded over the queries, the per-head [n,S,S] bias to
+          // [1,n,S,S]; a mask before the logits' Div/Mul is scaled by 1/2 with one new Mul.
+          EXPECT_EQ(Count(o.model, "Expand"), mask != 0 ? 1 : 0) << what;
+          EXPECT_EQ(Count(o.model, "Mul"), (mask == 1) + (v.mask_first && scale < 2)) << what;
+          for (const auto& node : o.model.graph->nodes) {
+            if (node->op_type != "Attention") continue;
+            EXPECT_EQ(opt::AttrInt(*node, "num_heads", 0), 2) << what;
+            EXPECT_NEAR(opt::AttrFloat(*node, "scale", 0.f), 0.5f, 1e-6) << what;
+            EXPECT_EQ(node->inputs.size(), mask == 0 ? 3u : 6u) << what;
+            if (mask != 0) {
+              const std::string& ab = node->inputs[5];
+              auto it = o.model.graph->value_info.find(ab);
+              ASSERT_NE(it, o.model.graph->value_info.end()) << what;
+              std::vector<int64_t> dims;
+              for (const auto& dim : it->second.dims) dims.push_back(dim.value);
+              EXPECT_EQ(dims, (std::vector<int64_t>{mask == 2 ? 1 : b, mask == 2 ? 2 : 1, 5, 5}))
+                  << what;
+            }
+          }
+          ExpectSameOutputs(m, o, BertInputs(v, 90), 1e-5, 1e-4);
+        }
+      }
+    }
+  }
+}
+
+TEST(OptimizerPass, FuseAttentionSharesOneExpandedMaskAcrossLayers) {
+  // Two attention blocks reading the same extended mask: one Expand, two Attention nodes.
+  BertVariant v;
+  v.b = 2;
+  auto m = BertAttentionModel(v);
+  auto* g = m.mutable_graph();
+  // A second block on y, renaming its values.
+  const int first_nodes = g->node_size();
+  for (int i = 0; i < first_nodes; ++i) {
+    const onnx::NodeProto& n = g->node(i);
+    if (n.op_type() == "Unsqueeze" || n.op_type() == "Cast" || n.op_type() == "Sub" ||
+        (n.op_type() == "Mul" && n.output(0) == "ext")) {
+      continue;
+    }
+    onnx::NodeProto* c = g->add_node();
+    *c = n;
+    for (auto& in : *c->mutable_input()) {
+      if (in == "x") {
+        in = "y";
+      } else if (in != "ext" && in != "heads" && in != "merge" && in != "two" && in != "wq" &&
+                 in != "wk" && in != "wv" && in != "bq" && in != "bk" && in != "bv") {
+        in = "l2_" + in;
+      }
+    }
+    for (auto& out : *c->mutable_output()) out = "l2_" + out;
+  }
+  g->clear_output();
+  AddOutput(g, "l2_y");
+  auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+  EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 2);
+  EXPECT_EQ(Count(o.model, "Expand"), 1);
+  ExpectSameOutputs(m, o, BertInputs(v, 93), 1e-5, 1e-4);
+}
+
+TEST(OptimizerPass, BatchFirstAttentionThatIsNotProvablyEqualStays) {
+  std::vector<std::pair<std::string, BertVariant>> refused;
+  BertVariant v;
+  v.scale_v = true;
+  refused.push_back({"scale on V", v});
+  v = {};
+  v.logits_read = true;
+  refused.push_back({"logits read outside", v});
+  v = {};
+  v.per_head_scale = true;
+  refused.push_back({"per-head scale tensor", v});
+  v = {};
+  v.mask = 3;
+  v.dynamic_mask = true;
+  refused.push_back({"mask of unknown shape", v});
+  for (const auto& [what, variant] : refused) {
+    auto m = BertAttentionModel(variant);
+    auto o = RunPasses(m, {"fuse_attention", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "com.microsoft.Attention"), 0) << what;
+    EXPECT_EQ(Count(o.model, "Softmax"), 1) << what;
+    ExpectSameOutputs(m, o, BertInputs(variant, 94), 1e-6, 1e-6);
   }
 }
 

@@ -3,11 +3,12 @@
 // with the Q/K/V projections packed into one weight:
 //   input (B, S, Din), weights (Din, 3H), optional bias (3H)  ->  output (B, S, H)
 //   Q|K|V = input weights + bias; per head h (dh = H / num_heads columns of each part):
-//   output[..., h] = softmax(scale * Q_h K_h^T) V_h, scale = 1 / sqrt(dh) unless given.
-// Supported: float32, no mask_index / past / attention_bias / past_sequence_length inputs, no
-// present output, unidirectional = 0, do_rotary = 0, equal Q/K/V hidden sizes. Anything else is
-// refused with an error naming the input or attribute (the optimizer only emits this subset).
-// A constant weight is packed once at session creation (PrepackedInputs).
+//   output[..., h] = softmax(scale * Q_h K_h^T + attention_bias[b, h]) V_h, scale = 1 / sqrt(dh)
+//   unless given; attention_bias (optional input 5) has shape (B or 1, num_heads or 1, S, S).
+// Supported: float32, no mask_index / past / past_sequence_length inputs, no present output,
+// unidirectional = 0, do_rotary = 0, equal Q/K/V hidden sizes. Anything else is refused with an
+// error naming the input or attribute (the optimizer only emits this subset). A constant weight
+// is packed once at session creation (PrepackedInputs).
 #include "ops/attention/attention.h"
 
 #include <algorithm>
@@ -22,7 +23,7 @@
 namespace onnxedge::ops {
 
 void AttentionReferenceF32(const AttentionDims& d, const float* x, const float* w,
-                           const float* bias, float* y) {
+                           const float* bias, float* y, const AttentionBias& attn_bias) {
   const int64_t n3 = 3 * d.hidden, dh = d.head_size(), S = d.seq;
   if (d.batch * S == 0 || d.hidden == 0) return;  // no output (and no rows to offset into)
   std::vector<double> qkv(static_cast<size_t>(d.batch * S * n3));
@@ -41,12 +42,13 @@ void AttentionReferenceF32(const AttentionDims& d, const float* x, const float* 
       const double* q = qkv.data() + b * S * n3 + h * dh;
       const double* k = q + d.hidden;
       const double* v = q + 2 * d.hidden;
+      const float* a = attn_bias.data ? attn_bias.Block(d, b, h) : nullptr;
       for (int64_t i = 0; i < S; ++i) {
         double mx = -INFINITY;
         for (int64_t j = 0; j < S; ++j) {
           double s = 0;
           for (int64_t c = 0; c < dh; ++c) s += q[i * n3 + c] * k[j * n3 + c];
-          p[static_cast<size_t>(j)] = s * d.scale;
+          p[static_cast<size_t>(j)] = s * d.scale + (a ? a[i * S + j] : 0.0);
           mx = std::max(mx, p[static_cast<size_t>(j)]);
         }
         double sum = 0;
@@ -71,7 +73,8 @@ int64_t AttentionScratchFloats(const AttentionDims& d, int64_t tasks) {
 }
 
 void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::PackedB& w,
-                      const float* bias, float* scratch, float* y, ThreadPool* pool) {
+                      const float* bias, float* scratch, float* y, ThreadPool* pool,
+                      const AttentionBias& attn_bias) {
   const int64_t S = d.seq, H = d.hidden, n3 = 3 * H, dh = d.head_size();
   const int64_t rows = d.batch * S;
   if (rows == 0 || H == 0) return;
@@ -121,10 +124,17 @@ void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::Pac
         const float* q = qkv + b * S * n3 + h * dh;
         const float* k = q + H;
         const float* v = q + 2 * H;
-        // scores = scale * Q_h K_h^T: K_h^T packed as B (dh x S) straight from the strided rows.
+        // scores = scale * Q_h K_h^T (+ the bias block, accumulated onto by the GEMM): K_h^T
+        // packed as B (dh x S) straight from the strided rows.
         kernels::PackA(q, n3, false, S, dh, &q_pack, nullptr);
         kernels::PackB(k, n3, true, dh, S, &k_pack, nullptr);
-        kernels::GemmPackedBlock(q_pack, 0, S, k_pack.data.data(), S, d.scale, 0.f, scores, S, {});
+        float beta = 0.f;
+        if (attn_bias.data) {
+          std::copy_n(attn_bias.Block(d, b, h), S * S, scores);
+          beta = 1.f;
+        }
+        kernels::GemmPackedBlock(q_pack, 0, S, k_pack.data.data(), S, d.scale, beta, scores, S,
+                                 {});
         SoftmaxRowsF32(scores, scores, S, S, false);
         // Y[b, :, head h] = P V_h, V_h read in place (row stride 3H), written with stride H.
         kernels::PackA(scores, S, false, S, S, &p_pack, nullptr);
@@ -142,7 +152,7 @@ void AttentionFastF32(const AttentionDims& d, const float* x, const kernels::Pac
 
 namespace {
 
-constexpr size_t kInput = 0, kWeights = 1, kBias = 2;
+constexpr size_t kInput = 0, kWeights = 1, kBias = 2, kAttentionBias = 5;
 
 class AttentionKernel final : public Kernel {
  public:
@@ -174,7 +184,7 @@ class AttentionKernel final : public Kernel {
     static const char* kUnsupported[] = {
         "", "", "", "mask_index", "past", "attention_bias", "past_sequence_length"};
     for (size_t i = 3; i < info.num_inputs(); ++i) {
-      if (!info.HasInput(i)) continue;
+      if (!info.HasInput(i) || i == kAttentionBias) continue;
       return info.Error(StatusCode::kNotImplemented, "input '", i < 7 ? kUnsupported[i] : "extra",
                         "' is not supported");
     }
@@ -197,7 +207,8 @@ class AttentionKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(kInput));
     OE_ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(kWeights));
     const Tensor* bias = ctx.Input(kBias);
-    for (const Tensor* t : {x, w, bias}) {
+    const Tensor* attn_bias = ctx.Input(kAttentionBias);
+    for (const Tensor* t : {x, w, bias, attn_bias}) {
       if (t && t->dtype() != DataType::kFloat) {
         return ctx.Error(StatusCode::kNotImplemented, "only float32 is supported, got ",
                          DataTypeName(t->dtype()));
@@ -230,6 +241,20 @@ class AttentionKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "bias of shape ", ShapeToString(bias->shape()),
                        " must be (", 3 * d.hidden, ")");
     }
+    AttentionBias ab;
+    if (attn_bias) {
+      // (B or 1, num_heads or 1, S, S), ONNX Runtime's contract (no broadcast over the last two).
+      const Shape& s = attn_bias->shape();
+      if (s.size() != 4 || (s[0] != 1 && s[0] != d.batch) || (s[1] != 1 && s[1] != heads_) ||
+          s[2] != d.seq || s[3] != d.seq) {
+        return ctx.Error(StatusCode::kInvalidArgument, "attention_bias of shape ", ShapeToString(s),
+                         " must be (", d.batch, " or 1, ", heads_, " or 1, ", d.seq, ", ", d.seq,
+                         ")");
+      }
+      ab.data = attn_bias->data<float>();
+      ab.per_batch = s[0] != 1;
+      ab.per_head = s[1] != 1;
+    }
     d.scale = has_scale_
                   ? scale_
                   : (d.head_size() > 0
@@ -251,7 +276,7 @@ class AttentionKernel final : public Kernel {
         Tensor scratch,
         ctx.AllocateTemp(DataType::kFloat, {AttentionScratchFloats(d, tasks)}, Fill::kNone));
     AttentionFastF32(d, x->data<float>(), *packed, pb, scratch.data<float>(), y->data<float>(),
-                     &ctx.thread_pool());
+                     &ctx.thread_pool(), ab);
     return Status::Ok();
   }
 

@@ -42,6 +42,20 @@ StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& wh
   return out;
 }
 
+Status ReadInt64sInto(const Tensor& t, const std::string& where, const char* what, Shape* out) {
+  out->resize(static_cast<size_t>(t.size()));
+  if (t.dtype() == DataType::kInt64) {
+    if (t.size()) std::memcpy(out->data(), t.raw_data(), t.bytes());
+  } else if (t.dtype() == DataType::kInt32) {
+    const int32_t* p = t.data<int32_t>();
+    for (int64_t i = 0; i < t.size(); ++i) (*out)[static_cast<size_t>(i)] = p[i];
+  } else {
+    return MakeError(StatusCode::kInvalidArgument, where, " input '", what,
+                     "': expected an int32 or int64 tensor, got ", DataTypeName(t.dtype()));
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where) {
   std::vector<double> out(static_cast<size_t>(t.size()));
   Status s = Dispatch<NumericTypes>(t.dtype(), [&](auto tag) -> Status {

@@ -98,6 +98,10 @@ StatusOr<std::vector<int64_t>> NormalizeAxes(const std::vector<int64_t>& axes, i
                                              const std::string& where);
 /// Reads an int32/int64 tensor (any rank) as int64 values.
 StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& where);
+/// The same into a Shape, whose inline storage makes reading up to Shape::kInlineDims values
+/// allocation-free: for kernels that read a small shape or axes input on every run. The error
+/// names `where` and the input `what`.
+Status ReadInt64sInto(const Tensor& t, const std::string& where, const char* what, Shape* out);
 /// Reads a float/double/16-bit float tensor as doubles.
 StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where);
 /// Element offsets (row-major) of each dim.

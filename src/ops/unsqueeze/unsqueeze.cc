@@ -21,15 +21,21 @@ class UnsqueezeKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> axes = axes_;
+    // Shapes (inline storage) throughout: a run allocates nothing.
+    Shape axes(axes_.begin(), axes_.end());
     if (axes_from_input_) {
       OE_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(1));
-      OE_ASSIGN_OR_RETURN(axes, ReadInt64s(*a, ctx.Describe() + " input 'axes'"));
+      OE_RETURN_IF_ERROR(ReadInt64sInto(*a, ctx.Describe(), "axes", &axes));
     }
     const int64_t out_rank = static_cast<int64_t>(x->rank() + axes.size());
-    OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxes(axes, out_rank, ctx.Describe()));
-    std::vector<bool> inserted(static_cast<size_t>(out_rank), false);
-    for (int64_t a : norm) inserted[static_cast<size_t>(a)] = true;
+    Shape inserted(static_cast<size_t>(out_rank), 0);
+    for (int64_t a : axes) {
+      OE_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, out_rank, ctx.Describe()));
+      if (inserted[static_cast<size_t>(n)]) {
+        return ctx.Error(StatusCode::kInvalidArgument, "axis ", a, " is repeated");
+      }
+      inserted[static_cast<size_t>(n)] = 1;
+    }
     Shape out(static_cast<size_t>(out_rank));
     size_t j = 0;
     for (size_t i = 0; i < out.size(); ++i) out[i] = inserted[i] ? 1 : x->dim(j++);

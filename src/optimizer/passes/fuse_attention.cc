@@ -1,31 +1,57 @@
 // Copyright onnxedge authors.
-// fuse_attention: multi-head scaled-dot-product self-attention in the sequence-first layout
-// PyTorch's nn.MultiheadAttention exports (after constant folding, Slice -> Split and
-// MatMul + Add -> Gemm) into one com.microsoft Attention with packed Q|K|V weights.
+// fuse_attention: multi-head scaled-dot-product self-attention, optionally with an additive
+// mask, into one com.microsoft Attention with packed Q|K|V weights. Two head layouts:
 //
+// Sequence-first (PyTorch's nn.MultiheadAttention export, after constant folding, Slice ->
+// Split and MatMul + Add -> Gemm):
 //   x[B,S,E] -> Transpose(1,0,2) -> xs[S,B,E]
 //   q|k|v = projections of xs: one Gemm/MatMul+Add to [S,B,3H] then Split(last axis, H each),
 //           or three Gemm/MatMul+Add of xs to [S,B,H] each (their weights are concatenated)
-//   qh = Transpose(1,0,2)(Reshape(q, [S, B*n, d]))       (Div/Mul by a scalar before or after
-//   kh = Transpose(1,2,0)(Reshape(k, [S, B*n, d]))        the Transpose, or after the first
-//   vh = Transpose(1,0,2)(Reshape(v, [S, B*n, d]))        MatMul, or none: `scale`)
-//   o  = MatMul(Softmax(MatMul(qh, kh), last axis), vh) -> Transpose(1,0,2) -> Reshape(T) -> y
+//   qh = Transpose(1,0,2)(Reshape(q, [S, B*n, d]))
+//   kh = Transpose(1,2,0)(Reshape(k, [S, B*n, d]))
+//   vh = Transpose(1,0,2)(Reshape(v, [S, B*n, d]))
+//   o  = MatMul(Softmax(logits, last axis), vh) -> Transpose(1,0,2) -> Reshape(T) -> y
 //     =>  Attention(x, W[E,3H], bias[3H], num_heads = n, scale) [-> Transpose(1,0,2) if B > 1]
 //         -> Reshape(T) -> y
 //
+// Batch-first (Hugging Face BertSelfAttention):
+//   q|k|v = projections of x[B,S,E] to [B,S,H] (as above)
+//   qh = Transpose(0,2,1,3)(Reshape(q, [B, S, n, d]))                   [B, n, S, d]
+//   kh = Transpose(0,2,3,1)(Reshape(k, [B, S, n, d]))                   [B, n, d, S]
+//        (or Transpose(0,2,1,3) then a swap of the last two axes: any Transpose chain that
+//        composes to these permutations)
+//   vh = Transpose(0,2,1,3)(Reshape(v, [B, S, n, d]))
+//   o  = MatMul(Softmax(logits, last axis), vh) -> Transpose(0,2,1,3) -> Reshape(T) -> y
+//     =>  Attention(x, W, bias, [attention_bias], num_heads = n, scale) [-> Reshape(T)] -> y
+//         (no Reshape when T resolves to [B, S, H], Attention's own output shape)
+//
+//   logits = MatMul(qh, kh), with scalar Div/Mul anywhere on the Q and K chains or after the
+//   MatMul (all multiplied into `scale`: q*s and k*s with s = d^-1/4 give s*s), and at most one
+//   Add of a mask M (anything computed outside the rewritten nodes) after or before the
+//   logits' scale factors.
+//
 // com.microsoft Attention is ONNX Runtime's contrib op with exactly this meaning: head h uses
-// columns h*d .. h*d+d of each of Q, K, V, which is what Reshape(.., [S, B*n, d]) selects
-// (row b*n + h), and its output (B,S,H) holds head h at the same columns, which the
-// Transpose(1,0,2) + Reshape of the original restore in the [S,B,..] layout.
+// columns h*d .. h*d+d of each of Q, K, V, which is what both head Reshapes select (row b*n + h
+// of [S, B*n, d]; index h of [B, S, n, d]), and its output (B,S,H) holds head h at the same
+// columns, which the merge Transpose + Reshape of the original restore. Its attention_bias
+// (input 5, shape [B or 1, n or 1, S, S]) is added to scale * Q K^T before the softmax, which is
+// the graph's Add: M itself when the Add follows every scale factor, else M times the factors
+// after the Add ((QK + M) / c = QK / c + M / c; a Mul is inserted), expanded to [B or 1, n or
+// 1, S, S] by an Expand when it broadcasts over other axes (BERT's [B,1,1,S] extended mask;
+// layers sharing a mask share the Expand). The mask is never read as 0/1 (ORT's mask_index
+// with mask_filter_value would be equal only for 0/1 inputs, which the graph does not promise).
 // Conditions: float32; every shape on the way statically known and consistent (H = n * d,
-// Reshape targets [S, B*n, d], Split sizes H each, Gemm alpha = beta = 1 without transA,
-// weights and biases constant); Softmax over the last axis (axis -1 or 2 at opset >= 13, or
-// axis 2 before); the scale a one-element nonzero constant (ORT reads scale = 0 as unset).
-// Nothing is added to the logits (a masked attention does not match). If x does not come from
-// a Transpose(1,0,2), one is inserted. Every intermediate must be read only inside the
-// rewritten nodes.
+// Reshape targets as above, Split sizes H each, Gemm alpha = beta = 1 without transA,
+// weights and biases constant); Softmax over the last axis; every scale factor a one-element
+// float constant and their product finite and nonzero (ORT reads scale = 0 as unset); M of
+// static shape whose dims (right-aligned) are 1 or the logits' ([B, n, S, S]; [1, S, S] in the
+// sequence-first layout, whose leading B*n axis cannot be split). If x does not come from a
+// Transpose(1,0,2) in the sequence-first layout, one is inserted. Every intermediate must be
+// read only inside the rewritten nodes.
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include "optimizer/const_util.h"
 #include "optimizer/graph_editor.h"
@@ -35,13 +61,6 @@
 namespace onnxedge::opt {
 
 namespace {
-
-NodePredicate Perm(std::vector<int64_t> want) {
-  return [want](const ir::Node& n, const GraphEditor&) {
-    auto p = AttrInts(n, "perm");
-    return p && *p == want;
-  };
-}
 
 bool OnlyUse(const GraphEditor& g, const std::string& v) { return g.HasSingleUse(v); }
 
@@ -193,68 +212,175 @@ std::optional<Projection> FindProjection(const GraphEditor& g, const std::string
   return p;
 }
 
+// A scalar constant factor: Div(x, c) -> 1/c, Mul(x, c) or Mul(c, x) -> c, with c a
+// one-element float constant of rank <= `rank` (so it does not raise x's rank). `x` is the
+// other input.
+bool ScalarFactor(const GraphEditor& g, const ir::Node& n, size_t rank, std::string* x,
+                  double* factor) {
+  if (!n.domain.empty() || n.inputs.size() != 2 || (n.op_type != "Div" && n.op_type != "Mul")) {
+    return false;
+  }
+  for (size_t side : {size_t{1}, size_t{0}}) {  // the constant second, then (Mul) first
+    if (side == 0 && n.op_type == "Div") break;
+    const Tensor* c = g.Constant(n.inputs[side]);
+    double v = 0;
+    if (!c || c->dtype() != DataType::kFloat || static_cast<size_t>(c->rank()) > rank ||
+        !ScalarValue(*c, &v)) {
+      continue;
+    }
+    *x = n.inputs[1 - side];
+    *factor = n.op_type == "Div" ? 1.0 / v : v;
+    return std::isfinite(*factor);
+  }
+  return false;
+}
+
+// One head operand (Q, K or V) walked up from the value the attention MatMul reads: a chain of
+// Transposes and scalar Div/Mul, each read only by the next, ending at the head-split Reshape.
+struct HeadChain {
+  ir::Node* reshape = nullptr;
+  std::vector<int64_t> perm;  ///< The Transposes composed: out[i] = reshape_out[perm[i]].
+  double scale = 1.0;
+  std::vector<ir::Node*> nodes;  ///< The chain including the Reshape.
+};
+
+std::optional<HeadChain> WalkHead(const GraphEditor& g, const std::string& value, size_t rank,
+                                  bool allow_scale) {
+  HeadChain h;
+  for (size_t i = 0; i < rank; ++i) h.perm.push_back(static_cast<int64_t>(i));
+  std::string cur = value;
+  for (int depth = 0; depth < 8; ++depth) {
+    ir::Node* n = g.Producer(cur);
+    if (!n || !g.HasSingleUse(cur) || !n->domain.empty()) return std::nullopt;
+    h.nodes.push_back(n);
+    if (n->op_type == "Reshape") {
+      h.reshape = n;
+      return h;
+    }
+    std::string x;
+    double f = 0;
+    if (n->op_type == "Transpose") {
+      auto p = AttrInts(*n, "perm");
+      if (!p || p->size() != rank) return std::nullopt;
+      std::vector<int64_t> composed(rank);
+      for (size_t i = 0; i < rank; ++i) {
+        const int64_t j = h.perm[i];
+        if ((*p)[static_cast<size_t>(j)] < 0 || (*p)[static_cast<size_t>(j)] >= int64_t(rank)) {
+          return std::nullopt;
+        }
+        composed[i] = (*p)[static_cast<size_t>(j)];
+      }
+      h.perm = composed;
+      cur = n->inputs[0];
+    } else if (allow_scale && ScalarFactor(g, *n, rank, &x, &f)) {
+      h.scale *= f;
+      cur = x;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// The logits walked up from the Softmax input to the Q K^T MatMul: scalar Div/Mul and at most
+// one Add of a value `mask` (anything computed outside the chain), each read only by the next.
+struct LogitsChain {
+  ir::Node* qk = nullptr;
+  double scale = 1.0;       ///< All scalar factors.
+  double mask_scale = 1.0;  ///< The factors applied after the Add (they scale the mask too).
+  std::string mask;         ///< Empty: no Add.
+  std::vector<ir::Node*> nodes;
+};
+
+bool WalkLogits(const GraphEditor& g, const std::string& value, size_t rank, LogitsChain* c,
+                int depth = 0) {
+  ir::Node* n = g.Producer(value);
+  if (depth > 8 || !n || !g.HasSingleUse(value) || !n->domain.empty()) return false;
+  c->nodes.push_back(n);
+  if (n->op_type == "MatMul") {
+    c->qk = n;
+    return true;
+  }
+  std::string x;
+  double f = 0;
+  if (ScalarFactor(g, *n, rank, &x, &f)) {
+    c->scale *= f;
+    if (c->mask.empty()) c->mask_scale *= f;
+    return WalkLogits(g, x, rank, c, depth + 1);
+  }
+  if (n->op_type == "Add" && c->mask.empty() && n->inputs.size() == 2) {
+    for (size_t side = 0; side < 2; ++side) {
+      LogitsChain tried = *c;
+      tried.mask = n->inputs[1 - side];
+      if (WalkLogits(g, n->inputs[side], rank, &tried, depth + 1)) {
+        *c = std::move(tried);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 class FuseAttentionPass final : public Pass {
  public:
   const char* name() const override { return "fuse_attention"; }
 
   StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
     if (!PassContext::HasKernel("com.microsoft", "Attention", 1)) return 0;
+    // Only the merge of the heads is a fixed pattern; the Q, K, V operands and the logits are
+    // walked by hand (scales and Transposes may sit anywhere on them).
     Pattern p;
-    auto head_split = [&](const char* value, const char* bind) {
-      return p.Op("Reshape", {p.Any(value), p.Const()}, Opts().Bind(bind));
-    };
-    // Reshapes are shared between the alternatives below: a handle stands for one node.
-    auto qr = head_split("q", "q_reshape");
-    auto q_plain = p.Op("Transpose", {qr}, Opts().Bind("q_t").Where(Perm({1, 0, 2})));
-    auto q_side = p.OneOf({
-        p.Op("Transpose", {p.Op("Div|Mul", {qr, p.Const("scale")}, Opts().Bind("scale_op"))},
-             Opts().Bind("q_t").Where(Perm({1, 0, 2}))),
-        p.Op("Div|Mul", {q_plain, p.Const("scale")}, Opts().Bind("scale_op")),
-        q_plain,
-    });
-    auto kt = p.Op("Transpose", {head_split("k", "k_reshape")},
-                   Opts().Bind("k_t").Where(Perm({1, 2, 0})));
-    auto logits = p.OneOf({
-        p.Op("Div|Mul", {p.Op("MatMul", {q_plain, kt}, Opts().Bind("qk")), p.Const("scale")},
-             Opts().Bind("scale_op")),
-        p.Op("MatMul", {q_side, kt}, Opts().Bind("qk")),
-    });
-    auto softmax = p.Op("Softmax", {logits}, Opts().Bind("softmax"));
-    auto vt = p.Op("Transpose", {head_split("v", "v_reshape")},
-                   Opts().Bind("v_t").Where(Perm({1, 0, 2})));
-    auto pv = p.Op("MatMul", {softmax, vt}, Opts().Bind("pv"));
-    auto out_t = p.Op("Transpose", {pv}, Opts().Bind("out_t").Where(Perm({1, 0, 2})));
+    auto softmax = p.Op("Softmax", {p.Any("logits")}, Opts().Bind("softmax"));
+    auto pv = p.Op("MatMul", {softmax, p.Any("v_side")}, Opts().Bind("pv"));
+    auto out_t = p.Op("Transpose", {pv}, Opts().Bind("out_t"));
     p.SetRoot(p.Op("Reshape", {out_t, p.Const("out_shape")}));
-    return p.ForEachMatch(g, [&](const Match& m) { return Apply(g, ctx, m); });
+    BiasCache biases;
+    return p.ForEachMatch(g, [&](const Match& m) { return Apply(g, ctx, m, &biases); });
   }
 
  private:
-  static bool Apply(GraphEditor& g, const PassContext& ctx, const Match& m) {
-    // Softmax over the last axis of its rank-3 input.
+  // attention_bias inputs already built in this run, by (mask, factor, shape): the layers of a
+  // BERT share one extended mask and so one bias.
+  using BiasCache = std::map<std::tuple<std::string, double, Shape>, std::string>;
+
+  static bool Apply(GraphEditor& g, const PassContext& ctx, const Match& m, BiasCache* biases) {
+    // The layout, from the merge Transpose: sequence-first [B*n, S, d] heads (PyTorch's
+    // nn.MultiheadAttention) or batch-first [B, n, S, d] (Hugging Face BERT).
+    const auto out_perm = AttrInts(*m.N("out_t"), "perm");
+    const bool batch_first = out_perm == std::vector<int64_t>{0, 2, 1, 3};
+    if (!batch_first && out_perm != std::vector<int64_t>{1, 0, 2}) return false;
+    const size_t rank = batch_first ? 4 : 3;
+    // Softmax over the last axis (at opset < 13 "flatten from axis" with the last axis is the
+    // same).
     const ir::Node* sm = m.N("softmax");
     const int64_t axis = AttrInt(*sm, "axis", sm->opset >= 13 ? -1 : 1);
-    if (!(axis == 2 || (sm->opset >= 13 && axis == -1))) return false;
-    // The scale.
-    double scale = 1.0;
-    if (const ir::Node* s = m.N("scale_op")) {
-      double c = 0;
-      const Tensor& sc = *g.Constant(m.V("scale"));
-      // Rank <= 3 keeps every tensor of the match at rank 3 (Softmax axis 2 is the last).
-      if (sc.rank() > 3 || !ScalarValue(sc, &c)) return false;
-      scale = s->op_type == "Div" ? 1.0 / c : c;
-      // 0 would read as "default" in ONNX Runtime's kernel.
-      if (!std::isfinite(scale) || static_cast<float>(scale) == 0.f) return false;
-    }
+    if (axis != -1 && axis != static_cast<int64_t>(rank) - 1) return false;
+    LogitsChain logits;
+    if (!WalkLogits(g, m.V("logits"), rank, &logits)) return false;
+    auto qc = WalkHead(g, logits.qk->inputs[0], rank, true);
+    auto kc = WalkHead(g, logits.qk->inputs.size() == 2 ? logits.qk->inputs[1] : "", rank, true);
+    auto vc = WalkHead(g, m.V("v_side"), rank, false);
+    if (!qc || !kc || !vc) return false;
+    const std::vector<int64_t> want_q =
+        batch_first ? std::vector<int64_t>{0, 2, 1, 3} : std::vector<int64_t>{1, 0, 2};
+    const std::vector<int64_t> want_k =
+        batch_first ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{1, 2, 0};
+    if (qc->perm != want_q || vc->perm != want_q || kc->perm != want_k) return false;
+    const double scale = logits.scale * qc->scale * kc->scale;
+    // 0 would read as "default" in ONNX Runtime's kernel.
+    if (!std::isfinite(scale) || static_cast<float>(scale) == 0.f) return false;
+    const std::string q_in = qc->reshape->inputs[0], k_in = kc->reshape->inputs[0],
+                      v_in = vc->reshape->inputs[0];
+
     // The projections: q, k, v from one Split or three projections of the same input.
     std::vector<ir::Node*> removed;
     std::vector<double> w, bias;
     int64_t e = 0, H = 0;
-    Shape shape;                     // xs: [S, B, E]
+    Shape shape;                     // xs: [S, B, E] (sequence-first) or [B, S, E]
     std::string xs, w_name, b_name;  // Packed weight and bias already in the model, if any.
-    ir::Node* split = g.Producer(m.V("q"));
+    ir::Node* split = g.Producer(q_in);
     if (split && split->op_type == "Split" && split->domain.empty() && split->outputs.size() == 3 &&
-        split->outputs[0] == m.V("q") && split->outputs[1] == m.V("k") &&
-        split->outputs[2] == m.V("v")) {
+        split->outputs[0] == q_in && split->outputs[1] == k_in && split->outputs[2] == v_in) {
       const int64_t sa = AttrInt(*split, "axis", 0);
       if (sa != 2 && sa != -1) return false;
       auto proj = FindProjection(g, split->inputs[0], false);
@@ -284,9 +410,9 @@ class FuseAttentionPass final : public Pass {
       xs = proj->input;
     } else {
       std::vector<Projection> projs;
-      for (const char* v : {"q", "k", "v"}) {
-        auto proj = FindProjection(g, m.V(v), true);
-        if (!proj || !OnlyUse(g, m.V(v))) return false;
+      for (const std::string& v : {q_in, k_in, v_in}) {
+        auto proj = FindProjection(g, v, true);
+        if (!proj || !OnlyUse(g, v)) return false;
         if (!projs.empty() && (proj->input != projs[0].input || proj->n != projs[0].n)) {
           return false;
         }
@@ -311,41 +437,86 @@ class FuseAttentionPass final : public Pass {
       }
     }
     if (g.ElemType(xs) != DataType::kFloat) return false;
-    // Heads: each of q, k, v [S, B, H] reshaped to [S, B*n, d] with n * d = H.
-    const int64_t S = shape[0], B = shape[1];
+    // Heads: each of q, k, v reshaped to [S, B*n, d] (sequence-first, from [S, B, H]) or to
+    // [B, S, n, d] (batch-first, from [B, S, H]) with n * d = H.
+    const int64_t S = batch_first ? shape[1] : shape[0], B = batch_first ? shape[0] : shape[1];
     if (S <= 0 || B <= 0 || H <= 0) return false;
-    auto qh = ReshapeTarget(g, *m.N("q_reshape"), {S, B, H});
-    if (!qh || qh->size() != 3 || (*qh)[0] != S || (*qh)[1] % B != 0) return false;
-    for (const char* r : {"k_reshape", "v_reshape"}) {
-      if (ReshapeTarget(g, *m.N(r), {S, B, H}) != qh) return false;
+    const Shape proj_shape = {shape[0], shape[1], H};
+    auto qh = ReshapeTarget(g, *qc->reshape, proj_shape);
+    if (!qh || qh->size() != rank) return false;
+    for (const HeadChain* c : {&*kc, &*vc}) {
+      if (ReshapeTarget(g, *c->reshape, proj_shape) != qh) return false;
     }
-    const int64_t heads = (*qh)[1] / B, d = (*qh)[2];
+    int64_t heads = 0, d = 0;
+    if (batch_first) {
+      if ((*qh)[0] != B || (*qh)[1] != S) return false;
+      heads = (*qh)[2];
+      d = (*qh)[3];
+    } else {
+      if ((*qh)[0] != S || (*qh)[1] % B != 0) return false;
+      heads = (*qh)[1] / B;
+      d = (*qh)[2];
+    }
     if (heads <= 0 || heads * d != H) return false;
 
-    // The merge of the heads: [B*n, S, d] -> Transpose -> [S, B*n, d] -> Reshape(target).
-    auto merged = ReshapeTarget(g, *m.root, {S, B * heads, d});
+    // The merge of the heads: the Transpose gives [S, B*n, d] or [B, S, n, d], then the
+    // Reshape(target).
+    auto merged =
+        ReshapeTarget(g, *m.root, batch_first ? Shape{B, S, heads, d} : Shape{S, B * heads, d});
     if (!merged) return false;
 
-    // Attention reads [B, S, E]: the input of xs's Transpose(1,0,2), or a new Transpose.
+    // The mask: whatever is added to the logits [B, n, S, S] (or [B*n, S, S]), which becomes
+    // Attention's attention_bias of shape [B or 1, n or 1, S, S]. It must broadcast to the
+    // logits without growing them: dims (right-aligned) 1 or B, 1 or n, 1 or S, 1 or S; in the
+    // sequence-first layout the leading (B*n) dim must be 1.
+    Shape bias_shape;
+    if (!logits.mask.empty()) {
+      auto ms = g.StaticShape(logits.mask);
+      if (!ms || ms->size() > rank || g.ElemType(logits.mask) != DataType::kFloat) return false;
+      Shape padded(rank - ms->size(), 1);
+      padded.insert(padded.end(), ms->begin(), ms->end());
+      const Shape full = batch_first ? Shape{B, heads, S, S} : Shape{B * heads, S, S};
+      for (size_t i = 0; i < rank; ++i) {
+        if (padded[i] != 1 && padded[i] != full[i]) return false;
+      }
+      if (!batch_first && padded[0] != 1) return false;
+      bias_shape = batch_first ? Shape{padded[0], padded[1], S, S} : Shape{1, 1, S, S};
+      // Computed outside the rewritten nodes (they are all removed).
+      const ir::Node* mp = g.Producer(logits.mask);
+      for (const auto* list : {&logits.nodes, &qc->nodes, &kc->nodes, &vc->nodes, &removed}) {
+        if (mp && std::find(list->begin(), list->end(), mp) != list->end()) return false;
+      }
+    }
+
+    // Attention reads [B, S, E]: xs itself (batch-first), else the input of xs's
+    // Transpose(1,0,2) or a new Transpose.
     ir::Node* root = m.root;
     const std::string y = root->outputs[0];
     std::string x;
     ir::Node* xt = g.Producer(xs);
-    const bool reuse_x = xt && xt->op_type == "Transpose" && xt->domain.empty() &&
+    const bool reuse_x = !batch_first && xt && xt->op_type == "Transpose" && xt->domain.empty() &&
                          AttrInts(*xt, "perm") == std::vector<int64_t>{1, 0, 2};
     for (ir::Node* n : m.nodes) g.RemoveNode(n);
-    for (ir::Node* n : removed) g.RemoveNode(n);
+    for (const auto* list : {&logits.nodes, &qc->nodes, &kc->nodes, &vc->nodes, &removed}) {
+      for (ir::Node* n : *list) g.RemoveNode(n);
+    }
     const std::string base = root->name.empty() ? "attention" : root->name;
     ir::TypeInfo t = ir::TypeInfo::Tensor(DataType::kFloat);
     t.has_shape = true;
-    if (reuse_x) {
+    auto set_type = [&](const std::string& v, const Shape& dims) {
+      t.dims.clear();
+      for (int64_t dim : dims) t.dims.push_back(ir::Dim{dim, ""});
+      g.SetType(v, t);
+    };
+    if (batch_first) {
+      x = xs;
+    } else if (reuse_x) {
       x = xt->inputs[0];
     } else {
       x = g.NewName(xs + "_bse");
       SetAttrInts(*g.AddNode("Transpose", {xs}, {x}, "", root, base + "_to_bse"), "perm",
                   {1, 0, 2});
-      t.dims = {ir::Dim{B, ""}, ir::Dim{S, ""}, ir::Dim{e, ""}};
-      g.SetType(x, t);
+      set_type(x, {B, S, e});
     }
     if (w_name.empty()) {
       w_name =
@@ -354,22 +525,27 @@ class FuseAttentionPass final : public Pass {
     if (b_name.empty()) {
       b_name = g.AddConstant(base + "_qkv_bias", MakeFloatTensor(DataType::kFloat, {3 * H}, bias));
     }
-    std::string a = g.NewName(base + "_attention");
-    ir::Node* att = g.AddNode("Attention", {x, w_name, b_name}, {a}, "com.microsoft", root,
-                              base + "_attention");
+    std::vector<std::string> inputs = {x, w_name, b_name};
+    if (!logits.mask.empty()) {
+      // Input 5; mask_index and past are omitted.
+      inputs.insert(inputs.end(),
+                    {"", "", AttentionBias(g, root, base, logits, bias_shape, biases)});
+    }
+    const bool direct = batch_first && *merged == Shape{B, S, H};
+    std::string a = direct ? y : g.NewName(base + "_attention");
+    ir::Node* att = g.AddNode("Attention", inputs, {a}, "com.microsoft", root, base + "_attention");
     att->opset = 1;
     SetAttrInt(*att, "num_heads", heads);
     SetAttrFloat(*att, "scale", static_cast<float>(scale));
     ctx.RequireDomain("com.microsoft", 1);
-    t.dims = {ir::Dim{B, ""}, ir::Dim{S, ""}, ir::Dim{H, ""}};
-    g.SetType(a, t);
-    if (B > 1) {
+    if (direct) return true;
+    set_type(a, {B, S, H});
+    if (!batch_first && B > 1) {
       // [B,S,H] -> [S,B,H], the layout the Reshape after the heads expects.
       const std::string a_t = g.NewName(a + "_sbh");
       SetAttrInts(*g.AddNode("Transpose", {a}, {a_t}, "", att, base + "_to_sbh"), "perm",
                   {1, 0, 2});
-      t.dims = {ir::Dim{S, ""}, ir::Dim{B, ""}, ir::Dim{H, ""}};
-      g.SetType(a_t, t);
+      set_type(a_t, {S, B, H});
       a = a_t;
     }
     // The merge Reshape's target read a 0 as "the input's dim", which is a different tensor
@@ -382,6 +558,43 @@ class FuseAttentionPass final : public Pass {
     }
     g.AddNode("Reshape", {a, target}, {y}, "", att, root->name);
     return true;
+  }
+
+  // The attention_bias value for `logits.mask`: the mask times the factors applied after it
+  // (when the scale follows the Add), expanded to `shape` ([B or 1, n or 1, S, S]) unless it
+  // has that shape already. Built once per (mask, factor, shape).
+  static std::string AttentionBias(GraphEditor& g, const ir::Node* root, const std::string& base,
+                                   const LogitsChain& logits, const Shape& shape,
+                                   BiasCache* cache) {
+    const auto key = std::make_tuple(logits.mask, logits.mask_scale, shape);
+    if (auto it = cache->find(key); it != cache->end()) return it->second;
+    ir::TypeInfo t = ir::TypeInfo::Tensor(DataType::kFloat);
+    std::string v = logits.mask;
+    if (logits.mask_scale != 1.0) {
+      const std::string c = g.AddConstant(
+          base + "_mask_scale", MakeFloatTensor(DataType::kFloat, {}, {logits.mask_scale}));
+      const std::string scaled = g.NewName(base + "_scaled_mask");
+      g.AddNode("Mul", {v, c}, {scaled}, "", root, base + "_scale_mask");
+      auto ms = g.StaticShape(v);
+      t.has_shape = ms.has_value();
+      if (ms) {
+        for (int64_t dim : *ms) t.dims.push_back(ir::Dim{dim, ""});
+      }
+      g.SetType(scaled, t);
+      v = scaled;
+    }
+    if (g.StaticShape(v) != shape) {
+      const std::string target = g.AddConstant(base + "_bias_shape", MakeInt64Tensor(shape));
+      const std::string expanded = g.NewName(base + "_attention_bias");
+      g.AddNode("Expand", {v, target}, {expanded}, "", root, base + "_expand_mask");
+      t.has_shape = true;
+      t.dims.clear();
+      for (int64_t dim : shape) t.dims.push_back(ir::Dim{dim, ""});
+      g.SetType(expanded, t);
+      v = expanded;
+    }
+    (*cache)[key] = v;
+    return v;
   }
 };
 
