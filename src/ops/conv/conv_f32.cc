@@ -663,22 +663,6 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
 
 namespace {
 
-// dst[j * ld_dst + i] = src[i * ld_src + j] for i < rows, j < cols, in 8x8 blocks (both sides
-// then touch whole cache lines).
-void Transpose(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float* dst,
-               int64_t ld_dst) {
-  constexpr int64_t kB = 8;
-  for (int64_t i0 = 0; i0 < rows; i0 += kB) {
-    const int64_t i1 = std::min(rows, i0 + kB);
-    for (int64_t j0 = 0; j0 < cols; j0 += kB) {
-      const int64_t j1 = std::min(cols, j0 + kB);
-      for (int64_t j = j0; j < j1; ++j) {
-        for (int64_t i = i0; i < i1; ++i) dst[j * ld_dst + i] = src[i * ld_src + j];
-      }
-    }
-  }
-}
-
 // The Winograd path on NCHW tensors: X is transposed into an NHWC scratch image, Winograd
 // writes an NHWC scratch output (with the bias, and the activation when there is no residual),
 // and that is transposed back into Y, adding the residual Z and then the activation. The two
@@ -689,6 +673,7 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
   const int64_t c = w.c, m = w.m;
   const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
   const int64_t in_plane = ih * iw, out_plane = oh * ow;
+  const WinogradTransposeFn transpose = WinogradTransformsFor(MaxIsa()).transpose;
   thread_local kernels::AlignedFloats tls_x, tls_y;
   kernels::AlignedFloats& xs = tls_x;
   kernels::AlignedFloats& ys = tls_y;
@@ -701,7 +686,7 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t img = t / in_bands, r0 = (t % in_bands) * in_rows;
       const int64_t p0 = r0 * iw, p1 = std::min(ih, r0 + in_rows) * iw;
-      Transpose(args.x + img * c * in_plane + p0, in_plane, c, p1 - p0,
+      transpose(args.x + img * c * in_plane + p0, in_plane, c, p1 - p0,
                 xs.data() + (img * in_plane + p0) * c, c);
     }
   });
@@ -727,7 +712,7 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
       const int64_t img = t / out_bands, r0 = (t % out_bands) * out_rows;
       const int64_t p0 = r0 * ow, p1 = std::min(oh, r0 + out_rows) * ow;
       float* yimg = args.y + img * m * out_plane;
-      Transpose(ys.data() + (img * out_plane + p0) * m, m, p1 - p0, m, yimg + p0, out_plane);
+      transpose(ys.data() + (img * out_plane + p0) * m, m, p1 - p0, m, yimg + p0, out_plane);
       if (args.residual) {
         const float* zimg = args.residual + img * m * out_plane;
         for (int64_t k = 0; k < m; ++k) {

@@ -89,9 +89,14 @@ struct WinoOutputJob {
 };
 using WinogradOutputFn = void (*)(const WinoOutputJob&);
 
+/// dst[j * ld_dst + i] = src[i * ld_src + j] for i < rows, j < cols (NCHW <-> NHWC images).
+using WinogradTransposeFn = void (*)(const float* src, int64_t ld_src, int64_t rows,
+                                     int64_t cols, float* dst, int64_t ld_dst);
+
 struct WinogradTransforms {
   WinogradInputFn input;
   WinogradOutputFn output;
+  WinogradTransposeFn transpose;
 };
 
 /// The transforms compiled for `isa` (generic when that ISA has no build of its own).

@@ -20,7 +20,7 @@
 
 #include "ops/conv/winograd.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -223,7 +223,47 @@ void OutputTileImpl(const WinoOutputJob& j) {
   }
 }
 
-constexpr WinogradTransforms kTransforms = {InputSliverImpl, OutputTileImpl};
+// See WinogradTransposeFn (winograd.h): 8x8 blocks, in registers with AVX2.
+void TransposeImpl(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float* dst,
+                   int64_t ld_dst) {
+  constexpr int64_t kB = 8;
+  for (int64_t i0 = 0; i0 < rows; i0 += kB) {
+    const int64_t i1 = std::min(rows, i0 + kB);
+    int64_t j0 = 0;
+#if defined(__AVX2__)
+    if (i1 - i0 == kB) {
+      for (; j0 + kB <= cols; j0 += kB) {
+        const float* s = src + i0 * ld_src + j0;
+        __m256 r[8], t[8];
+        for (int q = 0; q < 8; ++q) r[q] = _mm256_loadu_ps(s + q * ld_src);
+        for (int q = 0; q < 8; q += 2) {
+          t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+          t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+        }
+        for (int q = 0; q < 8; q += 4) {
+          r[q] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+          r[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+          r[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+          r[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        float* d = dst + j0 * ld_dst + i0;
+        for (int q = 0; q < 4; ++q) {
+          _mm256_storeu_ps(d + q * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
+          _mm256_storeu_ps(d + (q + 4) * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
+        }
+      }
+    }
+#endif
+    for (; j0 < cols; j0 += kB) {
+      const int64_t j1 = std::min(cols, j0 + kB);
+      for (int64_t j = j0; j < j1; ++j) {
+        for (int64_t i = i0; i < i1; ++i) dst[j * ld_dst + i] = src[i * ld_src + j];
+      }
+    }
+  }
+}
+
+constexpr WinogradTransforms kTransforms = {InputSliverImpl, OutputTileImpl, TransposeImpl};
 
 }  // namespace
 }  // namespace onnxedge::ops
