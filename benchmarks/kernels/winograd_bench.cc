@@ -32,8 +32,8 @@ void RunLayer(benchmark::State& state, Layer l, bool winograd, int threads) {
   ThreadPool pool(threads);
   ops::ConvF32Hints hints;
   hints.unit_stride_dilation = true;
-  hints.out_h = l.hw;
-  hints.out_w = l.hw;
+  // Output dims left unknown, so only the channel part of WinogradWorthIt applies and every
+  // layer here runs Winograd (with them, the 7x7 512-channel layer would keep im2col).
   ops::ConvF32Weights prepared;
   ops::PrepareConvF32Weights(w.data(), {l.c, l.c, 3, 3}, 1, &prepared, nullptr,
                              winograd ? &hints : nullptr);
