@@ -4,7 +4,8 @@
 // independent direct 3x3 convolution in double precision, over image sizes that are not
 // multiples of the 4x4 tile (1, 2, 3, 5, 7, 9, 14, 15), zero / symmetric / asymmetric pads,
 // channel counts around the GEMM tile and transform widths (1, 3, 16, 17, 64, 65), batch 2,
-// bias or none, residual, every activation, 1 and 3 threads.
+// bias or none, residual, every activation, 1 and 3 threads, and sizes 0 (no channels, no
+// images).
 //
 // Tolerance: Winograd rounds differently from a direct sum (the transforms scale terms by up
 // to 8 x 1/6 and cancel), so the error bound is relative to the magnitude sum of each output,
@@ -281,6 +282,12 @@ TEST_P(WinogradTest, NhwcMatchesDirectConvolution) {
   uint32_t seed = 100;
   for (const Case& k : ShapeCases()) worst = std::max(worst, RunNhwc(k, seed += 7));
   for (const Case& k : EpilogueCases()) worst = std::max(worst, RunNhwc(k, seed += 7));
+  // Sizes 0: no input channels (y = act(bias + residual)), no images.
+  Case empty_c{2, 5, 7, 0, 17, 1, 1, 1, 1};
+  empty_c.residual = true;
+  empty_c.act = Activation::Sigmoid();
+  worst = std::max(worst, RunNhwc(empty_c, seed += 7));
+  worst = std::max(worst, RunNhwc(Case{0, 5, 7, 16, 16, 1, 1, 1, 1}, seed += 7));
   // A 56x56x64 ResNet-18 layer, in several chunks, 2 threads.
   Case big{1, 56, 56, 64, 64, 1, 1, 1, 1};
   big.threads = 2;
