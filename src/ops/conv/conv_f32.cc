@@ -663,22 +663,19 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
 
 namespace {
 
-// The Winograd path on NCHW tensors: X is transposed into an NHWC scratch image, Winograd
-// writes an NHWC scratch output (with the bias, and the activation when there is no residual),
-// and that is transposed back into Y, adding the residual Z and then the activation. The two
-// scratch images are buffers of the calling thread that only grow (no allocation once a
-// shape has run).
+// The Winograd path on NCHW tensors: X is transposed into an NHWC scratch image (a buffer of
+// the calling thread that only grows: no allocation once a shape has run), and Winograd writes
+// Y's planes directly (WinogradArgs::y_nchw: bias, residual Z and activation in its output
+// transform).
 void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPool* pool) {
   const WindowGeometry& g = *args.geometry;
   const int64_t c = w.c, m = w.m;
   const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
-  const int64_t in_plane = ih * iw, out_plane = oh * ow;
+  const int64_t in_plane = ih * iw;
   const WinogradTransposeFn transpose = WinogradTransformsFor(MaxIsa()).transpose;
-  thread_local kernels::AlignedFloats tls_x, tls_y;
+  thread_local kernels::AlignedFloats tls_x;
   kernels::AlignedFloats& xs = tls_x;
-  kernels::AlignedFloats& ys = tls_y;
   xs.Resize(static_cast<size_t>(std::max<int64_t>(1, args.batch * in_plane * c)));
-  ys.Resize(static_cast<size_t>(std::max<int64_t>(1, args.batch * out_plane * m)));
   // Rows of pixels per transpose task: about 16 K floats each.
   const int64_t in_rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, iw * c));
   const int64_t in_bands = (ih + in_rows - 1) / in_rows;
@@ -702,28 +699,11 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
   wa.ow = ow;
   wa.x = xs.data();
   wa.bias = args.bias;
-  wa.activation = args.residual ? kernels::Activation::None() : args.activation;
-  wa.y = ys.data();
+  wa.residual = args.residual;
+  wa.activation = args.activation;
+  wa.y = args.y;
+  wa.y_nchw = true;
   RunWinogradNhwc(w, wa, pool);
-  const int64_t out_rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, ow * m));
-  const int64_t out_bands = (oh + out_rows - 1) / out_rows;
-  pool->ParallelFor(args.batch * out_bands, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t img = t / out_bands, r0 = (t % out_bands) * out_rows;
-      const int64_t p0 = r0 * ow, p1 = std::min(oh, r0 + out_rows) * ow;
-      float* yimg = args.y + img * m * out_plane;
-      transpose(ys.data() + (img * out_plane + p0) * m, m, p1 - p0, m, yimg + p0, out_plane);
-      if (args.residual) {
-        const float* zimg = args.residual + img * m * out_plane;
-        for (int64_t k = 0; k < m; ++k) {
-          float* yr = yimg + k * out_plane;
-          const float* zr = zimg + k * out_plane;
-          for (int64_t p = p0; p < p1; ++p) yr[p] += zr[p];
-          kernels::ApplyActivation(yr + p0, p1 - p0, args.activation);
-        }
-      }
-    }
-  });
 }
 
 }  // namespace

@@ -131,7 +131,9 @@ void RunWinogradNhwc(const WinogradWeights& w, const WinogradArgs& args, ThreadP
   const int group = ks.max_panels[kMr];
   const int64_t in_image = args.h * args.w * c;
   const int64_t out_image = args.oh * args.ow * m;
-  const int64_t y_row_stride = args.ow * m;
+  const bool nchw = args.y_nchw;
+  const int64_t y_row_stride = nchw ? args.ow : args.ow * m;
+  const int64_t pixel_stride = nchw ? 1 : m;
 
   auto body = [&](int64_t q0, int64_t q1) {
     char* mem = scratch.Claim();
@@ -199,14 +201,18 @@ void RunWinogradNhwc(const WinogradWeights& w, const WinogradArgs& args, ThreadP
         job.o_xi_stride = o_xi_stride;
         job.m = m;
         job.bias = args.bias;
-        const int64_t off = img * out_image + oh0 * y_row_stride + ow0 * m;
+        const int64_t off = img * out_image + oh0 * y_row_stride + ow0 * pixel_stride;
         job.residual = args.residual ? args.residual + off : nullptr;
         job.y = args.y + off;
         job.y_row_stride = y_row_stride;
         job.rows = static_cast<int>(std::min<int64_t>(4, args.oh - oh0));
         job.cols = static_cast<int>(std::min<int64_t>(4, args.ow - ow0));
+        if (nchw) {
+          job.plane_stride = args.oh * args.ow;
+          job.activation = &args.activation;
+        }
         tf.output(job);
-        if (!args.activation.is_none()) {
+        if (!nchw && !args.activation.is_none()) {
           for (int a = 0; a < job.rows; ++a) {
             kernels::ApplyActivation(job.y + a * y_row_stride, job.cols * m, args.activation);
           }

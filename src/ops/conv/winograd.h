@@ -40,6 +40,9 @@ struct WinogradArgs {
   const float* residual = nullptr;  ///< Shaped like y (NHWC), or null; added before activation.
   kernels::Activation activation;
   float* y = nullptr;
+  /// y and residual are NCHW ([batch, m, oh, ow]) instead: the output transform writes the
+  /// planes directly (the NCHW convolution engine's path; x stays NHWC).
+  bool y_nchw = false;
 };
 
 /// y = activation(conv3x3(x, W) + bias + residual). Allocates nothing once its per-thread
@@ -76,7 +79,9 @@ using WinogradInputFn = void (*)(const WinoInputJob&);
 
 /// Output transform of one tile over all m channels: reads the products of point xi at
 /// o[xi * o_xi_stride + k] (k < m), writes y[a * y_row_stride + b * m + k] = (A^T M A)[a][b]
-/// + bias[k] + residual[same offset] for a < rows, b < cols. No activation.
+/// + bias[k] + residual[same offset] for a < rows, b < cols, no activation (NHWC); or, with
+/// plane_stride > 0, y[k * plane_stride + a * y_row_stride + b] (NCHW, residual alike), then
+/// the activation.
 struct WinoOutputJob {
   const float* o = nullptr;
   int64_t o_xi_stride = 0;
@@ -85,6 +90,8 @@ struct WinoOutputJob {
   const float* residual = nullptr;
   float* y = nullptr;
   int64_t y_row_stride = 0;
+  int64_t plane_stride = 0;                          ///< > 0: NCHW output.
+  const kernels::Activation* activation = nullptr;  ///< NCHW only.
   int rows = 0, cols = 0;
 };
 using WinogradOutputFn = void (*)(const WinoOutputJob&);

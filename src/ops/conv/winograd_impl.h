@@ -170,59 +170,6 @@ void InputSliverImpl(const WinoInputJob& j) {
   }
 }
 
-// See WinogradOutputFn (winograd.h).
-void OutputTileImpl(const WinoOutputJob& j) {
-  alignas(64) float mm[36 * kL];
-  alignas(64) float tmp[24 * kL];
-  alignas(64) float out[16 * kL];
-  const int64_t m_total = j.m;
-  for (int64_t m0 = 0; m0 < m_total; m0 += kL) {
-    const int64_t mb = std::min<int64_t>(kL, m_total - m0);
-    for (int xi = 0; xi < 36; ++xi) {
-      const float* s = j.o + xi * j.o_xi_stride + m0;
-      float* d = mm + xi * kL;
-      if (mb == kL) {
-        std::memcpy(d, s, sizeof(float) * kL);
-      } else {
-        int64_t l = 0;
-        for (; l < mb; ++l) d[l] = s[l];
-        for (; l < kL; ++l) d[l] = 0.f;
-      }
-    }
-    // Columns (over rows a) -> tmp[4][6], then rows -> out[4][4].
-    for (int b = 0; b < 6; ++b) OutputLine(mm + b * kL, 6 * kL, tmp + b * kL, 6 * kL);
-    for (int a = 0; a < 4; ++a) OutputLine(tmp + a * 6 * kL, kL, out + a * 4 * kL, kL);
-    for (int a = 0; a < j.rows; ++a) {
-      for (int b = 0; b < j.cols; ++b) {
-        float* o = out + (a * 4 + b) * kL;
-        if (j.bias) {
-          const float* bv = j.bias + m0;
-          if (mb == kL) {
-            for (int l = 0; l < kL; ++l) o[l] += bv[l];
-          } else {
-            for (int64_t l = 0; l < mb; ++l) o[l] += bv[l];
-          }
-        }
-        const int64_t off = a * j.y_row_stride + b * m_total + m0;
-        if (j.residual) {
-          const float* z = j.residual + off;
-          if (mb == kL) {
-            for (int l = 0; l < kL; ++l) o[l] += z[l];
-          } else {
-            for (int64_t l = 0; l < mb; ++l) o[l] += z[l];
-          }
-        }
-        float* y = j.y + off;
-        if (mb == kL) {
-          std::memcpy(y, o, sizeof(float) * kL);
-        } else {
-          for (int64_t l = 0; l < mb; ++l) y[l] = o[l];
-        }
-      }
-    }
-  }
-}
-
 // See WinogradTransposeFn (winograd.h): 8x8 blocks, in registers with AVX2.
 void TransposeImpl(const float* src, int64_t ld_src, int64_t rows, int64_t cols, float* dst,
                    int64_t ld_dst) {
@@ -258,6 +205,91 @@ void TransposeImpl(const float* src, int64_t ld_src, int64_t rows, int64_t cols,
       const int64_t j1 = std::min(cols, j0 + kB);
       for (int64_t j = j0; j < j1; ++j) {
         for (int64_t i = i0; i < i1; ++i) dst[j * ld_dst + i] = src[i * ld_src + j];
+      }
+    }
+  }
+}
+
+// See WinogradOutputFn (winograd.h).
+void OutputTileImpl(const WinoOutputJob& j) {
+  alignas(64) float mm[36 * kL];
+  alignas(64) float tmp[24 * kL];
+  alignas(64) float out[16 * kL];
+  const int64_t m_total = j.m;
+  for (int64_t m0 = 0; m0 < m_total; m0 += kL) {
+    const int64_t mb = std::min<int64_t>(kL, m_total - m0);
+    for (int xi = 0; xi < 36; ++xi) {
+      const float* s = j.o + xi * j.o_xi_stride + m0;
+      float* d = mm + xi * kL;
+      if (mb == kL) {
+        std::memcpy(d, s, sizeof(float) * kL);
+      } else {
+        int64_t l = 0;
+        for (; l < mb; ++l) d[l] = s[l];
+        for (; l < kL; ++l) d[l] = 0.f;
+      }
+    }
+    // Columns (over rows a) -> tmp[4][6], then rows -> out[4][4].
+    for (int b = 0; b < 6; ++b) OutputLine(mm + b * kL, 6 * kL, tmp + b * kL, 6 * kL);
+    for (int a = 0; a < 4; ++a) OutputLine(tmp + a * 6 * kL, kL, out + a * 4 * kL, kL);
+    if (j.plane_stride > 0) {
+      // NCHW: bias on all 16 pixels, transpose to [channel][pixel] in L1, add the residual,
+      // activate the block at once, then store rows of up to 4 pixels per channel.
+      if (j.bias) {
+        alignas(64) float bv[kL] = {};
+        for (int64_t l = 0; l < mb; ++l) bv[l] = j.bias[m0 + l];
+        for (int p = 0; p < 16; ++p) {
+          for (int l = 0; l < kL; ++l) out[p * kL + l] += bv[l];
+        }
+      }
+      alignas(64) float outt[kL * 16];
+      TransposeImpl(out, kL, 16, kL, outt, 16);
+      if (j.residual) {
+        for (int64_t l = 0; l < mb; ++l) {
+          const float* z = j.residual + (m0 + l) * j.plane_stride;
+          for (int a = 0; a < j.rows; ++a) {
+            for (int b = 0; b < j.cols; ++b) outt[l * 16 + a * 4 + b] += z[a * j.y_row_stride + b];
+          }
+        }
+      }
+      if (j.activation && !j.activation->is_none()) {
+        kernels::ApplyActivation(outt, static_cast<long>(mb * 16), *j.activation);
+      }
+      for (int64_t l = 0; l < mb; ++l) {
+        float* y = j.y + (m0 + l) * j.plane_stride;
+        for (int a = 0; a < j.rows; ++a) {
+          std::memcpy(y + a * j.y_row_stride, outt + l * 16 + a * 4,
+                      sizeof(float) * static_cast<size_t>(j.cols));
+        }
+      }
+      continue;
+    }
+    for (int a = 0; a < j.rows; ++a) {
+      for (int b = 0; b < j.cols; ++b) {
+        float* o = out + (a * 4 + b) * kL;
+        if (j.bias) {
+          const float* bv = j.bias + m0;
+          if (mb == kL) {
+            for (int l = 0; l < kL; ++l) o[l] += bv[l];
+          } else {
+            for (int64_t l = 0; l < mb; ++l) o[l] += bv[l];
+          }
+        }
+        const int64_t off = a * j.y_row_stride + b * m_total + m0;
+        if (j.residual) {
+          const float* z = j.residual + off;
+          if (mb == kL) {
+            for (int l = 0; l < kL; ++l) o[l] += z[l];
+          } else {
+            for (int64_t l = 0; l < mb; ++l) o[l] += z[l];
+          }
+        }
+        float* y = j.y + off;
+        if (mb == kL) {
+          std::memcpy(y, o, sizeof(float) * kL);
+        } else {
+          for (int64_t l = 0; l < mb; ++l) y[l] = o[l];
+        }
       }
     }
   }
