@@ -66,8 +66,8 @@ std::vector<Activation> AllActivations() {
 }
 
 struct Case {
-  int64_t n, h, w, c, m;
-  int64_t pt, pl, pb, pr;  // pads: top, left, bottom, right
+  int64_t n = 0, h = 0, w = 0, c = 0, m = 0;
+  int64_t pt = 0, pl = 0, pb = 0, pr = 0;  // pads: top, left, bottom, right
   bool bias = true;
   bool residual = false;
   Activation act;
@@ -84,6 +84,22 @@ struct Case {
            " isa=" + IsaName(MaxIsa());
   }
 };
+
+// A case with bias, no residual, no activation, one thread.
+Case MakeCase(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m, int64_t pt, int64_t pl,
+            int64_t pb, int64_t pr) {
+  Case k;
+  k.n = n;
+  k.h = h;
+  k.w = w;
+  k.c = c;
+  k.m = m;
+  k.pt = pt;
+  k.pl = pl;
+  k.pb = pb;
+  k.pr = pr;
+  return k;
+}
 
 // Data of one case in NHWC (x [n,h,w,c], y/z [n,oh,ow,m]); W [m,c,3,3].
 struct Data {
@@ -240,7 +256,7 @@ std::vector<Case> ShapeCases() {
   size_t i = 0;
   for (auto [h, w] : sizes) {
     for (const auto& p : pads) {
-      Case k{2, h, w, 0, 0, p[0], p[1], p[2], p[3]};
+      Case k = MakeCase(2, h, w, 0, 0, p[0], p[1], p[2], p[3]);
       if (k.oh() < 1 || k.ow() < 1) continue;
       k.c = channels[i % channels.size()].first;
       k.m = channels[i % channels.size()].second;
@@ -258,7 +274,7 @@ std::vector<Case> EpilogueCases() {
   std::vector<Case> cases;
   for (const Activation& act : AllActivations()) {
     for (bool residual : {false, true}) {
-      Case k{2, 14, 15, 17, 65, 1, 0, 2, 1};
+      Case k = MakeCase(2, 14, 15, 17, 65, 1, 0, 2, 1);
       k.act = act;
       k.residual = residual;
       k.bias = !residual;
@@ -283,13 +299,13 @@ TEST_P(WinogradTest, NhwcMatchesDirectConvolution) {
   for (const Case& k : ShapeCases()) worst = std::max(worst, RunNhwc(k, seed += 7));
   for (const Case& k : EpilogueCases()) worst = std::max(worst, RunNhwc(k, seed += 7));
   // Sizes 0: no input channels (y = act(bias + residual)), no images.
-  Case empty_c{2, 5, 7, 0, 17, 1, 1, 1, 1};
+  Case empty_c = MakeCase(2, 5, 7, 0, 17, 1, 1, 1, 1);
   empty_c.residual = true;
   empty_c.act = Activation::Sigmoid();
   worst = std::max(worst, RunNhwc(empty_c, seed += 7));
-  worst = std::max(worst, RunNhwc(Case{0, 5, 7, 16, 16, 1, 1, 1, 1}, seed += 7));
+  worst = std::max(worst, RunNhwc(MakeCase(0, 5, 7, 16, 16, 1, 1, 1, 1), seed += 7));
   // A 56x56x64 ResNet-18 layer, in several chunks, 2 threads.
-  Case big{1, 56, 56, 64, 64, 1, 1, 1, 1};
+  Case big = MakeCase(1, 56, 56, 64, 64, 1, 1, 1, 1);
   big.threads = 2;
   big.residual = true;
   big.act = Activation::Relu();
