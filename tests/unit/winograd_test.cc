@@ -87,7 +87,7 @@ struct Case {
 
 // A case with bias, no residual, no activation, one thread.
 Case MakeCase(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m, int64_t pt, int64_t pl,
-            int64_t pb, int64_t pr) {
+              int64_t pb, int64_t pr) {
   Case k;
   k.n = n;
   k.h = h;
