@@ -60,6 +60,7 @@ void AddPair(const std::string& group, const std::string& label, const std::stri
 
 void RegisterGemmBenchmarks();
 void RegisterConvBenchmarks();
+void RegisterWinogradBenchmarks();
 
 }  // namespace onnxedge::bench
 
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
   RegisterGemmBenchmarks();
   RegisterConvBenchmarks();
+  RegisterWinogradBenchmarks();
   std::printf("micro-kernel: %s\n", onnxedge::kernels::GemmKernelName());
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

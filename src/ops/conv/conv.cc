@@ -108,15 +108,37 @@ void NarrowInto(const float* in, Tensor* t, ThreadPool* pool) {
   });
 }
 
-std::shared_ptr<const ConvF32Weights> Prepare(const Tensor& w, int64_t group, ThreadPool* pool) {
+std::shared_ptr<const ConvF32Weights> Prepare(const Tensor& w, int64_t group, ThreadPool* pool,
+                                              const ConvF32Hints* hints = nullptr) {
   auto prepared = std::make_shared<ConvF32Weights>();
   if (w.dtype() == DataType::kFloat) {
-    PrepareConvF32Weights(w.data<float>(), w.shape(), group, prepared.get(), pool);
+    PrepareConvF32Weights(w.data<float>(), w.shape(), group, prepared.get(), pool, hints);
   } else {
     const std::vector<float> wf = ToFloats(w);
-    PrepareConvF32Weights(wf.data(), w.shape(), group, prepared.get(), pool);
+    PrepareConvF32Weights(wf.data(), w.shape(), group, prepared.get(), pool, hints);
   }
   return prepared;
+}
+
+bool AllOnes(const std::vector<int64_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t d) { return d == 1; });
+}
+
+// What the attributes and X's static type say about the layer (for the Winograd choice).
+ConvF32Hints MakeHints(const KernelInfo& info, const WindowAttrs& attrs, const Shape& w_shape) {
+  ConvF32Hints h;
+  h.unit_stride_dilation = AllOnes(attrs.strides) && AllOnes(attrs.dilations);
+  const ir::TypeInfo* xt = info.InputType(0);
+  if (!xt || !xt->has_shape || xt->dims.size() != 4 || w_shape.size() != 4) return h;
+  if (!xt->dims[2].known() || !xt->dims[3].known()) return h;
+  const Shape in_spatial{xt->dims[2].value, xt->dims[3].value};
+  const Shape kernel(w_shape.begin() + 2, w_shape.end());
+  StatusOr<WindowGeometry> g = ComputeWindowGeometry(attrs, in_spatial, kernel, false, "");
+  if (g.ok()) {
+    h.out_h = g->out[1];
+    h.out_w = g->out[2];
+  }
+  return h;
 }
 
 // Y += Z, then the activation, over n values (the non-float32 reference path).
@@ -148,7 +170,8 @@ class ConvKernel final : public Kernel {
     const Tensor* w = info.ConstantInput(1);
     if (w && UsesF32Engine(w->dtype())) {
       OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
-      k->weights_ = Prepare(*w, k->group_, nullptr);
+      const ConvF32Hints hints = MakeHints(info, k->attrs_, w->shape());
+      k->weights_ = Prepare(*w, k->group_, nullptr, &hints);
     }
     return k;
   }

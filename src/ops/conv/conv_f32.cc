@@ -661,8 +661,55 @@ void PackIm2ColPanels(const float* xg, const WindowGeometry& g, int64_t channels
   }
 }
 
+namespace {
+
+// The Winograd path on NCHW tensors: X is transposed into an NHWC scratch image (a buffer of
+// the calling thread that only grows: no allocation once a shape has run), and Winograd writes
+// Y's planes directly (WinogradArgs::y_nchw: bias, residual Z and activation in its output
+// transform).
+void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPool* pool) {
+  const WindowGeometry& g = *args.geometry;
+  const int64_t c = w.c, m = w.m;
+  const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
+  const int64_t in_plane = ih * iw;
+  const WinogradTransposeFn transpose = WinogradTransformsFor(MaxIsa()).transpose;
+  thread_local kernels::AlignedFloats tls_x;
+  kernels::AlignedFloats& xs = tls_x;
+  xs.Resize(static_cast<size_t>(std::max<int64_t>(1, args.batch * in_plane * c)));
+  // Rows of pixels per transpose task: about 16 K floats each.
+  const int64_t in_rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, iw * c));
+  const int64_t in_bands = (ih + in_rows - 1) / in_rows;
+  pool->ParallelFor(args.batch * in_bands, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t img = t / in_bands, r0 = (t % in_bands) * in_rows;
+      const int64_t p0 = r0 * iw, p1 = std::min(ih, r0 + in_rows) * iw;
+      transpose(args.x + img * c * in_plane + p0, in_plane, c, p1 - p0,
+                xs.data() + (img * in_plane + p0) * c, c);
+    }
+  });
+  WinogradArgs wa;
+  wa.batch = args.batch;
+  wa.h = ih;
+  wa.w = iw;
+  wa.c = c;
+  wa.m = m;
+  wa.pad_top = g.pad_begin[1];
+  wa.pad_left = g.pad_begin[2];
+  wa.oh = oh;
+  wa.ow = ow;
+  wa.x = xs.data();
+  wa.bias = args.bias;
+  wa.residual = args.residual;
+  wa.activation = args.activation;
+  wa.y = args.y;
+  wa.y_nchw = true;
+  RunWinogradNhwc(w, wa, pool);
+}
+
+}  // namespace
+
 void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
-                           ThreadPool* pool) {
+                           ThreadPool* pool, const ConvF32Hints* hints) {
   out->out_channels = w_shape[0];
   out->in_per_group = w_shape[1];
   out->group = group;
@@ -673,6 +720,14 @@ void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, 
   const int64_t k_total = out->in_per_group * out->kernel_size;
   if (out->depthwise) {
     out->raw.assign(w, w + out->out_channels * k_total);
+    return;
+  }
+  if (hints && hints->unit_stride_dilation && group == 1 && out->kernel.size() == 2 &&
+      out->kernel[0] == 3 && out->kernel[1] == 3 && WinogradEnabled() &&
+      WinogradWorthIt(out->in_per_group, out->out_channels, hints->out_h, hints->out_w)) {
+    auto wino = std::make_shared<WinogradWeights>();
+    PrepareWinogradWeights(w, out->out_channels, out->in_per_group, wino.get());
+    out->winograd = std::move(wino);
     return;
   }
   const int64_t mg = out->out_channels / group;
@@ -689,6 +744,10 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
   if (args.batch == 0 || w.out_channels == 0 || n_cols == 0) return;
   if (w.depthwise) {
     RunDepthwise(w, args, pool);
+    return;
+  }
+  if (w.winograd) {
+    RunWinogradNchw(*w.winograd, args, pool);
     return;
   }
   const int64_t group = w.group;

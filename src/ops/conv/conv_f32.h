@@ -7,13 +7,18 @@
 //     into the GEMM epilogue.
 //   - 1x1, stride 1, unpadded convolution: the input channels are B directly (packing only).
 //   - Depthwise (one input channel per group): a direct sliding-window loop, no im2col.
+//   - 3x3, stride 1, dilation 1, group 1 (when WinogradWorthIt and the layer's stride and
+//     dilation are known at preparation): Winograd F(4x4, 3x3) (ops/conv/winograd.h) on an
+//     NHWC copy of each image, transposed back into Y.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/gemm.h"
 #include "ops/common/nn_util.h"
+#include "ops/conv/winograd.h"
 
 namespace onnxedge {
 class ThreadPool;
@@ -31,11 +36,22 @@ struct ConvF32Weights {
   bool depthwise = false;                ///< in_per_group == 1 and group > 1: direct path.
   std::vector<kernels::PackedA> packed;  ///< Per group: (M/group) x (C/group * kernel_size).
   std::vector<float> raw;                ///< Depthwise: W as given, [M, kernel_size].
+  /// Set when the layer runs as Winograd F(4x4, 3x3); `packed` is then empty (one copy of the
+  /// weights, the transformed one).
+  std::shared_ptr<const WinogradWeights> winograd;
 };
 
-/// Prepares W ([M, C/group, k1, ...]) for ConvF32.
+/// What the convolution's attributes and static input shape tell the weight preparation.
+struct ConvF32Hints {
+  bool unit_stride_dilation = false;  ///< Every stride and dilation is 1.
+  int64_t out_h = 0, out_w = 0;       ///< Output spatial dims when static (2-D), else 0.
+};
+
+/// Prepares W ([M, C/group, k1, ...]) for ConvF32. With `hints` showing a 2-D 3x3, stride 1,
+/// dilation 1, group 1 layer for which WinogradWorthIt holds (and WinogradEnabled()), the
+/// weights are prepared for Winograd only.
 void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
-                           ThreadPool* pool);
+                           ThreadPool* pool, const ConvF32Hints* hints = nullptr);
 
 struct ConvF32Args {
   const WindowGeometry* geometry = nullptr;
