@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_param_test.h"
 #include "core/cpu_features.h"
 #include "ops/op_test_util.h"
 
@@ -64,14 +65,7 @@ void ExpectNear(const std::vector<float>& got, const std::vector<double>& want, 
   }
 }
 
-class IsaTest : public ::testing::TestWithParam<Isa> {
- protected:
-  void SetUp() override { cap_.emplace(GetParam()); }
-  void TearDown() override { cap_.reset(); }
-
- private:
-  std::optional<ScopedMaxIsa> cap_;
-};
+class IsaTest : public testing::IsaParamTest {};
 
 // --- Conv / FusedConv -------------------------------------------------------------------------
 
@@ -254,9 +248,7 @@ TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, IsaTest, ::testing::ValuesIn(AvailableIsas()),
-                         [](const ::testing::TestParamInfo<Isa>& i) {
-                           return std::string(IsaName(i.param));
-                         });
+                         testing::IsaParamName);
 
 TEST(FusedConv, ErrorsNameTheProblem) {
   auto x = Tensor::FromVector<float>({1, 1, 3, 3}, std::vector<float>(9, 1.f));

@@ -3,6 +3,7 @@
 // AVX-512): trans/no-trans, alpha/beta, micro-tile remainders (6 rows, 16-column panels, 1..4
 // panel tiles), K-block (256), M-block (72) and N-block (512) boundaries, empty dims, every fused
 // epilogue (biases and activations), the single-threaded block entry, with/without a pool.
+#include "isa_param_test.h"
 #include "kernels/gemm.h"
 
 #include <gtest/gtest.h>
@@ -75,14 +76,7 @@ std::vector<Activation> AllActivations() {
           Activation::HardSwish()};
 }
 
-class GemmTest : public ::testing::TestWithParam<Isa> {
- protected:
-  void SetUp() override { cap_.emplace(GetParam()); }
-  void TearDown() override { cap_.reset(); }
-
- protected:
-  std::optional<ScopedMaxIsa> cap_;
-};
+class GemmTest : public testing::IsaParamTest {};
 
 TEST_P(GemmTest, UsesTheRequestedIsa) {
   EXPECT_EQ(MaxIsa(), GetParam());
@@ -457,9 +451,7 @@ TEST_P(GemmTest, VectorActivationsMatchScalarIncludingSpecialValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GemmTest, ::testing::ValuesIn(AvailableIsas()),
-                         [](const ::testing::TestParamInfo<Isa>& i) {
-                           return std::string(IsaName(i.param));
-                         });
+                         testing::IsaParamName);
 
 TEST(GemmKernelName, ReflectsTheIsa) {
   {

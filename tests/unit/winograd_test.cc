@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_param_test.h"
 #include "core/cpu_features.h"
 #include "ops/conv/conv_f32.h"
 #include "ops/conv/winograd.h"
@@ -284,14 +285,7 @@ std::vector<Case> EpilogueCases() {
   return cases;
 }
 
-class WinogradTest : public ::testing::TestWithParam<Isa> {
- protected:
-  void SetUp() override { cap_.emplace(GetParam()); }
-  void TearDown() override { cap_.reset(); }
-
- private:
-  std::optional<ScopedMaxIsa> cap_;
-};
+class WinogradTest : public testing::IsaParamTest {};
 
 TEST_P(WinogradTest, NhwcMatchesDirectConvolution) {
   double worst = 0;
@@ -348,9 +342,7 @@ TEST(WinogradChoice, EnvironmentSwitchesItOff) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, WinogradTest, ::testing::ValuesIn(AvailableIsas()),
-                         [](const ::testing::TestParamInfo<Isa>& i) {
-                           return std::string(IsaName(i.param));
-                         });
+                         testing::IsaParamName);
 
 }  // namespace
 }  // namespace onnxedge::ops
