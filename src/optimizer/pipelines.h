@@ -41,5 +41,6 @@ std::unique_ptr<Pass> MakeSinkTransposesPass();
 std::unique_ptr<Pass> MakeFuseConvActivationPass();
 std::unique_ptr<Pass> MakeFuseQuickGeluPass();
 std::unique_ptr<Pass> MakeFuseAttentionPass();
+std::unique_ptr<Pass> MakeLayoutNhwcPass();
 
 }  // namespace onnxedge::opt
