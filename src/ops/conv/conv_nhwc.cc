@@ -119,15 +119,32 @@ void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadP
         const int64_t img = q / plane, oy = (q % plane) / args.ow, ox = q % args.ow;
         const float* xi = args.x + img * args.h * args.w * c_n;
         float* d = rowbuf + r * k_n;
-        for (int64_t ki = 0; ki < w.kh; ++ki) {
+        const int64_t ix0 = ox * args.stride_w - args.pad_left;
+        // Taps kj in [kj_lo, kj_hi) read inside the row; with dilation 1 they are consecutive
+        // pixels, so one copy of (kj_hi - kj_lo) * C floats per kernel row.
+        int64_t kj_lo = 0, kj_hi = w.kw;
+        while (kj_lo < kj_hi && ix0 + kj_lo * args.dilation_w < 0) ++kj_lo;
+        while (kj_hi > kj_lo && ix0 + (kj_hi - 1) * args.dilation_w >= args.w) --kj_hi;
+        const size_t tap_bytes = sizeof(float) * static_cast<size_t>(c_n);
+        for (int64_t ki = 0; ki < w.kh; ++ki, d += w.kw * c_n) {
           const int64_t iy = oy * args.stride_h - args.pad_top + ki * args.dilation_h;
-          for (int64_t kj = 0; kj < w.kw; ++kj, d += c_n) {
-            const int64_t ix = ox * args.stride_w - args.pad_left + kj * args.dilation_w;
-            if (iy < 0 || iy >= args.h || ix < 0 || ix >= args.w) {
-              std::memset(d, 0, sizeof(float) * static_cast<size_t>(c_n));
-            } else {
-              std::memcpy(d, xi + (iy * args.w + ix) * c_n, sizeof(float) * static_cast<size_t>(c_n));
+          if (iy < 0 || iy >= args.h || kj_lo == kj_hi) {
+            std::memset(d, 0, tap_bytes * static_cast<size_t>(w.kw));
+            continue;
+          }
+          if (kj_lo > 0) std::memset(d, 0, tap_bytes * static_cast<size_t>(kj_lo));
+          // (Pointers formed only for pixels inside the row.)
+          const int64_t row0 = iy * args.w + ix0;
+          if (args.dilation_w == 1) {
+            std::memcpy(d + kj_lo * c_n, xi + (row0 + kj_lo) * c_n,
+                        tap_bytes * static_cast<size_t>(kj_hi - kj_lo));
+          } else {
+            for (int64_t kj = kj_lo; kj < kj_hi; ++kj) {
+              std::memcpy(d + kj * c_n, xi + (row0 + kj * args.dilation_w) * c_n, tap_bytes);
             }
+          }
+          if (kj_hi < w.kw) {
+            std::memset(d + kj_hi * c_n, 0, tap_bytes * static_cast<size_t>(w.kw - kj_hi));
           }
         }
         rp[r] = rowbuf + r * k_n;

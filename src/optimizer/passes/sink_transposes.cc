@@ -76,8 +76,9 @@ class SinkTransposesPass final : public Pass {
   StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
     int count = 0;
     // Each move may enable the next one further down; a few sweeps reach the fixpoint.
-    for (int sweep = 0; sweep < 8; ++sweep) {
-      int moved = 0;
+    for (int sweep = 0; sweep < 32; ++sweep) {
+      int moved = CancelPairs(g);
+      if (ctx.level == OptimizationLevel::kAll) moved += SplitShared(g);
       for (ir::Node* t : g.Nodes()) {
         if (g.IsRemoved(t) || !IsTranspose(t) || !g.HasSingleUse(t->outputs[0])) continue;
         auto perm = Perm(*t, g);
@@ -103,6 +104,60 @@ class SinkTransposesPass final : public Pass {
   }
 
  private:
+  // Transpose(q) reading Transpose(p) with p then q the identity: its readers read the first
+  // one's input (what fuse_transposes does, here so that the first transpose, now with fewer
+  // readers, can sink in the same pass).
+  static int CancelPairs(GraphEditor& g) {
+    int n_cancelled = 0;
+    for (ir::Node* n : g.Nodes()) {
+      if (g.IsRemoved(n) || !IsTranspose(n)) continue;
+      ir::Node* t = g.Producer(n->inputs[0]);
+      if (!IsTranspose(t) || g.IsRemoved(t)) continue;
+      auto p = Perm(*t, g), q = Perm(*n, g);
+      if (!p || !q || p->size() != q->size()) continue;
+      bool identity = true;
+      for (size_t i = 0; i < q->size(); ++i) {
+        identity &= (*p)[static_cast<size_t>((*q)[i])] == static_cast<int64_t>(i);
+      }
+      const std::string y = n->outputs[0], x = t->inputs[0];
+      if (!identity || !g.CanReplaceValue(y, x)) continue;
+      g.RemoveNode(n);
+      g.ReplaceValue(y, x);
+      if (g.NumUses(t->outputs[0]) == 0) g.RemoveNode(t);
+      ++n_cancelled;
+    }
+    return n_cancelled;
+  }
+
+  // Level all only (layout_nhwc): a transpose read by several Concat/Resize/binary nodes gets
+  // one copy per reader, so each can sink on its own towards the next convolution's inverse
+  // transpose. A copy that finds no partner costs one extra transpose, which the channels-last
+  // graphs rarely leave (the readers lead to convolutions).
+  static int SplitShared(GraphEditor& g) {
+    int n_split = 0;
+    for (ir::Node* t : g.Nodes()) {
+      if (g.IsRemoved(t) || !IsTranspose(t)) continue;
+      const std::string& v = t->outputs[0];
+      const std::vector<Use> uses = g.Consumers(v);
+      if (uses.size() < 2 || g.IsGraphOutput(v) || g.HasImplicitUses(v)) continue;
+      bool all = true;
+      for (const Use& u : uses) {
+        all &= IsOp(*u.node, "Concat") || (IsOp(*u.node, "Resize") && u.index == 0) ||
+               IsBinary(*u.node);
+      }
+      if (!all) continue;
+      for (size_t i = 1; i < uses.size(); ++i) {
+        const std::string copy = g.NewName(v + "_copy");
+        ir::Node* c = g.AddNode("Transpose", {t->inputs[0]}, {copy}, "", t);
+        c->attributes = t->attributes;
+        if (auto type = g.Type(v)) g.SetType(copy, *type);
+        g.SetInput(uses[i].node, uses[i].index, copy);
+      }
+      ++n_split;
+    }
+    return n_split;
+  }
+
   static bool IsOp(const ir::Node& n, const char* op) {
     return n.domain.empty() && n.op_type == op && n.outputs.size() == 1;
   }
