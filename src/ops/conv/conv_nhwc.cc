@@ -197,8 +197,17 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
   auto band_floats = [&](int64_t rows_out) {
     return (((rows_out - 1) * sh + (kh_n - 1) * dh + 1) * wp + rows_out * ow_n) * kB;
   };
+  // The band's input rows over all channels stay in L2 too, so the channel blocks that follow
+  // each other on a band (tasks vary the block fastest) read them from cache: at 112x112 with
+  // 96 channels and stride 2, 29-row bands (2.5 MiB of input) took 1.6x the time of 5-row ones.
+  auto band_input_floats = [&](int64_t rows_out) {
+    return ((rows_out - 1) * sh + (kh_n - 1) * dh + 1) * args.w * c_n;
+  };
   int64_t band = oh_n;
-  while (band > 1 && band_floats(band) > kBandBudgetFloats) band = (band + 1) / 2;
+  while (band > 1 && (band_floats(band) > kBandBudgetFloats ||
+                      band_input_floats(band) > kBandBudgetFloats)) {
+    band = (band + 1) / 2;
+  }
   const int64_t threads = pool->num_threads();
   if (blocks < threads) {
     const int64_t want = (threads + blocks - 1) / blocks;
@@ -215,6 +224,7 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
   const int64_t min_tasks =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, band * ow_n * taps * kB));
   pool->ParallelFor(blocks * n_bands, min_tasks, [&](int64_t t0, int64_t t1) {
+    // Tasks: (image, band, channel block).
     char* const mem = scratch.Claim();
     float* const padded = reinterpret_cast<float*>(mem);
     float* const out = reinterpret_cast<float*>(mem + padded_bytes);
@@ -232,12 +242,14 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
     a.ow_n = ow_n;
     a.out = out;
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t blk = t / n_bands, img = blk / per_image, bi = blk % per_image;
+      // Channel blocks vary fastest: consecutive tasks read the same input rows (in cache).
+      const int64_t bi = t % per_image, band_i = (t / per_image) % n_bands;
+      const int64_t img = t / (per_image * n_bands);
       const int64_t c0 = bi * kB, nb = std::min(kB, m_n - c0);
       const size_t run = sizeof(float) * static_cast<size_t>(nb);
       for (int64_t l = 0; l < kB; ++l) bias[l] = l < nb && args.bias ? args.bias[c0 + l] : 0.f;
       a.w = w.dw.data() + bi * taps * kB;
-      const int64_t oh0 = (t % n_bands) * band;
+      const int64_t oh0 = band_i * band;
       const int64_t rows_out = std::min(band, oh_n - oh0);
       const int64_t rows_pad = (rows_out - 1) * sh + (kh_n - 1) * dh + 1;
       const int64_t ih0 = oh0 * sh - args.pad_top;
@@ -277,7 +289,11 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
       }
       kernels::ApplyActivation(out, n * kB, args.activation);
       float* const y = args.y + q0 * m_n + c0;
-      for (int64_t p = 0; p < n; ++p) std::memcpy(y + p * m_n, out + p * kB, run);
+      if (nb == kB) {  // fixed-size copies (inlined)
+        for (int64_t p = 0; p < n; ++p) std::memcpy(y + p * m_n, out + p * kB, sizeof(float) * kB);
+      } else {
+        for (int64_t p = 0; p < n; ++p) std::memcpy(y + p * m_n, out + p * kB, run);
+      }
     }
   });
 }
