@@ -12,7 +12,8 @@
 // [elementwise ops, Concat, Resize] -> Transpose(0,2,3,1) -> ...; sink_transposes moves the
 // first transpose down to the second and fuse_transposes cancels the pair, so transposes are
 // left where the graph meets a non-converted op (its inputs, outputs, pools, reshapes).
-// Conditions: the FusedConv (com.onnxedge MaxPool) kernel is registered; X has rank 4 and element type float32; W is
+// Conditions: the output's static width is at most 56 (kMaxWidth below says why);
+// the FusedConv (com.onnxedge MaxPool) kernel is registered; X has rank 4 and element type float32; W is
 // a constant float32 [M, C/group, kh, kw] with group 1 or depthwise with one output channel per
 // group (the groupings the channels-last kernel has; others stay NCHW); not when exporting
 // below level "all" (FusedConv is onnxedge-private). The attributes of the convolution (pads,
@@ -28,6 +29,14 @@ namespace {
 constexpr const char* kDomain = "com.onnxedge";
 const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
 const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
+// Widest output row converted. The early high-resolution layers of these networks have few
+// channels (3 to 32): channels-last, the GEMM tile is only as wide as the output channel count
+// (16 columns for 16 channels, where the AVX-512 tile holds 64), while the NCHW engine's tile
+// runs along the wide rows; measured (one thread, CPU time) YOLOX-nano's 208x208 12->16 conv
+// took 1.4x, MobileNetV2's 112x112 layers 1.1-1.6x their NCHW time, the 56-wide and narrower
+// layers 0.8-1.0x. So those layers stay NCHW and the layout switches once, at the first
+// narrower map.
+constexpr int64_t kMaxWidth = 56;
 
 class LayoutNhwcPass final : public Pass {
  public:
@@ -53,6 +62,16 @@ class LayoutNhwcPass final : public Pass {
   }
 
  private:
+  // The input and output rows are known and at most kMaxWidth wide (the input too, so the
+  // layout switch, a transpose of this op's input, happens on a small map).
+  static bool NarrowOutput(const GraphEditor& g, const ir::Node& n) {
+    for (const std::string& v : {n.inputs[0], n.outputs[0]}) {
+      auto s = g.PartialShape(v);
+      if (!s || s->size() != 4 || (*s)[3] < 0 || (*s)[3] > kMaxWidth) return false;
+    }
+    return true;
+  }
+
   static bool Convertible(const GraphEditor& g, const ir::Node& n) {
     const bool conv = n.domain.empty() && n.op_type == "Conv";
     const bool fused = n.domain == kDomain && n.op_type == "FusedConv";
@@ -66,7 +85,7 @@ class LayoutNhwcPass final : public Pass {
     if (fused && n.inputs.size() > 3 && !n.inputs[3].empty() && g.Rank(n.inputs[3]) != 4) {
       return false;
     }
-    return true;
+    return NarrowOutput(g, n);
   }
 
   static bool PoolConvertible(const GraphEditor& g, const ir::Node& n) {
@@ -74,7 +93,7 @@ class LayoutNhwcPass final : public Pass {
     if (n.outputs.empty() || (n.outputs.size() > 1 && !n.outputs[1].empty())) return false;
     auto ks = AttrInts(n, "kernel_shape");
     return ks && ks->size() == 2 && g.Rank(n.inputs[0]) == 4 &&
-           g.ElemType(n.inputs[0]) == DataType::kFloat;
+           g.ElemType(n.inputs[0]) == DataType::kFloat && NarrowOutput(g, n);
   }
 
   // `value`'s static type with its dims permuted (element type kept); nullopt when unknown.
