@@ -980,6 +980,19 @@ TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
   }
 }
 
+TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
+  // A 57-wide map (wider than the channels-last threshold) stays NCHW: no transpose at all.
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 4, 3, 57});
+  AddInitializer(g, "W", RandomTensor({8, 4, 3, 3}, 330));
+  AttrInts(AddNode(g, "Conv", {"x", "W"}, {"y"}), "pads", {1, 1, 1, 1});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(o, "layout_nhwc"), 0);
+  EXPECT_EQ(Count(o.model, "Transpose"), 0);
+}
+
 TEST(OptimizerPass, LayoutNhwcModelSavedAtAllRunsInSession) {
   auto m = ConvNetModel();
   auto o = RunPasses(m, {}, OptimizationLevel::kAll, true);
