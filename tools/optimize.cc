@@ -18,8 +18,8 @@
 namespace onnxedge::cli {
 
 const char kOptimizeUsage[] =
-    R"(usage: onnxedge optimize IN OUT [--level L] [--disable-pass NAME ...] [--dump-after PASS]
-                              [--json]
+    R"(usage: onnxedge optimize IN OUT [--level L] [--disable-pass NAME ...]
+                              [--enable-pass NAME ...] [--dump-after PASS] [--json]
 
 Optimizes the model IN and saves the result as OUT (written atomically). Prints, for each pass
 that ran, the rewrites it applied, the nodes it removed and its time, then the node counts
@@ -40,6 +40,8 @@ the ONNX checker accept it. At 'all' it may contain com.onnxedge ops: only onnxe
 options:
   --level L             disabled, basic, extended or all (default all)
   --disable-pass NAME   skip this pass; repeatable (names as printed in the statistics)
+  --enable-pass NAME    run this opt-in pass (layout_nhwc: channels-last convolutions at
+                        level all); repeatable. Sessions: ONNXEDGE_ENABLE_PASSES=NAME,...
   --dump-after PASS     print the graph (one line per node) after PASS ran
   --json                print the statistics as one JSON line
   -h, --help            show this help
@@ -69,6 +71,7 @@ int OptimizeMain(const std::vector<std::string>& args) {
   const std::string verb = "optimize";
   ArgParser p(verb, {{"--level", true},
                      {"--disable-pass", true, true},
+                     {"--enable-pass", true, true},
                      {"--dump-after", true},
                      {"--json"}});
   if (Status st = p.Parse(args); !st.ok()) return ReportError(verb, st.message());
@@ -105,6 +108,7 @@ int OptimizeMain(const std::vector<std::string>& args) {
   opt::OptimizeOptions options;
   options.level = *level;
   options.disabled_passes = p.GetAll("--disable-pass");
+  options.enabled_passes = p.GetAll("--enable-pass");
   options.for_export = true;
   if (!dump_after.empty()) {
     options.after_pass = [&](const std::string& pass, const ir::Model& m) -> Status {

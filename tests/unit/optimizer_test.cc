@@ -87,7 +87,7 @@ struct Optimized {
 // after every pass, and saves the result as ONNX.
 Optimized RunPasses(const onnx::ModelProto& m, const std::set<std::string>& passes,
                     OptimizationLevel level = OptimizationLevel::kExtended,
-                    bool for_export = true) {
+                    bool for_export = true, std::vector<std::string> enabled = {}) {
   Optimized out;
   const std::string bytes = m.SerializeAsString();
   auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
@@ -99,6 +99,7 @@ Optimized RunPasses(const onnx::ModelProto& m, const std::set<std::string>& pass
   o.for_export = for_export;
   o.verify = true;
   if (!passes.empty()) o.disabled_passes = AllPassesBut(passes);
+  o.enabled_passes = std::move(enabled);
   Status st = opt::Optimize(out.model, o, &out.report);
   EXPECT_TRUE(st.ok()) << st.ToString();
   auto saved = onnx_io::SerializeModel(out.model);
@@ -960,7 +961,10 @@ onnx::ModelProto ConvNetModel() {
 
 TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
   auto m = ConvNetModel();
-  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false);
+  // Opt-in: without being enabled the pass does not run.
+  auto plain = RunPasses(m, {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Count(plain.model, "Transpose"), 0);
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
   EXPECT_GT(Rewrites(o, "layout_nhwc"), 0);
   int nhwc = 0, nchw = 0;
   for (const auto& n : o.model.graph->nodes) {
@@ -988,14 +992,14 @@ TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
   AddInitializer(g, "W", RandomTensor({8, 4, 3, 3}, 330));
   AttrInts(AddNode(g, "Conv", {"x", "W"}, {"y"}), "pads", {1, 1, 1, 1});
   AddOutput(g, "y");
-  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false);
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
   EXPECT_EQ(Rewrites(o, "layout_nhwc"), 0);
   EXPECT_EQ(Count(o.model, "Transpose"), 0);
 }
 
 TEST(OptimizerPass, LayoutNhwcModelSavedAtAllRunsInSession) {
   auto m = ConvNetModel();
-  auto o = RunPasses(m, {}, OptimizationLevel::kAll, true);
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, true, {"layout_nhwc"});
   ASSERT_FALSE(o.bytes.empty());
   EXPECT_GT(Rewrites(o, "layout_nhwc"), 0);
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 8, 8}, 321, -2, 2)}}, 1e-4, 1e-4);

@@ -18,6 +18,8 @@
 // group (the groupings the channels-last kernel has; others stay NCHW); not when exporting
 // below level "all" (FusedConv is onnxedge-private). The attributes of the convolution (pads,
 // strides, dilations, auto_pad, activation) carry over unchanged: they are spatial.
+#include <map>
+
 #include "optimizer/graph_editor.h"
 #include "optimizer/pattern.h"
 #include "optimizer/pipelines.h"
@@ -47,12 +49,15 @@ class LayoutNhwcPass final : public Pass {
     if (!PassContext::HasKernel(kDomain, "FusedConv", 1)) return 0;
     int count = 0;
     const bool pools = PassContext::HasKernel(kDomain, "MaxPool", 1);
+    // NCHW value -> its NHWC transpose, shared by every converted reader (a skip connection
+    // and the next convolution read the same value).
+    std::map<std::string, std::string> nhwc;
     for (ir::Node* n : g.Nodes()) {
       if (g.IsRemoved(n)) continue;
       if (Convertible(g, *n)) {
-        Convert(g, ctx, n, "FusedConv");
+        Convert(g, ctx, n, "FusedConv", &nhwc);
       } else if (pools && PoolConvertible(g, *n)) {
-        Convert(g, ctx, n, "MaxPool");
+        Convert(g, ctx, n, "MaxPool", &nhwc);
       } else {
         continue;
       }
@@ -122,7 +127,8 @@ class LayoutNhwcPass final : public Pass {
     return out;
   }
 
-  static void Convert(GraphEditor& g, const PassContext& ctx, ir::Node* n, const char* op) {
+  static void Convert(GraphEditor& g, const PassContext& ctx, ir::Node* n, const char* op,
+                      std::map<std::string, std::string>* nhwc) {
     const std::string y = n->outputs[0];
     std::vector<std::string> inputs = n->inputs;
     std::vector<ir::Attribute> attrs;
@@ -131,10 +137,13 @@ class LayoutNhwcPass final : public Pass {
     }
     const std::string name = n->name;
     auto y_type = Permuted(g, y, kToNhwc);
-    inputs[0] = AddTranspose(g, inputs[0], kToNhwc, n);
-    if (inputs.size() > 3 && !inputs[3].empty()) {
-      inputs[3] = AddTranspose(g, inputs[3], kToNhwc, n);
-    }
+    auto to_nhwc = [&](const std::string& v) {
+      auto it = nhwc->find(v);
+      if (it != nhwc->end()) return it->second;
+      return (*nhwc)[v] = AddTranspose(g, v, kToNhwc, n);
+    };
+    inputs[0] = to_nhwc(inputs[0]);
+    if (inputs.size() > 3 && !inputs[3].empty()) inputs[3] = to_nhwc(inputs[3]);
     g.RemoveNode(n);
     const std::string yt = g.NewName(y + "_nhwc");
     ir::Node* f = g.AddNode(op, inputs, {yt}, kDomain, n, name + "_nhwc");

@@ -13,6 +13,13 @@
 //                                                =>  x -> Resize(s') -> Transpose(p) -> y,
 //        s'[p[i]] = s[i] (constant scales or sizes, no roi, no `axes`, not tf_crop_and_resize)
 //
+// Each sweep also cancels Transpose(q) of Transpose(p) when p then q is the identity (so the
+// first transpose loses a reader and may sink), and at level "all" in a graph that has
+// channels-last ops (layout_nhwc ran) gives a transpose read by
+// several Concat/Resize/binary nodes one copy per reader (layout_nhwc's conversions back to
+// NCHW are often read by a skip connection and the next block; each copy then sinks on its own
+// to the next convolution's inverse transpose).
+//
 // Unary ops: Relu, Sigmoid, Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal, Softplus, Elu,
 // LeakyRelu, HardSigmoid, HardSwish, Gelu, Cast (and Clip with constant bounds). Binary ops: Add,
 // Sub, Mul, Div, Pow, Max, Min (two inputs), PRelu is excluded (slope broadcasts differently).
@@ -78,7 +85,7 @@ class SinkTransposesPass final : public Pass {
     // Each move may enable the next one further down; a few sweeps reach the fixpoint.
     for (int sweep = 0; sweep < 32; ++sweep) {
       int moved = CancelPairs(g);
-      if (ctx.level == OptimizationLevel::kAll) moved += SplitShared(g);
+      if (ctx.level == OptimizationLevel::kAll && HasChannelsLastOps(g)) moved += SplitShared(g);
       for (ir::Node* t : g.Nodes()) {
         if (g.IsRemoved(t) || !IsTranspose(t) || !g.HasSingleUse(t->outputs[0])) continue;
         auto perm = Perm(*t, g);
@@ -133,6 +140,13 @@ class SinkTransposesPass final : public Pass {
   // one copy per reader, so each can sink on its own towards the next convolution's inverse
   // transpose. A copy that finds no partner costs one extra transpose, which the channels-last
   // graphs rarely leave (the readers lead to convolutions).
+  static bool HasChannelsLastOps(const GraphEditor& g) {
+    for (const ir::Node* n : g.Nodes()) {
+      if (n->domain == "com.onnxedge" && AttrInt(*n, "channels_last", 0) == 1) return true;
+    }
+    return false;
+  }
+
   static int SplitShared(GraphEditor& g) {
     int n_split = 0;
     for (ir::Node* t : g.Nodes()) {
