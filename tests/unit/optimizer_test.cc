@@ -1157,6 +1157,11 @@ TEST(Optimizer, DisabledPassAndUnknownPassName) {
   EXPECT_FALSE(LoadProto(m, so).ok());
   so.disabled_passes = {"fuse_gelu"};
   EXPECT_TRUE(LoadProto(m, so).ok());
+  // Opt-in passes: an unknown name is the same error; a known one loads.
+  so.enabled_passes = {"no_such_pass"};
+  EXPECT_FALSE(LoadProto(m, so).ok());
+  so.enabled_passes = {"layout_nhwc"};
+  EXPECT_TRUE(LoadProto(m, so).ok());
 }
 
 TEST(Optimizer, SessionAtEveryLevelComputesTheSameAsDisabled) {
