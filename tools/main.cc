@@ -28,8 +28,9 @@ commands:
         run on stored inputs and compare with expected outputs; prints one JSON line
   bench MODEL [--iterations K] [--warmup W] [--threads N] [--shape NAME=DIMS ...] [--json]
         load time, first run, latency percentiles, throughput, peak memory
-  optimize IN OUT [--level L] [--disable-pass NAME ...] [--dump-after PASS] [--json]
-                  [--external-data[=FILE]] [--external-data-threshold BYTES]
+  optimize IN OUT [--level L] [--disable-pass NAME ...] [--enable-pass NAME ...]
+                  [--dump-after PASS] [--json] [--external-data[=FILE]]
+                  [--external-data-threshold BYTES]
         optimize a model offline and save it as ONNX; prints statistics per pass
 
 Run 'onnxedge <command> --help' for the details of a command.

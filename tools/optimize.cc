@@ -19,7 +19,8 @@
 namespace onnxedge::cli {
 
 const char kOptimizeUsage[] =
-    R"(usage: onnxedge optimize IN OUT [--level L] [--disable-pass NAME ...] [--dump-after PASS]
+    R"(usage: onnxedge optimize IN OUT [--level L] [--disable-pass NAME ...]
+                              [--enable-pass NAME ...] [--dump-after PASS]
                               [--external-data[=FILE]] [--external-data-threshold BYTES]
                               [--json]
 
@@ -42,6 +43,8 @@ the ONNX checker accept it. At 'all' it may contain com.onnxedge ops: only onnxe
 options:
   --level L             disabled, basic, extended or all (default all)
   --disable-pass NAME   skip this pass; repeatable (names as printed in the statistics)
+  --enable-pass NAME    run this opt-in pass (layout_nhwc: channels-last convolutions at
+                        level all); repeatable. Sessions: ONNXEDGE_ENABLE_PASSES=NAME,...
   --dump-after PASS     print the graph (one line per node) after PASS ran
   --external-data[=FILE]
                         write initializers to the data file FILE (relative to OUT's folder;
@@ -79,6 +82,7 @@ int OptimizeMain(const std::vector<std::string>& args) {
   const std::string verb = "optimize";
   ArgParser p(verb, {{"--level", true},
                      {"--disable-pass", true, true},
+                     {"--enable-pass", true, true},
                      {"--dump-after", true},
                      {"--external-data", true, false, true},
                      {"--external-data-threshold", true},
@@ -136,6 +140,7 @@ int OptimizeMain(const std::vector<std::string>& args) {
   opt::OptimizeOptions options;
   options.level = *level;
   options.disabled_passes = p.GetAll("--disable-pass");
+  options.enabled_passes = p.GetAll("--enable-pass");
   options.for_export = true;
   if (!dump_after.empty()) {
     options.after_pass = [&](const std::string& pass, const ir::Model& m) -> Status {

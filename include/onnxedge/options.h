@@ -33,6 +33,10 @@ struct SessionOptions {
   /// Optimizer passes to skip, by name (e.g. "fuse_gelu"; see docs/optimizer.md). Unknown
   /// names make Session creation fail.
   std::vector<std::string> disabled_passes;
+  /// Opt-in optimizer passes to run, by name (currently "layout_nhwc", the channels-last
+  /// layout at level all; see docs/optimizer.md). The environment variable
+  /// ONNXEDGE_ENABLE_PASSES (comma-separated names) adds to this list.
+  std::vector<std::string> enabled_passes;
   /// Check the graph's structure after every optimizer pass (slower loading; always on in
   /// debug builds).
   bool verify_optimizer_passes = false;

@@ -116,6 +116,31 @@ void GemmTileGeneric(const GemmTile& t) {
   }
 }
 
+void PackASliver(const float* const* rows, int nrows, int64_t k, float* d) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) {
+    PackASliverAvx2(rows, nrows, k, d);
+    return;
+  }
+#endif
+  if (nrows == kGemmMr) {
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float* dk = d + kk * kGemmMr;
+      dk[0] = rows[0][kk];
+      dk[1] = rows[1][kk];
+      dk[2] = rows[2][kk];
+      dk[3] = rows[3][kk];
+      dk[4] = rows[4][kk];
+      dk[5] = rows[5][kk];
+    }
+  } else {
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float* dk = d + kk * kGemmMr;
+      for (int r = 0; r < kGemmMr; ++r) dk[r] = r < nrows ? rows[r][kk] : 0.f;
+    }
+  }
+}
+
 void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, PackedA* out,
            ThreadPool* pool) {
   out->M = m;
@@ -123,8 +148,6 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
   const int64_t slivers = (m + kGemmMr - 1) / kGemmMr;
   out->data.Resize(static_cast<size_t>(std::max<int64_t>(1, slivers * k * kGemmMr)));
   float* dst = out->data.data();
-  const bool avx2 = MaxIsa() >= Isa::kAvx2;
-  (void)avx2;
   auto body = [&](int64_t s0, int64_t s1) {
     for (int64_t s = s0; s < s1; ++s) {
       float* d = dst + s * k * kGemmMr;
@@ -143,28 +166,7 @@ void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, Packed
       }
       const float* rp[kGemmMr];
       for (int r = 0; r < kGemmMr; ++r) rp[r] = r < rows ? a + (m0 + r) * lda : nullptr;
-#if defined(__x86_64__)
-      if (avx2) {
-        PackASliverAvx2(rp, rows, k, d);
-        continue;
-      }
-#endif
-      if (rows == kGemmMr) {
-        for (int64_t kk = 0; kk < k; ++kk) {
-          float* dk = d + kk * kGemmMr;
-          dk[0] = rp[0][kk];
-          dk[1] = rp[1][kk];
-          dk[2] = rp[2][kk];
-          dk[3] = rp[3][kk];
-          dk[4] = rp[4][kk];
-          dk[5] = rp[5][kk];
-        }
-      } else {
-        for (int64_t kk = 0; kk < k; ++kk) {
-          float* dk = d + kk * kGemmMr;
-          for (int r = 0; r < kGemmMr; ++r) dk[r] = r < rows ? rp[r][kk] : 0.f;
-        }
-      }
+      PackASliver(rp, rows, k, d);
     }
   };
   if (pool && slivers * k > 65536) {
@@ -231,10 +233,10 @@ struct BSource {
   const float* tail = nullptr;
 };
 
-void RunBlock(const PackedA& a, int64_t m0, int64_t m1, const BSource& b, int64_t n, float alpha,
-              float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+// A is given as slivers (the PackedA layout) at a_data, with k columns.
+void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSource& b, int64_t n,
+              float alpha, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
   if (m1 <= m0 || n <= 0) return;
-  const int64_t k = a.K;
   if (k == 0) {
     EpilogueOnly(m0, m1, n, beta, c, ldc, ep);
     return;
@@ -256,7 +258,6 @@ void RunBlock(const PackedA& a, int64_t m0, int64_t m1, const BSource& b, int64_
   // Panels per tile: max_panels is non-increasing in the row count, so the width allowed for
   // the block's largest tile suits every tile.
   const int group = ks.max_panels[std::min<int64_t>(kGemmMr, m1 - m0)];
-  const float* a_data = a.data.data();
   GemmTile t;
   t.ldc = ldc;
   t.alpha = alpha;
@@ -375,7 +376,7 @@ void GemmPackedBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b_pa
   BSource b;
   b.data = b_panels;
   b.panel_stride = a.K * kGemmNr;
-  RunBlock(a, m0, m1, b, n, alpha, beta, c, ldc, ep);
+  RunBlock(a.data.data(), a.K, m0, m1, b, n, alpha, beta, c, ldc, ep);
 }
 
 namespace {
@@ -393,7 +394,7 @@ void InPlaceBBlock(const PackedA& a, int64_t m0, int64_t m1, const float* b, int
     PackTailPanel(b, ldb, a.K, n, tail);
     src.tail = tail->data();
   }
-  RunBlock(a, m0, m1, src, n, alpha, beta, c, ldc, ep);
+  RunBlock(a.data.data(), a.K, m0, m1, src, n, alpha, beta, c, ldc, ep);
 }
 
 }  // namespace
@@ -409,6 +410,19 @@ void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b,
                        int64_t n, float alpha, float beta, float* c, int64_t ldc,
                        const GemmEpilogue& ep, AlignedFloats* tail) {
   InPlaceBBlock(a, m0, m1, b, ldb, n, alpha, beta, c, ldc, ep, tail);
+}
+
+void GemmSliversPackedB(const float* a_slivers, int64_t m, const PackedB& b, int64_t p0,
+                        int64_t p1, float alpha, float beta, float* c, int64_t ldc,
+                        const GemmEpilogue& ep) {
+  const int64_t n0 = p0 * kGemmNr, n1 = std::min(b.N, p1 * kGemmNr);
+  if (n1 <= n0) return;
+  BSource src;
+  src.data = b.data.data() + p0 * b.K * kGemmNr;
+  src.panel_stride = b.K * kGemmNr;
+  GemmEpilogue block_ep = ep;
+  if (ep.col_bias) block_ep.col_bias = ep.col_bias + n0;
+  RunBlock(a_slivers, b.K, 0, m, src, n1 - n0, alpha, beta, c + n0, ldc, block_ep);
 }
 
 void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, float* c, int64_t ldc,

@@ -71,6 +71,9 @@ PackedB& ThreadPackedB();
 /// Packs op(A), where op transposes when `trans` (then A is K x M with leading dim lda).
 void PackA(const float* a, int64_t lda, bool trans, int64_t m, int64_t k, PackedA* out,
            ThreadPool* pool);
+/// Packs one sliver of row-major rows into the PackedA layout: d[k * kGemmMr + r] = rows[r][k]
+/// for r < nrows, 0 for nrows <= r < kGemmMr (rows[r] unused there), k < K. Run-time ISA choice.
+void PackASliver(const float* const* rows, int nrows, int64_t k, float* d);
 /// Packs op(B), where op transposes when `trans` (then B is N x K with leading dim ldb).
 void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, PackedB* out,
            ThreadPool* pool);
@@ -112,6 +115,15 @@ void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b,
 void GemmBlockInPlaceB(const PackedA& a, int64_t m0, int64_t m1, const float* b, int64_t ldb,
                        int64_t n, float alpha, float beta, float* c, int64_t ldc,
                        const GemmEpilogue& epilogue, AlignedFloats* tail);
+
+/// Single-threaded block with the roles of GemmPackedBlock swapped (channels-last convolution:
+/// A is the packed input, B the prepacked weights): C[0:m, n0:n1] = alpha * A * B[:, n0:n1] +
+/// beta * C, then the epilogue, with n0 = 16 * p0 and n1 = min(N, 16 * p1). `a_slivers` holds
+/// m rows of A (K = b.K) in the PackedA layout; `c` points at C's (0, 0) and col_bias at
+/// column 0 (both are offset by n0 here).
+void GemmSliversPackedB(const float* a_slivers, int64_t m, const PackedB& b, int64_t p0,
+                        int64_t p1, float alpha, float beta, float* c, int64_t ldc,
+                        const GemmEpilogue& epilogue);
 
 /// C = alpha * op(A) * B + beta * C with B packed beforehand (weights): A (M x b.K, or its
 /// transpose when `trans_a`) is packed here.

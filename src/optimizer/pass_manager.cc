@@ -165,7 +165,9 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
   const auto& pipeline = Pipeline();
   std::set<std::string> known;
   for (const auto& e : pipeline) known.insert(e.pass->name());
-  for (const auto& name : options.disabled_passes) {
+  std::vector<std::string> named = options.disabled_passes;
+  named.insert(named.end(), options.enabled_passes.begin(), options.enabled_passes.end());
+  for (const auto& name : named) {
     if (!known.count(name)) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -176,6 +178,8 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
   if (options.level == OptimizationLevel::kDisabled) return Status::Ok();
   const std::set<std::string> disabled(options.disabled_passes.begin(),
                                        options.disabled_passes.end());
+  const std::set<std::string> enabled(options.enabled_passes.begin(),
+                                      options.enabled_passes.end());
   // A model that is already inconsistent (mixed element types the kernels will reject with
   // their own messages) cannot be blamed on a pass: verify only graphs that start out valid.
   const bool verify = VerifyRequested(options) && ir::VerifyGraph(*model.graph).ok();
@@ -192,6 +196,7 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
     if (static_cast<int>(entry.level) > static_cast<int>(options.level)) continue;
     const std::string name = entry.pass->name();
     if (disabled.count(name)) continue;
+    if (entry.opt_in && (!enabled.count(entry.opt_in) || disabled.count(entry.opt_in))) continue;
     PassStats st;
     st.name = name;
     st.nodes_before = CountNodes(*model.graph);
@@ -219,6 +224,16 @@ Status OptimizeForSession(ir::Model& model, const SessionOptions& options) {
   OptimizeOptions o;
   o.level = options.optimization_level;
   o.disabled_passes = options.disabled_passes;
+  o.enabled_passes = options.enabled_passes;
+  if (const char* env = std::getenv("ONNXEDGE_ENABLE_PASSES")) {
+    std::string list = env;
+    size_t start = 0;
+    while (start <= list.size()) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      if (comma > start) o.enabled_passes.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
   o.verify = options.verify_optimizer_passes;
   OptimizeReport report;
   OE_RETURN_IF_ERROR(Optimize(model, o, &report));

@@ -47,6 +47,21 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseQuickGeluPass(), L::kExtended,
       "after the Conv+activation fusion, which takes Conv -> SiLU whole when it can");
   add(MakeEliminateDeadNodesPass(), L::kExtended, "last: removes what the fusions left unread");
+  // --- all: onnxedge-private layout, opt-in (docs/optimizer.md: it lost on YOLOX-nano) ------
+  auto add_layout = [&](std::unique_ptr<Pass> pass, const char* reason) {
+    p.push_back({std::move(pass), L::kAll, reason, "layout_nhwc"});
+  };
+  add_layout(MakeLayoutNhwcPass(),
+             "after the Conv fusions (FusedConv is final, with its activation and residual): "
+             "wraps each convolution in NHWC <-> NCHW transposes for the channels-last kernel");
+  add_layout(MakeFuseTransposesPass(),
+             "cancels the pairs between directly consecutive convolutions first, so a "
+             "transpose that also fed one of them has a single reader left and can sink");
+  add_layout(MakeSinkTransposesPass(),
+             "again: moves the NCHW transposes down through elementwise ops, Concat and "
+             "Resize to the next convolution's NHWC transpose");
+  add_layout(MakeFuseTransposesPass(), "again: cancels the pairs between convolutions");
+  add_layout(MakeEliminateDeadNodesPass(), "removes transposes nothing reads any more");
   return p;
 }
 

@@ -16,6 +16,9 @@ struct PipelineEntry {
   std::unique_ptr<Pass> pass;
   OptimizationLevel level;  ///< Lowest level at which the pass runs.
   const char* reason;       ///< Why it sits where it does.
+  /// Non-null: the entry runs only when this pass name is enabled (OptimizeOptions::
+  /// enabled_passes); the pass is off by default.
+  const char* opt_in = nullptr;
 };
 
 /// Every pass in pipeline order (a pass may appear more than once; all instances share the
@@ -41,5 +44,6 @@ std::unique_ptr<Pass> MakeSinkTransposesPass();
 std::unique_ptr<Pass> MakeFuseConvActivationPass();
 std::unique_ptr<Pass> MakeFuseQuickGeluPass();
 std::unique_ptr<Pass> MakeFuseAttentionPass();
+std::unique_ptr<Pass> MakeLayoutNhwcPass();
 
 }  // namespace onnxedge::opt

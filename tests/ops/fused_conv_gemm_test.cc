@@ -111,8 +111,33 @@ std::vector<double> NaiveConv2D(const Conv2D& cc, const std::vector<float>& x,
   return y;
 }
 
-// Runs Conv (act == nullptr, no residual) or FusedConv and compares with the definition.
-void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint32_t seed) {
+// [n, c, h, w] -> [n, h, w, c] (to_nhwc) or back.
+template <typename T>
+std::vector<T> Permute(const std::vector<T>& v, int64_t n, int64_t c, int64_t h, int64_t w,
+                       bool to_nhwc) {
+  std::vector<T> out(v.size());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          const size_t nchw = static_cast<size_t>(((i * c + j) * h + y) * w + x);
+          const size_t nhwc = static_cast<size_t>(((i * h + y) * w + x) * c + j);
+          if (to_nhwc) {
+            out[nhwc] = v[nchw];
+          } else {
+            out[nchw] = v[nhwc];
+          }
+        }
+  return out;
+}
+
+// Runs Conv (act == nullptr, no residual) or FusedConv and compares with the definition. With
+// channels_last, FusedConv(channels_last = 1) runs on the NHWC input (and Z), and its NHWC
+// output is permuted back before the comparison.
+void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint32_t seed,
+             bool channels_last = false) {
+  static const Act kNone;
+  if (channels_last && !act) act = &kNone;
   const Shape xs{cc.n, cc.c, cc.h, cc.w}, ws{cc.m, cc.c / cc.group, cc.kh, cc.kw};
   auto x = Random(static_cast<size_t>(cc.n * cc.c * cc.h * cc.w), seed);
   // Weights scaled so outputs span about -4..4 (where the activations differ from linear).
@@ -131,10 +156,17 @@ void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint3
     for (double& v : want) v = ApplyRef(v, *act);
   }
   OpTest t(act ? "FusedConv" : "Conv", act ? 1 : 11, act ? "com.onnxedge" : "");
-  t.Input("x", Tensor::FromVector<float>(xs, x))
+  const Shape xs_run = channels_last ? Shape{cc.n, cc.h, cc.w, cc.c} : xs;
+  const Shape ys_run = channels_last ? Shape{cc.n, oh, ow, cc.m} : ys;
+  if (channels_last) {
+    x = Permute(x, cc.n, cc.c, cc.h, cc.w, true);
+    if (residual) z = Permute(z, cc.n, cc.m, oh, ow, true);
+    t.Attr("channels_last", int64_t{1});
+  }
+  t.Input("x", Tensor::FromVector<float>(xs_run, x))
       .ConstantInput("w", Tensor::FromVector<float>(ws, w))
       .ConstantInput("b", Tensor::FromVector<float>({cc.m}, b));
-  if (residual) t.Input("z", Tensor::FromVector<float>(ys, z));
+  if (residual) t.Input("z", Tensor::FromVector<float>(ys_run, z));
   t.Attr("group", cc.group)
       .Attr("strides", std::vector<int64_t>{cc.stride, cc.stride})
       .Attr("dilations", std::vector<int64_t>{cc.dilation, cc.dilation})
@@ -153,11 +185,14 @@ void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint3
                            std::to_string(cc.kw) + " s=" + std::to_string(cc.stride) +
                            " p=" + std::to_string(cc.pad) + " d=" + std::to_string(cc.dilation) +
                            " act=" + (act ? act->name : "conv") + (residual ? " +z" : "") +
+                           (channels_last ? " nhwc" : "") +
                            " isa=" + IsaName(MaxIsa());
   ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
   const Tensor& y = (*r)[0].value.tensor();
-  ASSERT_EQ(y.shape(), ys) << what;
-  ExpectNear(y.ToVector<float>(), want, 2e-5 * std::sqrt(static_cast<double>(cc.c * cc.kh * cc.kw)),
+  ASSERT_EQ(y.shape(), ys_run) << what;
+  std::vector<float> got = y.ToVector<float>();
+  if (channels_last) got = Permute(got, cc.n, cc.m, oh, ow, false);
+  ExpectNear(got, want, 2e-5 * std::sqrt(static_cast<double>(cc.c * cc.kh * cc.kw)),
              what);
 }
 
@@ -245,6 +280,113 @@ TEST_P(IsaTest, FusedConvEveryActivationAndResidual) {
     }
     ++i;
   }
+}
+
+// Channels-last FusedConv (group 1 and depthwise) against the NCHW definition: pixel counts
+// around the 6-row tiles (1, 5, 6, 7, 49), channel counts around the 16-column panels (1, 3,
+// 16, 17, 65), pads, strides, dilations, batch 2, K across the 256 K block, and every
+// activation with and without the residual, at 1 and 3 threads.
+std::vector<Conv2D> ChannelsLastCases() {
+  std::vector<Conv2D> cases;
+  // n, c, m, group, h, w, kh, kw, stride, pad, dilation
+  for (int64_t px : {1, 5, 6, 7}) cases.push_back({1, 3, 17, 1, 1, px, 1, 1, 1, 0});
+  for (int64_t cm : {1, 3, 16, 17, 65}) {
+    cases.push_back({1, cm, 65 - cm + 1, 1, 7, 7, 1, 1, 1, 0});  // 49 pixels, pointwise
+    cases.push_back({2, cm, cm, 1, 7, 7, 3, 3, 1, 1});             // 3x3 pad 1, batch 2
+    cases.push_back({1, cm, cm, cm, 7, 7, 3, 3, 1, 1});            // depthwise
+  }
+  cases.push_back({1, 3, 16, 1, 13, 12, 3, 3, 2, 1});     // stride 2, the 3-channel first layer
+  cases.push_back({1, 8, 9, 1, 12, 13, 3, 3, 1, 2, 2});   // dilation 2
+  cases.push_back({1, 12, 6, 1, 17, 17, 1, 1, 2, 0});     // 1x1 stride 2
+  cases.push_back({1, 6, 13, 1, 16, 16, 5, 5, 2, 2});     // 5x5 stride 2
+  cases.push_back({1, 64, 40, 1, 6, 6, 3, 3, 1, 1});      // K = 576 crosses the K block
+  cases.push_back({1, 24, 70, 1, 30, 30, 1, 1, 1, 0});    // several pixel chunks
+  cases.push_back({0, 3, 4, 1, 5, 5, 3, 3, 1, 1});        // batch 0
+  cases.push_back({1, 33, 33, 33, 14, 13, 3, 3, 2, 1});   // depthwise stride 2, 3 blocks
+  cases.push_back({1, 16, 16, 16, 9, 10, 5, 5, 1, 2});    // depthwise 5x5
+  cases.push_back({2, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});   // depthwise dilation 2, batch 2
+  cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});     // depthwise, several bands
+  return cases;
+}
+
+TEST_P(IsaTest, ChannelsLastFusedConvMatchesDefinition) {
+  uint32_t seed = 400;
+  int i = 0;
+  for (const Conv2D& cc : ChannelsLastCases()) {
+    RunConv(cc, nullptr, false, 1 + 2 * (i % 2), seed++, true);
+    RunConv(cc, nullptr, true, 2, seed++, true);
+    ++i;
+  }
+  for (const Act& act : AllActs()) {
+    for (const Conv2D& cc : {Conv2D{1, 17, 17, 1, 7, 7, 3, 3, 1, 1},
+                             Conv2D{2, 5, 18, 1, 3, 2, 1, 1, 1, 0},
+                             Conv2D{1, 20, 20, 20, 7, 7, 3, 3, 1, 1}}) {
+      RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++, true);
+      RunConv(cc, &act, true, 2, seed++, true);
+      ++i;
+    }
+  }
+}
+
+// com.onnxedge MaxPool (channels_last) against the standard MaxPool on the permuted input,
+// NaN included, with pads, strides, dilation and ceil_mode.
+TEST(MaxPoolNhwc, MatchesTheNchwMaxPool) {
+  struct Case {
+    int64_t n, c, h, w, k, s, p, d, ceil;
+  };
+  uint32_t seed = 500;
+  for (const Case& cs : {Case{1, 3, 7, 7, 3, 2, 1, 1, 0}, Case{2, 17, 8, 9, 3, 1, 1, 1, 0},
+                         Case{1, 16, 13, 13, 5, 1, 2, 1, 0}, Case{1, 5, 9, 10, 2, 2, 0, 1, 1},
+                         Case{1, 4, 9, 9, 3, 1, 2, 2, 0}, Case{1, 1, 1, 1, 1, 1, 0, 1, 0}}) {
+    auto x = Random(static_cast<size_t>(cs.n * cs.c * cs.h * cs.w), seed++);
+    x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    auto run = [&](bool nhwc) {
+      OpTest t("MaxPool", nhwc ? 1 : 12, nhwc ? "com.onnxedge" : "");
+      t.Input("x", Tensor::FromVector<float>(
+                       nhwc ? Shape{cs.n, cs.h, cs.w, cs.c} : Shape{cs.n, cs.c, cs.h, cs.w},
+                       nhwc ? Permute(x, cs.n, cs.c, cs.h, cs.w, true) : x))
+          .Attr("kernel_shape", std::vector<int64_t>{cs.k, cs.k})
+          .Attr("strides", std::vector<int64_t>{cs.s, cs.s})
+          .Attr("dilations", std::vector<int64_t>{cs.d, cs.d})
+          .Attr("pads", std::vector<int64_t>{cs.p, cs.p, cs.p, cs.p})
+          .Attr("ceil_mode", cs.ceil);
+      if (nhwc) t.Attr("channels_last", int64_t{1});
+      t.Output("y");
+      SessionOptions o;
+      o.intra_op_threads = 2;
+      return t.Run(o);
+    };
+    auto want = run(false);
+    auto got = run(true);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    const Tensor& a = (*want)[0].value.tensor();
+    const Tensor& b = (*got)[0].value.tensor();
+    ASSERT_EQ(b.shape(), (Shape{a.dim(0), a.dim(2), a.dim(3), a.dim(1)}));
+    auto bv = Permute(b.ToVector<float>(), a.dim(0), a.dim(1), a.dim(2), a.dim(3), false);
+    auto av = a.ToVector<float>();
+    for (size_t i = 0; i < av.size(); ++i) {
+      if (std::isnan(av[i])) {
+        EXPECT_TRUE(std::isnan(bv[i])) << i;
+      } else {
+        EXPECT_EQ(av[i], bv[i]) << i;
+      }
+    }
+  }
+}
+
+TEST(FusedConv, ChannelsLastRefusesUnsupportedGroupings) {
+  // group 2 with 2 input channels per group: not a channels-last grouping.
+  OpTest t("FusedConv", 1, "com.onnxedge");
+  t.Input("x", Tensor::FromVector<float>({1, 3, 3, 4}, std::vector<float>(36, 1.f)))
+      .ConstantInput("w", Tensor::FromVector<float>({4, 2, 1, 1}, std::vector<float>(8, 1.f)))
+      .Attr("group", int64_t{2})
+      .Attr("channels_last", int64_t{1})
+      .Output("y");
+  auto r = t.Run(SessionOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().ToString().find("channels_last"), std::string::npos)
+      << r.status().ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, IsaTest, ::testing::ValuesIn(AvailableIsas()),

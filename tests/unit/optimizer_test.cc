@@ -87,7 +87,7 @@ struct Optimized {
 // after every pass, and saves the result as ONNX.
 Optimized RunPasses(const onnx::ModelProto& m, const std::set<std::string>& passes,
                     OptimizationLevel level = OptimizationLevel::kExtended,
-                    bool for_export = true) {
+                    bool for_export = true, std::vector<std::string> enabled = {}) {
   Optimized out;
   const std::string bytes = m.SerializeAsString();
   auto model = onnx_io::LoadModelFromBuffer(bytes.data(), bytes.size(), LoadOpts());
@@ -99,6 +99,7 @@ Optimized RunPasses(const onnx::ModelProto& m, const std::set<std::string>& pass
   o.for_export = for_export;
   o.verify = true;
   if (!passes.empty()) o.disabled_passes = AllPassesBut(passes);
+  o.enabled_passes = std::move(enabled);
   Status st = opt::Optimize(out.model, o, &out.report);
   EXPECT_TRUE(st.ok()) << st.ToString();
   auto saved = onnx_io::SerializeModel(out.model);
@@ -1175,6 +1176,90 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
   }
 }
 
+// A small convnet: dense 3x3, depthwise 3x3 with a residual, a MaxPool, 1x1, a Concat of two branches,
+// a nearest Resize, a grouped (non-depthwise) conv that stays NCHW, and a last conv.
+onnx::ModelProto ConvNetModel() {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3, 8, 8});
+  auto conv = [&](const std::string& in, const std::string& out, int64_t c, int64_t mo,
+                  int64_t k, int64_t group, uint32_t seed) {
+    AddInitializer(g, out + "_w", RandomTensor({mo, c / group, k, k}, seed));
+    AddInitializer(g, out + "_b", RandomTensor({mo}, seed + 1));
+    auto* n = AddNode(g, "Conv", {in, out + "_w", out + "_b"}, {out});
+    AttrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
+    if (group != 1) AttrI(n, "group", group);
+  };
+  conv("x", "c1", 3, 8, 3, 1, 300);
+  AddNode(g, "Relu", {"c1"}, {"r1"});
+  conv("r1", "c2", 8, 8, 3, 8, 302);  // depthwise
+  AddNode(g, "Add", {"c2", "r1"}, {"s2"});
+  auto* mp = AddNode(g, "MaxPool", {"s2"}, {"p2"});
+  AttrInts(mp, "kernel_shape", {3, 3});
+  AttrInts(mp, "pads", {1, 1, 1, 1});
+  conv("p2", "c3", 8, 5, 1, 1, 304);
+  conv("r1", "c4", 8, 4, 3, 1, 306);
+  AddNode(g, "Sigmoid", {"c4"}, {"g4"});
+  AddNode(g, "Concat", {"c3", "g4"}, {"cat"});
+  AttrI(g->mutable_node(g->node_size() - 1), "axis", 1);
+  AddInitializer(g, "roi", Tensor::FromVector<float>({0}, {}));
+  AddInitializer(g, "scales", Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}));
+  auto* rz = AddNode(g, "Resize", {"cat", "roi", "scales"}, {"up"});
+  (void)rz;
+  conv("up", "c5", 9, 6, 3, 1, 308);
+  AddNode(g, "Relu", {"c5"}, {"r5"});
+  conv("r5", "c6", 6, 6, 3, 3, 310);  // grouped, 2 channels per group: stays NCHW
+  conv("c6", "y", 6, 4, 1, 1, 312);
+  AddOutput(g, "y");
+  return m;
+}
+
+TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
+  auto m = ConvNetModel();
+  // Opt-in: without being enabled the pass does not run.
+  auto plain = RunPasses(m, {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Count(plain.model, "Transpose"), 0);
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
+  EXPECT_GT(Rewrites(o, "layout_nhwc"), 0);
+  int nhwc = 0, nchw = 0;
+  for (const auto& n : o.model.graph->nodes) {
+    if (n->op_type == "FusedConv") (opt::AttrInt(*n, "channels_last", 0) ? nhwc : nchw)++;
+  }
+  EXPECT_EQ(nhwc, 6);  // c1..c5 and y (c2 + Add fused, c4 separate)
+  EXPECT_EQ(Count(o.model, "com.onnxedge.MaxPool"), 1);
+  EXPECT_EQ(nchw + Count(o.model, "Conv"), 1);  // the grouped conv
+  // Left: the input's, the output's, and around the grouped conv; every pair between
+  // channels-last convolutions, the Concat and the Resize cancelled.
+  EXPECT_EQ(Count(o.model, "Transpose"), 4) << ::testing::PrintToString(Ops(o.model));
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 8, 8}, 320, -2, 2)}}, 1e-4, 1e-4);
+  // Disabled by name: no channels-last convolution.
+  auto off = RunPasses(m, {}, OptimizationLevel::kExtended, false);
+  for (const auto& n : off.model.graph->nodes) {
+    EXPECT_EQ(opt::AttrInt(*n, "channels_last", 0), 0);
+  }
+}
+
+TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
+  // A 57-wide map (wider than the channels-last threshold) stays NCHW: no transpose at all.
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 4, 3, 57});
+  AddInitializer(g, "W", RandomTensor({8, 4, 3, 3}, 330));
+  AttrInts(AddNode(g, "Conv", {"x", "W"}, {"y"}), "pads", {1, 1, 1, 1});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
+  EXPECT_EQ(Rewrites(o, "layout_nhwc"), 0);
+  EXPECT_EQ(Count(o.model, "Transpose"), 0);
+}
+
+TEST(OptimizerPass, LayoutNhwcModelSavedAtAllRunsInSession) {
+  auto m = ConvNetModel();
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, true, {"layout_nhwc"});
+  ASSERT_FALSE(o.bytes.empty());
+  EXPECT_GT(Rewrites(o, "layout_nhwc"), 0);
+  ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 8, 8}, 321, -2, 2)}}, 1e-4, 1e-4);
+}
+
 TEST(OptimizerPass, FuseGemmActivation) {
   if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
     GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
@@ -1326,6 +1411,11 @@ TEST(Optimizer, DisabledPassAndUnknownPassName) {
   so.disabled_passes = {"no_such_pass"};
   EXPECT_FALSE(LoadProto(m, so).ok());
   so.disabled_passes = {"fuse_gelu"};
+  EXPECT_TRUE(LoadProto(m, so).ok());
+  // Opt-in passes: an unknown name is the same error; a known one loads.
+  so.enabled_passes = {"no_such_pass"};
+  EXPECT_FALSE(LoadProto(m, so).ok());
+  so.enabled_passes = {"layout_nhwc"};
   EXPECT_TRUE(LoadProto(m, so).ok());
 }
 

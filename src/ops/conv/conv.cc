@@ -20,6 +20,7 @@
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
 #include "ops/conv/conv_f32.h"
+#include "ops/conv/conv_nhwc.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
@@ -159,6 +160,12 @@ class ConvKernel final : public Kernel {
     k->fused_ = fused;
     if (fused) {
       OE_ASSIGN_OR_RETURN(k->activation_, ParseFusedActivation(info));
+      OE_ASSIGN_OR_RETURN(int64_t cl, info.GetInt("channels_last", 0));
+      if (cl != 0 && cl != 1) {
+        return info.Error(StatusCode::kInvalidModel, "attribute 'channels_last' must be 0 or 1, got ",
+                          cl);
+      }
+      k->channels_last_ = cl == 1;
     }
     OE_ASSIGN_OR_RETURN(k->attrs_, ParseWindowAttrs(info, /*kernel_required=*/false,
                                                     /*has_dilations=*/true));
@@ -168,16 +175,27 @@ class ConvKernel final : public Kernel {
                         k->group_);
     }
     const Tensor* w = info.ConstantInput(1);
-    if (w && UsesF32Engine(w->dtype())) {
+    if (k->channels_last_) {
+      if (w) {
+        OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
+        if (w->dtype() == DataType::kFloat) k->nhwc_ = k->PrepareNhwc(*w, nullptr);
+      }
+    } else if (w && UsesF32Engine(w->dtype())) {
       OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
       const ConvF32Hints hints = MakeHints(info, k->attrs_, w->shape());
       k->weights_ = Prepare(*w, k->group_, nullptr, &hints);
+    }
+    if (k->channels_last_ && w && !k->nhwc_) {
+      return info.Error(StatusCode::kNotImplemented, "channels_last = 1 supports float32 2-D ",
+                        "convolutions with group 1 or depthwise (multiplier 1), got W ",
+                        ShapeToString(w->shape()), " of type ", DataTypeName(w->dtype()),
+                        " with group ", k->group_);
     }
     return k;
   }
 
   /// With prepared float weights, Run reads only W's type and shape (the engine uses weights_).
-  uint32_t PrepackedInputs() const override { return weights_ ? 2u : 0u; }
+  uint32_t PrepackedInputs() const override { return weights_ || nhwc_ ? 2u : 0u; }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
@@ -203,7 +221,14 @@ class ConvKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input W has shape ",
                        ShapeToString(w->shape()), " but X has rank ", x->rank());
     }
-    const int64_t batch = x->dim(0), channels = x->dim(1), out_channels = w->dim(0);
+    // channels_last: X [N, H, W, C], Y [N, OH, OW, M].
+    const bool cl = channels_last_;
+    if (cl && x->rank() != 4) {
+      return ctx.Error(StatusCode::kInvalidArgument,
+                       "channels_last = 1 needs a 4-D input X [N, H, W, C], got shape ",
+                       ShapeToString(x->shape()));
+    }
+    const int64_t batch = x->dim(0), channels = x->dim(cl ? 3 : 1), out_channels = w->dim(0);
     if (channels != w->dim(1) * group_) {
       return ctx.Error(StatusCode::kInvalidArgument, "input X has ", channels,
                        " channels but W expects ", w->dim(1), " x group ", group_);
@@ -212,12 +237,15 @@ class ConvKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input B has shape ",
                        ShapeToString(b->shape()), ", expected [", out_channels, "]");
     }
-    const Shape in_spatial(x->shape().begin() + 2, x->shape().end());
+    const Shape in_spatial = cl ? Shape{x->dim(1), x->dim(2)}
+                                : Shape(x->shape().begin() + 2, x->shape().end());
     const Shape kernel(w->shape().begin() + 2, w->shape().end());
     OE_ASSIGN_OR_RETURN(WindowGeometry g,
                         ComputeWindowGeometry(attrs_, in_spatial, kernel, false, where));
-    Shape out_shape{batch, out_channels};
+    Shape out_shape{batch};
+    if (!cl) out_shape.push_back(out_channels);
     for (int64_t d : g.OutDims()) out_shape.push_back(d);
+    if (cl) out_shape.push_back(out_channels);
     if (z && z->shape() != out_shape) {
       return ctx.Error(StatusCode::kInvalidArgument, "input Z has shape ",
                        ShapeToString(z->shape()), " but the output has ", ShapeToString(out_shape));
@@ -225,6 +253,39 @@ class ConvKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
     ThreadPool* pool = &ctx.thread_pool();
+    if (cl) {
+      std::shared_ptr<const ConvNhwcWeights> weights = nhwc_;
+      if (!weights) {
+        weights = PrepareNhwc(*w, pool);
+        if (!weights) {
+          return ctx.Error(StatusCode::kNotImplemented, "channels_last = 1 supports float32 2-D ",
+                           "convolutions with group 1 or depthwise (multiplier 1), got W ",
+                           ShapeToString(w->shape()), " of type ", DataTypeName(w->dtype()),
+                           " with group ", group_);
+        }
+      }
+      ConvNhwcArgs args;
+      args.batch = batch;
+      args.h = g.in[1];
+      args.w = g.in[2];
+      args.c = channels;
+      args.m = out_channels;
+      args.stride_h = g.stride[1];
+      args.stride_w = g.stride[2];
+      args.dilation_h = g.dilation[1];
+      args.dilation_w = g.dilation[2];
+      args.pad_top = g.pad_begin[1];
+      args.pad_left = g.pad_begin[2];
+      args.oh = g.out[1];
+      args.ow = g.out[2];
+      args.x = x->data<float>();
+      args.bias = b ? b->data<float>() : nullptr;
+      args.residual = z ? z->data<float>() : nullptr;
+      args.activation = activation_;
+      args.y = y->data<float>();
+      RunConvNhwc(*weights, args, pool);
+      return Status::Ok();
+    }
     if (UsesF32Engine(x->dtype())) {
       std::shared_ptr<const ConvF32Weights> weights = weights_;
       if (!weights) weights = Prepare(*w, group_, pool);
@@ -294,9 +355,19 @@ class ConvKernel final : public Kernel {
     return Status::Ok();
   }
 
+  // Channels-last weights, or null when W is not a float32 2-D tensor of a supported grouping.
+  std::shared_ptr<const ConvNhwcWeights> PrepareNhwc(const Tensor& w, ThreadPool* pool) const {
+    if (w.dtype() != DataType::kFloat || !ConvNhwcSupports(w.shape(), group_)) return nullptr;
+    auto prepared = std::make_shared<ConvNhwcWeights>();
+    PrepareConvNhwcWeights(w.data<float>(), w.shape(), group_, prepared.get(), pool);
+    return prepared;
+  }
+
   WindowAttrs attrs_;
   int64_t group_ = 1;
   bool fused_ = false;
+  bool channels_last_ = false;
+  std::shared_ptr<const ConvNhwcWeights> nhwc_;
   kernels::Activation activation_;
   std::shared_ptr<const ConvF32Weights> weights_;
 };

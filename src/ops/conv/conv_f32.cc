@@ -193,15 +193,6 @@ void RunDepthwiseSmall(const ConvF32Weights& w, const ConvF32Args& args, ThreadP
 // about 512 KiB, so both stay in L2 while the block kernel runs.
 constexpr int64_t kChannelsLastBudget = 131072;
 
-DepthwiseBlockFn SelectDepthwiseBlock() {
-#if defined(__x86_64__)
-  if (MaxIsa() >= Isa::kAvx2) {
-    return DepthwiseBlockAvx2;
-  }
-#endif
-  return DepthwiseBlockGeneric;
-}
-
 // 1-D/2-D depthwise in blocks of 16 channels laid out channels-last. Per block and band of
 // output rows (bands keep the scratch near 512 KiB so it stays in L2): the input rows of the
 // band are gathered from the block's 16 planes into a zero-padded [band_hp][wp][16] scratch
@@ -524,6 +515,15 @@ void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_row
       }
     }
   }
+}
+
+DepthwiseBlockFn SelectDepthwiseBlock() {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx2) {
+    return DepthwiseBlockAvx2;
+  }
+#endif
+  return DepthwiseBlockGeneric;
 }
 
 size_t Im2ColSegmentBytes(const WindowGeometry& g, int64_t nc) {

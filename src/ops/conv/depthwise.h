@@ -34,6 +34,8 @@ struct DepthwiseBlockArgs {
 };
 using DepthwiseBlockFn = void (*)(const DepthwiseBlockArgs& a);
 void DepthwiseBlockGeneric(const DepthwiseBlockArgs& a);
+/// The block kernel for MaxIsa().
+DepthwiseBlockFn SelectDepthwiseBlock();
 
 /// Interleaves 16 planes into the channels-last layout: for r < rows, c < cols,
 /// dst[r * dst_row_stride + c * 16 + lane] = src[lane][r * src_row_stride + c].

@@ -4,7 +4,16 @@
 // are flattened over the whole input tensor (row-major, or column-major over the spatial dims
 // when storage_order = 1). A NaN in a window propagates to its output.
 // Types: float32, float64, float16 (and bfloat16), int8, uint8. Limits: 1 to 3 spatial dims.
+//
+// com.onnxedge MaxPool (version 1), emitted by the layout_nhwc pass: the same window
+// attributes on channels-last data, X [N, H, W, C] -> Y [N, OH, OW, C]; attribute
+// `channels_last` must be 1; 2-D, float32, no Indices output. Each output pixel is the
+// elementwise max of its valid taps' C contiguous floats (vectorizes over C).
+#include <cmath>
+#include <cstring>
 #include <memory>
+
+#include "runtime/thread_pool.h"
 
 #include "ops/common/pool_util.h"
 
@@ -58,10 +67,80 @@ class MaxPoolKernel final : public Kernel {
   PoolOptions opt_;
 };
 
+class MaxPoolNhwcKernel final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<MaxPoolNhwcKernel>> Create(const KernelInfo& info) {
+    auto k = std::make_unique<MaxPoolNhwcKernel>();
+    OE_ASSIGN_OR_RETURN(k->attrs_, ParsePoolAttrs(info, &k->ceil_mode_));
+    OE_ASSIGN_OR_RETURN(int64_t cl, info.GetInt("channels_last", 0));
+    if (cl != 1 || k->attrs_.kernel_shape.size() != 2) {
+      return info.Error(StatusCode::kInvalidModel, "com.onnxedge MaxPool needs channels_last = 1 ",
+                        "and a 2-D kernel_shape");
+    }
+    return k;
+  }
+
+  Status Run(KernelContext& ctx) const override {
+    OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (x->rank() != 4 || x->dtype() != DataType::kFloat) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input X must be a float32 [N, H, W, C] ",
+                       "tensor (channels_last), got ", DataTypeName(x->dtype()), " ",
+                       ShapeToString(x->shape()));
+    }
+    const int64_t n_n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
+    OE_ASSIGN_OR_RETURN(WindowGeometry g, ComputeWindowGeometry(attrs_, Shape{h, w},
+                                                                attrs_.kernel_shape, ceil_mode_,
+                                                                ctx.Describe()));
+    const int64_t oh = g.out[1], ow = g.out[2];
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat, {n_n, oh, ow, c}));
+    if (y->size() == 0) return Status::Ok();
+    const float* xd = x->data<float>();
+    float* yd = y->data<float>();
+    ctx.thread_pool().ParallelFor(n_n * oh, 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t img = r / oh, oy = r % oh;
+        const float* xi = xd + img * h * w * c;
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          float* out = yd + (r * ow + ox) * c;
+          bool first = true;
+          for (int64_t ky = 0; ky < g.kernel[1]; ++ky) {
+            const int64_t iy = oy * g.stride[1] - g.pad_begin[1] + ky * g.dilation[1];
+            if (iy < 0 || iy >= h) continue;
+            for (int64_t kx = 0; kx < g.kernel[2]; ++kx) {
+              const int64_t ix = ox * g.stride[2] - g.pad_begin[2] + kx * g.dilation[2];
+              if (ix < 0 || ix >= w) continue;
+              const float* in = xi + (iy * w + ix) * c;
+              if (first) {
+                std::memcpy(out, in, sizeof(float) * static_cast<size_t>(c));
+                first = false;
+                continue;
+              }
+              // A NaN in the window propagates (once out holds NaN, v > NaN is false).
+              for (int64_t ch = 0; ch < c; ++ch) {
+                const float v = in[ch];
+                out[ch] = (v > out[ch] || v != v) ? v : out[ch];
+              }
+            }
+          }
+          if (first) {  // a window entirely in the padding (ceil_mode edge): ONNX gives -inf
+            for (int64_t ch = 0; ch < c; ++ch) out[ch] = -INFINITY;
+          }
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+ private:
+  WindowAttrs attrs_;
+  bool ceil_mode_ = false;
+};
+
 }  // namespace
 
 void RegisterOp_max_pool(OpRegistry& registry) {
   registry.Register({"", "MaxPool", 1, 21, MakeFactory<MaxPoolKernel>()});
+  registry.Register({"com.onnxedge", "MaxPool", 1, 1, MakeFactory<MaxPoolNhwcKernel>()});
 }
 
 }  // namespace onnxedge::ops

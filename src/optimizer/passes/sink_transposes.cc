@@ -7,6 +7,18 @@
 //        with k a constant, k' = k unsqueezed to the rank and transposed by p's inverse
 //   x -> Transpose(p), z -> Transpose(p) -> Binary -> y
 //                                                =>  x, z -> Binary -> Transpose(p) -> y
+//   x1 -> Transpose(p), ..., xn -> Transpose(p) -> Concat(axis a) -> y
+//                                                =>  x1..xn -> Concat(axis p[a]) -> Transpose(p) -> y
+//   x -> Transpose(p) -> Resize(scales s | sizes s) -> y
+//                                                =>  x -> Resize(s') -> Transpose(p) -> y,
+//        s'[p[i]] = s[i] (constant scales or sizes, no roi, no `axes`, not tf_crop_and_resize)
+//
+// Each sweep also cancels Transpose(q) of Transpose(p) when p then q is the identity (so the
+// first transpose loses a reader and may sink), and at level "all" in a graph that has
+// channels-last ops (layout_nhwc ran) gives a transpose read by
+// several Concat/Resize/binary nodes one copy per reader (layout_nhwc's conversions back to
+// NCHW are often read by a skip connection and the next block; each copy then sinks on its own
+// to the next convolution's inverse transpose).
 //
 // Unary ops: Relu, Sigmoid, Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal, Softplus, Elu,
 // LeakyRelu, HardSigmoid, HardSwish, Gelu, Cast (and Clip with constant bounds). Binary ops: Add,
@@ -14,7 +26,8 @@
 // Conditions: the transpose output has exactly one reader; for a constant operand, its rank is
 // at most the transpose's and it does not enlarge the result (each of its dims is 1 or equals
 // the transposed dim, which must be known); for two transposes, both have one reader and the
-// same permutation and both inputs have the same known rank. Each move keeps the number of
+// same permutation and both inputs have the same known rank; for Concat, every input is such a
+// transpose (the layout_nhwc pass leaves them between channels-last convolutions). Each move keeps the number of
 // transposes (or removes one), so the pass never makes the graph slower.
 #include <set>
 
@@ -70,8 +83,9 @@ class SinkTransposesPass final : public Pass {
   StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
     int count = 0;
     // Each move may enable the next one further down; a few sweeps reach the fixpoint.
-    for (int sweep = 0; sweep < 8; ++sweep) {
-      int moved = 0;
+    for (int sweep = 0; sweep < 32; ++sweep) {
+      int moved = CancelPairs(g);
+      if (ctx.level == OptimizationLevel::kAll && HasChannelsLastOps(g)) moved += SplitShared(g);
       for (ir::Node* t : g.Nodes()) {
         if (g.IsRemoved(t) || !IsTranspose(t) || !g.HasSingleUse(t->outputs[0])) continue;
         auto perm = Perm(*t, g);
@@ -83,6 +97,10 @@ class SinkTransposesPass final : public Pass {
           ++moved;
         } else if (IsBinary(*c) && SinkBinary(g, t, c, use.index, *perm)) {
           ++moved;
+        } else if (IsOp(*c, "Concat") && SinkConcat(g, t, c, *perm)) {
+          ++moved;
+        } else if (IsOp(*c, "Resize") && use.index == 0 && SinkResize(g, t, c, *perm)) {
+          ++moved;
         }
       }
       count += moved;
@@ -93,8 +111,149 @@ class SinkTransposesPass final : public Pass {
   }
 
  private:
-  // Rewires x -> T -> C -> y into x -> C -> T -> y (C's other inputs already adjusted).
-  static void Move(GraphEditor& g, ir::Node* t, ir::Node* c, const std::vector<int64_t>& perm) {
+  // Transpose(q) reading Transpose(p) with p then q the identity: its readers read the first
+  // one's input (what fuse_transposes does, here so that the first transpose, now with fewer
+  // readers, can sink in the same pass).
+  static int CancelPairs(GraphEditor& g) {
+    int n_cancelled = 0;
+    for (ir::Node* n : g.Nodes()) {
+      if (g.IsRemoved(n) || !IsTranspose(n)) continue;
+      ir::Node* t = g.Producer(n->inputs[0]);
+      if (!IsTranspose(t) || g.IsRemoved(t)) continue;
+      auto p = Perm(*t, g), q = Perm(*n, g);
+      if (!p || !q || p->size() != q->size()) continue;
+      bool identity = true;
+      for (size_t i = 0; i < q->size(); ++i) {
+        identity &= (*p)[static_cast<size_t>((*q)[i])] == static_cast<int64_t>(i);
+      }
+      const std::string y = n->outputs[0], x = t->inputs[0];
+      if (!identity || !g.CanReplaceValue(y, x)) continue;
+      g.RemoveNode(n);
+      g.ReplaceValue(y, x);
+      if (g.NumUses(t->outputs[0]) == 0) g.RemoveNode(t);
+      ++n_cancelled;
+    }
+    return n_cancelled;
+  }
+
+  // Level all only (layout_nhwc): a transpose read by several Concat/Resize/binary nodes gets
+  // one copy per reader, so each can sink on its own towards the next convolution's inverse
+  // transpose. A copy that finds no partner costs one extra transpose, which the channels-last
+  // graphs rarely leave (the readers lead to convolutions).
+  static bool HasChannelsLastOps(const GraphEditor& g) {
+    for (const ir::Node* n : g.Nodes()) {
+      if (n->domain == "com.onnxedge" && AttrInt(*n, "channels_last", 0) == 1) return true;
+    }
+    return false;
+  }
+
+  static int SplitShared(GraphEditor& g) {
+    int n_split = 0;
+    for (ir::Node* t : g.Nodes()) {
+      if (g.IsRemoved(t) || !IsTranspose(t)) continue;
+      const std::string& v = t->outputs[0];
+      const std::vector<Use> uses = g.Consumers(v);
+      if (uses.size() < 2 || g.IsGraphOutput(v) || g.HasImplicitUses(v)) continue;
+      bool all = true;
+      for (const Use& u : uses) {
+        all &= IsOp(*u.node, "Concat") || (IsOp(*u.node, "Resize") && u.index == 0) ||
+               IsBinary(*u.node);
+      }
+      if (!all) continue;
+      for (size_t i = 1; i < uses.size(); ++i) {
+        const std::string copy = g.NewName(v + "_copy");
+        ir::Node* c = g.AddNode("Transpose", {t->inputs[0]}, {copy}, "", t);
+        c->attributes = t->attributes;
+        if (auto type = g.Type(v)) g.SetType(copy, *type);
+        g.SetInput(uses[i].node, uses[i].index, copy);
+      }
+      ++n_split;
+    }
+    return n_split;
+  }
+
+  static bool IsOp(const ir::Node& n, const char* op) {
+    return n.domain.empty() && n.op_type == op && n.outputs.size() == 1;
+  }
+
+  static std::vector<int64_t> Inverse(const std::vector<int64_t>& perm) {
+    std::vector<int64_t> inv(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+    return inv;
+  }
+
+  // Every input a single-use Transpose(perm) of a known-rank value: they go, the Concat axis
+  // follows the permutation.
+  static bool SinkConcat(GraphEditor& g, ir::Node* t, ir::Node* c,
+                         const std::vector<int64_t>& perm) {
+    const int64_t r = static_cast<int64_t>(perm.size());
+    std::vector<ir::Node*> ts;
+    for (const std::string& in : c->inputs) {
+      ir::Node* p = g.Producer(in);
+      if (in.empty() || !IsTranspose(p) || !g.HasSingleUse(in)) return false;
+      auto pp = Perm(*p, g);
+      if (!pp || *pp != perm || g.Rank(p->inputs[0]) != r) return false;
+      ts.push_back(p);
+    }
+    int64_t axis = AttrInt(*c, "axis", 0);
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) return false;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      if (ts[i] == t) continue;
+      g.SetInput(c, i, ts[i]->inputs[0]);
+      g.RemoveNode(ts[i]);
+    }
+    SetAttrInt(*c, "axis", perm[static_cast<size_t>(axis)]);
+    Move(g, t, c, perm, /*type_from_output=*/true);
+    return true;
+  }
+
+  // Resize with constant scales or sizes (one per dim) and no region of interest.
+  static bool SinkResize(GraphEditor& g, ir::Node* t, ir::Node* c,
+                         const std::vector<int64_t>& perm) {
+    if (c->opset < 11 || AttrInts(*c, "axes") ||
+        AttrString(*c, "coordinate_transformation_mode", "") == "tf_crop_and_resize") {
+      return false;
+    }
+    const size_t r = perm.size();
+    if (c->inputs.size() > 1 && !c->inputs[1].empty()) {
+      const Tensor* roi = g.Constant(c->inputs[1]);
+      if (!roi || roi->size() != 0) return false;
+    }
+    const std::vector<int64_t> inv = Inverse(perm);
+    bool any = false;
+    for (size_t i = 2; i < c->inputs.size() && i < 4; ++i) {
+      if (c->inputs[i].empty()) continue;
+      const Tensor* k = g.Constant(c->inputs[i]);
+      if (!k) return false;
+      if (k->size() == 0) continue;  // an empty scales input next to sizes
+      if (k->rank() != 1 || k->size() != static_cast<int64_t>(r)) return false;
+      // s'[perm[i]] = s[i]: gather with the inverse permutation.
+      std::optional<Tensor> permuted;
+      if (k->dtype() == DataType::kFloat) {
+        std::vector<float> v(r);
+        for (size_t j = 0; j < r; ++j) v[j] = k->data<float>()[inv[j]];
+        permuted = Tensor::FromVector<float>({static_cast<int64_t>(r)}, v);
+      } else if (k->dtype() == DataType::kInt64) {
+        std::vector<int64_t> v(r);
+        for (size_t j = 0; j < r; ++j) v[j] = k->data<int64_t>()[inv[j]];
+        permuted = Tensor::FromVector<int64_t>({static_cast<int64_t>(r)}, v);
+      } else {
+        return false;
+      }
+      g.SetInput(c, i, g.AddConstant(c->inputs[i] + "_t", std::move(*permuted)));
+      any = true;
+    }
+    if (!any) return false;
+    Move(g, t, c, perm, /*type_from_output=*/true);
+    return true;
+  }
+
+  // Rewires x -> T -> C -> y into x -> C -> T -> y (C's other inputs already adjusted). The
+  // new intermediate takes x's shape, or (type_from_output: C changes the shape) y's shape
+  // permuted back.
+  static void Move(GraphEditor& g, ir::Node* t, ir::Node* c, const std::vector<int64_t>& perm,
+                   bool type_from_output = false) {
     const std::string x = t->inputs[0];
     const std::string y = c->outputs[0];
     const std::string u = g.NewName(y + "_pre_transpose");
@@ -105,9 +264,24 @@ class SinkTransposesPass final : public Pass {
     g.SetInput(t, 0, u);
     g.SetOutput(t, 0, y);
     SetAttrInts(*t, "perm", perm);
+    const DataType et = g.ElemType(y);
+    if (type_from_output) {
+      auto yt = g.Type(y);
+      if (yt && yt->kind == ir::TypeInfo::Kind::kTensor) {
+        ir::TypeInfo ut = *yt;
+        if (ut.has_shape && ut.dims.size() == perm.size()) {
+          const std::vector<int64_t> inv = Inverse(perm);
+          for (size_t i = 0; i < perm.size(); ++i) ut.dims[i] = yt->dims[static_cast<size_t>(inv[i])];
+        } else {
+          ut.has_shape = false;
+          ut.dims.clear();
+        }
+        g.SetType(u, ut);
+      }
+      return;
+    }
     // u has x's shape and y's element type.
     auto xt = g.Type(x);
-    const DataType et = g.ElemType(y);
     if (xt && xt->kind == ir::TypeInfo::Kind::kTensor && et != DataType::kUndefined) {
       ir::TypeInfo ut = *xt;
       ut.elem_type = et;

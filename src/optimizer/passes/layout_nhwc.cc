@@ -1,0 +1,164 @@
+// Copyright onnxedge authors.
+// layout_nhwc: runs 2-D convolutions channels-last, with the layout conversions as transposes
+// that the transpose passes then cancel between consecutive convolutions.
+//
+//   x -> Conv | FusedConv(X, W, B, Z) -> y
+//     =>  x -> Transpose(0,2,3,1) -> com.onnxedge.FusedConv(channels_last = 1) -> Transpose(0,3,1,2) -> y
+//         (Z, when present, gets its own Transpose(0,2,3,1))
+//   x -> MaxPool (2-D, no Indices) -> y
+//     =>  x -> Transpose(0,2,3,1) -> com.onnxedge.MaxPool(channels_last = 1) -> Transpose(0,3,1,2) -> y
+//
+// Between two converted convolutions the graph then reads ... -> Transpose(0,3,1,2) ->
+// [elementwise ops, Concat, Resize] -> Transpose(0,2,3,1) -> ...; sink_transposes moves the
+// first transpose down to the second and fuse_transposes cancels the pair, so transposes are
+// left where the graph meets a non-converted op (its inputs, outputs, pools, reshapes).
+// Conditions: the output's static width is at most 56 (kMaxWidth below says why);
+// the FusedConv (com.onnxedge MaxPool) kernel is registered; X has rank 4 and element type float32; W is
+// a constant float32 [M, C/group, kh, kw] with group 1 or depthwise with one output channel per
+// group (the groupings the channels-last kernel has; others stay NCHW); not when exporting
+// below level "all" (FusedConv is onnxedge-private). The attributes of the convolution (pads,
+// strides, dilations, auto_pad, activation) carry over unchanged: they are spatial.
+#include <map>
+
+#include "optimizer/graph_editor.h"
+#include "optimizer/pattern.h"
+#include "optimizer/pipelines.h"
+
+namespace onnxedge::opt {
+
+namespace {
+
+constexpr const char* kDomain = "com.onnxedge";
+const std::vector<int64_t> kToNhwc = {0, 2, 3, 1};
+const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
+// Widest output row converted. The early high-resolution layers of these networks have few
+// channels (3 to 32): channels-last, the GEMM tile is only as wide as the output channel count
+// (16 columns for 16 channels, where the AVX-512 tile holds 64), while the NCHW engine's tile
+// runs along the wide rows; measured (one thread, CPU time) YOLOX-nano's 208x208 12->16 conv
+// took 1.4x, MobileNetV2's 112x112 layers 1.1-1.6x their NCHW time, the 56-wide and narrower
+// layers 0.8-1.0x. So those layers stay NCHW and the layout switches once, at the first
+// narrower map.
+constexpr int64_t kMaxWidth = 56;
+
+class LayoutNhwcPass final : public Pass {
+ public:
+  const char* name() const override { return "layout_nhwc"; }
+
+  StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
+    if (ctx.for_export && ctx.level != OptimizationLevel::kAll) return 0;
+    if (!PassContext::HasKernel(kDomain, "FusedConv", 1)) return 0;
+    int count = 0;
+    const bool pools = PassContext::HasKernel(kDomain, "MaxPool", 1);
+    // NCHW value -> its NHWC transpose, shared by every converted reader (a skip connection
+    // and the next convolution read the same value).
+    std::map<std::string, std::string> nhwc;
+    for (ir::Node* n : g.Nodes()) {
+      if (g.IsRemoved(n)) continue;
+      if (Convertible(g, *n)) {
+        Convert(g, ctx, n, "FusedConv", &nhwc);
+      } else if (pools && PoolConvertible(g, *n)) {
+        Convert(g, ctx, n, "MaxPool", &nhwc);
+      } else {
+        continue;
+      }
+      ++count;
+    }
+    return count;
+  }
+
+ private:
+  // The input and output rows are known and at most kMaxWidth wide (the input too, so the
+  // layout switch, a transpose of this op's input, happens on a small map).
+  static bool NarrowOutput(const GraphEditor& g, const ir::Node& n) {
+    for (const std::string& v : {n.inputs[0], n.outputs[0]}) {
+      auto s = g.PartialShape(v);
+      if (!s || s->size() != 4 || (*s)[3] < 0 || (*s)[3] > kMaxWidth) return false;
+    }
+    return true;
+  }
+
+  static bool Convertible(const GraphEditor& g, const ir::Node& n) {
+    const bool conv = n.domain.empty() && n.op_type == "Conv";
+    const bool fused = n.domain == kDomain && n.op_type == "FusedConv";
+    if (!(conv || fused) || n.outputs.size() != 1 || n.inputs.size() < 2) return false;
+    if (fused && AttrInt(n, "channels_last", 0) != 0) return false;
+    if (g.Rank(n.inputs[0]) != 4 || g.ElemType(n.inputs[0]) != DataType::kFloat) return false;
+    const Tensor* w = g.Constant(n.inputs[1]);
+    if (!w || w->dtype() != DataType::kFloat || w->rank() != 4) return false;
+    const int64_t group = AttrInt(n, "group", 1);
+    if (group != 1 && !(w->dim(1) == 1 && w->dim(0) == group)) return false;
+    if (fused && n.inputs.size() > 3 && !n.inputs[3].empty() && g.Rank(n.inputs[3]) != 4) {
+      return false;
+    }
+    return NarrowOutput(g, n);
+  }
+
+  static bool PoolConvertible(const GraphEditor& g, const ir::Node& n) {
+    if (!n.domain.empty() || n.op_type != "MaxPool" || n.inputs.size() != 1) return false;
+    if (n.outputs.empty() || (n.outputs.size() > 1 && !n.outputs[1].empty())) return false;
+    auto ks = AttrInts(n, "kernel_shape");
+    return ks && ks->size() == 2 && g.Rank(n.inputs[0]) == 4 &&
+           g.ElemType(n.inputs[0]) == DataType::kFloat && NarrowOutput(g, n);
+  }
+
+  // `value`'s static type with its dims permuted (element type kept); nullopt when unknown.
+  static std::optional<ir::TypeInfo> Permuted(const GraphEditor& g, const std::string& value,
+                                              const std::vector<int64_t>& perm) {
+    auto t = g.Type(value);
+    if (!t || t->kind != ir::TypeInfo::Kind::kTensor) return std::nullopt;
+    if (t->has_shape && t->dims.size() == perm.size()) {
+      std::vector<ir::Dim> dims;
+      for (int64_t p : perm) dims.push_back(t->dims[static_cast<size_t>(p)]);
+      t->dims = dims;
+    } else {
+      t->has_shape = false;
+      t->dims.clear();
+    }
+    return t;
+  }
+
+  // Adds Transpose(value, perm) -> a fresh name (typed), placed after `anchor`.
+  static std::string AddTranspose(GraphEditor& g, const std::string& value,
+                                  const std::vector<int64_t>& perm, const ir::Node* anchor) {
+    const std::string out = g.NewName(value + "_nhwc");
+    ir::Node* t = g.AddNode("Transpose", {value}, {out}, "", anchor);
+    SetAttrInts(*t, "perm", perm);
+    if (auto type = Permuted(g, value, perm)) g.SetType(out, *type);
+    return out;
+  }
+
+  static void Convert(GraphEditor& g, const PassContext& ctx, ir::Node* n, const char* op,
+                      std::map<std::string, std::string>* nhwc) {
+    const std::string y = n->outputs[0];
+    std::vector<std::string> inputs = n->inputs;
+    std::vector<ir::Attribute> attrs;
+    for (const ir::Attribute& a : n->attributes) {
+      if (a.name != "storage_order") attrs.push_back(a);  // MaxPool's, for Indices only
+    }
+    const std::string name = n->name;
+    auto y_type = Permuted(g, y, kToNhwc);
+    auto to_nhwc = [&](const std::string& v) {
+      auto it = nhwc->find(v);
+      if (it != nhwc->end()) return it->second;
+      return (*nhwc)[v] = AddTranspose(g, v, kToNhwc, n);
+    };
+    inputs[0] = to_nhwc(inputs[0]);
+    if (inputs.size() > 3 && !inputs[3].empty()) inputs[3] = to_nhwc(inputs[3]);
+    g.RemoveNode(n);
+    const std::string yt = g.NewName(y + "_nhwc");
+    ir::Node* f = g.AddNode(op, inputs, {yt}, kDomain, n, name + "_nhwc");
+    f->opset = 1;
+    f->attributes = attrs;
+    SetAttrInt(*f, "channels_last", 1);
+    if (y_type) g.SetType(yt, *y_type);
+    ir::Node* back = g.AddNode("Transpose", {yt}, {y}, "", f);
+    SetAttrInts(*back, "perm", kToNchw);
+    ctx.RequireDomain(kDomain, 1);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakeLayoutNhwcPass() { return std::make_unique<LayoutNhwcPass>(); }
+
+}  // namespace onnxedge::opt
