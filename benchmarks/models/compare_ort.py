@@ -7,8 +7,8 @@ them for single runs in alternating order (A B, B A, A B, ...) so that machine n
 engines alike. Reports p50/p90/min per engine, the p50 ratio onnxedge / ORT, and peak RSS.
 
 After every run the driver waits until that engine's process is idle again (its threads' CPU
-time, summed from /proc/PID/task/*/schedstat, advances by less than 0.1 ms over 2 ms; at most
-1 s), so a worker pool that keeps spinning after a run (onnxruntime's default) does not take a
+time, summed from /proc/PID/task/*/schedstat, advances by less than 2 ms over a 10 ms window;
+at most 1 s), so a worker pool that keeps spinning after a run (onnxruntime's default) does not take a
 core from the other engine's next run. The CPU time an engine burns between returning from a
 run and going idle is reported too ("post-run CPU", median over the timed runs): the cost of
 idle spinning that ORT users complain about. `--no-settle` restores back-to-back runs.
@@ -84,8 +84,12 @@ class Worker:
                 pass  # the thread ended between listdir and open
         return total
 
-    def settle(self, quiet_ns=100_000, window_s=0.002, limit_s=1.0):
-        """Waits until the worker is idle; returns the CPU ns it used meanwhile."""
+    def settle(self, quiet_ns=2_000_000, window_s=0.010, limit_s=1.0):
+        """Waits until the worker is idle; returns the CPU ns it used meanwhile.
+
+        Some kernels (this VM's among them) account a running thread's time only at scheduler
+        ticks, in 4 ms steps, so a window must span several ticks: a thread spinning through a
+        10 ms window shows at least one 4 ms step there, an idle process none."""
         start = last = self.cpu_ns()
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:

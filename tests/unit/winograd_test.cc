@@ -275,7 +275,7 @@ std::vector<Case> EpilogueCases() {
   std::vector<Case> cases;
   for (const Activation& act : AllActivations()) {
     for (bool residual : {false, true}) {
-      Case k = MakeCase(2, 14, 15, 17, 65, 1, 0, 2, 1);
+      Case k = MakeCase(2, 14, 15, 33, 65, 1, 0, 2, 1);
       k.act = act;
       k.residual = residual;
       k.bias = !residual;
