@@ -24,6 +24,7 @@
 #include <cstring>
 #include <random>
 
+#include "test_random.h"
 #include "unit/model_builder.h"
 
 extern "C" {
@@ -117,11 +118,7 @@ Counts Count(F&& f) {
 }
 
 std::vector<float> Random(size_t n, uint32_t seed, float scale = 0.5f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
+  return testing::RandomUniform(n, seed, -scale, scale);
 }
 
 onnx::AttributeProto Ints(const std::string& name, const std::vector<int64_t>& v) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_random.h"
 #include "isa_param_test.h"
 #include "core/cpu_features.h"
 #include "ops/op_test_util.h"
@@ -24,11 +25,7 @@ namespace {
 using testing::OpTest;
 
 std::vector<float> Random(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
+  return testing::RandomUniform(n, seed, lo, hi);
 }
 
 // The activations by their ONNX definitions, in double.

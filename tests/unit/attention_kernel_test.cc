@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "test_random.h"
 #include "core/cpu_features.h"
 #include "kernels/gemm.h"
 #include "ops/attention/attention.h"
@@ -24,11 +25,7 @@ namespace {
 using namespace onnxedge::testing;  // NOLINT
 
 std::vector<float> Random(size_t n, uint32_t seed, float scale) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
+  return testing::RandomUniform(n, seed, -scale, scale);
 }
 
 struct Case {

@@ -224,12 +224,8 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
   };
   int64_t band = oh_n;
   while (band > 1 && band_floats(band) > kChannelsLastBudget) band = (band + 1) / 2;
-  // Fewer blocks than threads (16 or 32 channels): split the rows too, so every thread works.
   const int64_t threads = pool->num_threads();
-  if (blocks < threads) {
-    const int64_t want = (threads + blocks - 1) / blocks;
-    band = std::min(band, std::max<int64_t>(1, (oh_n + want - 1) / want));
-  }
+  band = DepthwiseBandForThreads(band, oh_n, blocks, threads);
   const int64_t n_bands = (oh_n + band - 1) / band;
   const int64_t hp_band = (band - 1) * sh + (kh_n - 1) * dh + 1;
   const DepthwiseBlockFn block_fn = SelectDepthwiseBlock();

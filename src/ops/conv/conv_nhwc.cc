@@ -209,10 +209,7 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
     band = (band + 1) / 2;
   }
   const int64_t threads = pool->num_threads();
-  if (blocks < threads) {
-    const int64_t want = (threads + blocks - 1) / blocks;
-    band = std::min(band, std::max<int64_t>(1, (oh_n + want - 1) / want));
-  }
+  band = DepthwiseBandForThreads(band, oh_n, blocks, threads);
   const int64_t n_bands = (oh_n + band - 1) / band;
   const int64_t hp_band = (band - 1) * sh + (kh_n - 1) * dh + 1;
   const DepthwiseBlockFn block_fn = SelectDepthwiseBlock();

@@ -24,6 +24,16 @@ void DepthwiseRowGeneric(const float* const* rows, const float* w, int64_t n_row
 ///   out: [oh_n * ow_n][16], out(oh, ow) = bias + sum over taps of
 ///        w(kh, kw) * in(oh * sh + kh * dh, ow * sw + kw * dw)
 constexpr int64_t kDepthwiseBlock = 16;
+/// Output rows per band for the channels-last paths: `band` as sized for the cache, cut further
+/// when there are fewer channel blocks than threads, so the rows are split too and every
+/// thread works.
+inline int64_t DepthwiseBandForThreads(int64_t band, int64_t rows, int64_t blocks,
+                                       int64_t threads) {
+  if (blocks >= threads || blocks <= 0) return band;
+  const int64_t want = (threads + blocks - 1) / blocks;
+  const int64_t split = (rows + want - 1) / want;
+  return band < split ? band : (split > 1 ? split : 1);
+}
 struct DepthwiseBlockArgs {
   const float* in = nullptr;
   int64_t wp = 0;
