@@ -34,8 +34,13 @@ struct IoInfo {
 
 /// Memory use of a session. See docs/architecture.md (Memory).
 struct MemoryInfo {
-  /// Bytes of the model's weights (initializers and Constant nodes).
+  /// Bytes of the model's weights as the session holds them: the initializers and Constant
+  /// nodes it keeps, plus the kernels' prepared copies (packed GEMM panels, Winograd-transformed
+  /// convolution weights, which can be larger than the original). An initializer whose every
+  /// reader prepacked it is held only in its prepared form.
   uint64_t weight_bytes = 0;
+  /// The prepared copies' part of weight_bytes.
+  uint64_t prepacked_weight_bytes = 0;
   /// Size of the arena planned for the input shapes of the last run (0 before the first run):
   /// every intermediate tensor and scratch buffer of such a run lives in it.
   uint64_t planned_arena_bytes = 0;

@@ -53,6 +53,7 @@ class AlignedFloats {
 struct PackedA {
   int64_t M = 0, K = 0;
   AlignedFloats data;
+  uint64_t bytes() const { return data.size() * sizeof(float); }
 };
 
 /// op(B) (K x N) in panels of kGemmNr columns: element (k, n) at [(n / Nr) * K + k] * Nr + n % Nr.
@@ -60,6 +61,7 @@ struct PackedA {
 struct PackedB {
   int64_t K = 0, N = 0;
   AlignedFloats data;
+  uint64_t bytes() const { return data.size() * sizeof(float); }
 };
 
 /// Packing buffers of the calling thread, reused by every GEMM it runs (they only grow), so

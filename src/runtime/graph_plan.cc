@@ -501,4 +501,10 @@ StatusOr<Tensor> KernelContext::AllocateTemp(DataType type, const Shape& shape, 
   return state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, true);
 }
 
+uint64_t GraphPlan::prepacked_bytes() const {
+  uint64_t total = 0;
+  for (const Step& step : steps_) total += step.kernel->PrepackedBytes();
+  return total;
+}
+
 }  // namespace onnxedge

@@ -65,6 +65,8 @@ class GraphPlan {
   /// Initializers of this graph whose data was freed after their readers prepacked them
   /// (Kernel::PrepackedInputs); the plan keeps their type and shape only.
   const std::vector<std::string>& released_constants() const { return released_constants_; }
+  /// Bytes of the kernels' prepared weight copies (Kernel::PrepackedBytes), subgraphs included.
+  uint64_t prepacked_bytes() const;
 
  private:
   struct Step {

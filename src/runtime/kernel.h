@@ -222,6 +222,9 @@ class Kernel {
   /// every reader of an initializer says so, the plan frees the initializer's data and keeps a
   /// tensor with its type and shape and no data, so the session holds the weight once.
   virtual uint32_t PrepackedInputs() const { return 0; }
+  /// Bytes of the kernel's own prepared copies of constant inputs (packed GEMM panels,
+  /// transformed convolution weights), counted as weights in Session::memory_info().
+  virtual uint64_t PrepackedBytes() const { return 0; }
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const KernelInfo&)>;

@@ -41,6 +41,24 @@ IoInfo MakeIoInfo(const ir::ValueInfo& vi) {
 
 namespace {
 
+// Bytes of the constants (initializers, Constant-node tensors) that still hold data, subgraphs
+// included; strings count 0 as in Graph::CountParameters.
+uint64_t HeldConstantBytes(const ir::Graph& g) {
+  auto held = [](const Tensor& t) -> uint64_t {
+    return t.raw_data() && t.dtype() != DataType::kString ? t.bytes() : 0;
+  };
+  uint64_t total = 0;
+  for (const auto& [name, t] : g.initializers) total += held(t);
+  for (const auto& n : g.nodes) {
+    for (const auto& a : n->attributes) {
+      if (a.type == ir::Attribute::Type::kTensor) total += held(a.t);
+      if (a.g) total += HeldConstantBytes(*a.g);
+      for (const auto& sg : a.graphs) total += HeldConstantBytes(*sg);
+    }
+  }
+  return total;
+}
+
 void CollectConstantData(const ir::Graph& g, std::unordered_set<const void*>* out) {
   for (const auto& [name, t] : g.initializers) {
     if (t.raw_data()) out->insert(t.raw_data());
@@ -81,7 +99,6 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   OE_RETURN_IF_ERROR(opt::OptimizeForSession(s->model_, options));
   int64_t params = 0, param_bytes = 0;
   s->model_.graph->CountParameters(&params, &param_bytes);
-  s->weight_bytes_ = static_cast<uint64_t>(param_bytes);
   s->allocator_ = std::make_shared<Allocator>(options.memory_limit_bytes,
                                                static_cast<uint64_t>(param_bytes));
   s->planner_ = std::make_unique<MemoryPlanner>(s->allocator_, options.enable_memory_pattern);
@@ -107,6 +124,8 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
   });
   if (!plan.ok()) return plan.status();
   s->plan_ = std::move(plan).value();
+  s->prepacked_bytes_ = s->plan_->prepacked_bytes();
+  s->weight_bytes_ = HeldConstantBytes(graph) + s->prepacked_bytes_;
   // A view of the process-wide pool: sessions share its workers.
   const int threads = options.intra_op_threads > 0 ? options.intra_op_threads
                                                    : AvailableCpuCount();
@@ -133,6 +152,7 @@ MemoryInfo SessionImpl::memory_info() const {
   const PlannerStats p = planner_->stats();
   MemoryInfo m;
   m.weight_bytes = weight_bytes_;
+  m.prepacked_weight_bytes = prepacked_bytes_;
   m.planned_arena_bytes = p.planned_arena_bytes;
   m.arena_bytes = p.arena_bytes_held;
   m.peak_bytes = allocator_->peak_bytes();

@@ -59,7 +59,8 @@ class SessionImpl {
   std::unique_ptr<ThreadPool> pool_;
   std::shared_ptr<Allocator> allocator_;
   std::unique_ptr<MemoryPlanner> planner_;
-  uint64_t weight_bytes_ = 0;
+  uint64_t weight_bytes_ = 0;     ///< Held constants + prepacked copies (memory_info()).
+  uint64_t prepacked_bytes_ = 0;
   std::unordered_map<std::string, size_t> input_index_;  ///< Graph input name -> index.
   std::vector<IoInfo> inputs_;   ///< Inputs the caller must or may feed.
   std::vector<IoInfo> outputs_;

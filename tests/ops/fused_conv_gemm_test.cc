@@ -17,6 +17,7 @@
 #include "test_random.h"
 #include "isa_param_test.h"
 #include "core/cpu_features.h"
+#include "ops/conv/conv_nhwc.h"
 #include "ops/op_test_util.h"
 
 namespace onnxedge {
@@ -303,6 +304,16 @@ std::vector<Conv2D> ChannelsLastCases() {
   cases.push_back({1, 16, 16, 16, 9, 10, 5, 5, 1, 2});    // depthwise 5x5
   cases.push_back({2, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});   // depthwise dilation 2, batch 2
   cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});     // depthwise, several bands
+  // At most kNhwcSmallM (8) output channels: the dot-product path. Pixel counts off the 4-pixel
+  // block (169, 99), K off the 8-float vector (13 + m, 90), pointwise and general windows.
+  for (int64_t m : {1, 2, 4, 5, 8}) cases.push_back({1, 13 + m, m, 1, 13, 13, 1, 1, 1, 0});
+  cases.push_back({1, 10, 3, 1, 11, 9, 3, 3, 2, 1});
+  cases.push_back({2, 64, 1, 1, 9, 11, 1, 1, 1, 0});
+  cases.push_back({1, 64, 9, 1, 9, 11, 1, 1, 1, 0});  // 9: back on the GEMM
+  // 3x3 stride 1 with C, M >= 32: Winograd on the channels-last image (ChooseWinograd); ragged
+  // 4x4 tiles, padded and unpadded.
+  cases.push_back({1, 32, 40, 1, 9, 11, 3, 3, 1, 1});
+  cases.push_back({1, 33, 32, 1, 10, 6, 3, 3, 1, 0});
   return cases;
 }
 
@@ -317,11 +328,53 @@ TEST_P(IsaTest, ChannelsLastFusedConvMatchesDefinition) {
   for (const Act& act : AllActs()) {
     for (const Conv2D& cc : {Conv2D{1, 17, 17, 1, 7, 7, 3, 3, 1, 1},
                              Conv2D{2, 5, 18, 1, 3, 2, 1, 1, 1, 0},
-                             Conv2D{1, 20, 20, 20, 7, 7, 3, 3, 1, 1}}) {
+                             Conv2D{1, 20, 20, 20, 7, 7, 3, 3, 1, 1},
+                             Conv2D{1, 32, 35, 1, 6, 9, 3, 3, 1, 1},
+                             Conv2D{1, 19, 5, 1, 6, 5, 1, 1, 1, 0}}) {
       RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++, true);
       RunConv(cc, &act, true, 2, seed++, true);
       ++i;
     }
+  }
+}
+
+// The channels-last engine takes Winograd exactly where the NCHW engine does (ChooseWinograd),
+// so the cases above with C, M >= 32 and a 3x3 stride-1 window run it; layers with at most
+// kNhwcSmallM output channels get the dot-product rows.
+TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  ConvF32Hints unit;
+  unit.unit_stride_dilation = true;
+  ConvF32Hints strided;
+  const Shape w33{40, 32, 3, 3};
+  std::vector<float> w(static_cast<size_t>(40 * 33 * 9));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i);
+  struct Case {
+    Shape shape;
+    const ConvF32Hints* hints;
+    bool winograd;
+  };
+  for (const Case& c : {Case{w33, &unit, true}, Case{w33, &strided, false},
+                        Case{w33, nullptr, false}, Case{Shape{16, 32, 3, 3}, &unit, false},
+                        Case{Shape{40, 33, 1, 1}, &unit, false}}) {
+    ConvNhwcWeights prepared;
+    PrepareConvNhwcWeights(w.data(), c.shape, 1, &prepared, nullptr, c.hints);
+    EXPECT_EQ(prepared.winograd != nullptr, c.winograd) << ShapeToString(c.shape);
+    EXPECT_EQ(prepared.winograd != nullptr, ChooseWinograd(c.shape, 1, c.hints));
+    // One copy of the weights: the GEMM panels only without Winograd.
+    EXPECT_EQ(prepared.packed.K == 0, c.winograd) << ShapeToString(c.shape);
+  }
+  // Few output channels: W^T rows for the dot-product kernel, no GEMM panels.
+  for (int64_t m : {1, 8, 9}) {
+    ConvNhwcWeights prepared;
+    const Shape ws{m, 5, 3, 3};
+    PrepareConvNhwcWeights(w.data(), ws, 1, &prepared, nullptr, &unit);
+    EXPECT_EQ(prepared.rows.size(), m <= kNhwcSmallM ? static_cast<size_t>(m * 45) : 0u);
+    EXPECT_EQ(prepared.packed.K == 0, m <= kNhwcSmallM);
+    if (m != 1) continue;
+    // Row 0, k = tap * C + channel: k 5 is W[0][0] tap 1, k 9 is W[0][4] tap 1.
+    EXPECT_EQ(prepared.rows[5], w[1]);
+    EXPECT_EQ(prepared.rows[9], w[4 * 9 + 1]);
   }
 }
 

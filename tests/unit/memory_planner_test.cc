@@ -197,7 +197,10 @@ TEST(MemoryPattern, PlannedRunsMatchHeapRunsAndAllocateNoTensorsFromTheHeap) {
   // Planned runs take only their two outputs from the heap.
   EXPECT_EQ(m.heap_allocations - m1.heap_allocations, 3u * 2u);
   EXPECT_GT(m.arena_allocations, 0u);
+  // Both MatMul weights are held only packed (N = 64 and 32 fill whole 16-column panels, so the
+  // packed copies are as large as the originals); b1 stays as it is.
   EXPECT_EQ(m.weight_bytes, (64 * 64 + 64 + 64 * 32) * 4u);
+  EXPECT_EQ(m.prepacked_weight_bytes, (64 * 64 + 64 * 32) * 4u);
   SetPoisonUninitializedForTesting(false);
 }
 
@@ -369,6 +372,11 @@ TEST(PrepackedWeights, AreHeldOnceUnlessAnotherReaderNeedsTheData) {
   EXPECT_EQ(inits.at("w1").raw_data(), nullptr) << "prepacked by its only reader";
   EXPECT_EQ(inits.at("w1").shape(), (Shape{3, 2}));
   EXPECT_NE(inits.at("w2").raw_data(), nullptr) << "Identity reads the data";
+  // Each MatMul holds its B as one 16-column GEMM panel of K = 3 rows (kernels::PackedB);
+  // w2's own 6 floats stay for Identity, w1's are gone.
+  const MemoryInfo mem = (*s)->memory_info();
+  EXPECT_EQ(mem.prepacked_weight_bytes, 2u * 3 * 16 * sizeof(float));
+  EXPECT_EQ(mem.weight_bytes, mem.prepacked_weight_bytes + 6 * sizeof(float));
   for (int run = 0; run < 2; ++run) {
     auto r = (*s)->Run({{"x", Tensor::FromVector<float>({2, 3}, {1, 0, 2, 0, 1, -1})}});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -376,6 +384,22 @@ TEST(PrepackedWeights, AreHeldOnceUnlessAnotherReaderNeedsTheData) {
     EXPECT_EQ((*r)[1].value.tensor().ToVector<float>(), (std::vector<float>{3, 2, -1, 0}));
     EXPECT_EQ((*r)[2].value.tensor().ToVector<float>(), (std::vector<float>{1, 0, 0, 1, 1, 1}));
   }
+}
+
+// A 3x3 convolution with 32 channels each way runs as Winograd F(4x4, 3x3): its weights are
+// held only transformed, 36 points x C x M (M in 16-column panels), 4x the raw 9 x C x M.
+TEST(PrepackedWeights, CountTheWinogradTransformedConvolutionWeights) {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 32, 8, 8});
+  AddInitializer(g, "w", Tensor::FromVector<float>({32, 32, 3, 3}, Iota(32 * 32 * 9, 0.001f)));
+  AddNode(g, "Conv", {"x", "w"}, {"y"});
+  AddOutput(g, "y");
+  auto s = LoadProto(m, Unoptimized());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const MemoryInfo mem = (*s)->memory_info();
+  EXPECT_EQ(mem.prepacked_weight_bytes, 36u * 32 * 32 * sizeof(float));
+  EXPECT_EQ(mem.weight_bytes, mem.prepacked_weight_bytes) << "W itself is released";
 }
 
 TEST(Poison, UninitializedAllocationsAreFilledOnlyWhenAsked) {

@@ -202,6 +202,7 @@ class AttentionKernel final : public Kernel {
 
   /// A packed constant weight is all Run multiplies by (Run reads only its type and shape).
   uint32_t PrepackedInputs() const override { return packed_w_ ? (1u << kWeights) : 0u; }
+  uint64_t PrepackedBytes() const override { return packed_w_ ? packed_w_->bytes() : 0; }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(kInput));

@@ -126,13 +126,16 @@ bool AllOnes(const std::vector<int64_t>& v) {
 }
 
 // What the attributes and X's static type say about the layer (for the Winograd choice).
-ConvF32Hints MakeHints(const KernelInfo& info, const WindowAttrs& attrs, const Shape& w_shape) {
+// X is [N, H, W, C] when `channels_last`.
+ConvF32Hints MakeHints(const KernelInfo& info, const WindowAttrs& attrs, const Shape& w_shape,
+                       bool channels_last) {
   ConvF32Hints h;
   h.unit_stride_dilation = AllOnes(attrs.strides) && AllOnes(attrs.dilations);
   const ir::TypeInfo* xt = info.InputType(0);
   if (!xt || !xt->has_shape || xt->dims.size() != 4 || w_shape.size() != 4) return h;
-  if (!xt->dims[2].known() || !xt->dims[3].known()) return h;
-  const Shape in_spatial{xt->dims[2].value, xt->dims[3].value};
+  const size_t d0 = channels_last ? 1 : 2;
+  if (!xt->dims[d0].known() || !xt->dims[d0 + 1].known()) return h;
+  const Shape in_spatial{xt->dims[d0].value, xt->dims[d0 + 1].value};
   const Shape kernel(w_shape.begin() + 2, w_shape.end());
   StatusOr<WindowGeometry> g = ComputeWindowGeometry(attrs, in_spatial, kernel, false, "");
   if (g.ok()) {
@@ -178,11 +181,12 @@ class ConvKernel final : public Kernel {
     if (k->channels_last_) {
       if (w) {
         OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
-        if (w->dtype() == DataType::kFloat) k->nhwc_ = k->PrepareNhwc(*w, nullptr);
+        const ConvF32Hints hints = MakeHints(info, k->attrs_, w->shape(), /*channels_last=*/true);
+        if (w->dtype() == DataType::kFloat) k->nhwc_ = k->PrepareNhwc(*w, nullptr, &hints);
       }
     } else if (w && UsesF32Engine(w->dtype())) {
       OE_RETURN_IF_ERROR(k->CheckWeights(w->shape(), info.Describe()));
-      const ConvF32Hints hints = MakeHints(info, k->attrs_, w->shape());
+      const ConvF32Hints hints = MakeHints(info, k->attrs_, w->shape(), /*channels_last=*/false);
       k->weights_ = Prepare(*w, k->group_, nullptr, &hints);
     }
     if (k->channels_last_ && w && !k->nhwc_) {
@@ -196,6 +200,9 @@ class ConvKernel final : public Kernel {
 
   /// With prepared float weights, Run reads only W's type and shape (the engine uses weights_).
   uint32_t PrepackedInputs() const override { return weights_ || nhwc_ ? 2u : 0u; }
+  uint64_t PrepackedBytes() const override {
+    return (weights_ ? weights_->bytes() : 0) + (nhwc_ ? nhwc_->bytes() : 0);
+  }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
@@ -356,10 +363,12 @@ class ConvKernel final : public Kernel {
   }
 
   // Channels-last weights, or null when W is not a float32 2-D tensor of a supported grouping.
-  std::shared_ptr<const ConvNhwcWeights> PrepareNhwc(const Tensor& w, ThreadPool* pool) const {
+  // `hints` (static shapes) may choose Winograd; without them (W not constant) never.
+  std::shared_ptr<const ConvNhwcWeights> PrepareNhwc(const Tensor& w, ThreadPool* pool,
+                                                     const ConvF32Hints* hints = nullptr) const {
     if (w.dtype() != DataType::kFloat || !ConvNhwcSupports(w.shape(), group_)) return nullptr;
     auto prepared = std::make_shared<ConvNhwcWeights>();
-    PrepareConvNhwcWeights(w.data<float>(), w.shape(), group_, prepared.get(), pool);
+    PrepareConvNhwcWeights(w.data<float>(), w.shape(), group_, prepared.get(), pool, hints);
     return prepared;
   }
 

@@ -704,6 +704,18 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
 
 }  // namespace
 
+uint64_t ConvF32Weights::bytes() const {
+  uint64_t total = raw.size() * sizeof(float) + (winograd ? winograd->bytes() : 0);
+  for (const kernels::PackedA& p : packed) total += p.bytes();
+  return total;
+}
+
+bool ChooseWinograd(const Shape& w_shape, int64_t group, const ConvF32Hints* hints) {
+  return hints && hints->unit_stride_dilation && group == 1 && w_shape.size() == 4 &&
+         w_shape[2] == 3 && w_shape[3] == 3 && WinogradEnabled() &&
+         WinogradWorthIt(w_shape[1], w_shape[0], hints->out_h, hints->out_w);
+}
+
 void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
                            ThreadPool* pool, const ConvF32Hints* hints) {
   out->out_channels = w_shape[0];
@@ -718,9 +730,7 @@ void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, 
     out->raw.assign(w, w + out->out_channels * k_total);
     return;
   }
-  if (hints && hints->unit_stride_dilation && group == 1 && out->kernel.size() == 2 &&
-      out->kernel[0] == 3 && out->kernel[1] == 3 && WinogradEnabled() &&
-      WinogradWorthIt(out->in_per_group, out->out_channels, hints->out_h, hints->out_w)) {
+  if (ChooseWinograd(w_shape, group, hints)) {
     auto wino = std::make_shared<WinogradWeights>();
     PrepareWinogradWeights(w, out->out_channels, out->in_per_group, wino.get());
     out->winograd = std::move(wino);

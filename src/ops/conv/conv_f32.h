@@ -39,6 +39,8 @@ struct ConvF32Weights {
   /// Set when the layer runs as Winograd F(4x4, 3x3); `packed` is then empty (one copy of the
   /// weights, the transformed one).
   std::shared_ptr<const WinogradWeights> winograd;
+  /// Bytes held (every form).
+  uint64_t bytes() const;
 };
 
 /// What the convolution's attributes and static input shape tell the weight preparation.
@@ -46,6 +48,11 @@ struct ConvF32Hints {
   bool unit_stride_dilation = false;  ///< Every stride and dilation is 1.
   int64_t out_h = 0, out_w = 0;       ///< Output spatial dims when static (2-D), else 0.
 };
+
+/// True when a layer with weights W (`w_shape`) and `group` runs as Winograd F(4x4, 3x3): `hints`
+/// show a 2-D 3x3, stride 1, dilation 1, group 1 layer for which WinogradWorthIt holds, and
+/// WinogradEnabled(). Shared by the NCHW and the channels-last engines.
+bool ChooseWinograd(const Shape& w_shape, int64_t group, const ConvF32Hints* hints);
 
 /// Prepares W ([M, C/group, k1, ...]) for ConvF32. With `hints` showing a 2-D 3x3, stride 1,
 /// dilation 1, group 1 layer for which WinogradWorthIt holds (and WinogradEnabled()), the

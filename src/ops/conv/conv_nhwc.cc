@@ -32,6 +32,49 @@ size_t AlignedBytes(int64_t floats) {
   return (static_cast<size_t>(std::max<int64_t>(floats, 1)) * sizeof(float) + 63) / 64 * 64;
 }
 
+// The im2col row of output pixel q (flat over the batch) for a general window: K = kh * kw * C
+// floats, tap-major, zeros where the window leaves the image.
+void FillWindowRow(const ConvNhwcWeights& w, const ConvNhwcArgs& args, int64_t q, float* d) {
+  const int64_t c_n = args.c, plane = args.oh * args.ow;
+  const int64_t img = q / plane, oy = (q % plane) / args.ow, ox = q % args.ow;
+  const float* xi = args.x + img * args.h * args.w * c_n;
+  const int64_t ix0 = ox * args.stride_w - args.pad_left;
+  // Taps kj in [kj_lo, kj_hi) read inside the row; with dilation 1 they are consecutive
+  // pixels, so one copy of (kj_hi - kj_lo) * C floats per kernel row.
+  int64_t kj_lo = 0, kj_hi = w.kw;
+  while (kj_lo < kj_hi && ix0 + kj_lo * args.dilation_w < 0) ++kj_lo;
+  while (kj_hi > kj_lo && ix0 + (kj_hi - 1) * args.dilation_w >= args.w) --kj_hi;
+  const size_t tap_bytes = sizeof(float) * static_cast<size_t>(c_n);
+  for (int64_t ki = 0; ki < w.kh; ++ki, d += w.kw * c_n) {
+    const int64_t iy = oy * args.stride_h - args.pad_top + ki * args.dilation_h;
+    if (iy < 0 || iy >= args.h || kj_lo == kj_hi) {
+      std::memset(d, 0, tap_bytes * static_cast<size_t>(w.kw));
+      continue;
+    }
+    if (kj_lo > 0) std::memset(d, 0, tap_bytes * static_cast<size_t>(kj_lo));
+    // (Pointers formed only for pixels inside the row.)
+    const int64_t row0 = iy * args.w + ix0;
+    if (args.dilation_w == 1) {
+      std::memcpy(d + kj_lo * c_n, xi + (row0 + kj_lo) * c_n,
+                  tap_bytes * static_cast<size_t>(kj_hi - kj_lo));
+    } else {
+      for (int64_t kj = kj_lo; kj < kj_hi; ++kj) {
+        std::memcpy(d + kj * c_n, xi + (row0 + kj * args.dilation_w) * c_n, tap_bytes);
+      }
+    }
+    if (kj_hi < w.kw) {
+      std::memset(d + kj_hi * c_n, 0, tap_bytes * static_cast<size_t>(w.kw - kj_hi));
+    }
+  }
+}
+
+// A 1x1, stride 1, unpadded window whose output is the input grid: the input pixels are the
+// im2col rows.
+bool Pointwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args) {
+  return w.kh == 1 && w.kw == 1 && args.stride_h == 1 && args.stride_w == 1 &&
+         args.pad_top == 0 && args.pad_left == 0 && args.oh == args.h && args.ow == args.w;
+}
+
 }  // namespace
 
 bool ConvNhwcSupports(const Shape& w_shape, int64_t group) {
@@ -40,7 +83,7 @@ bool ConvNhwcSupports(const Shape& w_shape, int64_t group) {
 }
 
 void PrepareConvNhwcWeights(const float* w, const Shape& w_shape, int64_t group,
-                            ConvNhwcWeights* out, ThreadPool* pool) {
+                            ConvNhwcWeights* out, ThreadPool* pool, const ConvF32Hints* hints) {
   out->out_channels = w_shape[0];
   out->in_channels = w_shape[1] * group;
   out->kh = w_shape[2];
@@ -58,7 +101,13 @@ void PrepareConvNhwcWeights(const float* w, const Shape& w_shape, int64_t group,
     }
     return;
   }
-  // B^T [M][K] with k = tap * C + c, packed transposed.
+  if (ChooseWinograd(w_shape, group, hints)) {
+    auto wino = std::make_shared<WinogradWeights>();
+    PrepareWinogradWeights(w, m_n, out->in_channels, wino.get());
+    out->winograd = std::move(wino);
+    return;
+  }
+  // B^T [M][K] with k = tap * C + c: the dot-product rows, or packed transposed.
   const int64_t c_n = out->in_channels, k_n = taps * c_n;
   std::vector<float> bt(static_cast<size_t>(std::max<int64_t>(1, m_n * k_n)));
   for (int64_t m = 0; m < m_n; ++m) {
@@ -68,7 +117,67 @@ void PrepareConvNhwcWeights(const float* w, const Shape& w_shape, int64_t group,
       }
     }
   }
+  if (m_n <= kNhwcSmallM) {
+    out->rows = std::move(bt);
+    return;
+  }
   kernels::PackB(bt.data(), k_n, /*trans=*/true, k_n, m_n, &out->packed, pool);
+}
+
+void NhwcSmallMGeneric(const float* a, int64_t lda, int64_t n, int64_t k_n, const float* w,
+                       int64_t m_n, const float* bias, float* y) {
+  for (int64_t p = 0; p < n; ++p) {
+    const float* ap = a + p * lda;
+    for (int64_t m = 0; m < m_n; ++m) {
+      const float* wm = w + m * k_n;
+      float acc = 0.f;
+      for (int64_t k = 0; k < k_n; ++k) acc += ap[k] * wm[k];
+      y[p * m_n + m] = acc + (bias ? bias[m] : 0.f);
+    }
+  }
+}
+
+NhwcSmallMFn SelectNhwcSmallM(Isa isa) {
+#if defined(__x86_64__)
+  if (isa >= Isa::kAvx2) return NhwcSmallMAvx2;
+#endif
+  (void)isa;
+  return NhwcSmallMGeneric;
+}
+
+void RunConvNhwcSmallM(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {
+  const int64_t m_n = args.m, k_n = w.kh * w.kw * args.c;
+  const int64_t pixels = args.batch * args.oh * args.ow;
+  if (pixels == 0 || m_n == 0) return;
+  const bool pointwise = Pointwise(w, args);
+  const NhwcSmallMFn fn = SelectNhwcSmallM(MaxIsa());
+  // Pixels per im2col block (general windows): the block's rows stay in L1/L2.
+  const int64_t block = std::clamp<int64_t>(8192 / std::max<int64_t>(1, k_n), 4, 64);
+  const size_t row_bytes = pointwise ? 0 : AlignedBytes(block * k_n);
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool->num_threads()), row_bytes);
+  // About 16K multiply-adds per task.
+  const int64_t min_pixels = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, k_n * m_n));
+  pool->ParallelFor(pixels, min_pixels, [&](int64_t q0, int64_t q1) {
+    float* const rowbuf = pointwise ? nullptr : reinterpret_cast<float*>(scratch.Claim());
+    for (int64_t b0 = q0; b0 < q1; b0 += block) {
+      const int64_t nb = std::min(block, q1 - b0);
+      float* const y = args.y + b0 * m_n;
+      if (pointwise) {
+        fn(args.x + b0 * k_n, k_n, nb, k_n, w.rows.data(), m_n, args.bias, y);
+      } else {
+        for (int64_t i = 0; i < nb; ++i) FillWindowRow(w, args, b0 + i, rowbuf + i * k_n);
+        fn(rowbuf, k_n, nb, k_n, w.rows.data(), m_n, args.bias, y);
+      }
+      const int64_t n = nb * m_n;
+      if (args.residual) {
+        const float* z = args.residual + b0 * m_n;
+        for (int64_t i = 0; i < n; ++i) y[i] += z[i];
+      }
+      kernels::ApplyActivation(y, n, args.activation);
+    }
+  });
 }
 
 void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {
@@ -77,9 +186,7 @@ void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadP
   const int64_t plane = args.oh * args.ow;
   const int64_t pixels = args.batch * plane;
   if (pixels == 0 || m_n == 0) return;
-  const bool pointwise = w.kh == 1 && w.kw == 1 && args.stride_h == 1 && args.stride_w == 1 &&
-                         args.pad_top == 0 && args.pad_left == 0 && args.oh == args.h &&
-                         args.ow == args.w;
+  const bool pointwise = Pointwise(w, args);
   const int64_t panels = (m_n + kNr - 1) / kNr;
   const int64_t threads = pool->num_threads();
   // Chunks of output pixels (whole slivers) sized for the cache; with several threads the
@@ -116,37 +223,7 @@ void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadP
           rp[r] = args.x + q * c_n;
           continue;
         }
-        const int64_t img = q / plane, oy = (q % plane) / args.ow, ox = q % args.ow;
-        const float* xi = args.x + img * args.h * args.w * c_n;
-        float* d = rowbuf + r * k_n;
-        const int64_t ix0 = ox * args.stride_w - args.pad_left;
-        // Taps kj in [kj_lo, kj_hi) read inside the row; with dilation 1 they are consecutive
-        // pixels, so one copy of (kj_hi - kj_lo) * C floats per kernel row.
-        int64_t kj_lo = 0, kj_hi = w.kw;
-        while (kj_lo < kj_hi && ix0 + kj_lo * args.dilation_w < 0) ++kj_lo;
-        while (kj_hi > kj_lo && ix0 + (kj_hi - 1) * args.dilation_w >= args.w) --kj_hi;
-        const size_t tap_bytes = sizeof(float) * static_cast<size_t>(c_n);
-        for (int64_t ki = 0; ki < w.kh; ++ki, d += w.kw * c_n) {
-          const int64_t iy = oy * args.stride_h - args.pad_top + ki * args.dilation_h;
-          if (iy < 0 || iy >= args.h || kj_lo == kj_hi) {
-            std::memset(d, 0, tap_bytes * static_cast<size_t>(w.kw));
-            continue;
-          }
-          if (kj_lo > 0) std::memset(d, 0, tap_bytes * static_cast<size_t>(kj_lo));
-          // (Pointers formed only for pixels inside the row.)
-          const int64_t row0 = iy * args.w + ix0;
-          if (args.dilation_w == 1) {
-            std::memcpy(d + kj_lo * c_n, xi + (row0 + kj_lo) * c_n,
-                        tap_bytes * static_cast<size_t>(kj_hi - kj_lo));
-          } else {
-            for (int64_t kj = kj_lo; kj < kj_hi; ++kj) {
-              std::memcpy(d + kj * c_n, xi + (row0 + kj * args.dilation_w) * c_n, tap_bytes);
-            }
-          }
-          if (kj_hi < w.kw) {
-            std::memset(d + kj_hi * c_n, 0, tap_bytes * static_cast<size_t>(w.kw - kj_hi));
-          }
-        }
+        FillWindowRow(w, args, q, rowbuf + r * k_n);
         rp[r] = rowbuf + r * k_n;
       }
       kernels::PackASliver(rp, nr, k_n, a + s * k_n * kMr);
@@ -298,6 +375,25 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
 void RunConvNhwc(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {
   if (w.depthwise) {
     RunConvNhwcDepthwise(w, args, pool);
+  } else if (!w.rows.empty()) {
+    RunConvNhwcSmallM(w, args, pool);
+  } else if (w.winograd) {
+    WinogradArgs wa;
+    wa.batch = args.batch;
+    wa.h = args.h;
+    wa.w = args.w;
+    wa.c = args.c;
+    wa.m = args.m;
+    wa.pad_top = args.pad_top;
+    wa.pad_left = args.pad_left;
+    wa.oh = args.oh;
+    wa.ow = args.ow;
+    wa.x = args.x;
+    wa.bias = args.bias;
+    wa.residual = args.residual;
+    wa.activation = args.activation;
+    wa.y = args.y;
+    RunWinogradNhwc(*w.winograd, wa, pool);
   } else {
     RunConvNhwcGemm(w, args, pool);
   }

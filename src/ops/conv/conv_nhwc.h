@@ -11,6 +11,13 @@
 //     convolution reads the input pixels as A's rows with no window arithmetic), then the GEMM
 //     micro-kernels add the bias per column and apply the activation in their epilogue. A
 //     residual is copied into Y first and the GEMM accumulates onto it (beta = 1).
+//   - group 1 with at most kNhwcSmallM output channels (detection heads: M = 1 or 4): the
+//     GEMM tile would be 16 (AVX-512: up to 64) columns wide for M of them, so each output is
+//     instead a dot product of the pixel's K inputs with a row of W^T (NhwcSmallMFn, AVX2 or
+//     portable), vectorised along K.
+//   - group 1, 3x3, stride 1, dilation 1, when the NCHW engine would also choose it
+//     (ChooseWinograd): Winograd F(4x4, 3x3) straight on the channels-last images, with no
+//     layout transposes (the NCHW engine transposes every input image first).
 //   - depthwise (C/group == 1, one output channel per group): the channels-last block kernel
 //     (DepthwiseBlockAvx2/Generic, 16 channels) on data that is already channels-last: per
 //     (image, 16-channel block, band of output rows) the band's input pixels are copied as
@@ -21,10 +28,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "kernels/gemm.h"
 #include "onnxedge/tensor.h"
+#include "ops/conv/conv_f32.h"
 
 namespace onnxedge {
 class ThreadPool;
@@ -39,15 +49,43 @@ struct ConvNhwcWeights {
   bool depthwise = false;
   kernels::PackedB packed;  ///< group 1: K = kh * kw * C (tap-major), N = M.
   std::vector<float> dw;    ///< depthwise: [ceil(M / 16)][kh * kw][16], zero-padded lanes.
+  /// group 1 with M <= kNhwcSmallM: W^T as rows [M][K] (k = tap * C + c); `packed` is empty.
+  std::vector<float> rows;
+  /// Set when the layer runs as Winograd (then `packed` is empty: one copy of the weights).
+  std::shared_ptr<const WinogradWeights> winograd;
+  /// Bytes held (every form).
+  uint64_t bytes() const {
+    return packed.bytes() + (dw.size() + rows.size()) * sizeof(float) +
+           (winograd ? winograd->bytes() : 0);
+  }
 };
+
+/// Most output channels the dot-product path takes (more fill a GEMM panel well enough).
+constexpr int64_t kNhwcSmallM = 8;
+
+/// y[p * m_n + m] = bias[m] (0 when null) + sum over k < k_n of a[p * lda + k] * w[m * k_n + k],
+/// for p < n and m < m_n (the few-output-channel path; y rows are m_n floats).
+using NhwcSmallMFn = void (*)(const float* a, int64_t lda, int64_t n, int64_t k_n,
+                              const float* w, int64_t m_n, const float* bias, float* y);
+void NhwcSmallMGeneric(const float* a, int64_t lda, int64_t n, int64_t k_n, const float* w,
+                       int64_t m_n, const float* bias, float* y);
+#if defined(__x86_64__)
+/// AVX2 + FMA: 4 pixels x 2 output channels per step, 8 k per vector.
+void NhwcSmallMAvx2(const float* a, int64_t lda, int64_t n, int64_t k_n, const float* w,
+                    int64_t m_n, const float* bias, float* y);
+#endif
+/// The NhwcSmallMFn for `isa`.
+NhwcSmallMFn SelectNhwcSmallM(Isa isa);
 
 /// True when channels-last FusedConv supports this weight shape and group (2-D; group 1, or
 /// depthwise with one output channel per group).
 bool ConvNhwcSupports(const Shape& w_shape, int64_t group);
 
-/// Prepares W ([M, C/group, kh, kw]) for RunConvNhwc; requires ConvNhwcSupports.
+/// Prepares W ([M, C/group, kh, kw]) for RunConvNhwc; requires ConvNhwcSupports. `hints`
+/// (spatial dims in the NCHW sense) decide Winograd as for the NCHW engine; null: never.
 void PrepareConvNhwcWeights(const float* w, const Shape& w_shape, int64_t group,
-                            ConvNhwcWeights* out, ThreadPool* pool);
+                            ConvNhwcWeights* out, ThreadPool* pool,
+                            const ConvF32Hints* hints = nullptr);
 
 /// The channels-last convolution arguments (shapes already validated).
 struct ConvNhwcArgs {
@@ -65,9 +103,10 @@ struct ConvNhwcArgs {
 /// Y = activation(conv(X, W) + bias + residual), channels-last.
 void RunConvNhwc(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
 
-/// The group-1 path (any kernel size): the entry a 3x3 stride-1 Winograd kernel can stand in
-/// front of.
+/// The group-1 GEMM path (any kernel size; ignores `w.winograd` and `w.rows`).
 void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
+/// The few-output-channel path (needs `w.rows`).
+void RunConvNhwcSmallM(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
 /// The depthwise path.
 void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
 

@@ -27,6 +27,7 @@ struct WinogradWeights {
   int64_t m = 0, c = 0;
   int64_t xi_stride = 0;  ///< Floats from U[xi] to U[xi + 1].
   kernels::AlignedFloats u;
+  uint64_t bytes() const { return u.size() * sizeof(float); }
 };
 
 /// Transforms W ([m, c, 3, 3], row-major) into `out` (in double precision, rounded once).

@@ -32,6 +32,8 @@ class IfKernel final : public Kernel {
     return k;
   }
 
+  uint64_t PrepackedBytes() const override { return (then_ ? then_->prepacked_bytes() : 0) + (else_ ? else_->prepacked_bytes() : 0); }
+
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(bool cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));

@@ -46,6 +46,8 @@ class LoopKernel final : public Kernel {
     return k;
   }
 
+  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
+
   Status Run(KernelContext& ctx) const override {
     int64_t max_trips = std::numeric_limits<int64_t>::max();
     if (const Value* m = ctx.InputValue(0)) {

@@ -79,6 +79,7 @@ class ScanKernel final : public Kernel {
   }
 
   Status Run(KernelContext& ctx) const override { return v8_ ? RunV8(ctx) : RunV9(ctx); }
+  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
 
  private:
   Status RunV9(KernelContext& ctx) const {

@@ -30,6 +30,8 @@ class SequenceMapKernel final : public Kernel {
     return k;
   }
 
+  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
+
   Status Run(KernelContext& ctx) const override {
     const Value* first = ctx.InputValue(0);
     if (!first || !first->is_sequence()) {
