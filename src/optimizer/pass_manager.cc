@@ -196,7 +196,8 @@ Status Optimize(ir::Model& model, const OptimizeOptions& options, OptimizeReport
     if (static_cast<int>(entry.level) > static_cast<int>(options.level)) continue;
     const std::string name = entry.pass->name();
     if (disabled.count(name)) continue;
-    if (entry.opt_in && (!enabled.count(entry.opt_in) || disabled.count(entry.opt_in))) continue;
+    if (entry.group && disabled.count(entry.group)) continue;
+    if (entry.opt_in && !enabled.count(entry.group ? entry.group : name.c_str())) continue;
     PassStats st;
     st.name = name;
     st.nodes_before = CountNodes(*model.graph);

@@ -18,7 +18,8 @@ struct OptimizeOptions {
   OptimizationLevel level = OptimizationLevel::kAll;
   /// Pass names to skip. Unknown names are an error.
   std::vector<std::string> disabled_passes;
-  /// Opt-in passes to run (PipelineEntry::opt_in). Unknown names are an error.
+  /// Opt-in passes to run (PipelineEntry::opt_in); naming a pass that runs by default changes
+  /// nothing. Unknown names are an error.
   std::vector<std::string> enabled_passes;
   /// The result is meant to be saved as ONNX (see PassContext::for_export).
   bool for_export = false;

@@ -47,9 +47,9 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseQuickGeluPass(), L::kExtended,
       "after the Conv+activation fusion, which takes Conv -> SiLU whole when it can");
   add(MakeEliminateDeadNodesPass(), L::kExtended, "last: removes what the fusions left unread");
-  // --- all: onnxedge-private layout, opt-in (docs/optimizer.md: it lost on YOLOX-nano) ------
+  // --- all: the onnxedge-private channels-last layout (docs/optimizer.md) -------------------
   auto add_layout = [&](std::unique_ptr<Pass> pass, const char* reason) {
-    p.push_back({std::move(pass), L::kAll, reason, "layout_nhwc"});
+    p.push_back({std::move(pass), L::kAll, reason, "layout_nhwc", /*opt_in=*/false});
   };
   add_layout(MakeLayoutNhwcPass(),
              "after the Conv fusions (FusedConv is final, with its activation and residual): "

@@ -16,9 +16,13 @@ struct PipelineEntry {
   std::unique_ptr<Pass> pass;
   OptimizationLevel level;  ///< Lowest level at which the pass runs.
   const char* reason;       ///< Why it sits where it does.
-  /// Non-null: the entry runs only when this pass name is enabled (OptimizeOptions::
-  /// enabled_passes); the pass is off by default.
-  const char* opt_in = nullptr;
+  /// Non-null: the entry is a helper step of the pass with this name and runs only when that
+  /// pass runs (it is not disabled, and enabled when `opt_in`): `--disable-pass layout_nhwc`
+  /// also drops the transpose clean-ups that follow it.
+  const char* group = nullptr;
+  /// The entry (its group) runs only when named in OptimizeOptions::enabled_passes. No pass is
+  /// opt-in today; the switch stays for passes that do not pay off on every model yet.
+  bool opt_in = false;
 };
 
 /// Every pass in pipeline order (a pass may appear more than once; all instances share the

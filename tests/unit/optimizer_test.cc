@@ -1216,11 +1216,11 @@ onnx::ModelProto ConvNetModel() {
 
 TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
   auto m = ConvNetModel();
-  // Opt-in: without being enabled the pass does not run.
-  auto plain = RunPasses(m, {}, OptimizationLevel::kAll, false);
-  EXPECT_EQ(Count(plain.model, "Transpose"), 0);
-  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
+  // Part of the default pipeline at level all (naming it in enabled_passes changes nothing).
+  auto o = RunPasses(m, {}, OptimizationLevel::kAll, false);
   EXPECT_GT(Rewrites(o, "layout_nhwc"), 0);
+  auto named = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
+  EXPECT_EQ(Ops(named.model), Ops(o.model));
   int nhwc = 0, nchw = 0;
   for (const auto& n : o.model.graph->nodes) {
     if (n->op_type == "FusedConv") (opt::AttrInt(*n, "channels_last", 0) ? nhwc : nchw)++;
@@ -1232,10 +1232,19 @@ TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
   // channels-last convolutions, the Concat and the Resize cancelled.
   EXPECT_EQ(Count(o.model, "Transpose"), 4) << ::testing::PrintToString(Ops(o.model));
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 8, 8}, 320, -2, 2)}}, 1e-4, 1e-4);
-  // Disabled by name: no channels-last convolution.
-  auto off = RunPasses(m, {}, OptimizationLevel::kExtended, false);
-  for (const auto& n : off.model.graph->nodes) {
-    EXPECT_EQ(opt::AttrInt(*n, "channels_last", 0), 0);
+  // Below level all, or disabled by name (which also drops its transpose clean-ups): no
+  // channels-last convolution and no transpose.
+  auto extended = RunPasses(m, {}, OptimizationLevel::kExtended, false);
+  std::set<std::string> all_but_layout;
+  for (const auto& e : opt::Pipeline()) all_but_layout.insert(e.pass->name());
+  all_but_layout.erase("layout_nhwc");
+  auto off = RunPasses(m, all_but_layout, OptimizationLevel::kAll, false);
+  for (const Optimized* r : {&extended, &off}) {
+    for (const auto& n : r->model.graph->nodes) {
+      EXPECT_EQ(opt::AttrInt(*n, "channels_last", 0), 0);
+    }
+    EXPECT_EQ(Count(r->model, "Transpose"), 0);
+    EXPECT_EQ(Rewrites(*r, "layout_nhwc"), 0);
   }
 }
 
