@@ -226,15 +226,21 @@ Status OptimizeForSession(ir::Model& model, const SessionOptions& options) {
   o.level = options.optimization_level;
   o.disabled_passes = options.disabled_passes;
   o.enabled_passes = options.enabled_passes;
-  if (const char* env = std::getenv("ONNXEDGE_ENABLE_PASSES")) {
-    std::string list = env;
+  // Environment switches for A/B measurements of whole programs (benchmarks, tools) whose
+  // SessionOptions cannot be changed: comma-separated pass names, added to the options'.
+  auto append_env = [](const char* var, std::vector<std::string>* names) {
+    const char* env = std::getenv(var);
+    if (!env) return;
+    const std::string list = env;
     size_t start = 0;
     while (start <= list.size()) {
       const size_t comma = std::min(list.find(',', start), list.size());
-      if (comma > start) o.enabled_passes.push_back(list.substr(start, comma - start));
+      if (comma > start) names->push_back(list.substr(start, comma - start));
       start = comma + 1;
     }
-  }
+  };
+  append_env("ONNXEDGE_ENABLE_PASSES", &o.enabled_passes);
+  append_env("ONNXEDGE_DISABLE_PASSES", &o.disabled_passes);
   o.verify = options.verify_optimizer_passes;
   OptimizeReport report;
   OE_RETURN_IF_ERROR(Optimize(model, o, &report));

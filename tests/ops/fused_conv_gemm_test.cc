@@ -387,7 +387,9 @@ TEST(MaxPoolNhwc, MatchesTheNchwMaxPool) {
   uint32_t seed = 500;
   for (const Case& cs : {Case{1, 3, 7, 7, 3, 2, 1, 1, 0}, Case{2, 17, 8, 9, 3, 1, 1, 1, 0},
                          Case{1, 16, 13, 13, 5, 1, 2, 1, 0}, Case{1, 5, 9, 10, 2, 2, 0, 1, 1},
-                         Case{1, 4, 9, 9, 3, 1, 2, 2, 0}, Case{1, 1, 1, 1, 1, 1, 0, 1, 0}}) {
+                         Case{1, 4, 9, 9, 3, 1, 2, 2, 0}, Case{1, 1, 1, 1, 1, 1, 0, 1, 0},
+                         // SPP blocks: stride 1, windows as large as the map.
+                         Case{1, 16, 13, 13, 13, 1, 6, 1, 0}, Case{2, 9, 13, 11, 9, 1, 4, 1, 0}}) {
     auto x = Random(static_cast<size_t>(cs.n * cs.c * cs.h * cs.w), seed++);
     x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
     auto run = [&](bool nhwc) {

@@ -820,6 +820,12 @@ TEST(PoolOps, MaxAndAverageMatchNaive) {
       {{1, 3, 5, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, false},
       {{2, 2, 6, 40}, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, false},
       {{1, 2, 5, 37}, {2, 3}, {1, 2}, {1, 3}, {0, 2, 1, 2}, true},
+      // SPP blocks (YOLOX): stride 1, windows as large as the map, "same" padding; and windows
+      // wider than the row with uneven pads (taps reaching no output).
+      {{1, 4, 13, 13}, {13, 13}, {1, 1}, {1, 1}, {6, 6, 6, 6}, false},
+      {{1, 3, 13, 11}, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, false},
+      {{1, 2, 5, 6}, {5, 7}, {1, 1}, {1, 1}, {2, 1, 2, 4}, false},
+      {{1, 2, 6, 9}, {3, 5}, {1, 3}, {1, 1}, {1, 4, 1, 4}, true},
   };
   uint32_t seed = 700;
   for (const auto& c : cases) {

@@ -21,6 +21,7 @@
 #include "optimizer/pattern.h"
 #include "optimizer/pipelines.h"
 #include "runtime/kernel.h"
+#include "runtime/session_impl.h"
 #include "unit/model_builder.h"
 
 namespace onnxedge {
@@ -1246,6 +1247,29 @@ TEST(OptimizerPass, LayoutNhwcLeavesTransposesAtBoundariesOnly) {
     EXPECT_EQ(Count(r->model, "Transpose"), 0);
     EXPECT_EQ(Rewrites(*r, "layout_nhwc"), 0);
   }
+}
+
+// Sessions take the layout by default and drop it when the pass is disabled, by option or by
+// ONNXEDGE_DISABLE_PASSES (the benchmarks' A/B switch).
+TEST(OptimizerPass, LayoutNhwcSwitchesOffForSessions) {
+  const auto m = ConvNetModel();
+  auto channels_last = [&](const SessionOptions& so) {
+    auto s = LoadProto(m, so);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    int n = 0;
+    if (!s.ok()) return n;
+    for (const auto& node : (*s)->impl().model().graph->nodes) {
+      n += opt::AttrInt(*node, "channels_last", 0) != 0;
+    }
+    return n;
+  };
+  EXPECT_GT(channels_last(SessionOptions()), 0);
+  SessionOptions off;
+  off.disabled_passes = {"layout_nhwc"};
+  EXPECT_EQ(channels_last(off), 0);
+  setenv("ONNXEDGE_DISABLE_PASSES", "fuse_gelu,layout_nhwc", 1);
+  EXPECT_EQ(channels_last(SessionOptions()), 0);
+  unsetenv("ONNXEDGE_DISABLE_PASSES");
 }
 
 TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {

@@ -182,7 +182,9 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
   const int64_t work = std::max<int64_t>(1, in_size + out_size * g.kernel[2]);
   // Chunk scratch (row, win) grown by this thread before the parallel region
   // (runtime/chunk_scratch.h): no chunk allocates, whichever thread runs it.
-  const size_t row_bytes = (static_cast<size_t>(i2) * sizeof(C) + 63) / 64 * 64;
+  // (win also holds a max row's out[2] results.)
+  const size_t row_bytes =
+      (static_cast<size_t>(std::max(i2, g.out[2])) * sizeof(C) + 63) / 64 * 64;
   thread_local ChunkScratch tls_scratch;
   ChunkScratch& scratch = tls_scratch;
   scratch.Prepare(static_cast<size_t>(pool->num_threads()), 2 * row_bytes);
@@ -223,22 +225,36 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
               }
             }
           }
+          if constexpr (kKind == PoolKind::kMax) {
+            // Per tap, the outputs whose window column falls inside the row form one range:
+            // one loop per tap over it (contiguous for stride 1, so it vectorizes), no
+            // per-output bounds. Outputs no tap reaches stay at the lowest value (-inf).
+            C* acc = win;
+            std::fill(acc, acc + g.out[2],
+                      std::numeric_limits<C>::has_infinity ? -std::numeric_limits<C>::infinity()
+                                                           : std::numeric_limits<C>::lowest());
+            const int64_t sw = g.stride[2];
+            for (int64_t kw = 0; kw < kw_n && rows > 0; ++kw) {
+              const int64_t off = kw * dil_w - g.pad_begin[2];  // column = ow * sw + off
+              const int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+              const int64_t hi = std::min(g.out[2], i2 - off <= 0 ? 0 : (i2 - off + sw - 1) / sw);
+              if (sw == 1) {
+                for (int64_t ow = lo; ow < hi; ++ow) acc[ow] = NanMax(acc[ow], row[ow + off]);
+              } else {
+                for (int64_t ow = lo; ow < hi; ++ow) acc[ow] = NanMax(acc[ow], row[ow * sw + off]);
+              }
+            }
+            for (int64_t ow = 0; ow < g.out[2]; ++ow) yr[ow] = FromCompute<T>(acc[ow]);
+            continue;
+          }
           if (rows > 0 && win_n > 0) {
             C* w = win;
             const C* r = row;
-            if constexpr (kKind == PoolKind::kMax) {
-              for (int64_t i = 0; i < win_n; ++i) w[i] = r[i];
-              for (int64_t kw = 1; kw < kw_n; ++kw) {
-                const C* rk = r + kw * dil_w;
-                for (int64_t i = 0; i < win_n; ++i) w[i] = NanMax(w[i], rk[i]);
-              }
-            } else {
-              // C(0) + first, like the per-output sum below (the same additions in order).
-              for (int64_t i = 0; i < win_n; ++i) w[i] = C(0) + r[i];
-              for (int64_t kw = 1; kw < kw_n; ++kw) {
-                const C* rk = r + kw * dil_w;
-                for (int64_t i = 0; i < win_n; ++i) w[i] += rk[i];
-              }
+            // C(0) + first, like the per-output sum below (the same additions in order).
+            for (int64_t i = 0; i < win_n; ++i) w[i] = C(0) + r[i];
+            for (int64_t kw = 1; kw < kw_n; ++kw) {
+              const C* rk = r + kw * dil_w;
+              for (int64_t i = 0; i < win_n; ++i) w[i] += rk[i];
             }
           }
           const int64_t pad_rows =
@@ -249,36 +265,18 @@ void PoolPlanesSeparable(const T* x, T* y, int64_t planes, const WindowGeometry&
             const TapRange tw = taps[2][static_cast<size_t>(ow)];
             const int64_t base = ow * g.stride[2] - g.pad_begin[2];
             const bool full = rows > 0 && tw.lo == 0 && tw.hi == kw_n;  // base < win_n then
-            if constexpr (kKind == PoolKind::kMax) {
-              if (full) {
-                yr[ow] = FromCompute<T>(win[static_cast<size_t>(base)]);
-                continue;
+            C acc = C(0);
+            if (full) {
+              acc = win[static_cast<size_t>(base)];
+            } else if (rows > 0) {
+              for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
+                acc += row[static_cast<size_t>(base + kw * g.dilation[2])];
               }
-              if (rows == 0 || tw.hi <= tw.lo) {
-                yr[ow] = FromCompute<T>(std::numeric_limits<C>::has_infinity
-                                            ? -std::numeric_limits<C>::infinity()
-                                            : std::numeric_limits<C>::lowest());
-                continue;
-              }
-              C m = row[static_cast<size_t>(base + tw.lo * g.dilation[2])];
-              for (int64_t kw = tw.lo + 1; kw < tw.hi; ++kw) {
-                m = NanMax(m, row[static_cast<size_t>(base + kw * g.dilation[2])]);
-              }
-              yr[ow] = FromCompute<T>(m);
-            } else {
-              C acc = C(0);
-              if (full) {
-                acc = win[static_cast<size_t>(base)];
-              } else if (rows > 0) {
-                for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
-                  acc += row[static_cast<size_t>(base + kw * g.dilation[2])];
-                }
-              }
-              const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
-              const int64_t count =
-                  opt.count_include_pad ? pad_rows * (pw.hi - pw.lo) : rows * (tw.hi - tw.lo);
-              yr[ow] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
             }
+            const TapRange pw = pad_taps[2][static_cast<size_t>(ow)];
+            const int64_t count =
+                opt.count_include_pad ? pad_rows * (pw.hi - pw.lo) : rows * (tw.hi - tw.lo);
+            yr[ow] = FromCompute<T>(count > 0 ? acc / static_cast<C>(count) : C(0));
           }
         }
       }

@@ -7,12 +7,15 @@
 //
 // com.onnxedge MaxPool (version 1), emitted by the layout_nhwc pass: the same window
 // attributes on channels-last data, X [N, H, W, C] -> Y [N, OH, OW, C]; attribute
-// `channels_last` must be 1; 2-D, float32, no Indices output. Each output pixel is the
-// elementwise max of its valid taps' C contiguous floats (vectorizes over C).
+// `channels_last` must be 1; 2-D, float32, no Indices output. Separable (per output row: the
+// valid input rows reduced into one row, then each pixel's valid columns), vectorized over the
+// contiguous channels.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 
+#include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
 #include "ops/common/pool_util.h"
@@ -96,31 +99,47 @@ class MaxPoolNhwcKernel final : public Kernel {
     if (y->size() == 0) return Status::Ok();
     const float* xd = x->data<float>();
     float* yd = y->data<float>();
-    ctx.thread_pool().ParallelFor(n_n * oh, 1, [&](int64_t r0, int64_t r1) {
+    // Separable: per output row, the valid input rows are first reduced into a row of W pixels
+    // (W x C contiguous floats: one long vector loop per input row), then each output pixel
+    // takes the max of its valid columns of that row (C contiguous floats per tap). The SPP
+    // blocks' 13x13 windows cost 2 x 13 instead of 169 taps per output.
+    const size_t row_bytes = static_cast<size_t>(w * c) * sizeof(float);
+    thread_local ChunkScratch tls_scratch;
+    ChunkScratch& scratch = tls_scratch;
+    ThreadPool& pool = ctx.thread_pool();
+    scratch.Prepare(static_cast<size_t>(pool.num_threads()), row_bytes);
+    const int64_t row_work = std::max<int64_t>(1, (g.kernel[1] * w + g.kernel[2] * ow) * c);
+    pool.ParallelFor(n_n * oh, std::max<int64_t>(1, 32768 / row_work), [&](int64_t r0, int64_t r1) {
+      float* const rowbuf = reinterpret_cast<float*>(scratch.Claim());
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t img = r / oh, oy = r % oh;
         const float* xi = xd + img * h * w * c;
+        bool any_row = false;
+        for (int64_t ky = 0; ky < g.kernel[1]; ++ky) {
+          const int64_t iy = oy * g.stride[1] - g.pad_begin[1] + ky * g.dilation[1];
+          if (iy < 0 || iy >= h) continue;
+          const float* in = xi + iy * w * c;
+          if (!any_row) {
+            std::memcpy(rowbuf, in, row_bytes);
+            any_row = true;
+            continue;
+          }
+          for (int64_t i = 0; i < w * c; ++i) rowbuf[i] = NanMax(rowbuf[i], in[i]);
+        }
         for (int64_t ox = 0; ox < ow; ++ox) {
           float* out = yd + (r * ow + ox) * c;
           bool first = true;
-          for (int64_t ky = 0; ky < g.kernel[1]; ++ky) {
-            const int64_t iy = oy * g.stride[1] - g.pad_begin[1] + ky * g.dilation[1];
-            if (iy < 0 || iy >= h) continue;
-            for (int64_t kx = 0; kx < g.kernel[2]; ++kx) {
-              const int64_t ix = ox * g.stride[2] - g.pad_begin[2] + kx * g.dilation[2];
-              if (ix < 0 || ix >= w) continue;
-              const float* in = xi + (iy * w + ix) * c;
-              if (first) {
-                std::memcpy(out, in, sizeof(float) * static_cast<size_t>(c));
-                first = false;
-                continue;
-              }
-              // A NaN in the window propagates (once out holds NaN, v > NaN is false).
-              for (int64_t ch = 0; ch < c; ++ch) {
-                const float v = in[ch];
-                out[ch] = (v > out[ch] || v != v) ? v : out[ch];
-              }
+          for (int64_t kx = 0; kx < g.kernel[2] && any_row; ++kx) {
+            const int64_t ix = ox * g.stride[2] - g.pad_begin[2] + kx * g.dilation[2];
+            if (ix < 0 || ix >= w) continue;
+            const float* in = rowbuf + ix * c;
+            if (first) {
+              std::memcpy(out, in, sizeof(float) * static_cast<size_t>(c));
+              first = false;
+              continue;
             }
+            // A NaN in the window propagates (NanMax keeps a NaN from either side).
+            for (int64_t ch = 0; ch < c; ++ch) out[ch] = NanMax(out[ch], in[ch]);
           }
           if (first) {  // a window entirely in the padding (ceil_mode edge): ONNX gives -inf
             for (int64_t ch = 0; ch < c; ++ch) out[ch] = -INFINITY;
