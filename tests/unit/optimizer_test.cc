@@ -1272,6 +1272,37 @@ TEST(OptimizerPass, LayoutNhwcSwitchesOffForSessions) {
   unsetenv("ONNXEDGE_DISABLE_PASSES");
 }
 
+// A depthwise-separable network (pointwise + depthwise, MobileNet-style) runs faster NCHW, so
+// the pass leaves it alone; with a dense 3x3 doing most of the work it converts.
+TEST(OptimizerPass, LayoutNhwcSkipsDepthwiseSeparableNetworks) {
+  auto build = [](int64_t dense_channels) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {1, 16, 14, 14});
+    auto conv = [&](const std::string& in, const std::string& out, int64_t c, int64_t mo,
+                    int64_t k, int64_t group, uint32_t seed) {
+      AddInitializer(g, out + "_w", RandomTensor({mo, c / group, k, k}, seed));
+      auto* n = AddNode(g, "Conv", {in, out + "_w"}, {out});
+      AttrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
+      if (group != 1) AttrI(n, "group", group);
+    };
+    conv("x", "e", 16, 64, 1, 1, 340);   // expand, 1x1
+    conv("e", "d", 64, 64, 3, 64, 342);  // depthwise 3x3
+    conv("d", "p", 64, 16, 1, 1, 344);   // project, 1x1
+    conv("p", "y", 16, dense_channels, 3, 1, 346);  // dense 3x3: 16 x 9 x M MACs per pixel
+    AddOutput(g, "y");
+    return m;
+  };
+  // MACs per pixel: 1024 + 576 + 1024 pointwise/depthwise against 144 x M dense.
+  auto separable = RunPasses(build(8), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(separable, "layout_nhwc"), 0);
+  EXPECT_EQ(Count(separable.model, "Transpose"), 0);
+  auto dense = RunPasses(build(32), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(dense, "layout_nhwc"), 4);
+  ExpectSameOutputs(build(32), dense, {{"x", RandomTensor({1, 16, 14, 14}, 348, -2, 2)}}, 1e-4,
+                    1e-4);
+}
+
 TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
   // A 57-wide map (wider than the channels-last threshold) stays NCHW: no transpose at all.
   auto m = NewModel(13);

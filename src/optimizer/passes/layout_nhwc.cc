@@ -12,7 +12,8 @@
 // [elementwise ops, Concat, Resize] -> Transpose(0,2,3,1) -> ...; sink_transposes moves the
 // first transpose down to the second and fuse_transposes cancels the pair, so transposes are
 // left where the graph meets a non-converted op (its inputs, outputs, pools, reshapes).
-// Conditions: the output's static width is at most 56 (kMaxWidth below says why);
+// Conditions: the graph gains at all (WorthIt below: mostly dense windowed convolutions, not a
+// depthwise/pointwise network); the output's static width is at most 56 (kMaxWidth below says why);
 // the FusedConv (com.onnxedge MaxPool) kernel is registered; X has rank 4 and element type float32; W is
 // a constant float32 [M, C/group, kh, kw] with group 1 or depthwise with one output channel per
 // group (the groupings the channels-last kernel has; others stay NCHW); not when exporting
@@ -47,6 +48,7 @@ class LayoutNhwcPass final : public Pass {
   StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
     if (ctx.for_export && ctx.level != OptimizationLevel::kAll) return 0;
     if (!PassContext::HasKernel(kDomain, "FusedConv", 1)) return 0;
+    if (!WorthIt(g)) return 0;
     int count = 0;
     const bool pools = PassContext::HasKernel(kDomain, "MaxPool", 1);
     // NCHW value -> its NHWC transpose, shared by every converted reader (a skip connection
@@ -67,6 +69,31 @@ class LayoutNhwcPass final : public Pass {
   }
 
  private:
+  // Whether the graph gains from the layout at all: the dense convolutions with windows larger
+  // than 1x1 (where channels-last wins: Winograd without layout transposes, small maps filling
+  // whole GEMM tiles) must make up at least half of the multiply-adds of the convertible
+  // convolutions. Depthwise and pointwise layers run as fast or faster NCHW today (the NCHW
+  // engine reads a 1x1 layer's input in place, the channels-last GEMM packs it), so networks
+  // built from them keep NCHW: one thread, CPU time, MobileNetV2 took 12-22 % longer
+  // channels-last, YOLOX-nano the same, while ResNet-18 took 17 % and YOLO-tiny 7 % less
+  // (docs/performance.md, "Channels-last layout").
+  static bool WorthIt(const GraphEditor& g) {
+    double dense = 0, total = 0;
+    for (const ir::Node* n : g.Nodes()) {
+      if (g.IsRemoved(n) || !Convertible(g, *n)) continue;
+      const Tensor* w = g.Constant(n->inputs[1]);
+      auto y = g.PartialShape(n->outputs[0]);
+      double pixels = 1;
+      for (size_t d = 0; y && d < y->size(); ++d) {
+        if (d != 1 && (*y)[d] > 0) pixels *= static_cast<double>((*y)[d]);
+      }
+      const double macs = pixels * static_cast<double>(w->size());  // M x C/group x kh x kw
+      total += macs;
+      if (AttrInt(*n, "group", 1) == 1 && w->dim(2) * w->dim(3) > 1) dense += macs;
+    }
+    return total > 0 && 2 * dense >= total;
+  }
+
   // The input and output rows are known and at most kMaxWidth wide (the input too, so the
   // layout switch, a transpose of this op's input, happens on a small map).
   static bool NarrowOutput(const GraphEditor& g, const ir::Node& n) {
