@@ -43,8 +43,9 @@ the ONNX checker accept it. At 'all' it may contain com.onnxedge ops: only onnxe
 options:
   --level L             disabled, basic, extended or all (default all)
   --disable-pass NAME   skip this pass; repeatable (names as printed in the statistics)
-  --enable-pass NAME    run this opt-in pass (layout_nhwc: channels-last convolutions at
-                        level all); repeatable. Sessions: ONNXEDGE_ENABLE_PASSES=NAME,...
+  --enable-pass NAME    run this opt-in pass (none is opt-in today; naming a default pass
+                        changes nothing); repeatable. Sessions: ONNXEDGE_ENABLE_PASSES=NAME,...
+                        (and ONNXEDGE_DISABLE_PASSES=NAME,... to skip passes)
   --dump-after PASS     print the graph (one line per node) after PASS ran
   --external-data[=FILE]
                         write initializers to the data file FILE (relative to OUT's folder;
