@@ -31,7 +31,7 @@ class AveragePoolKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(WindowGeometry g, PoolGeometry(attrs_, ceil_mode_, *x, ctx.Describe()));
     Shape out_shape{x->dim(0), x->dim(1)};
     for (int64_t d : g.OutDims()) out_shape.push_back(d);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     const int64_t planes = x->dim(0) * x->dim(1);
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {

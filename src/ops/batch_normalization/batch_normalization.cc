@@ -84,7 +84,7 @@ class BatchNormalizationKernel final : public Kernel {
       OE_ASSIGN_OR_RETURN(params[i], ReadDoubles(*t, where + " input " + kNames[i]));
       if (i == 2) mean_type = t->dtype();
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape(), Fill::kNone));
     std::vector<double> mean = params[2], var = params[3];
     if (training_) {
       OE_RETURN_IF_ERROR(BatchStats(ctx, *x, batch, channels, plane, &mean, &var));

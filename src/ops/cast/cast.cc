@@ -34,7 +34,7 @@ class CastKernel final : public Kernel {
   }
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, to_, x->shape()));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, to_, x->shape(), Fill::kNone));
     return CastTensor(*x, y, ctx.thread_pool(), ctx.Describe());
   }
 

@@ -53,7 +53,7 @@ class ConcatKernel final : public Kernel {
       }
       out_shape[ax] += t.dim(ax);
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first.dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     const int64_t outer = DimProduct(out_shape, 0, ax);
     const int64_t inner = DimProduct(out_shape, ax + 1, out_shape.size());

@@ -257,7 +257,7 @@ class ConvKernel final : public Kernel {
       return ctx.Error(StatusCode::kInvalidArgument, "input Z has shape ",
                        ShapeToString(z->shape()), " but the output has ", ShapeToString(out_shape));
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     ThreadPool* pool = &ctx.thread_pool();
     if (cl) {

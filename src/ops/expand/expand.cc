@@ -35,7 +35,7 @@ class ExpandKernel final : public Kernel {
       ctx.SetOutput(0, Value(*x));
       return Status::Ok();
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     // Source strides (0 along broadcast and padded dims) and the output's row-major strides.
     const size_t rank = out_shape.size(), pad = rank - x->rank();

@@ -47,7 +47,7 @@ class GatherKernel final : public Kernel {
     Shape out_shape(data->shape().begin(), data->shape().begin() + axis);
     out_shape.insert(out_shape.end(), ind->shape().begin(), ind->shape().end());
     out_shape.insert(out_shape.end(), data->shape().begin() + axis + 1, data->shape().end());
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, data->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, data->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     const int64_t outer = DimProduct(data->shape(), 0, ax);
     const int64_t inner = DimProduct(data->shape(), ax + 1, data->rank());

@@ -113,7 +113,9 @@ class GemmKernel final : public Kernel {
       y_shape.assign(a->shape().begin(), a->shape().end() - 1);
       y_shape.push_back(n);
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), y_shape));
+    // Every element is written below, except with K = 0, where Y is beta C or zero.
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), y_shape,
+                                                       k == 0 ? Fill::kZero : Fill::kNone));
     if (m == 0 || n == 0) return Status::Ok();
     const bool use_c = c && beta_ != 0.f;
     if (a->dtype() == DataType::kFloat) {

@@ -19,7 +19,7 @@ class GlobalAveragePoolKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     OE_ASSIGN_OR_RETURN(Shape out_shape, GlobalPoolShape(*x, ctx.Describe()));
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     const int64_t planes = x->dim(0) * x->dim(1);
     if (planes == 0) return Status::Ok();
     const int64_t plane = x->size() / planes;

@@ -72,7 +72,7 @@ class LayerNormalizationKernel final : public Kernel {
     const int64_t outer = d == 0 ? 0 : x->size() / d;
     Shape stat_shape(x->shape().begin(), x->shape().begin() + static_cast<int64_t>(axis));
     stat_shape.resize(x->rank(), 1);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape(), Fill::kNone));
     Tensor* mean_out = nullptr;
     Tensor* inv_out = nullptr;
     if (ctx.OutputRequested(1)) {

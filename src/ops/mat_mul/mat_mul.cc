@@ -100,7 +100,9 @@ class MatMulKernel final : public Kernel {
                        DataTypeName(a->dtype()), " and ", DataTypeName(b->dtype()));
     }
     OE_ASSIGN_OR_RETURN(MatMulShapes s, ComputeShapes(a->shape(), b->shape(), ctx.Describe()));
-    OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, a->dtype(), s.out));
+    // Every element is written below, except with K = 0, where the product is zero.
+    OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, a->dtype(), s.out,
+                                                         s.k == 0 ? Fill::kZero : Fill::kNone));
     if (out->size() == 0) return Status::Ok();
     const int64_t mk = s.m * s.k, kn = s.k * s.n, mn = s.m * s.n;
     if (a->dtype() == DataType::kFloat) {

@@ -42,7 +42,7 @@ class MaxPoolKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(WindowGeometry g, PoolGeometry(attrs_, ceil_mode_, *x, ctx.Describe()));
     Shape out_shape{x->dim(0), x->dim(1)};
     for (int64_t d : g.OutDims()) out_shape.push_back(d);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     int64_t* indices = nullptr;
     if (ctx.OutputRequested(1)) {
       OE_ASSIGN_OR_RETURN(Tensor * idx, ctx.AllocateOutput(1, DataType::kInt64, out_shape));
@@ -95,7 +95,8 @@ class MaxPoolNhwcKernel final : public Kernel {
                                                                 attrs_.kernel_shape, ceil_mode_,
                                                                 ctx.Describe()));
     const int64_t oh = g.out[1], ow = g.out[2];
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat, {n_n, oh, ow, c}));
+    OE_ASSIGN_OR_RETURN(Tensor * y,
+                        ctx.AllocateOutput(0, DataType::kFloat, {n_n, oh, ow, c}, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     const float* xd = x->data<float>();
     float* yd = y->data<float>();

@@ -63,7 +63,7 @@ class SkipLayerNormalizationKernel final : public Kernel {
                          d, ", got ", ShapeToString(t->shape()));
       }
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape(), Fill::kNone));
     Shape stat_shape(x->shape().begin(), x->shape().end() - 1);
     stat_shape.push_back(1);
     Tensor* mean_out = nullptr;

@@ -117,7 +117,7 @@ class SliceKernel final : public Kernel {
       if (len > 0) offset += s * in_strides[a];
       src_strides[a] = in_strides[a] * step;
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     Shape out_strides(out_shape.size(), 1);
     for (size_t i = out_shape.size(); i-- > 1;) out_strides[i - 1] = out_strides[i] * out_shape[i];

@@ -106,7 +106,7 @@ class SplitKernel final : public Kernel {
       if (ctx.OutputRequested(i)) {
         Shape shape = x->shape();
         shape[ax] = lengths[i];
-        OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(i, x->dtype(), shape));
+        OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(i, x->dtype(), shape, Fill::kNone));
         if (y->size() > 0) {
           StridedCopy(x->dtype(), ElementPtr(x->raw_data(), x->dtype(), col), {in_row, 1},
                       y->raw_data(), {row, 1}, {outer, row}, &ctx.thread_pool());

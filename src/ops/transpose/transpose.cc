@@ -58,7 +58,7 @@ class TransposeKernel final : public Kernel {
       ctx.SetOutput(0, Value(std::move(y)));
       return Status::Ok();
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     TransposeCopy(x->dtype(), x->raw_data(), x->shape(), perm, y->raw_data(), &ctx.thread_pool());
     return Status::Ok();
