@@ -205,7 +205,7 @@ class SoftmaxKernel final : public Kernel {
         }
       }
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;

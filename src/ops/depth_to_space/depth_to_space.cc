@@ -40,7 +40,7 @@ class DepthToSpaceKernel final : public Kernel {
                        " are not divisible by blocksize^2 = ", b * b);
     }
     const int64_t oc = c / (b * b);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), {n, oc, h * b, w * b}));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), {n, oc, h * b, w * b}, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     // View the input as 6-D and permute it into the output's [N, C', H, b, W, b] order.
     Shape view;
