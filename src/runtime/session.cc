@@ -10,6 +10,7 @@
 
 #include "core/logging.h"
 #include "ir/onnx/loader.h"
+#include "ir/onnx/tensor_proto.h"
 #include "optimizer/pass_manager.h"
 #include "runtime/session_impl.h"
 
@@ -114,6 +115,9 @@ StatusOr<std::unique_ptr<SessionImpl>> SessionImpl::Create(ir::Model model,
     if (it == graph.initializers.end()) return;
     const Tensor& t = it->second;
     released_bytes += t.bytes();
+    // An external-data weight is a view of the mapped data file, which stays mapped while
+    // other weights use it: drop the pages this one's prepacking touched.
+    onnx_io::DropFileMappedPages(t.raw_data(), t.bytes());
     it->second = Tensor::FromShared(t.dtype(), t.shape(), nullptr, nullptr);
 #if defined(__GLIBC__)
     if (released_bytes >= (uint64_t{8} << 20)) {

@@ -264,10 +264,11 @@ long StatusKiB(const char* field) {
 #endif
 #endif
 
-TEST(Session, LoadingFromAFileHoldsTheWeightsAboutOnce) {
-#if defined(ONNXEDGE_TEST_UNDER_ASAN)
-  GTEST_SKIP() << "AddressSanitizer quarantines freed memory, so RSS does not fall when it should";
-#endif
+// Loads a chain of 12 MatMuls with 4 MiB weights each, inline or as external data in one file,
+// checks the results, and returns the peak RSS growth of loading over the weights' size (or a
+// negative value, with *error set). Meant to run in a fresh process (below): the growth seen
+// depends on what earlier tests left in glibc's free lists.
+double LoadingGrowthOverWeights(bool external, std::string* error) {
   constexpr int kLayers = 12;
   constexpr int64_t kDim = 1024;  // 12 weights of 4 MiB
   auto m = NewModel();
@@ -285,22 +286,46 @@ TEST(Session, LoadingFromAFileHoldsTheWeightsAboutOnce) {
   }
   AddOutput(g, prev);
   TempDir dir;
+  if (external) {
+    // Every weight in weights.bin, back to back (zero-copy views of one mapping).
+    std::string data;
+    for (int l = 0; l < kLayers; ++l) {
+      onnx::TensorProto* t = g->mutable_initializer(l);
+      auto add = [&](const char* key, const std::string& value) {
+        auto* kv = t->add_external_data();
+        kv->set_key(key);
+        kv->set_value(value);
+      };
+      add("location", "weights.bin");
+      add("offset", std::to_string(data.size()));
+      add("length", std::to_string(t->raw_data().size()));
+      data += t->raw_data();
+      t->clear_raw_data();
+      t->set_data_location(onnx::TensorProto::EXTERNAL);
+    }
+    dir.Write("weights.bin", data);
+  }
   dir.Write("model.onnx", Serialize(m));
   m.Clear();
   const double weight_mib = kLayers * kDim * kDim * 4.0 / (1 << 20);
 
-  // Resetting the high-water mark needs Linux's clear_refs.
-  if (!(std::ofstream("/proc/self/clear_refs") << "5")) GTEST_SKIP() << "no clear_refs";
+  // Resetting the high-water mark needs Linux's clear_refs (checked by the caller).
+  std::ofstream("/proc/self/clear_refs") << "5";
   const long base_kib = StatusKiB("VmRSS");
   auto s = Session::Load(dir.File("model.onnx"));
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) {
+    *error = s.status().ToString();
+    return -1;
+  }
   const double grew_mib = (StatusKiB("VmHWM") - base_kib) / 1024.0;
-  EXPECT_LT(grew_mib, 1.6 * weight_mib) << "weights " << weight_mib << " MiB";
 
   // The released originals are not needed to run: the output matches a plain product chain.
   std::vector<float> x = RandomFloats(kDim, 7);
   auto out = (*s)->Run({{"x", Tensor::FromVector<float>({1, kDim}, x)}});
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  if (!out.ok()) {
+    *error = out.status().ToString();
+    return -1;
+  }
   for (int l = 0; l < kLayers; ++l) {
     std::vector<double> y(kDim, 0.0);
     for (int64_t k = 0; k < kDim; ++k) {
@@ -310,8 +335,44 @@ TEST(Session, LoadingFromAFileHoldsTheWeightsAboutOnce) {
   }
   const float* got = (*out)[0].value.tensor().data<float>();
   for (int64_t j = 0; j < kDim; ++j) {
-    ASSERT_NEAR(got[j], x[j], 1e-3f * (1.f + std::fabs(x[j]))) << j;
+    if (!(std::fabs(got[j] - x[j]) <= 1e-3f * (1.f + std::fabs(x[j])))) {
+      *error = "output " + std::to_string(j) + " is " + std::to_string(got[j]) + ", expected " +
+               std::to_string(x[j]);
+      return -1;
+    }
   }
+  return grew_mib / weight_mib;
+}
+
+// Runs LoadingGrowthOverWeights in a fresh process (a gtest death test re-executing this binary)
+// and requires the growth under `bound` times the weights.
+void ExpectLoadingHoldsTheWeightsAboutOnce(bool external, double bound) {
+#if defined(ONNXEDGE_TEST_UNDER_ASAN)
+  GTEST_SKIP() << "AddressSanitizer quarantines freed memory, so RSS does not fall when it should";
+#endif
+  if (!std::ifstream("/proc/self/clear_refs")) GTEST_SKIP() << "no clear_refs";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        std::string error;
+        const double ratio = LoadingGrowthOverWeights(external, &error);
+        std::fprintf(stderr, "peak growth %.2fx the weights %s\n", ratio, error.c_str());
+        std::exit(ratio >= 0 && ratio < bound ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "peak growth");
+}
+
+TEST(Session, LoadingFromAFileHoldsTheWeightsAboutOnce) {
+  // Measured 1.31x (2.06x with the payload release switched off).
+  ExpectLoadingHoldsTheWeightsAboutOnce(/*external=*/false, 1.6);
+}
+
+// External data is mapped, not copied; each weight's pages are dropped once it is prepacked
+// (the mapping stays for the weights not packed yet), so the mapped file and the packed copies
+// do not add up.
+TEST(Session, LoadingExternalDataHoldsTheWeightsAboutOnce) {
+  // Measured 0.88x, and 1.80x without dropping the released weights' pages.
+  ExpectLoadingHoldsTheWeightsAboutOnce(/*external=*/true, 1.3);
 }
 
 TEST(ThreadPool, ParallelForCoversRangeOnceFromManyCallers) {

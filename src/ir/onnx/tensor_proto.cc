@@ -6,12 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "onnx/onnx-data_pb.h"
@@ -23,6 +26,21 @@ namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------------------------------------
 // MappedFile
+
+namespace {
+
+// The address ranges of the live mappings, so DropFileMappedPages can tell a view of a mapped
+// file (safe to drop: private and read-only) from heap memory (which madvise would zero).
+std::mutex& MappingsMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<uintptr_t, uintptr_t>& Mappings() {  // begin -> end
+  static auto* m = new std::map<uintptr_t, uintptr_t>();
+  return *m;
+}
+
+}  // namespace
 
 StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   // O_NONBLOCK: opening a FIFO (swapped in for a checked path) must not wait for a writer.
@@ -53,13 +71,20 @@ StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
     }
     f->map_ = p;
     f->data_ = static_cast<const uint8_t*>(p);
+    std::lock_guard<std::mutex> lock(MappingsMutex());
+    Mappings()[reinterpret_cast<uintptr_t>(p)] = reinterpret_cast<uintptr_t>(p) + f->size_;
   }
   ::close(fd);
   return f;
 }
 
 MappedFile::~MappedFile() {
-  if (map_) ::munmap(map_, size_);
+  if (!map_) return;
+  {
+    std::lock_guard<std::mutex> lock(MappingsMutex());
+    Mappings().erase(reinterpret_cast<uintptr_t>(map_));
+  }
+  ::munmap(map_, size_);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +364,24 @@ StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, TensorLoadConte
 
 void DropMappedPages(const void* addr, size_t bytes) {
   if (bytes != 0) madvise(const_cast<void*>(addr), bytes, MADV_DONTNEED);
+}
+
+bool DropFileMappedPages(const void* addr, size_t bytes) {
+  if (!addr || bytes == 0) return false;
+  const uintptr_t b = reinterpret_cast<uintptr_t>(addr), e = b + bytes;
+  std::lock_guard<std::mutex> lock(MappingsMutex());
+  const auto& maps = Mappings();
+  auto it = maps.upper_bound(b);
+  if (it == maps.begin()) return false;
+  --it;
+  if (e > it->second) return false;  // not (wholly) inside one live mapping
+  // Whole pages around the range, clamped to the mapping: a page shared with a neighbour that
+  // is still in use is read back from the file when touched again.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = std::max(it->first, b / page * page);
+  const uintptr_t hi = std::min(it->second, (e + page - 1) / page * page);
+  DropMappedPages(reinterpret_cast<const void*>(lo), hi - lo);
+  return true;
 }
 
 void ReleaseLargePayload(onnx::TensorProto* proto) {

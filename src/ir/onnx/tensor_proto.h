@@ -68,6 +68,12 @@ class MappedFile {
 /// page-aligned); touched again, they are read back from the file. Best effort.
 void DropMappedPages(const void* addr, size_t bytes);
 
+/// When [addr, addr + bytes) lies inside a live MappedFile (a zero-copy external-data tensor),
+/// drops its resident pages (whole pages around it) and returns true; otherwise does nothing
+/// and returns false (heap memory is never touched). For freeing a released weight's pages
+/// while other weights of the same file are still mapped.
+bool DropFileMappedPages(const void* addr, size_t bytes);
+
 /// Decodes a TensorProto (typed fields, raw_data or external data) into a Tensor. The name of
 /// the tensor appears in every error message.
 StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, TensorLoadContext& ctx);
