@@ -501,9 +501,15 @@ StatusOr<Tensor> KernelContext::AllocateTemp(DataType type, const Shape& shape, 
   return state_.memory->Allocate(type, shape, fill == Fill::kZero, &node_, true);
 }
 
+void GraphPlan::CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const {
+  for (const Step& step : steps_) step.kernel->CollectPrepacked(out);
+}
+
 uint64_t GraphPlan::prepacked_bytes() const {
+  std::unordered_map<const void*, uint64_t> copies;
+  CollectPrepacked(&copies);
   uint64_t total = 0;
-  for (const Step& step : steps_) total += step.kernel->PrepackedBytes();
+  for (const auto& [copy, bytes] : copies) total += bytes;
   return total;
 }
 

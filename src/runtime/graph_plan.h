@@ -65,7 +65,9 @@ class GraphPlan {
   /// Initializers of this graph whose data was freed after their readers prepacked them
   /// (Kernel::PrepackedInputs); the plan keeps their type and shape only.
   const std::vector<std::string>& released_constants() const { return released_constants_; }
-  /// Bytes of the kernels' prepared weight copies (Kernel::PrepackedBytes), subgraphs included.
+  /// The kernels' prepared weight copies (Kernel::CollectPrepacked), subgraphs included.
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const;
+  /// Their bytes, each shared copy once.
   uint64_t prepacked_bytes() const;
 
  private:

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
@@ -222,9 +223,10 @@ class Kernel {
   /// every reader of an initializer says so, the plan frees the initializer's data and keeps a
   /// tensor with its type and shape and no data, so the session holds the weight once.
   virtual uint32_t PrepackedInputs() const { return 0; }
-  /// Bytes of the kernel's own prepared copies of constant inputs (packed GEMM panels,
-  /// transformed convolution weights), counted as weights in Session::memory_info().
-  virtual uint64_t PrepackedBytes() const { return 0; }
+  /// Adds the kernel's own prepared copies of constant inputs (packed GEMM panels, transformed
+  /// convolution weights) to `out`, keyed by the copy's address, so a copy that several kernels
+  /// share (PrepackCache) counts once. Counted as weights in Session::memory_info().
+  virtual void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const {}
 };
 
 using KernelFactory = std::function<StatusOr<std::unique_ptr<Kernel>>(const KernelInfo&)>;

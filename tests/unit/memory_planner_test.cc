@@ -386,6 +386,23 @@ TEST(PrepackedWeights, AreHeldOnceUnlessAnotherReaderNeedsTheData) {
   }
 }
 
+// Two MatMuls reading one weight share its packed copy (PrepackCache): it counts once.
+TEST(PrepackedWeights, ASharedPackedCopyCountsOnce) {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 3});
+  AddInitializer(g, "w", Tensor::FromVector<float>({3, 2}, {1, 2, 3, 4, 5, 6}));
+  AddNode(g, "MatMul", {"x", "w"}, {"y"});
+  AddNode(g, "MatMul", {"x", "w"}, {"z"});
+  AddOutput(g, "y");
+  AddOutput(g, "z");
+  auto s = LoadProto(m, Unoptimized());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const MemoryInfo mem = (*s)->memory_info();
+  EXPECT_EQ(mem.prepacked_weight_bytes, 3u * 16 * sizeof(float));
+  EXPECT_EQ(mem.weight_bytes, mem.prepacked_weight_bytes);
+}
+
 // A 3x3 convolution with 32 channels each way runs as Winograd F(4x4, 3x3): its weights are
 // held only transformed, 36 points x C x M (M in 16-column panels), 4x the raw 9 x C x M.
 TEST(PrepackedWeights, CountTheWinogradTransformedConvolutionWeights) {

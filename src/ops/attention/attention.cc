@@ -202,7 +202,9 @@ class AttentionKernel final : public Kernel {
 
   /// A packed constant weight is all Run multiplies by (Run reads only its type and shape).
   uint32_t PrepackedInputs() const override { return packed_w_ ? (1u << kWeights) : 0u; }
-  uint64_t PrepackedBytes() const override { return packed_w_ ? packed_w_->bytes() : 0; }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (packed_w_) (*out)[packed_w_.get()] = packed_w_->bytes();
+  }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(kInput));

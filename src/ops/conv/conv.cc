@@ -200,8 +200,9 @@ class ConvKernel final : public Kernel {
 
   /// With prepared float weights, Run reads only W's type and shape (the engine uses weights_).
   uint32_t PrepackedInputs() const override { return weights_ || nhwc_ ? 2u : 0u; }
-  uint64_t PrepackedBytes() const override {
-    return (weights_ ? weights_->bytes() : 0) + (nhwc_ ? nhwc_->bytes() : 0);
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (weights_) (*out)[weights_.get()] = weights_->bytes();
+    if (nhwc_) (*out)[nhwc_.get()] = nhwc_->bytes();
   }
 
   Status Run(KernelContext& ctx) const override {

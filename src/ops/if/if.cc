@@ -32,7 +32,10 @@ class IfKernel final : public Kernel {
     return k;
   }
 
-  uint64_t PrepackedBytes() const override { return (then_ ? then_->prepacked_bytes() : 0) + (else_ ? else_->prepacked_bytes() : 0); }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (then_) then_->CollectPrepacked(out);
+    if (else_) else_->CollectPrepacked(out);
+  }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(0));

@@ -46,7 +46,9 @@ class LoopKernel final : public Kernel {
     return k;
   }
 
-  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (body_) body_->CollectPrepacked(out);
+  }
 
   Status Run(KernelContext& ctx) const override {
     int64_t max_trips = std::numeric_limits<int64_t>::max();

@@ -90,7 +90,9 @@ class MatMulKernel final : public Kernel {
   /// A packed constant B is what Run multiplies by (its K and N come from B's own shape, so the
   /// packed path is always taken): Run reads only B's type and shape.
   uint32_t PrepackedInputs() const override { return packed_b_ ? 2u : 0u; }
-  uint64_t PrepackedBytes() const override { return packed_b_ ? packed_b_->bytes() : 0; }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (packed_b_) (*out)[packed_b_.get()] = packed_b_->bytes();
+  }
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));

@@ -79,7 +79,9 @@ class ScanKernel final : public Kernel {
   }
 
   Status Run(KernelContext& ctx) const override { return v8_ ? RunV8(ctx) : RunV9(ctx); }
-  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (body_) body_->CollectPrepacked(out);
+  }
 
  private:
   Status RunV9(KernelContext& ctx) const {

@@ -30,7 +30,9 @@ class SequenceMapKernel final : public Kernel {
     return k;
   }
 
-  uint64_t PrepackedBytes() const override { return body_ ? body_->prepacked_bytes() : 0; }
+  void CollectPrepacked(std::unordered_map<const void*, uint64_t>* out) const override {
+    if (body_) body_->CollectPrepacked(out);
+  }
 
   Status Run(KernelContext& ctx) const override {
     const Value* first = ctx.InputValue(0);
