@@ -375,8 +375,9 @@ TestModel YoloLike() {
 }
 
 // Ops outside the models' paths that used to build std::vectors every run: Resize (linear with
-// scales, cubic with sizes, linear over three axes), Pad (constant, reflect, edge), Tile, the variadic Sum / Max / Min /
-// Mean over 3 broadcast inputs, ConvInteger and QLinearConv with constant weights.
+// scales, cubic with sizes, linear over three axes), Pad (constant, reflect, edge), Tile, the
+// variadic Sum / Max / Min / Mean over 3 broadcast inputs, ConvInteger and QLinearConv with
+// constant weights, NonMaxSuppression.
 TestModel OtherOpsLike() {
   Builder b;
   b.Input("x", DataType::kFloat, {1, 4, 8, 8});
@@ -427,6 +428,13 @@ TestModel OtherOpsLike() {
        b.Const(Tensor::FromVector<int32_t>({8}, {10, -20, 30, -40, 50, -60, 70, -80}))},
       {Ints("pads", {1, 1, 1, 1}), Ints("strides", {2, 2})});
   b.Output(b.Op("DequantizeLinear", {qc, y_scale, y_zp}));
+  // NonMaxSuppression over x read as 64 boxes with 4 classes of scores.
+  const std::string nms = b.Op(
+      "NonMaxSuppression", {b.Op("Reshape", {"x", b.Ints64({1, 64, 4})}),
+                            b.Op("Reshape", {"x", b.Ints64({1, 4, 64})}),
+                            b.Const(Tensor::FromVector<int64_t>({1}, {5})), b.Scalar(0.3f),
+                            b.Scalar(0.f)});
+  b.Output(b.Op("Cast", {nms}, {Int("to", 1)}));
   return {"other_ops", b.model(),
           {{"x", Tensor::FromVector<float>({1, 4, 8, 8}, Random(4 * 8 * 8, 105, 1.f))}}};
 }
@@ -495,7 +503,8 @@ TEST_P(SteadyState, RunIntoAllocatesNothing) {
 TEST_P(SteadyState, OtherOpsAllocateNothing) {
   const TestModel model = OtherOpsLike();
   ExpectSteadyRunIntoAllocatesNothing(model, GetParam());
-  // Spot checks of the values against the input: constant Pad and Tile.
+  // Spot checks of the values against the input: constant Pad and Tile; NonMaxSuppression
+  // selects some boxes, at most 5 for each of the 4 classes.
   auto s = LoadProto(model.proto);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   auto r = (*s)->Run(model.feeds);
@@ -506,6 +515,11 @@ TEST_P(SteadyState, OtherOpsAllocateNothing) {
   const auto tile = (*r)[2].value.tensor().ToVector<float>();
   ASSERT_EQ((*r)[1].value.tensor().shape(), (Shape{1, 4, 12, 12}));
   ASSERT_EQ((*r)[2].value.tensor().shape(), (Shape{1, 4, 16, 16}));
+  const Shape& nms = (*r)[7].value.tensor().shape();
+  ASSERT_EQ(nms.size(), 2u);
+  EXPECT_EQ(nms[1], 3);
+  EXPECT_GT(nms[0], 4);
+  EXPECT_LE(nms[0], 20);
   for (int64_t c = 0; c < 4; ++c) {
     for (int64_t h = 0; h < 12; ++h) {
       for (int64_t w = 0; w < 12; ++w) {

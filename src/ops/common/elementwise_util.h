@@ -529,7 +529,8 @@ class VariadicKernel final : public Kernel {
       if (ins.size() == 2 && !kHasFinish) {
         return BinaryMap<T, T, T>(ctx, *ins[0], *ins[1], type, step);
       }
-      OE_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes(ShapeList(shapes.data(), shapes.size()), ctx.Describe()));
+      OE_ASSIGN_OR_RETURN(Shape out_shape,
+                          BroadcastShapes(ShapeList(shapes.data(), shapes.size()), ctx.Describe()));
       OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, type, out_shape));
       OE_RETURN_IF_ERROR((FoldInto<T, T>(ctx, *out, *ins[0], [](T, T x) { return x; })));
       for (size_t i = 1; i < ins.size(); ++i) {

@@ -1,9 +1,10 @@
 // Copyright onnxedge authors.
 #include "ops/common/quant_util.h"
-#include "runtime/chunk_scratch.h"
 
 #include <algorithm>
 #include <atomic>
+
+#include "runtime/chunk_scratch.h"
 
 namespace onnxedge::ops {
 

@@ -107,7 +107,7 @@ StatusOr<ConvAttrs> ReadConvAttrs(const KernelInfo& info);
 struct ConvGeometry {
   int64_t n = 0, c = 0, m = 0, group = 1;
   Shape in_spatial, kernel, out_spatial;
-  Shape strides, dilations, pad_begin;  // Shapes: inline storage, no allocation per run.
+  Shape strides, dilations, pad_begin;
   int64_t kernel_size = 1;  ///< prod(kernel)
   int64_t in_size = 1;      ///< prod(in_spatial)
   int64_t out_size = 1;     ///< prod(out_spatial)

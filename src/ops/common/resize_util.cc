@@ -275,9 +275,7 @@ void Resize2DFloat(KernelContext& ctx, const Params& p, const Tensor& x, const A
           std::fill(out_row, out_row + ow, extrap);
           continue;
         }
-        auto cached = [&](int64_t k) {
-          return cache + slot[yi[oy * ty + k] - lo] * ow;
-        };
+        auto cached = [&](int64_t k) { return cache + slot[yi[oy * ty + k] - lo] * ow; };
         if (ty == 1) {
           const float a = wy[static_cast<size_t>(oy)];
           const float* r0 = cached(0);
