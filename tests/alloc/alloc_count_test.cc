@@ -377,7 +377,7 @@ TestModel YoloLike() {
 // Ops outside the models' paths that used to build std::vectors every run: Resize (linear with
 // scales, cubic with sizes, linear over three axes), Pad (constant, reflect, edge), Tile, the
 // variadic Sum / Max / Min / Mean over 3 broadcast inputs, ConvInteger and QLinearConv with
-// constant weights, NonMaxSuppression.
+// constant weights (and DynamicQuantizeLinear before ConvInteger), NonMaxSuppression.
 TestModel OtherOpsLike() {
   Builder b;
   b.Input("x", DataType::kFloat, {1, 4, 8, 8});
@@ -419,6 +419,12 @@ TestModel OtherOpsLike() {
                                               b.Const(Tensor::Scalar<uint8_t>(120))},
                               {Ints("pads", {1, 1, 1, 1})});
   b.Output(b.Op("Cast", {ci}, {Int("to", 1)}));
+  // Dynamically quantized ConvInteger as onnxruntime.quantization writes it (ISNet).
+  const auto dq = b.OpN("DynamicQuantizeLinear", {"x"}, 3);
+  const std::string dci = b.Op("ConvInteger", {dq[0], u8({8, 4, 3, 3}, 9), dq[2],
+                                               b.Const(Tensor::Scalar<uint8_t>(127))});
+  b.Output(b.Op("Cast", {dci}, {Int("to", 1)}));
+  b.Output(dq[1]);
   const std::string y_scale = b.Scalar(0.1f);
   const std::string y_zp = b.Const(Tensor::Scalar<uint8_t>(100));
   const std::string qc = b.Op(
@@ -515,7 +521,7 @@ TEST_P(SteadyState, OtherOpsAllocateNothing) {
   const auto tile = (*r)[2].value.tensor().ToVector<float>();
   ASSERT_EQ((*r)[1].value.tensor().shape(), (Shape{1, 4, 12, 12}));
   ASSERT_EQ((*r)[2].value.tensor().shape(), (Shape{1, 4, 16, 16}));
-  const Shape& nms = (*r)[7].value.tensor().shape();
+  const Shape& nms = (*r)[9].value.tensor().shape();
   ASSERT_EQ(nms.size(), 2u);
   EXPECT_EQ(nms[1], 3);
   EXPECT_GT(nms[0], 4);
