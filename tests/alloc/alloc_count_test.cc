@@ -374,6 +374,77 @@ TestModel YoloLike() {
           {{"x", Tensor::FromVector<float>({1, 3, 32, 32}, Random(3 * 32 * 32, 102))}}};
 }
 
+// Ops outside the models' paths that used to build std::vectors every run: Resize (linear with
+// scales, cubic with sizes, linear over three axes), Pad (constant, reflect, edge), Tile, the
+// variadic Sum / Max / Min / Mean over 3 broadcast inputs, ConvInteger and QLinearConv with
+// constant weights (and DynamicQuantizeLinear before ConvInteger), NonMaxSuppression.
+TestModel OtherOpsLike() {
+  Builder b;
+  b.Input("x", DataType::kFloat, {1, 4, 8, 8});
+  const std::string up = b.Op(
+      "Resize", {"x", "", b.Const(Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}))},
+      {Str("mode", "linear")});                                       // 4 x 16 x 16
+  const std::string cubic = b.Op("Resize", {"x", "", "", b.Ints64({1, 4, 12, 12})},
+                                 {Str("mode", "cubic")});            // 4 x 12 x 12
+  // Resizing the channels too takes the general path (one pass per axis, accumulator rows).
+  b.Output(b.Op("Resize",
+                {"x", "", b.Const(Tensor::FromVector<float>({4}, {1.f, 2.f, 1.5f, 1.5f}))},
+                {Str("mode", "linear")}));                            // 8 x 12 x 12
+  const std::string pc = b.Op("Pad", {"x", b.Ints64({0, 0, 1, 3, 0, 0, 3, 1}), b.Scalar(0.5f)});
+  const std::string pr = b.Op("Pad", {"x", b.Ints64({0, 0, 2, 2, 0, 0, 2, 2})},
+                              {Str("mode", "reflect")});              // 4 x 12 x 12
+  const std::string pe = b.Op("Pad", {"x", b.Ints64({0, 1, 2, 2, 0, 0, 2, 2})},
+                              {Str("mode", "edge")});                 // 5 x 12 x 12
+  const std::string tile = b.Op("Tile", {"x", b.Ints64({1, 1, 2, 2})});  // 4 x 16 x 16
+  b.Output(pc);
+  b.Output(tile);
+  b.Output(b.Op("Sum", {up, tile, b.Weight({4, 1, 1})}));
+  const std::string pe4 = b.Op("Slice", {pe, b.Ints64({1}), b.Ints64({5}), b.Ints64({1})});
+  const std::string mx = b.Op("Max", {pr, pe4, b.Weight({12})});
+  const std::string mn = b.Op("Min", {cubic, pr, b.Weight({1, 4, 1, 1})});
+  b.Output(b.Op("Mean", {mx, mn, b.Weight({1, 1, 12, 1})}));
+  // uint8 activations through ConvInteger (int32, cast back) and QLinearConv (dequantized).
+  auto u8 = [&](const std::vector<int64_t>& shape, uint32_t seed) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    std::vector<uint8_t> v(static_cast<size_t>(n));
+    std::mt19937 rng(seed);
+    for (auto& e : v) e = static_cast<uint8_t>(rng() & 0xff);
+    return b.Const(Tensor::FromVector<uint8_t>(shape, v));
+  };
+  const std::string x_scale = b.Scalar(0.02f);
+  const std::string x_zp = b.Const(Tensor::Scalar<uint8_t>(128));
+  const std::string xq = b.Op("QuantizeLinear", {"x", x_scale, x_zp});
+  const std::string ci = b.Op("ConvInteger", {xq, u8({8, 4, 3, 3}, 7), x_zp,
+                                              b.Const(Tensor::Scalar<uint8_t>(120))},
+                              {Ints("pads", {1, 1, 1, 1})});
+  b.Output(b.Op("Cast", {ci}, {Int("to", 1)}));
+  // Dynamically quantized ConvInteger as onnxruntime.quantization writes it (ISNet).
+  const auto dq = b.OpN("DynamicQuantizeLinear", {"x"}, 3);
+  const std::string dci = b.Op("ConvInteger", {dq[0], u8({8, 4, 3, 3}, 9), dq[2],
+                                               b.Const(Tensor::Scalar<uint8_t>(127))});
+  b.Output(b.Op("Cast", {dci}, {Int("to", 1)}));
+  b.Output(dq[1]);
+  const std::string y_scale = b.Scalar(0.1f);
+  const std::string y_zp = b.Const(Tensor::Scalar<uint8_t>(100));
+  const std::string qc = b.Op(
+      "QLinearConv",
+      {xq, x_scale, x_zp, u8({8, 4, 3, 3}, 8), b.Scalar(0.01f),
+       b.Const(Tensor::Scalar<uint8_t>(130)), y_scale, y_zp,
+       b.Const(Tensor::FromVector<int32_t>({8}, {10, -20, 30, -40, 50, -60, 70, -80}))},
+      {Ints("pads", {1, 1, 1, 1}), Ints("strides", {2, 2})});
+  b.Output(b.Op("DequantizeLinear", {qc, y_scale, y_zp}));
+  // NonMaxSuppression over x read as 64 boxes with 4 classes of scores.
+  const std::string nms = b.Op(
+      "NonMaxSuppression", {b.Op("Reshape", {"x", b.Ints64({1, 64, 4})}),
+                            b.Op("Reshape", {"x", b.Ints64({1, 4, 64})}),
+                            b.Const(Tensor::FromVector<int64_t>({1}, {5})), b.Scalar(0.3f),
+                            b.Scalar(0.f)});
+  b.Output(b.Op("Cast", {nms}, {Int("to", 1)}));
+  return {"other_ops", b.model(),
+          {{"x", Tensor::FromVector<float>({1, 4, 8, 8}, Random(4 * 8 * 8, 105, 1.f))}}};
+}
+
 std::vector<TestModel> Models() {
   return {ResNetLike(),      MobileNetLike(),     TransformerLike(), MultiheadAttentionLike(),
           BertAttentionLike(), YoloLike()};
@@ -394,43 +465,81 @@ void ExpectNear(const std::vector<NamedValue>& got, const std::vector<NamedValue
   }
 }
 
-class SteadyState : public ::testing::TestWithParam<int> {};
-
 // The steady state: RunInto with the previous call's outputs allocates nothing at all, and
 // its results are Run's.
-TEST_P(SteadyState, RunIntoAllocatesNothing) {
-  const int threads = GetParam();
-  for (auto& model : Models()) {
-    SCOPED_TRACE(model.name + " at " + std::to_string(threads) + " threads");
-    SessionOptions o;
-    o.intra_op_threads = threads;
-    auto s = LoadProto(model.proto, o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    auto expected = (*s)->Run(model.feeds);
-    ASSERT_TRUE(expected.ok()) << expected.status().ToString();
-    std::vector<NamedValue> outputs;
-    for (int i = 0; i < 3; ++i) {
-      Status st = (*s)->RunInto(model.feeds, &outputs);
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
-    const void* data0 = outputs[0].value.tensor().raw_data();
-    const MemoryInfo before = (*s)->memory_info();
-    Status st = Status::Ok();
-    const Counts c = Count([&] {
-      for (int i = 0; i < 3 && st.ok(); ++i) st = (*s)->RunInto(model.feeds, &outputs);
-    });
+void ExpectSteadyRunIntoAllocatesNothing(const TestModel& model, int threads) {
+  SCOPED_TRACE(model.name + " at " + std::to_string(threads) + " threads");
+  SessionOptions o;
+  o.intra_op_threads = threads;
+  auto s = LoadProto(model.proto, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto expected = (*s)->Run(model.feeds);
+  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
+  std::vector<NamedValue> outputs;
+  for (int i = 0; i < 3; ++i) {
+    Status st = (*s)->RunInto(model.feeds, &outputs);
     ASSERT_TRUE(st.ok()) << st.ToString();
-    const MemoryInfo after = (*s)->memory_info();
-    std::printf("%s, %d threads: %llu heap allocations in 3 steady-state RunInto calls\n",
-                model.name.c_str(), threads, static_cast<unsigned long long>(c.all));
-    EXPECT_EQ(c.all, 0u) << "run with --trace to see where they come from";
-    // Every tensor came from the arena or the caller's buffers, none from the heap.
-    EXPECT_EQ(after.heap_allocations, before.heap_allocations);
-    EXPECT_EQ(after.pattern_misses, 0u);
-    EXPECT_GT(after.arena_allocations, before.arena_allocations);
-    // The outputs were computed into the same buffers, with Run's values.
-    EXPECT_EQ(outputs[0].value.tensor().raw_data(), data0);
-    ExpectNear(outputs, *expected, model.name);
+  }
+  const void* data0 = outputs[0].value.tensor().raw_data();
+  const MemoryInfo before = (*s)->memory_info();
+  Status st = Status::Ok();
+  const Counts c = Count([&] {
+    for (int i = 0; i < 3 && st.ok(); ++i) st = (*s)->RunInto(model.feeds, &outputs);
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const MemoryInfo after = (*s)->memory_info();
+  std::printf("%s, %d threads: %llu heap allocations in 3 steady-state RunInto calls\n",
+              model.name.c_str(), threads, static_cast<unsigned long long>(c.all));
+  EXPECT_EQ(c.all, 0u) << "run with --trace to see where they come from";
+  // Every tensor came from the arena or the caller's buffers, none from the heap.
+  EXPECT_EQ(after.heap_allocations, before.heap_allocations);
+  EXPECT_EQ(after.pattern_misses, 0u);
+  EXPECT_GT(after.arena_allocations, before.arena_allocations);
+  // The outputs were computed into the same buffers, with Run's values.
+  EXPECT_EQ(outputs[0].value.tensor().raw_data(), data0);
+  ExpectNear(outputs, *expected, model.name);
+}
+
+class SteadyState : public ::testing::TestWithParam<int> {};
+
+TEST_P(SteadyState, RunIntoAllocatesNothing) {
+  for (const auto& model : Models()) ExpectSteadyRunIntoAllocatesNothing(model, GetParam());
+}
+
+TEST_P(SteadyState, OtherOpsAllocateNothing) {
+  const TestModel model = OtherOpsLike();
+  ExpectSteadyRunIntoAllocatesNothing(model, GetParam());
+  // Spot checks of the values against the input: constant Pad and Tile; NonMaxSuppression
+  // selects some boxes, at most 5 for each of the 4 classes.
+  auto s = LoadProto(model.proto);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto r = (*s)->Run(model.feeds);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto x = model.feeds[0].value.tensor().ToVector<float>();
+  ASSERT_EQ((*r)[0].value.tensor().shape(), (Shape{1, 8, 12, 12}));
+  const auto pad = (*r)[1].value.tensor().ToVector<float>();
+  const auto tile = (*r)[2].value.tensor().ToVector<float>();
+  ASSERT_EQ((*r)[1].value.tensor().shape(), (Shape{1, 4, 12, 12}));
+  ASSERT_EQ((*r)[2].value.tensor().shape(), (Shape{1, 4, 16, 16}));
+  const Shape& nms = (*r)[9].value.tensor().shape();
+  ASSERT_EQ(nms.size(), 2u);
+  EXPECT_EQ(nms[1], 3);
+  EXPECT_GT(nms[0], 4);
+  EXPECT_LE(nms[0], 20);
+  for (int64_t c = 0; c < 4; ++c) {
+    for (int64_t h = 0; h < 12; ++h) {
+      for (int64_t w = 0; w < 12; ++w) {
+        const bool inside = h >= 1 && h < 9 && w >= 3 && w < 11;
+        const float want = inside ? x[static_cast<size_t>((c * 8 + h - 1) * 8 + w - 3)] : 0.5f;
+        ASSERT_EQ(pad[static_cast<size_t>((c * 12 + h) * 12 + w)], want);
+      }
+    }
+    for (int64_t h = 0; h < 16; ++h) {
+      for (int64_t w = 0; w < 16; ++w) {
+        ASSERT_EQ(tile[static_cast<size_t>((c * 16 + h) * 16 + w)],
+                  x[static_cast<size_t>((c * 8 + h % 8) * 8 + w % 8)]);
+      }
+    }
   }
 }
 

@@ -511,8 +511,9 @@ class VariadicKernel final : public Kernel {
     return std::make_unique<VariadicKernel>();
   }
   Status Run(KernelContext& ctx) const override {
-    std::vector<const Tensor*> ins;
-    std::vector<const Shape*> shapes;
+    // Inline up to 8 inputs: no allocation per run.
+    SmallVector<const Tensor*, 8> ins;
+    SmallVector<const Shape*, 8> shapes;
     for (size_t i = 0; i < ctx.num_inputs(); ++i) {
       OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
       if (!ins.empty()) OE_RETURN_IF_ERROR(CheckSameType(ctx, *ins[0], 0, *t, i));
@@ -528,7 +529,8 @@ class VariadicKernel final : public Kernel {
       if (ins.size() == 2 && !kHasFinish) {
         return BinaryMap<T, T, T>(ctx, *ins[0], *ins[1], type, step);
       }
-      OE_ASSIGN_OR_RETURN(Shape out_shape, BroadcastShapes(shapes, ctx.Describe()));
+      OE_ASSIGN_OR_RETURN(Shape out_shape,
+                          BroadcastShapes(ShapeList(shapes.data(), shapes.size()), ctx.Describe()));
       OE_ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, type, out_shape));
       OE_RETURN_IF_ERROR((FoldInto<T, T>(ctx, *out, *ins[0], [](T, T x) { return x; })));
       for (size_t i = 1; i < ins.size(); ++i) {

@@ -28,6 +28,18 @@ StatusOr<std::vector<int64_t>> NormalizeAxes(const std::vector<int64_t>& axes, i
   return out;
 }
 
+Status NormalizeAxesInto(const Shape& axes, int64_t rank, const std::string& where, Shape* out) {
+  out->clear();
+  for (int64_t a : axes) {
+    OE_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, rank, where));
+    if (std::find(out->begin(), out->end(), n) != out->end()) {
+      return MakeError(StatusCode::kInvalidArgument, where, ": axis ", a, " is repeated");
+    }
+    out->push_back(n);
+  }
+  return Status::Ok();
+}
+
 StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& where) {
   std::vector<int64_t> out(static_cast<size_t>(t.size()));
   if (t.dtype() == DataType::kInt64) {
@@ -75,6 +87,12 @@ std::vector<int64_t> Strides(const Shape& shape) {
   for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i) {
     s[static_cast<size_t>(i)] = s[static_cast<size_t>(i) + 1] * shape[static_cast<size_t>(i) + 1];
   }
+  return s;
+}
+
+Shape InlineStrides(const Shape& shape) {
+  Shape s(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
   return s;
 }
 

@@ -96,6 +96,9 @@ StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank, const std::string& w
 /// Normalizes a list of axes; rejects duplicates.
 StatusOr<std::vector<int64_t>> NormalizeAxes(const std::vector<int64_t>& axes, int64_t rank,
                                              const std::string& where);
+/// The same into a Shape (inline storage: no allocation for up to Shape::kInlineDims axes), for
+/// kernels that normalize an axes input or attribute on every run.
+Status NormalizeAxesInto(const Shape& axes, int64_t rank, const std::string& where, Shape* out);
 /// Reads an int32/int64 tensor (any rank) as int64 values.
 StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& where);
 /// The same into a Shape, whose inline storage makes reading up to Shape::kInlineDims values
@@ -106,6 +109,8 @@ Status ReadInt64sInto(const Tensor& t, const std::string& where, const char* wha
 StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where);
 /// Element offsets (row-major) of each dim.
 std::vector<int64_t> Strides(const Shape& shape);
+/// The same in a Shape (inline storage: no allocation up to Shape::kInlineDims dims).
+Shape InlineStrides(const Shape& shape);
 
 // ---------------------------------------------------------------------------------------------
 // Broadcasting (numpy / ONNX multidirectional)
@@ -122,6 +127,7 @@ class ShapeList {
       : data_(l.begin()), size_(l.size()) {}
   ShapeList(const std::vector<const Shape*>& v)  // NOLINT(runtime/explicit)
       : data_(v.data()), size_(v.size()) {}
+  ShapeList(const Shape* const* data, size_t size) : data_(data), size_(size) {}
   const Shape* const* begin() const { return data_; }
   const Shape* const* end() const { return data_ + size_; }
   size_t size() const { return size_; }

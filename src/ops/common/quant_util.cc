@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "runtime/chunk_scratch.h"
+
 namespace onnxedge::ops {
 
 namespace {
@@ -78,15 +80,52 @@ StatusOr<QuantParamLayout> MakeQuantParamLayout(const Shape& x_shape, const Tens
   return l;
 }
 
-std::vector<int32_t> ReadInt32s(const Tensor& t) {
-  std::vector<int32_t> out(static_cast<size_t>(t.size()));
+void ReadInt32sInto(const Tensor& t, std::vector<int32_t>* out) {
+  out->assign(static_cast<size_t>(t.size()), 0);
+  int32_t* o = out->data();
   (void)Dispatch<IntTypes>(t.dtype(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
     const T* p = t.data<T>();
-    for (int64_t i = 0; i < t.size(); ++i) out[static_cast<size_t>(i)] = static_cast<int32_t>(p[i]);
+    for (int64_t i = 0; i < t.size(); ++i) o[i] = static_cast<int32_t>(p[i]);
     return Status::Ok();
   });
+}
+
+std::vector<int32_t> ReadInt32s(const Tensor& t) {
+  std::vector<int32_t> out;
+  ReadInt32sInto(t, &out);
   return out;
+}
+
+int32_t ReadInt32At(const Tensor& t, int64_t i) {
+  int32_t v = 0;
+  (void)Dispatch<IntTypes>(t.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    v = static_cast<int32_t>(t.data<T>()[i]);
+    return Status::Ok();
+  });
+  return v;
+}
+
+float ReadFloatAt(const Tensor& t, int64_t i) {
+  float v = 0.f;
+  (void)Dispatch<NumericTypes>(t.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    v = static_cast<float>(ToCompute(t.data<T>()[i]));
+    return Status::Ok();
+  });
+  return v;
+}
+
+void ReadFloatsInto(const Tensor& t, std::vector<float>* out) {
+  out->assign(static_cast<size_t>(t.size()), 0.f);
+  float* o = out->data();
+  (void)Dispatch<NumericTypes>(t.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.size(); ++i) o[i] = static_cast<float>(ToCompute(p[i]));
+    return Status::Ok();
+  });
 }
 
 std::vector<float> ReadFloats(const Tensor& t) {
@@ -177,8 +216,16 @@ StatusOr<ConvGeometry> MakeConvGeometry(const ConvAttrs& attrs, const Shape& x, 
   OE_RETURN_IF_ERROR(check_len(attrs.strides, k, "strides"));
   OE_RETURN_IF_ERROR(check_len(attrs.dilations, k, "dilations"));
   OE_RETURN_IF_ERROR(check_len(attrs.pads, 2 * k, "pads"));
-  g.strides = attrs.strides.empty() ? std::vector<int64_t>(k, 1) : attrs.strides;
-  g.dilations = attrs.dilations.empty() ? std::vector<int64_t>(k, 1) : attrs.dilations;
+  if (attrs.strides.empty()) {
+    g.strides.assign(k, 1);
+  } else {
+    g.strides = attrs.strides;
+  }
+  if (attrs.dilations.empty()) {
+    g.dilations.assign(k, 1);
+  } else {
+    g.dilations = attrs.dilations;
+  }
   g.in_spatial.assign(x.begin() + 2, x.end());
   g.pad_begin.assign(k, 0);
   g.out_shape = {g.n, g.m};
@@ -268,10 +315,16 @@ void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeo
   constexpr int64_t kTile = 128;
   const int64_t tiles = (S + kTile - 1) / kTile;
   const int64_t tasks = g.n * g.group * tiles;
+  // Each chunk's column tile lives in scratch grown by the calling thread (no allocation once
+  // grown); coordinates are Shapes (inline).
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool.num_threads()),
+                  static_cast<size_t>(kp * kTile * 2) * sizeof(int16_t));
   pool.ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
     // Column tile in pair layout: element (r, s) at col[((r / 2) * sc + s) * 2 + r % 2].
-    std::vector<int16_t> col(static_cast<size_t>(kp * kTile * 2));
-    std::vector<int64_t> o0(k), o(k), kpos(k);
+    int16_t* const col = reinterpret_cast<int16_t*>(scratch.Claim());
+    Shape o0(k), o(k), kpos(k);
     const size_t last = k - 1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t n = t / (g.group * tiles);
@@ -295,7 +348,7 @@ void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeo
           rem /= g.kernel[d];
         }
         const XT* xc = x + ((n * g.c) + gi * cg + c) * g.in_size;
-        int16_t* out = col.data() + (r / 2) * sc * 2 + (r & 1);
+        int16_t* out = col + (r / 2) * sc * 2 + (r & 1);
         o = o0;
         for (int64_t s = 0; s < sc;) {
           const int64_t len = std::min(sc - s, g.out_spatial[last] - o[last]);
@@ -327,10 +380,10 @@ void ConvInt32Impl(const XT* x, int32_t x_zp, const IntWeights& w, const ConvGeo
         }
       }
       if (kg % 2 == 1) {  // the pair partner of the last row
-        int16_t* out = col.data() + (kg / 2) * sc * 2 + 1;
+        int16_t* out = col + (kg / 2) * sc * 2 + 1;
         for (int64_t s = 0; s < sc; ++s) out[s * 2] = 0;
       }
-      IntGemmPairs(w.pairs.data() + gi * mg * kp, mg, kp, col.data(), sc, sc,
+      IntGemmPairs(w.pairs.data() + gi * mg * kp, mg, kp, col, sc, sc,
                    acc + (n * g.m + gi * mg) * S + s0, S);
     }
   });

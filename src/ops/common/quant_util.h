@@ -53,6 +53,13 @@ StatusOr<QuantParamLayout> MakeQuantParamLayout(const Shape& x_shape, const Tens
 std::vector<int32_t> ReadInt32s(const Tensor& t);
 /// Reads any float or integer tensor as floats (scales).
 std::vector<float> ReadFloats(const Tensor& t);
+/// The same into `out`, reusing its capacity: kernels that read scales and zero points on every
+/// run keep `out` in a buffer of the calling thread (no allocation once grown).
+void ReadInt32sInto(const Tensor& t, std::vector<int32_t>* out);
+void ReadFloatsInto(const Tensor& t, std::vector<float>* out);
+/// Element i of any numeric tensor as int32 / float (a per-tensor zero point or scale).
+int32_t ReadInt32At(const Tensor& t, int64_t i);
+float ReadFloatAt(const Tensor& t, int64_t i);
 
 // ---------------------------------------------------------------------------------------------
 // Integer GEMM on int16 pairs
@@ -100,7 +107,7 @@ StatusOr<ConvAttrs> ReadConvAttrs(const KernelInfo& info);
 struct ConvGeometry {
   int64_t n = 0, c = 0, m = 0, group = 1;
   Shape in_spatial, kernel, out_spatial;
-  std::vector<int64_t> strides, dilations, pad_begin;
+  Shape strides, dilations, pad_begin;
   int64_t kernel_size = 1;  ///< prod(kernel)
   int64_t in_size = 1;      ///< prod(in_spatial)
   int64_t out_size = 1;     ///< prod(out_spatial)

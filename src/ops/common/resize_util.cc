@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "ops/common/op_util.h"
+#include "runtime/chunk_scratch.h"
 
 namespace onnxedge::ops::resize {
 
@@ -95,16 +96,16 @@ double SourceCoordinate(const Params& p, const AxisSpec& s, int64_t x, bool* out
   return 0.0;
 }
 
-AxisTable IdentityTable(int64_t n) {
-  AxisTable t;
-  t.in = t.out = n;
-  t.taps = 1;
-  t.index.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) t.index[static_cast<size_t>(i)] = i;
-  t.weight.assign(static_cast<size_t>(n), 1.0);
-  t.outside.assign(static_cast<size_t>(n), 0);
-  t.identity = true;
-  return t;
+// The identity table of an axis of length n, refilled in place (no allocation once grown).
+void FillIdentityTable(int64_t n, AxisTable* t) {
+  t->in = t->out = n;
+  t->taps = 1;
+  t->index.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t->index[static_cast<size_t>(i)] = i;
+  t->weight.assign(static_cast<size_t>(n), 1.0);
+  t->outside.assign(static_cast<size_t>(n), 0);
+  t->identity = true;
+  t->any_outside = false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,14 +172,22 @@ void NearestGather(KernelContext& ctx, const Params& p, const Tensor& x,
 
 void Resize2DFloat(KernelContext& ctx, const Params& p, const Tensor& x, const AxisTable& th_in,
                    const AxisTable& tw_in, Tensor* y) {
-  const AxisTable th = th_in.identity ? IdentityTable(th_in.in) : th_in;
-  const AxisTable tw = tw_in.identity ? IdentityTable(tw_in.in) : tw_in;
+  // Identity axes as full tables, and the weights in float once per call, in buffers of the
+  // calling thread refilled in place (no allocation once grown); the chunks read them through
+  // the references below. Indices stay 64-bit (a plane may exceed 2^31 elements).
+  thread_local AxisTable tls_th, tls_tw;
+  thread_local std::vector<float> tls_wy, tls_wx;
+  if (th_in.identity) FillIdentityTable(th_in.in, &tls_th);
+  if (tw_in.identity) FillIdentityTable(tw_in.in, &tls_tw);
+  const AxisTable& th = th_in.identity ? tls_th : th_in;
+  const AxisTable& tw = tw_in.identity ? tls_tw : tw_in;
   const int64_t ih = th.in, iw = tw.in, oh = th.out, ow = tw.out;
   const int64_t ty = th.taps, tx = tw.taps;
   const int64_t planes = x.size() / (ih * iw);
-  // Weights in float once per call; indices stay 64-bit (a plane may exceed 2^31 elements).
-  const std::vector<float> wy(th.weight.begin(), th.weight.end());
-  const std::vector<float> wx(tw.weight.begin(), tw.weight.end());
+  tls_wy.assign(th.weight.begin(), th.weight.end());
+  tls_wx.assign(tw.weight.begin(), tw.weight.end());
+  const float* const wy = tls_wy.data();
+  const float* const wx = tls_wx.data();
   const int64_t* yi = th.index.data();
   const int64_t* xi = tw.index.data();
   const bool w_identity = tw_in.identity;
@@ -194,9 +203,18 @@ void Resize2DFloat(KernelContext& ctx, const Params& p, const Tensor& x, const A
   blocks = std::clamp<int64_t>(blocks, 1, oh);
   const int64_t rows_per_block = (oh + blocks - 1) / blocks;
 
+  // Per chunk: the row cache (a block reads at most min(ih, rows * taps) input rows) and the
+  // input row -> cache slot map, in scratch grown by the calling thread.
+  const int64_t max_used = std::min(ih, rows_per_block * ty);
+  const size_t cache_bytes = (static_cast<size_t>(max_used * ow) * sizeof(float) + 63) / 64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(ctx.thread_pool().num_threads()),
+                  cache_bytes + static_cast<size_t>(ih) * sizeof(int64_t));
   ctx.thread_pool().ParallelFor(planes * blocks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> cache;
-    std::vector<int64_t> slot;
+    char* const mem = scratch.Claim();
+    float* const cache = reinterpret_cast<float*>(mem);
+    int64_t* const slot = reinterpret_cast<int64_t*>(mem + cache_bytes);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t plane = task / blocks;
       const int64_t oy0 = (task % blocks) * rows_per_block;
@@ -215,21 +233,20 @@ void Resize2DFloat(KernelContext& ctx, const Params& p, const Tensor& x, const A
       }
       int64_t used = 0;
       if (hi >= lo) {
-        slot.assign(static_cast<size_t>(hi - lo + 1), -1);
+        std::fill(slot, slot + (hi - lo + 1), int64_t{-1});
         for (int64_t oy = oy0; oy < oy1; ++oy) {
           if (th.outside[static_cast<size_t>(oy)]) continue;
           for (int64_t k = 0; k < ty; ++k) {
-            int64_t& s = slot[static_cast<size_t>(yi[oy * ty + k] - lo)];
+            int64_t& s = slot[yi[oy * ty + k] - lo];
             if (s < 0) s = used++;
           }
         }
-        cache.resize(static_cast<size_t>(used * ow));
         // Horizontal pass over the needed input rows.
         for (int64_t iy = lo; iy <= hi; ++iy) {
-          const int64_t s = slot[static_cast<size_t>(iy - lo)];
+          const int64_t s = slot[iy - lo];
           if (s < 0) continue;
           const float* row = in_plane + iy * iw;
-          float* h = cache.data() + s * ow;
+          float* h = cache + s * ow;
           if (w_identity) {
             std::copy(row, row + iw, h);
           } else if (tx == 1) {
@@ -258,9 +275,7 @@ void Resize2DFloat(KernelContext& ctx, const Params& p, const Tensor& x, const A
           std::fill(out_row, out_row + ow, extrap);
           continue;
         }
-        auto cached = [&](int64_t k) {
-          return cache.data() + slot[static_cast<size_t>(yi[oy * ty + k] - lo)] * ow;
-        };
+        auto cached = [&](int64_t k) { return cache + slot[yi[oy * ty + k] - lo] * ow; };
         if (ty == 1) {
           const float a = wy[static_cast<size_t>(oy)];
           const float* r0 = cached(0);
@@ -299,10 +314,18 @@ void AxisPass(KernelContext& ctx, const Params& p, const AxisTable& t, const TIn
               int64_t outer, int64_t inner) {
   const int64_t in_len = t.in, out_len = t.out, taps = t.taps;
   const Acc extrap = static_cast<Acc>(p.extrapolation_value);
-  std::vector<Acc> w(t.weight.begin(), t.weight.end());
+  // Weights in Acc in a buffer of the calling thread, and each chunk's accumulator row in
+  // scratch grown by it: no allocation once grown.
+  thread_local std::vector<Acc> tls_w;
+  tls_w.assign(t.weight.begin(), t.weight.end());
+  const Acc* const w = tls_w.data();
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(ctx.thread_pool().num_threads()),
+                  static_cast<size_t>(inner) * sizeof(Acc));
   const int64_t min_rows = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner * taps));
   ctx.thread_pool().ParallelFor(outer * out_len, min_rows, [&](int64_t b, int64_t e) {
-    std::vector<Acc> acc(static_cast<size_t>(inner));
+    Acc* const acc = reinterpret_cast<Acc*>(scratch.Claim());
     for (int64_t q = b; q < e; ++q) {
       const int64_t o = q / out_len, ox = q % out_len;
       TOut* out = dst + q * inner;
@@ -311,7 +334,7 @@ void AxisPass(KernelContext& ctx, const Params& p, const AxisTable& t, const TIn
         continue;
       }
       const TIn* base = src + o * in_len * inner;
-      const Acc* wk = w.data() + ox * taps;
+      const Acc* wk = w + ox * taps;
       const int64_t* ik = t.index.data() + ox * taps;
       if (inner == 1) {
         Acc sum = 0;
@@ -319,13 +342,13 @@ void AxisPass(KernelContext& ctx, const Params& p, const AxisTable& t, const TIn
         out[0] = StoreAs<TOut>(sum);
         continue;
       }
-      std::fill(acc.begin(), acc.end(), Acc(0));
+      std::fill(acc, acc + inner, Acc(0));
       for (int64_t k = 0; k < taps; ++k) {
         const TIn* s = base + ik[k] * inner;
         const Acc wv = wk[k];
-        for (int64_t i = 0; i < inner; ++i) acc[static_cast<size_t>(i)] += wv * LoadAs<Acc>(s[i]);
+        for (int64_t i = 0; i < inner; ++i) acc[i] += wv * LoadAs<Acc>(s[i]);
       }
-      for (int64_t i = 0; i < inner; ++i) out[i] = StoreAs<TOut>(acc[static_cast<size_t>(i)]);
+      for (int64_t i = 0; i < inner; ++i) out[i] = StoreAs<TOut>(acc[i]);
     }
   });
 }
@@ -738,7 +761,10 @@ Status Run(KernelContext& ctx, const Params& p, const Tensor& x,
   }
   if (x.dtype() == DataType::kFloat && active[0] + 2 >= rank) {
     if (rank == 1) {
-      Resize2DFloat(ctx, p, x, IdentityTable(1), tables[0], y);
+      AxisTable one;  // Identity of length 1 (Resize2DFloat fills its vectors).
+      one.in = one.out = 1;
+      one.identity = true;
+      Resize2DFloat(ctx, p, x, one, tables[0], y);
     } else {
       Resize2DFloat(ctx, p, x, tables[rank - 2], tables[rank - 1], y);
     }

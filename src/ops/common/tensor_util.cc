@@ -274,13 +274,6 @@ void StridedCopyImpl(DataType type, const void* src, const int64_t* src_strides,
   });
 }
 
-// Row-major strides into an inline shape (no allocation).
-Shape InlineStrides(const Shape& shape) {
-  Shape s(shape.size(), 1);
-  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
-  return s;
-}
-
 }  // namespace
 
 void StridedCopy(DataType type, const void* src, const Shape& src_strides, void* dst,

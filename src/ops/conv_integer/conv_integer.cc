@@ -40,7 +40,7 @@ class ConvIntegerKernel final : public Kernel {
                          "input 'x_zero_point' must be one value of the type of 'x', got ",
                          DataTypeName(xzp->dtype()), " of shape ", ShapeToString(xzp->shape()));
       }
-      x_zp = ReadInt32s(*xzp)[0];
+      x_zp = ReadInt32At(*xzp, 0);
     }
     OE_ASSIGN_OR_RETURN(ConvGeometry g,
                         MakeConvGeometry(attrs_, x->shape(), w->shape(), ctx.Describe()));

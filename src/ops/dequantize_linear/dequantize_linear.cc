@@ -76,8 +76,15 @@ class DequantizeLinearKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(QuantParamLayout l,
                         MakeQuantParamLayout(x->shape(), *scale, zp, axis_, block_size_,
                                              ctx.Describe(), "x_scale", "x_zero_point"));
-    const std::vector<float> s = ReadFloats(*scale);
-    const std::vector<int32_t> z = zp ? ReadInt32s(*zp) : std::vector<int32_t>{};
+    // Scales and zero points in buffers of the calling thread, refilled in place (no allocation
+    // once grown).
+    thread_local std::vector<float> tls_s;
+    thread_local std::vector<int32_t> tls_z;
+    std::vector<float>& s = tls_s;
+    ReadFloatsInto(*scale, &s);
+    std::vector<int32_t>& z = tls_z;
+    z.clear();
+    if (zp) ReadInt32sInto(*zp, &z);
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_type, x->shape()));
     if (y->size() == 0) return Status::Ok();
     using XTypes = TypeList<uint8_t, int8_t, uint16_t, int16_t, int32_t>;

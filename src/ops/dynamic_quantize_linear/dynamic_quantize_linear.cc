@@ -30,8 +30,15 @@ class DynamicQuantizeLinearKernel final : public Kernel {
     // Min and max over fixed chunks (the result does not depend on the thread count).
     constexpr int64_t kChunk = 32768;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
-    std::vector<float> mins(static_cast<size_t>(chunks), 0.f),
-        maxs(static_cast<size_t>(chunks), 0.f);
+    // Per-chunk results in buffers of the calling thread that only grow (no allocation per run
+    // once grown); the chunks write through the pointers.
+    thread_local std::vector<float> tls_mins, tls_maxs;
+    if (tls_mins.size() < static_cast<size_t>(chunks)) {
+      tls_mins.resize(static_cast<size_t>(chunks));
+      tls_maxs.resize(static_cast<size_t>(chunks));
+    }
+    float* const mins = tls_mins.data();
+    float* const maxs = tls_maxs.data();
     ctx.thread_pool().ParallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
         float mn = 0.f, mx = 0.f;  // min(0, .) and max(0, .) folded in
@@ -40,14 +47,14 @@ class DynamicQuantizeLinearKernel final : public Kernel {
           mn = px[i] < mn ? px[i] : mn;
           mx = px[i] > mx ? px[i] : mx;
         }
-        mins[static_cast<size_t>(c)] = mn;
-        maxs[static_cast<size_t>(c)] = mx;
+        mins[c] = mn;
+        maxs[c] = mx;
       }
     });
     float x_min = 0.f, x_max = 0.f;
     for (int64_t c = 0; c < chunks; ++c) {
-      x_min = std::min(x_min, mins[static_cast<size_t>(c)]);
-      x_max = std::max(x_max, maxs[static_cast<size_t>(c)]);
+      x_min = std::min(x_min, mins[c]);
+      x_max = std::max(x_max, maxs[c]);
     }
     const float scale = (x_max - x_min) / 255.f;
     uint8_t zp = 0;

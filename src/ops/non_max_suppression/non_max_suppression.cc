@@ -11,11 +11,15 @@
 // iou_threshold. Output selected_indices (num_selected, 3) int64 [batch, class, box], ordered by
 // batch, then class, then selection order, which is what the ONNX test data and ONNX Runtime
 // produce. IoU is computed in float as the reference does; boxes with zero area never suppress.
+// No heap allocation per run once grown: normalized boxes and the selections (at most
+// min(max_output_boxes_per_class, boxes) per batch and class) live in buffers of the calling
+// thread, each chunk's candidate order in ChunkScratch.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "ops/common/op_util.h"
+#include "runtime/chunk_scratch.h"
 
 namespace onnxedge::ops {
 
@@ -54,27 +58,25 @@ class NonMaxSuppressionKernel final : public Kernel {
     }
     int64_t max_per_class = 0;
     if (const Tensor* t = ctx.Input(2); t && t->size() > 0) {
-      OE_ASSIGN_OR_RETURN(std::vector<int64_t> v,
-                          ReadInt64s(*t, ctx.Describe() + " input 'max_output_boxes_per_class'"));
+      Shape v;
+      OE_RETURN_IF_ERROR(ReadInt64sInto(*t, ctx.Describe(), "max_output_boxes_per_class", &v));
       max_per_class = std::max<int64_t>(v[0], 0);
     }
     float iou_threshold = 0.f;
     if (const Tensor* t = ctx.Input(3); t && t->size() > 0) {
-      OE_ASSIGN_OR_RETURN(std::vector<double> v,
-                          ReadDoubles(*t, ctx.Describe() + " input 'iou_threshold'"));
-      iou_threshold = static_cast<float>(v[0]);
+      OE_ASSIGN_OR_RETURN(const double v, ReadScalar(ctx, *t, "iou_threshold"));
+      iou_threshold = static_cast<float>(v);
       if (!(iou_threshold >= 0.f && iou_threshold <= 1.f)) {
-        return ctx.Error(StatusCode::kInvalidArgument, "input 'iou_threshold' is ", v[0],
+        return ctx.Error(StatusCode::kInvalidArgument, "input 'iou_threshold' is ", v,
                          ", expected a value in [0, 1]");
       }
     }
     bool use_score_threshold = false;
     float score_threshold = 0.f;
     if (const Tensor* t = ctx.Input(4); t && t->size() > 0) {
-      OE_ASSIGN_OR_RETURN(std::vector<double> v,
-                          ReadDoubles(*t, ctx.Describe() + " input 'score_threshold'"));
+      OE_ASSIGN_OR_RETURN(const double v, ReadScalar(ctx, *t, "score_threshold"));
       use_score_threshold = true;
-      score_threshold = static_cast<float>(v[0]);
+      score_threshold = static_cast<float>(v);
     }
 
     const int64_t num_batches = boxes->dim(0), num_boxes = boxes->dim(1);
@@ -82,52 +84,75 @@ class NonMaxSuppressionKernel final : public Kernel {
     const float* box_data = boxes->data<float>();
     const float* score_data = scores->data<float>();
     const int64_t pairs = num_batches * num_classes;
-    std::vector<std::vector<int64_t>> selected(static_cast<size_t>(pairs));
-    if (max_per_class > 0 && num_boxes > 0) {
-      // Normalized boxes per batch, shared by every class.
-      std::vector<Box> norm(static_cast<size_t>(num_batches * num_boxes));
-      for (int64_t i = 0; i < num_batches * num_boxes; ++i) {
-        norm[static_cast<size_t>(i)] = Normalize(box_data + 4 * i);
+    // Pair pc keeps counts[pc] boxes at kept + pc * cap. Buffers of the calling thread that
+    // only grow; the chunks write through the pointers below.
+    const int64_t cap = std::min(max_per_class, num_boxes);
+    thread_local std::vector<int64_t> tls_kept, tls_counts;
+    thread_local std::vector<Box> tls_norm;
+    if (tls_counts.size() < static_cast<size_t>(pairs)) {
+      tls_counts.resize(static_cast<size_t>(pairs));
+    }
+    int64_t* const counts = tls_counts.data();
+    std::fill(counts, counts + pairs, int64_t{0});
+    if (cap > 0) {
+      if (tls_kept.size() < static_cast<size_t>(pairs * cap)) {
+        tls_kept.resize(static_cast<size_t>(pairs * cap));
       }
+      if (tls_norm.size() < static_cast<size_t>(num_batches * num_boxes)) {
+        tls_norm.resize(static_cast<size_t>(num_batches * num_boxes));
+      }
+      int64_t* const kept_all = tls_kept.data();
+      // Normalized boxes per batch, shared by every class.
+      Box* const norm = tls_norm.data();
+      for (int64_t i = 0; i < num_batches * num_boxes; ++i) norm[i] = Normalize(box_data + 4 * i);
+      thread_local ChunkScratch tls_scratch;
+      ChunkScratch& scratch = tls_scratch;
+      scratch.Prepare(static_cast<size_t>(ctx.thread_pool().num_threads()),
+                      static_cast<size_t>(num_boxes) * sizeof(int64_t));
       ctx.thread_pool().ParallelFor(pairs, 1, [&](int64_t begin, int64_t end) {
-        std::vector<int64_t> order;
-        std::vector<int64_t> kept;
+        int64_t* const order = reinterpret_cast<int64_t*>(scratch.Claim());
         for (int64_t pc = begin; pc < end; ++pc) {
           const int64_t b = pc / num_classes;
           const float* sc = score_data + pc * num_boxes;
-          const Box* bx = norm.data() + b * num_boxes;
-          order.clear();
+          const Box* bx = norm + b * num_boxes;
+          int64_t candidates = 0;
           for (int64_t i = 0; i < num_boxes; ++i) {
-            if (!use_score_threshold || sc[i] > score_threshold) order.push_back(i);
+            if (!use_score_threshold || sc[i] > score_threshold) order[candidates++] = i;
           }
-          // Descending score, ties by ascending index; NaN scores go last.
-          std::stable_sort(order.begin(), order.end(), [sc](int64_t a, int64_t c) {
+          // Descending score, ties by ascending index; NaN scores go last. A total order, so
+          // std::sort (which needs no buffer, unlike std::stable_sort) gives the stable result.
+          std::sort(order, order + candidates, [sc](int64_t a, int64_t c) {
             const float sa = sc[a], scc = sc[c];
-            if (std::isnan(sa) || std::isnan(scc)) return !std::isnan(sa) && std::isnan(scc);
-            return sa > scc;
+            const bool na = std::isnan(sa), nc = std::isnan(scc);
+            if (na != nc) return nc;
+            if (!na && sa != scc) return sa > scc;
+            return a < c;
           });
-          kept.clear();
-          for (int64_t cand : order) {
-            if (static_cast<int64_t>(kept.size()) >= max_per_class) break;
+          int64_t* const kept = kept_all + pc * cap;
+          int64_t n = 0;
+          for (int64_t j = 0; j < candidates && n < cap; ++j) {
+            const int64_t cand = order[j];
             bool keep = true;
-            for (int64_t k : kept) {
-              if (Suppresses(bx[cand], bx[k], iou_threshold)) {
+            for (int64_t q = 0; q < n; ++q) {
+              if (Suppresses(bx[cand], bx[kept[q]], iou_threshold)) {
                 keep = false;
                 break;
               }
             }
-            if (keep) kept.push_back(cand);
+            if (keep) kept[n++] = cand;
           }
-          selected[static_cast<size_t>(pc)] = kept;
+          counts[pc] = n;
         }
       });
     }
     int64_t total = 0;
-    for (const auto& s : selected) total += static_cast<int64_t>(s.size());
+    for (int64_t pc = 0; pc < pairs; ++pc) total += counts[pc];
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kInt64, {total, 3}));
     int64_t* out = y->data<int64_t>();
+    const int64_t* const kept_all = tls_kept.data();
     for (int64_t pc = 0; pc < pairs; ++pc) {
-      for (int64_t box : selected[static_cast<size_t>(pc)]) {
+      for (int64_t j = 0; j < counts[pc]; ++j) {
+        const int64_t box = kept_all[pc * cap + j];
         *out++ = pc / num_classes;
         *out++ = pc % num_classes;
         *out++ = box;
@@ -137,6 +162,15 @@ class NonMaxSuppressionKernel final : public Kernel {
   }
 
  private:
+  // The first value of a threshold input (float and double read in place, without a vector).
+  static StatusOr<double> ReadScalar(KernelContext& ctx, const Tensor& t, const char* name) {
+    if (t.dtype() == DataType::kFloat) return static_cast<double>(t.data<float>()[0]);
+    if (t.dtype() == DataType::kDouble) return t.data<double>()[0];
+    OE_ASSIGN_OR_RETURN(std::vector<double> v,
+                        ReadDoubles(t, ctx.Describe() + " input '" + name + "'"));
+    return v[0];
+  }
+
   Box Normalize(const float* b) const {
     Box r;
     if (center_point_box_ == 0) {

@@ -51,12 +51,13 @@ class PadKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const size_t rank = x->rank();
-    std::vector<int64_t> pads = pads_;
+    // Pads, axes and per-dim bounds are Shapes (inline storage): no allocation per run.
+    Shape pads = pads_;
     const Tensor* cv = nullptr;
-    std::vector<int64_t> axes;
+    Shape axes;
     if (!from_attrs_) {
       OE_ASSIGN_OR_RETURN(const Tensor* p, ctx.RequiredInput(1));
-      OE_ASSIGN_OR_RETURN(pads, ReadInt64s(*p, ctx.Describe() + " input 'pads'"));
+      OE_RETURN_IF_ERROR(ReadInt64sInto(*p, ctx.Describe(), "pads", &pads));
       cv = ctx.Input(2);
       if (cv && cv->size() == 0) cv = nullptr;  // an empty tensor means "not given"
       if (cv && (cv->size() != 1 || cv->dtype() != x->dtype())) {
@@ -65,9 +66,9 @@ class PadKernel final : public Kernel {
                          DataTypeName(cv->dtype()), ShapeToString(cv->shape()));
       }
       if (axes_input_ && ctx.Input(3)) {
-        OE_ASSIGN_OR_RETURN(auto a, ReadInt64s(*ctx.Input(3), ctx.Describe() + " input 'axes'"));
-        OE_ASSIGN_OR_RETURN(axes,
-                            NormalizeAxesForRank(a, static_cast<int64_t>(rank), ctx.Describe()));
+        Shape a;
+        OE_RETURN_IF_ERROR(ReadInt64sInto(*ctx.Input(3), ctx.Describe(), "axes", &a));
+        OE_RETURN_IF_ERROR(NormalizeAxesInto(a, static_cast<int64_t>(rank), ctx.Describe(), &axes));
       }
     }
     if (axes.empty() && !(axes_input_ && ctx.Input(3))) {
@@ -78,7 +79,7 @@ class PadKernel final : public Kernel {
                        2 * axes.size(), " entries for input rank ", rank,
                        axes_input_ ? " / the given axes" : "");
     }
-    std::vector<int64_t> begin(rank, 0), end(rank, 0);
+    Shape begin(rank, 0), end(rank, 0);
     for (size_t i = 0; i < axes.size(); ++i) {
       begin[static_cast<size_t>(axes[i])] = pads[i];
       end[static_cast<size_t>(axes[i])] = pads[i + axes.size()];
@@ -107,11 +108,20 @@ class PadKernel final : public Kernel {
       return Status::Ok();
     }
 
-    // Per dim: output coordinate -> input coordinate, or -1 for the constant.
-    std::vector<std::vector<int64_t>> maps(rank);
+    // Per dim: output coordinate -> input coordinate, or -1 for the constant. The maps of all
+    // dims lie in one buffer of the calling thread that only grows (map d starts at
+    // map_begin[d]); the chunks only read it.
+    thread_local std::vector<int64_t> tls_maps;
+    Shape map_begin(rank + 1, 0);
+    for (size_t d = 0; d < rank; ++d) map_begin[d + 1] = map_begin[d] + out_shape[d];
+    if (tls_maps.size() < static_cast<size_t>(map_begin[rank])) {
+      tls_maps.resize(static_cast<size_t>(map_begin[rank]));
+    }
+    int64_t* const map_data = tls_maps.data();
+    auto map = [&](size_t d) { return map_data + map_begin[d]; };
     for (size_t d = 0; d < rank; ++d) {
       const int64_t n = x->dim(d);
-      maps[d].resize(static_cast<size_t>(out_shape[d]));
+      int64_t* md = map(d);
       for (int64_t o = 0; o < out_shape[d]; ++o) {
         const int64_t c = o - begin[d];
         int64_t src = c;
@@ -137,10 +147,10 @@ class PadKernel final : public Kernel {
               break;
           }
         }
-        maps[d][static_cast<size_t>(o)] = src;
+        md[o] = src;
       }
     }
-    const std::vector<int64_t> in_strides = Strides(x->shape());
+    const Shape in_strides = InlineStrides(x->shape());
     const size_t last = rank - 1;
     const int64_t out_row = out_shape[last];
     // The contiguous middle of a row: output [lo, hi) reads input [lo - begin, hi - begin).
@@ -158,9 +168,9 @@ class PadKernel final : public Kernel {
       }
       const U* src = x->data<U>();
       U* dst = y->data<U>();
-      const std::vector<int64_t>& lmap = maps[last];
+      const int64_t* lmap = map(last);
       auto body = [&](int64_t rb, int64_t re) {
-        std::vector<int64_t> pos(last, 0);
+        Shape pos(last, 0);
         int64_t r = rb;
         for (size_t d = last; d-- > 0;) {
           pos[d] = r % out_shape[d];
@@ -170,7 +180,7 @@ class PadKernel final : public Kernel {
           int64_t off = 0;
           bool constant_row = false;
           for (size_t d = 0; d < last; ++d) {
-            const int64_t m = maps[d][static_cast<size_t>(pos[d])];
+            const int64_t m = map(d)[pos[d]];
             if (m < 0) {
               constant_row = true;
               break;
@@ -183,12 +193,12 @@ class PadKernel final : public Kernel {
           } else {
             const U* srow = src + off;
             for (int64_t o = 0; o < lo; ++o) {
-              const int64_t m = lmap[static_cast<size_t>(o)];
+              const int64_t m = lmap[o];
               drow[o] = m < 0 ? pad_value : srow[m];
             }
             if (hi > lo) std::copy(srow + (lo - begin[last]), srow + (hi - begin[last]), drow + lo);
             for (int64_t o = std::max(hi, lo); o < out_row; ++o) {
-              const int64_t m = lmap[static_cast<size_t>(o)];
+              const int64_t m = lmap[o];
               drow[o] = m < 0 ? pad_value : srow[m];
             }
           }

@@ -97,13 +97,18 @@ class QLinearConvKernel final : public Kernel {
                        ShapeToString(w_scale->shape()),
                        ") must be a scalar or hold one value per output channel (", g.m, ")");
     }
-    std::vector<int32_t> b;
+    // Bias and weight scales in buffers of the calling thread, refilled in place (no allocation
+    // once grown).
+    thread_local std::vector<int32_t> tls_b;
+    thread_local std::vector<float> tls_ws;
+    std::vector<int32_t>& b = tls_b;
+    b.clear();
     if (bias) {
       if (bias->dtype() != DataType::kInt32 || bias->rank() != 1 || bias->size() != g.m) {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'B' must be int32 of shape [", g.m,
                          "], got ", DataTypeName(bias->dtype()), " ", ShapeToString(bias->shape()));
       }
-      b = ReadInt32s(*bias);
+      ReadInt32sInto(*bias, &b);
     }
     IntWeights local;
     const IntWeights* weights = packed_.get();
@@ -114,11 +119,12 @@ class QLinearConvKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_type, g.out_shape));
     if (y->size() == 0) return Status::Ok();
     OE_ASSIGN_OR_RETURN(Tensor acc, ctx.AllocateTemp(DataType::kInt32, g.out_shape));
-    const int32_t x_zp = xzp ? ReadInt32s(*xzp)[0] : 0;
+    const int32_t x_zp = xzp ? ReadInt32At(*xzp, 0) : 0;
     ConvInt32(*x, x_zp, *weights, g, acc.data<int32_t>(), ctx.thread_pool());
-    const float xs = ReadFloats(*x_scale)[0], ys = ReadFloats(*y_scale)[0];
-    const std::vector<float> ws = ReadFloats(*w_scale);
-    const double yz = yzp ? ReadInt32s(*yzp)[0] : 0;
+    const float xs = ReadFloatAt(*x_scale, 0), ys = ReadFloatAt(*y_scale, 0);
+    std::vector<float>& ws = tls_ws;
+    ReadFloatsInto(*w_scale, &ws);
+    const double yz = yzp ? ReadInt32At(*yzp, 0) : 0;
     if (out_type == DataType::kUint8) {
       Requantize(acc.data<int32_t>(), g, xs, ws, ys, b, yz, y->data<uint8_t>(), ctx.thread_pool());
     } else {

@@ -140,12 +140,19 @@ class QuantizeLinearKernel final : public Kernel {
     } else if (xt == DataType::kBfloat16 && st == DataType::kBfloat16) {
       mode = DivMode::kBHalf;
     }
-    const std::vector<float> s = ReadFloats(*scale);
+    // Scales and zero points in buffers of the calling thread, refilled in place (no allocation
+    // once grown).
+    thread_local std::vector<float> tls_s;
+    thread_local std::vector<int32_t> tls_z;
+    std::vector<float>& s = tls_s;
+    ReadFloatsInto(*scale, &s);
     std::vector<double> sd;
     if (mode == DivMode::kDouble) {
       OE_ASSIGN_OR_RETURN(sd, ReadDoubles(*scale, ctx.Describe() + " input 'y_scale'"));
     }
-    const std::vector<int32_t> z = zp ? ReadInt32s(*zp) : std::vector<int32_t>{};
+    std::vector<int32_t>& z = tls_z;
+    z.clear();
+    if (zp) ReadInt32sInto(*zp, &z);
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_type, x->shape()));
     if (y->size() == 0) return Status::Ok();
     using XTypes = TypeList<float, Float16, BFloat16, int32_t, double>;

@@ -94,7 +94,9 @@ class ResizeKernel final : public Kernel {
     req.roi.clear();
     req.policy = policy_;
     if (!axes_.empty()) {
-      OE_ASSIGN_OR_RETURN(req.axes, NormalizeAxes(axes_, rank, ctx.Describe()));
+      Shape axes;
+      OE_RETURN_IF_ERROR(NormalizeAxesInto(axes_, rank, ctx.Describe(), &axes));
+      req.axes.assign(axes.begin(), axes.end());
     }
     const Tensor* scales = nullptr;
     const Tensor* sizes = nullptr;
@@ -125,7 +127,11 @@ class ResizeKernel final : public Kernel {
                        "one of inputs 'scales' and 'sizes' must be given and non-empty");
     }
     if (p_.coord == resize::CoordMode::kTfCropAndResize && roi && roi->size() > 0) {
-      OE_ASSIGN_OR_RETURN(req.roi, ReadDoubles(*roi, ctx.Describe() + " input 'roi'"));
+      if (roi->dtype() == DataType::kFloat) {
+        req.roi.assign(roi->data<float>(), roi->data<float>() + roi->size());
+      } else {
+        OE_ASSIGN_OR_RETURN(req.roi, ReadDoubles(*roi, ctx.Describe() + " input 'roi'"));
+      }
     }
     OE_RETURN_IF_ERROR(resize::ComputeAxisSpecs(x->shape(), req, ctx.Describe(), &tls_specs));
     return resize::Run(ctx, p_, *x, tls_specs);

@@ -37,7 +37,8 @@ class TileKernel final : public Kernel {
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const size_t rank = x->rank();
-    std::vector<int64_t> repeats(rank, 1);
+    // Shapes (inline storage): no allocation per run up to rank 4 (the view has 2 * rank dims).
+    Shape repeats(rank, 1);
     if (v1_) {
       OE_ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(1));
       OE_ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(2));
@@ -47,15 +48,14 @@ class TileKernel final : public Kernel {
       if (rank > 0) repeats[static_cast<size_t>(axis)] = tiles;
     } else {
       OE_ASSIGN_OR_RETURN(const Tensor* r, ctx.RequiredInput(1));
-      OE_ASSIGN_OR_RETURN(repeats, ReadInt64s(*r, ctx.Describe() + " input 'repeats'"));
+      OE_RETURN_IF_ERROR(ReadInt64sInto(*r, ctx.Describe(), "repeats", &repeats));
       if (r->rank() != 1 || repeats.size() != rank) {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'repeats' must be 1-D with ", rank,
                          " entries (the input's rank), got shape ", ShapeToString(r->shape()));
       }
     }
-    Shape out_shape(rank), view_shape(2 * rank);
-    std::vector<int64_t> ss(2 * rank);
-    const std::vector<int64_t> in_strides = Strides(x->shape());
+    Shape out_shape(rank), view_shape(2 * rank), ss(2 * rank);
+    const Shape in_strides = InlineStrides(x->shape());
     for (size_t i = 0; i < rank; ++i) {
       if (repeats[i] < 0) {
         return ctx.Error(StatusCode::kInvalidArgument, "input 'repeats' has a negative entry ",
@@ -72,7 +72,7 @@ class TileKernel final : public Kernel {
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
     if (y->size() == 0) return Status::Ok();
-    StridedCopy(x->dtype(), x->raw_data(), ss, y->raw_data(), Strides(view_shape), view_shape,
+    StridedCopy(x->dtype(), x->raw_data(), ss, y->raw_data(), InlineStrides(view_shape), view_shape,
                 &ctx.thread_pool());
     return Status::Ok();
   }
