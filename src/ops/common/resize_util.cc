@@ -730,7 +730,7 @@ Status Run(KernelContext& ctx, const Params& p, const Tensor& x,
   const size_t rank = x.rank();
   Shape out_shape(rank);
   for (size_t i = 0; i < rank; ++i) out_shape[i] = specs[i].out;
-  OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x.dtype(), out_shape));
+  OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x.dtype(), out_shape, Fill::kNone));
   if (y->size() == 0) return Status::Ok();
   if (x.size() == 0) {
     return ctx.Error(StatusCode::kInvalidArgument, "cannot resize an empty input ",

@@ -101,7 +101,7 @@ class PadKernel final : public Kernel {
                          " in this mode");
       }
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     if (rank == 0) {
       CopyElements(x->dtype(), x->raw_data(), y->raw_data(), 1);

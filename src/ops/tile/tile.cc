@@ -70,7 +70,7 @@ class TileKernel final : public Kernel {
       ss[2 * i] = 0;
       ss[2 * i + 1] = in_strides[i];
     }
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     StridedCopy(x->dtype(), x->raw_data(), ss, y->raw_data(), InlineStrides(view_shape), view_shape,
                 &ctx.thread_pool());
