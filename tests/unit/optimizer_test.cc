@@ -1177,6 +1177,21 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
   }
 }
 
+// Adds Conv(in) -> out with seeded weights [mo, c / group, k, k] (and a bias), padded to keep
+// the map size (k odd).
+void AddSameConv(onnx::GraphProto* g, const std::string& in, const std::string& out, int64_t c,
+                 int64_t mo, int64_t k, int64_t group, uint32_t seed, bool bias) {
+  AddInitializer(g, out + "_w", RandomTensor({mo, c / group, k, k}, seed));
+  std::vector<std::string> inputs = {in, out + "_w"};
+  if (bias) {
+    AddInitializer(g, out + "_b", RandomTensor({mo}, seed + 1));
+    inputs.push_back(out + "_b");
+  }
+  auto* n = AddNode(g, "Conv", inputs, {out});
+  AttrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
+  if (group != 1) AttrI(n, "group", group);
+}
+
 // A small convnet: dense 3x3, depthwise 3x3 with a residual, a MaxPool, 1x1, a Concat of two branches,
 // a nearest Resize, a grouped (non-depthwise) conv that stays NCHW, and a last conv.
 onnx::ModelProto ConvNetModel() {
@@ -1185,11 +1200,7 @@ onnx::ModelProto ConvNetModel() {
   AddInput(g, "x", DataType::kFloat, {2, 3, 8, 8});
   auto conv = [&](const std::string& in, const std::string& out, int64_t c, int64_t mo,
                   int64_t k, int64_t group, uint32_t seed) {
-    AddInitializer(g, out + "_w", RandomTensor({mo, c / group, k, k}, seed));
-    AddInitializer(g, out + "_b", RandomTensor({mo}, seed + 1));
-    auto* n = AddNode(g, "Conv", {in, out + "_w", out + "_b"}, {out});
-    AttrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
-    if (group != 1) AttrI(n, "group", group);
+    AddSameConv(g, in, out, c, mo, k, group, seed, /*bias=*/true);
   };
   conv("x", "c1", 3, 8, 3, 1, 300);
   AddNode(g, "Relu", {"c1"}, {"r1"});
@@ -1281,10 +1292,7 @@ TEST(OptimizerPass, LayoutNhwcSkipsDepthwiseSeparableNetworks) {
     AddInput(g, "x", DataType::kFloat, {1, 16, 14, 14});
     auto conv = [&](const std::string& in, const std::string& out, int64_t c, int64_t mo,
                     int64_t k, int64_t group, uint32_t seed) {
-      AddInitializer(g, out + "_w", RandomTensor({mo, c / group, k, k}, seed));
-      auto* n = AddNode(g, "Conv", {in, out + "_w"}, {out});
-      AttrInts(n, "pads", {k / 2, k / 2, k / 2, k / 2});
-      if (group != 1) AttrI(n, "group", group);
+      AddSameConv(g, in, out, c, mo, k, group, seed, /*bias=*/false);
     };
     conv("x", "e", 16, 64, 1, 1, 340);   // expand, 1x1
     conv("e", "d", 64, 64, 3, 64, 342);  // depthwise 3x3
