@@ -6,8 +6,9 @@
 # within 1e-4, and so does onnxedge running the saved graph unoptimized. The extended
 # transformer and Hugging Face-style BERT must contain their fused com.microsoft Attention
 # nodes (one per layer; BERT's with the padding mask as attention_bias), so the test covers
-# that op in ORT, not only in onnxedge. ResNet-18 is saved once more with external data
-# (--external-data), which the checker, ORT and onnxedge must read.
+# that op in ORT, not only in onnxedge. Each model is also saved at level all (onnxedge-private
+# ops, the channels-last layout) and must run in onnxedge. ResNet-18 is saved once more with
+# external data (--external-data), which the checker, ORT and onnxedge must read.
 #
 # Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
@@ -90,6 +91,39 @@ print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx
     fi
     echo "PASS $tag ($(echo "$stats" | tail -1 | sed 's/^nodes: /nodes /')); $msg"
   done
+done
+
+# Level all may use onnxedge-private ops (com.onnxedge FusedConv, and for the dense convnets the
+# channels-last layout: FusedConv/MaxPool with channels_last = 1 between Transposes), so only
+# onnxedge is expected to load it: the saved model must run in onnxedge, unoptimized, to
+# PyTorch's outputs, and ResNet-18 and YOLO-tiny must carry the channels-last convolutions.
+for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny bert_tiny_hf; do
+  data="$cache/$name/test_data_set_0"
+  out="$work/${name}_all.onnx"
+  tag="$name/all"
+  want_nhwc=0
+  case "$name" in resnet18|yolo_tiny) want_nhwc=1 ;; esac
+  if ! stats="$("$bin" optimize "$cache/$name/model.onnx" "$out" --level all 2>&1)"; then
+    echo "FAIL $tag: optimize: $stats"
+    status=1
+    continue
+  fi
+  got_nhwc="$(/usr/bin/python3 -c 'import onnx, sys
+g = onnx.load(sys.argv[1]).graph
+print(int(any(n.domain == "com.onnxedge" and any(a.name == "channels_last" and a.i == 1
+                                                 for a in n.attribute) for n in g.node)))' "$out")"
+  if [ "$got_nhwc" != "$want_nhwc" ]; then
+    echo "FAIL $tag: channels-last convolutions present: $got_nhwc, expected $want_nhwc"
+    status=1
+    continue
+  fi
+  if ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 --inputs "$data" \
+                --expected "$data" 2>&1)"; then
+    echo "FAIL $tag: onnxedge on the saved graph: $own"
+    status=1
+    continue
+  fi
+  echo "PASS $tag ($(echo "$stats" | grep '^nodes: ' | sed 's/^nodes: /nodes /')); onnxedge reruns it"
 done
 
 # External data: ResNet-18 at extended with every initializer of 1 KiB or more in a data file.
