@@ -34,6 +34,13 @@ if [ ! -f "$cache/.export_stamp" ]; then
   "$root/tests/models/run_model_tests.sh" "$bin" "$cache" > /dev/null
 fi
 
+# onnxedge runs the saved graph $1 unoptimized on the test data set $2, within 1e-4.
+own_check() {
+  "$bin" check "$1" --level disabled --rtol 1e-4 --atol 1e-4 --inputs "$2" --expected "$2" 2>&1
+}
+# The node counts line of `onnxedge optimize`'s statistics $1.
+node_counts() { echo "$1" | grep '^nodes: ' | sed 's/^nodes: /nodes /'; }
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -83,13 +90,12 @@ print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx
       status=1
       continue
     fi
-    if ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 --inputs "$data" \
-                  --expected "$data" 2>&1)"; then
+    if ! own="$(own_check "$out" "$data")"; then
       echo "FAIL $tag: onnxedge on the saved graph: $own"
       status=1
       continue
     fi
-    echo "PASS $tag ($(echo "$stats" | tail -1 | sed 's/^nodes: /nodes /')); $msg"
+    echo "PASS $tag ($(node_counts "$stats")); $msg"
   done
 done
 
@@ -117,13 +123,12 @@ print(int(any(n.domain == "com.onnxedge" and any(a.name == "channels_last" and a
     status=1
     continue
   fi
-  if ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 --inputs "$data" \
-                --expected "$data" 2>&1)"; then
+  if ! own="$(own_check "$out" "$data")"; then
     echo "FAIL $tag: onnxedge on the saved graph: $own"
     status=1
     continue
   fi
-  echo "PASS $tag ($(echo "$stats" | grep '^nodes: ' | sed 's/^nodes: /nodes /')); onnxedge reruns it"
+  echo "PASS $tag ($(node_counts "$stats")); onnxedge reruns it"
 done
 
 # External data: ResNet-18 at extended with every initializer of 1 KiB or more in a data file.
@@ -153,8 +158,7 @@ PY
 elif ! ort="$(node "$here/ort_check.js" "$out" "$work/$name" "$work/$name" 1e-4 1e-4 2>&1)"; then
   echo "FAIL $tag: onnxruntime: $ort"
   status=1
-elif ! own="$("$bin" check "$out" --level disabled --rtol 1e-4 --atol 1e-4 \
-                --inputs "$cache/$name/test_data_set_0" --expected "$cache/$name/test_data_set_0" 2>&1)"; then
+elif ! own="$(own_check "$out" "$cache/$name/test_data_set_0")"; then
   echo "FAIL $tag: onnxedge on the saved graph: $own"
   status=1
 else
