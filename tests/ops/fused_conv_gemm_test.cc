@@ -17,6 +17,7 @@
 #include "test_random.h"
 #include "isa_param_test.h"
 #include "core/cpu_features.h"
+#include "ops/conv/depthwise.h"
 #include "ops/conv/conv_nhwc.h"
 #include "ops/op_test_util.h"
 
@@ -376,6 +377,23 @@ TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
     EXPECT_EQ(prepared.rows[5], w[1]);
     EXPECT_EQ(prepared.rows[9], w[4 * 9 + 1]);
   }
+}
+
+// The depthwise cases above with 3x3 and 5x5 windows at strides 1 and 2 (dilation 1) run the
+// direct plane kernels on AVX2 and AVX-512 and the row / channels-last paths otherwise; this
+// pins which shapes have a direct kernel, so the differential cases cover both.
+TEST_P(IsaTest, DepthwiseDirectKernelCoversSquareOddWindows) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  const bool vector_isa = GetParam() >= onnxedge::Isa::kAvx2;
+  for (int64_t k : {3, 5}) {
+    for (int64_t s : {1, 2}) {
+      EXPECT_EQ(SelectDepthwiseDirect(k, k, s, s) != nullptr, vector_isa) << k << " " << s;
+    }
+  }
+  EXPECT_EQ(SelectDepthwiseDirect(3, 3, 1, 2), nullptr);
+  EXPECT_EQ(SelectDepthwiseDirect(7, 7, 1, 1), nullptr);
+  EXPECT_EQ(SelectDepthwiseDirect(1, 3, 1, 1), nullptr);
+  EXPECT_EQ(SelectDepthwiseDirect(3, 3, 3, 3), nullptr);
 }
 
 // com.onnxedge MaxPool (channels_last) against the standard MaxPool on the permuted input,

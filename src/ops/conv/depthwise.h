@@ -4,7 +4,38 @@
 
 #include <cstdint>
 
+namespace onnxedge::kernels {
+struct Activation;
+}
+
 namespace onnxedge::ops {
+
+/// A 2-D depthwise convolution with dilation 1 for the direct plane kernels
+/// (ops/conv/depthwise_direct_impl.h), plane by plane (plane p = image * M + output channel):
+///   y(p, oh, ow) = act(bias[m] + residual(p, oh, ow) + sum over kh, kw of
+///                      w[m * kernel_size + kh * kw_n + kw] * x(img, m / mult, oh * s - ph + kh,
+///                                                              ow * s - pw + kw))
+/// with taps outside the input reading zero.
+struct DepthwiseDirectArgs {
+  const float* x = nullptr;
+  int64_t in_channels = 0;
+  int64_t ih_n = 0, iw_n = 0, ph = 0, pw = 0, oh_n = 0, ow_n = 0;
+  const float* w = nullptr;  ///< [M][kernel_size]
+  int64_t kernel_size = 0;
+  const float* bias = nullptr;  ///< [M] or null
+  float* y = nullptr;
+  const float* residual = nullptr;  ///< Shape of y, or null.
+  int64_t m_total = 0, mult = 1;    ///< Output channels; output channels per input channel.
+  int64_t bands = 1, band_rows = 0;  ///< Each plane's output rows in `bands` bands.
+  const kernels::Activation* activation = nullptr;
+};
+/// Runs tasks [t0, t1): task t is band t % bands of plane t / bands. The loop over tasks lives
+/// in the ISA file, so the caller's (non-AVX) code runs once per range, not once per plane.
+using DepthwiseDirectFn = void (*)(const DepthwiseDirectArgs& a, int64_t t0, int64_t t1);
+/// The direct kernel for MaxIsa() and this kernel size and stride, or null when there is
+/// none (the caller then uses the row paths below). Square 3x3 and 5x5 kernels at strides 1 and
+/// 2 on AVX2 and AVX-512.
+DepthwiseDirectFn SelectDepthwiseDirect(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
 
 /// Computes out[ow] for ow in [ow_lo, ow_hi), a range where every tap lies inside the input:
 ///   out[ow] = bias + sum over r < n_rows, kw < kw_n of
@@ -72,6 +103,8 @@ void DepthwiseBlockAvx2(const DepthwiseBlockArgs& a);
 void DepthwiseRowAvx2(const float* const* rows, const float* w, int64_t n_rows, int64_t kw_n,
                       int64_t dilation, int64_t stride, int64_t offset, float bias, float* out,
                       int64_t ow_lo, int64_t ow_hi);
+DepthwiseDirectFn SelectDepthwiseDirectAvx2(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
+DepthwiseDirectFn SelectDepthwiseDirectAvx512(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
 #endif
 
 }  // namespace onnxedge::ops
