@@ -61,6 +61,7 @@ void AddPair(const std::string& group, const std::string& label, const std::stri
 void RegisterGemmBenchmarks();
 void RegisterConvBenchmarks();
 void RegisterWinogradBenchmarks();
+void RegisterRowwiseBenchmarks();
 
 }  // namespace onnxedge::bench
 
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   RegisterGemmBenchmarks();
   RegisterConvBenchmarks();
   RegisterWinogradBenchmarks();
+  RegisterRowwiseBenchmarks();
   std::printf("micro-kernel: %s\n", onnxedge::kernels::GemmKernelName());
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
