@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <set>
 
 namespace onnxedge::opt {
 
@@ -317,6 +318,21 @@ void RemoveAttr(ir::Node& node, const std::string& name) {
   node.attributes.erase(std::remove_if(node.attributes.begin(), node.attributes.end(),
                                        [&](const ir::Attribute& a) { return a.name == name; }),
                         node.attributes.end());
+}
+
+bool IsUnaryElementwise(const ir::Node& n, const GraphEditor& g) {
+  static const std::set<std::string> kOps = {
+      "Relu", "Sigmoid", "Tanh",        "Erf",         "Exp",       "Log",  "Sqrt",
+      "Neg",  "Abs",     "Reciprocal",  "Softplus",    "Elu",       "Cast", "LeakyRelu",
+      "HardSigmoid", "HardSwish", "Gelu"};
+  if (!n.domain.empty() || n.outputs.size() != 1) return false;
+  if (n.op_type == "Clip") {
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      if (!n.inputs[i].empty() && !g.Constant(n.inputs[i])) return false;
+    }
+    return !n.inputs.empty();
+  }
+  return kOps.count(n.op_type) && n.inputs.size() == 1;
 }
 
 }  // namespace onnxedge::opt

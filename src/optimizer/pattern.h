@@ -134,6 +134,10 @@ class Pattern {
 /// The single element of a numeric tensor as double (false when it has != 1 element or is not
 /// numeric).
 bool ScalarValue(const Tensor& t, double* value);
+/// A one-input elementwise op that commutes with transposes and reshapes (Relu, Sigmoid, Tanh,
+/// Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal, Softplus, Elu, Cast, LeakyRelu, HardSigmoid,
+/// HardSwish, Gelu, and Clip with constant bounds).
+bool IsUnaryElementwise(const ir::Node& n, const GraphEditor& g);
 /// Integer attribute or default.
 int64_t AttrInt(const ir::Node& node, const std::string& name, int64_t def);
 float AttrFloat(const ir::Node& node, const std::string& name, float def);

@@ -392,7 +392,7 @@ Status GraphPlan::Execute(const std::vector<Value>& inputs, const RunState& stat
     outs.assign(step.outputs.size(), Value());
     KernelContext ctx(*step.node, in_ptrs, &outs, state, &frame, step.inplace_inputs,
                       step.graph_outputs.data(), bindings, &step.description);
-    const bool profile = runtime::ProfilingEnabled();
+    const bool profile = state.profile && runtime::ProfilingEnabled();
     const int64_t t0 = profile ? runtime::ProfileClockNs() : 0;
     Status s = step.kernel->Run(ctx);
     if (profile && s.ok()) {

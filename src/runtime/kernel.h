@@ -122,6 +122,10 @@ struct RunState {
   const RunOptions* options = nullptr;
   ThreadPool* pool = nullptr;
   RunMemory* memory = nullptr;
+  /// Record node times for the ONNXEDGE_PROFILE table (when it is on). Off for the optimizer's
+  /// one-node evaluations: their temporary nodes are freed, and a later node allocated at the
+  /// same address would inherit their profile entry.
+  bool profile = true;
 };
 
 /// Run-time view of one node execution.

@@ -7,9 +7,64 @@
 // All element types.
 #include "ops/common/tensor_util.h"
 
+#include <algorithm>
+#include <type_traits>
+
 namespace onnxedge::ops {
 
 namespace {
+
+constexpr int64_t kShortRow = 256;   // elements per input row for the one-pass path
+constexpr size_t kMaxPieces = 16;    // outputs it handles
+
+// The one-pass path: rows of `in_row` elements, each cut into pieces of lengths[i] * inner.
+template <typename U>
+void SplitRowsT(const U* x, int64_t in_row, const int64_t* widths, U* const* ys, size_t n_out,
+                int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const U* src = x + r * in_row;
+    for (size_t i = 0; i < n_out; ++i) {
+      const int64_t w = widths[i];
+      if (ys[i]) {
+        U* d = ys[i] + r * w;
+        for (int64_t j = 0; j < w; ++j) d[j] = src[j];
+      }
+      src += w;
+    }
+  }
+}
+
+Status SplitShortRows(KernelContext& ctx, const Tensor& x, int64_t ax,
+                      const std::vector<int64_t>& lengths, int64_t outer, int64_t inner) {
+  const size_t n_out = lengths.size();
+  int64_t widths[kMaxPieces];
+  void* ys[kMaxPieces];
+  for (size_t i = 0; i < n_out; ++i) {
+    widths[i] = lengths[i] * inner;
+    ys[i] = nullptr;
+    if (!ctx.OutputRequested(i)) continue;
+    Shape shape = x.shape();
+    shape[static_cast<size_t>(ax)] = lengths[i];
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(i, x.dtype(), shape, Fill::kNone));
+    ys[i] = y->raw_data();
+  }
+  int64_t in_row = 0;
+  for (size_t i = 0; i < n_out; ++i) in_row += widths[i];
+  const int64_t elem = static_cast<int64_t>(DataTypeSize(x.dtype()));
+  const int64_t min_rows = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, in_row * elem));
+  return DispatchBySize(x.dtype(), [&](auto tag) -> Status {
+    using U = typename decltype(tag)::type;
+    if constexpr (std::is_trivially_copyable_v<U>) {
+      const U* src = static_cast<const U*>(x.raw_data());
+      U* outs[kMaxPieces];
+      for (size_t i = 0; i < n_out; ++i) outs[i] = static_cast<U*>(ys[i]);
+      ctx.thread_pool().ParallelFor(outer, min_rows, [&](int64_t r0, int64_t r1) {
+        SplitRowsT<U>(src, in_row, widths, outs, n_out, r0, r1);
+      });
+    }
+    return Status::Ok();
+  });
+}
 
 class SplitKernel final : public Kernel {
  public:
@@ -100,6 +155,13 @@ class SplitKernel final : public Kernel {
     const int64_t outer = DimProduct(x->shape(), 0, ax);
     const int64_t inner = DimProduct(x->shape(), ax + 1, x->rank());
     const int64_t in_row = dim * inner;
+    // Short rows (a split of the last axis into a few columns, as in detection decoding):
+    // one pass over the input rows writing every output's piece, instead of one strided copy
+    // per output that re-reads the whole input for a few elements per row.
+    if (outer > 1 && in_row <= kShortRow && x->dtype() != DataType::kString &&
+        lengths.size() <= kMaxPieces) {
+      return SplitShortRows(ctx, *x, ax, lengths, outer, inner);
+    }
     int64_t col = 0;
     for (size_t i = 0; i < lengths.size(); ++i) {
       const int64_t row = lengths[i] * inner;

@@ -180,6 +180,7 @@ class ConstantFoldingPass final : public Pass {
     RunState state;
     state.pool = ctx.pool;
     state.memory = &memory;
+    state.profile = false;
     auto values = (*plan)->Execute({}, state, nullptr);
     planner.End(&memory, values.ok());
     if (!values.ok()) return false;

@@ -40,21 +40,6 @@ namespace onnxedge::opt {
 
 namespace {
 
-bool IsUnary(const ir::Node& n, const GraphEditor& g) {
-  static const std::set<std::string> kOps = {
-      "Relu", "Sigmoid", "Tanh",        "Erf",         "Exp",       "Log",  "Sqrt",
-      "Neg",  "Abs",     "Reciprocal",  "Softplus",    "Elu",       "Cast", "LeakyRelu",
-      "HardSigmoid", "HardSwish", "Gelu"};
-  if (!n.domain.empty() || n.outputs.size() != 1) return false;
-  if (n.op_type == "Clip") {
-    for (size_t i = 1; i < n.inputs.size(); ++i) {
-      if (!n.inputs[i].empty() && !g.Constant(n.inputs[i])) return false;
-    }
-    return !n.inputs.empty();
-  }
-  return kOps.count(n.op_type) && n.inputs.size() == 1;
-}
-
 bool IsBinary(const ir::Node& n) {
   static const std::set<std::string> kOps = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
   return n.domain.empty() && kOps.count(n.op_type) && n.inputs.size() == 2 &&
@@ -92,7 +77,7 @@ class SinkTransposesPass final : public Pass {
         if (!perm) continue;
         const Use use = g.Consumers(t->outputs[0])[0];
         ir::Node* c = use.node;
-        if (IsUnary(*c, g) && use.index == 0) {
+        if (IsUnaryElementwise(*c, g) && use.index == 0) {
           Move(g, t, c, *perm);
           ++moved;
         } else if (IsBinary(*c) && SinkBinary(g, t, c, use.index, *perm)) {
