@@ -148,7 +148,8 @@ PY
       status=1
       continue
     fi
-    if ! msg="$(node "$here/ort_check.js" "$out" "$work/yolox_in" "$work/yolox_ref" 1e-4 1e-4 2>&1)"; then
+    if ! msg="$(node "$here/ort_check.js" "$out" "$work/yolox_in" "$work/yolox_ref" \
+                  1e-4 1e-4 2>&1)"; then
       echo "FAIL $tag: onnxruntime: $msg"
       status=1
       continue

@@ -597,9 +597,8 @@ TEST(OptimizerPass, FocusThatIsNotExactlySpaceToDepthStays) {
   // Odd height: 0:6:2 and 1::2 both have 3 rows, row 6 is dropped.
   with("odd H", [](FocusSpec& s) { s.h = 7, s.row_end = 6; });
   with("step 3", [](FocusSpec& s) { s.h = 12, s.row_step = 3; });
-  with("step 3 chained", [](FocusSpec& s) {
-    s.h = 12, s.row_step = 3, s.slices = FocusSpec::Slices::kRowsThenCols;
-  });
+  with("step 3 chained",
+       [](FocusSpec& s) { s.h = 12, s.row_step = 3, s.slices = FocusSpec::Slices::kRowsThenCols; });
   with("short rows", [](FocusSpec& s) { s.row_end = 6; });  // 3 of 4 rows per phase
   with("extra reader", [](FocusSpec& s) { s.extra_reader = true; });
   with("concat is an output", [](FocusSpec& s) { s.concat_is_output = true; });

@@ -180,7 +180,8 @@ std::optional<std::array<int64_t, 4>> ExplicitPads(const ir::Node& conv, int64_t
   const bool upper = auto_pad == "SAME_UPPER";
   auto split = [&](int64_t k) {
     const int64_t total = k - 1;
-    return upper ? std::pair{total / 2, total - total / 2} : std::pair{total - total / 2, total / 2};
+    return upper ? std::pair{total / 2, total - total / 2}
+                 : std::pair{total - total / 2, total / 2};
   };
   const auto [t, b] = split(kh);
   const auto [l, r] = split(kw);
@@ -275,8 +276,8 @@ class FuseFocusConvPass final : public Pass {
         }
       }
     }
-    const std::string w_name = g.AddConstant(
-        conv->inputs[1] + "_focus", MakeFloatTensor(wt->dtype(), {m, c, kh2, kw2}, dst));
+    const std::string w_name = g.AddConstant(conv->inputs[1] + "_focus",
+                                             MakeFloatTensor(wt->dtype(), {m, c, kh2, kw2}, dst));
     g.SetInput(conv, 0, source);
     g.SetInput(conv, 1, w_name);
     RemoveAttr(*conv, "auto_pad");
