@@ -143,8 +143,10 @@ std::optional<Phase> AsPhase(const GraphEditor& g, const std::string& value) {
     }
     at = n->inputs[0];
   }
-  // Every bound is judged against x's sizes: an axis is cut at most once and a whole-axis
-  // slice does not change its size, so each Slice saw x's size on the axes it cut.
+  // Every bound is judged against x's sizes. A step-2 cut saw exactly x's size on its axis
+  // (each axis is cut once, whole-axis slices keep sizes). A whole-axis slice below a cut saw
+  // half of it, and bounds that keep x's whole axis also keep any shorter one, so the test
+  // can only be stricter than needed.
   auto dims = g.PartialShape(at);
   if (!dims || dims->size() != 4) return std::nullopt;
   Phase p{at};
