@@ -24,6 +24,9 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseReshapesPass(), L::kBasic, "merges the reshape chains that folding exposed");
   add(MakeFuseSlicesToSplitPass(), L::kBasic,
       "after folding, which makes the exporters' computed slice bounds constant");
+  add(MakeFuseFocusConvPass(), L::kBasic,
+      "after folding (constant slice bounds) and before the Conv+BatchNorm fusion, which then "
+      "folds into the rewritten stride-2 Conv like into any other");
   add(MakeFuseConvBatchNormPass(), L::kBasic,
       "before Mul/Add folding: BatchNormalization is the common case and folds exactly");
   add(MakeFuseConvMulAddPass(), L::kBasic,

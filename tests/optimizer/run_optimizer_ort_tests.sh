@@ -8,7 +8,9 @@
 # nodes (one per layer; BERT's with the padding mask as attention_bias), so the test covers
 # that op in ORT, not only in onnxedge. Each model is also saved at level all (onnxedge-private
 # ops, the channels-last layout) and must run in onnxedge. ResNet-18 is saved once more with
-# external data (--external-data), which the checker, ORT and onnxedge must read.
+# external data (--external-data), which the checker, ORT and onnxedge must read. YOLOX-nano
+# from the model cache, saved at basic and extended, must have its Focus stem folded into one
+# Conv and run in ORT to the original model's outputs on a real image.
 #
 # Usage: tests/optimizer/run_optimizer_ort_tests.sh ONNXEDGE_BINARY CACHE_DIR
 # onnxruntime-node comes from tools/ort_ref/node_modules (scripts/setup.sh) or ORT_NODE_DIR;
@@ -98,6 +100,63 @@ print(sum(n.domain == "com.microsoft" and n.op_type == "Attention" for n in onnx
     echo "PASS $tag ($(node_counts "$stats")); $msg"
   done
 done
+
+# YOLOX-nano (a trained model, scripts/fetch_models.sh): its Focus stem (8 Slices + Concat) must
+# be folded into the stride-2 stem Conv (fuse_focus_conv) in the graphs saved at basic and
+# extended, which ORT must run on COCO 139 to the original model's outputs as ORT computes them
+# (1e-4; the rewrite changes only the stem's summation order, measured 5.1e-5).
+cache_models="${ONNXEDGE_MODEL_CACHE:-$HOME/.cache/onnxedge/models}"
+yolox="$cache_models/yolox_nano/yolox_nano.onnx"
+[ -f "$yolox" ] || "$root/scripts/fetch_models.sh" "$cache_models" > /dev/null 2>&1 || true
+if [ ! -f "$yolox" ]; then
+  echo "NOTE yolox_nano: not in $cache_models (scripts/fetch_models.sh failed); its Focus check skipped"
+else
+  mkdir -p "$work/yolox_in" "$work/yolox_ref"
+  /usr/bin/python3 - "$here/../real_models" "$cache_models/yolox_nano/000000000139.jpg" \
+    "$work/yolox_in/images.npy" <<'PY'
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+import inputs
+np.save(sys.argv[3], inputs.yolox_input(sys.argv[2])[0])
+PY
+  cat > "$work/yolox_plan.json" <<JSON
+[{"model": "$yolox", "opt_level": "disabled",
+  "runs": [{"inputs": {"images": "$work/yolox_in/images.npy"}, "output_dir": "$work/yolox_ref"}]}]
+JSON
+  node "$here/../real_models/ort_ref.js" "$work/yolox_plan.json" > /dev/null
+  mv "$work/yolox_ref/output.npy" "$work/yolox_ref/output_0.npy"
+  for level in basic extended; do
+    out="$work/yolox_nano_$level.onnx"
+    tag="yolox_nano/$level"
+    if ! stats="$("$bin" optimize "$yolox" "$out" --level "$level" 2>&1)"; then
+      echo "FAIL $tag: optimize: $stats"
+      status=1
+      continue
+    fi
+    if ! msg="$(/usr/bin/python3 - "$out" 2>&1 <<'PY'
+import onnx, sys
+m = onnx.load(sys.argv[1])
+onnx.checker.check_model(m)
+stem = m.graph.node[0]
+kernel = [list(a.ints) for a in stem.attribute if a.name == "kernel_shape"]
+assert not any(n.op_type == "Slice" for n in m.graph.node), "Slice nodes left"
+assert stem.op_type == "Conv" and stem.input[0] == "images" and kernel == [[6, 6]], \
+    f"first node {stem.op_type}{kernel} does not read the image with a 6x6 kernel"
+PY
+)"; then
+      echo "FAIL $tag: $(echo "$msg" | tail -1)"
+      status=1
+      continue
+    fi
+    if ! msg="$(node "$here/ort_check.js" "$out" "$work/yolox_in" "$work/yolox_ref" \
+                  1e-4 1e-4 2>&1)"; then
+      echo "FAIL $tag: onnxruntime: $msg"
+      status=1
+      continue
+    fi
+    echo "PASS $tag ($(node_counts "$stats"), Focus folded); $msg"
+  done
+fi
 
 # Level all may use onnxedge-private ops (com.onnxedge FusedConv, and for the dense convnets the
 # channels-last layout: FusedConv/MaxPool with channels_last = 1 between Transposes), so only

@@ -438,6 +438,264 @@ TEST(OptimizerPass, FuseSlicesToSplit) {
   }
 }
 
+// A Focus stem (YOLOv5 before v6, YOLOX): four strided slices of x, concatenated on channels,
+// into a Conv. Each field is one way to vary it; the defaults are YOLOX-nano's stem, smaller.
+struct FocusSpec {
+  enum class Slices { kOneNode, kRowsThenCols, kColsThenRows };
+  Slices slices = Slices::kOneNode;
+  std::vector<std::pair<int64_t, int64_t>> phases = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};  // (dy, dx)
+  int64_t n = 1, c = 3, h = 8, w = 10;
+  bool dynamic_batch = false;
+  int64_t row_step = 2, row_end = INT64_MAX;
+  int64_t channel_end = 0;  // > 0: the single Slice also cuts channels [0, channel_end).
+  bool negative_axes = false;
+  int64_t m = 4, kh = 3, kw = 3;
+  std::vector<int64_t> pads = {1, 1, 1, 1};
+  std::string auto_pad;  // Empty: no attribute (pads apply).
+  int64_t group = 1, stride = 1, dilation = 1;
+  bool bias = true;
+  bool weights_input = false;  // W is a graph input instead of an initializer.
+  bool extra_reader = false;   // The Concat output also feeds a Relu (a second graph output).
+  bool concat_is_output = false;
+};
+
+// "p0", "r3", ...
+std::string Indexed(char prefix, size_t i) {
+  std::string s(1, prefix);
+  s += std::to_string(i);
+  return s;
+}
+
+Shape FocusWeightShape(const FocusSpec& s) {
+  const int64_t channels = s.channel_end > 0 ? std::min(s.channel_end, s.c) : s.c;
+  return {s.m, static_cast<int64_t>(s.phases.size()) * channels / s.group, s.kh, s.kw};
+}
+
+onnx::ModelProto FocusModel(const FocusSpec& s) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {s.dynamic_batch ? -1 : s.n, s.c, s.h, s.w},
+           s.dynamic_batch ? std::vector<std::string>{"N"} : std::vector<std::string>{});
+  auto ints = [&](const std::string& name, const std::vector<int64_t>& v) {
+    AddInitializer(g, name, Tensor::FromVector<int64_t>({static_cast<int64_t>(v.size())}, v));
+    return name;
+  };
+  const int64_t ax_h = s.negative_axes ? -2 : 2, ax_w = s.negative_axes ? -1 : 3;
+  for (size_t q = 0; q < s.phases.size(); ++q) {
+    const auto [dy, dx] = s.phases[q];
+    const std::string p = Indexed('p', q), r = Indexed('r', q);
+    if (s.slices == FocusSpec::Slices::kOneNode) {
+      std::vector<int64_t> starts = {dy, dx}, ends = {s.row_end, INT64_MAX}, axes = {ax_h, ax_w},
+                           steps = {s.row_step, 2};
+      if (s.channel_end > 0) {
+        starts.insert(starts.begin(), 0);
+        ends.insert(ends.begin(), s.channel_end);
+        axes.insert(axes.begin(), 1);
+        steps.insert(steps.begin(), 1);
+      }
+      AddNode(g, "Slice",
+              {"x", ints(p + "_s", starts), ints(p + "_e", ends), ints(p + "_a", axes),
+               ints(p + "_t", steps)},
+              {p});
+    } else {
+      const std::vector<std::string> rows = {ints(r + "_s", {dy}), ints(r + "_e", {s.row_end}),
+                                             ints(r + "_a", {ax_h}), ints(r + "_t", {s.row_step})};
+      const std::vector<std::string> cols = {ints(p + "_s", {dx}), ints(p + "_e", {INT64_MAX}),
+                                             ints(p + "_a", {ax_w}), ints(p + "_t", {2})};
+      const bool rows_first = s.slices == FocusSpec::Slices::kRowsThenCols;
+      std::vector<std::string> first = rows_first ? rows : cols;
+      std::vector<std::string> second = rows_first ? cols : rows;
+      first.insert(first.begin(), "x");
+      second.insert(second.begin(), r);
+      AddNode(g, "Slice", first, {r});
+      AddNode(g, "Slice", second, {p});
+    }
+  }
+  std::vector<std::string> parts;
+  for (size_t q = 0; q < s.phases.size(); ++q) parts.push_back(Indexed('p', q));
+  AttrI(AddNode(g, "Concat", parts, {"cat"}), "axis", 1);
+  const Shape w_shape = FocusWeightShape(s);
+  if (s.weights_input) {
+    AddInput(g, "W", DataType::kFloat, w_shape);
+  } else {
+    AddInitializer(g, "W", RandomTensor(w_shape, 60));
+  }
+  std::vector<std::string> in = {"cat", "W"};
+  if (s.bias) {
+    AddInitializer(g, "B", RandomTensor({s.m}, 61));
+    in.push_back("B");
+  }
+  auto* conv = AddNode(g, "Conv", in, {"y"});
+  AttrInts(conv, "kernel_shape", {s.kh, s.kw});
+  AttrInts(conv, "strides", {s.stride, s.stride});
+  AttrInts(conv, "dilations", {s.dilation, s.dilation});
+  if (s.group != 1) AttrI(conv, "group", s.group);
+  if (s.auto_pad.empty()) {
+    AttrInts(conv, "pads", s.pads);
+  } else {
+    auto* a = conv->add_attribute();
+    a->set_name("auto_pad");
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(s.auto_pad);
+  }
+  AddOutput(g, "y");
+  if (s.extra_reader) {
+    AddNode(g, "Relu", {"cat"}, {"relu"});
+    AddOutput(g, "relu");
+  }
+  if (s.concat_is_output) AddOutput(g, "cat");
+  return m;
+}
+
+std::vector<NamedValue> FocusInputs(const FocusSpec& s) {
+  std::vector<NamedValue> in = {{"x", RandomTensor({s.n, s.c, s.h, s.w}, 62)}};
+  if (s.weights_input) in.push_back({"W", RandomTensor(FocusWeightShape(s), 63)});
+  return in;
+}
+
+TEST(OptimizerPass, FuseFocusIntoStride2Conv) {
+  using S = FocusSpec::Slices;
+  const std::vector<std::pair<int64_t, int64_t>> yolox = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+  const std::vector<std::pair<int64_t, int64_t>> shuffled = {{1, 1}, {0, 1}, {0, 0}, {1, 0}};
+  std::vector<FocusSpec> specs;
+  for (S slices : {S::kOneNode, S::kRowsThenCols, S::kColsThenRows}) {
+    for (const auto& phases : {yolox, shuffled}) {
+      FocusSpec s;
+      s.slices = slices;
+      s.phases = phases;
+      specs.push_back(s);
+    }
+  }
+  // Kernels, pads and auto_pad: each maps to its own stride-2 pads.
+  auto with = [&](auto change) {
+    FocusSpec s;
+    s.phases = shuffled;
+    change(s);
+    specs.push_back(s);
+  };
+  with([](FocusSpec& s) { s.pads = {0, 1, 2, 1}; });
+  with([](FocusSpec& s) { s.kh = s.kw = 1, s.pads = {0, 0, 0, 0}, s.bias = false; });
+  with([](FocusSpec& s) { s.kh = 3, s.kw = 1, s.pads = {1, 0, 1, 0}; });
+  with([](FocusSpec& s) { s.kh = s.kw = 5, s.pads = {2, 2, 2, 2}, s.h = 12, s.w = 6; });
+  with([](FocusSpec& s) { s.kh = s.kw = 2, s.auto_pad = "SAME_UPPER"; });
+  with([](FocusSpec& s) { s.kh = s.kw = 2, s.auto_pad = "SAME_LOWER"; });
+  with([](FocusSpec& s) { s.auto_pad = "VALID"; });
+  with([](FocusSpec& s) { s.dynamic_batch = true, s.n = 2, s.negative_axes = true; });
+  with([](FocusSpec& s) { s.channel_end = INT64_MAX, s.slices = S::kOneNode; });
+  with([](FocusSpec& s) { s.row_end = 8, s.c = 16, s.m = 8; });  // ends at H exactly
+
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const FocusSpec& s = specs[i];
+    auto m = FocusModel(s);
+    auto o = RunPasses(m, {"fuse_focus_conv", "eliminate_dead_nodes"}, OptimizationLevel::kBasic);
+    ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"Conv"})) << "case " << i;
+    EXPECT_EQ(Rewrites(o, "fuse_focus_conv"), 1) << i;
+    const ir::Node& conv = *o.model.graph->nodes[0];
+    EXPECT_EQ(conv.name, "Conv_y");
+    EXPECT_EQ(conv.inputs[0], "x");
+    EXPECT_EQ(conv.outputs[0], "y");
+    EXPECT_EQ(conv.inputs.size(), s.bias ? 3u : 2u);
+    EXPECT_EQ(opt::AttrInts(conv, "kernel_shape").value_or(std::vector<int64_t>{}),
+              (std::vector<int64_t>{2 * s.kh, 2 * s.kw}));
+    EXPECT_EQ(opt::AttrInts(conv, "strides").value_or(std::vector<int64_t>{}),
+              (std::vector<int64_t>{2, 2}));
+    EXPECT_EQ(opt::AttrString(conv, "auto_pad", "NOTSET"), "NOTSET");
+    std::vector<int64_t> pads = s.pads;
+    if (s.auto_pad == "SAME_UPPER") pads = {0, 0, 1, 1};
+    if (s.auto_pad == "SAME_LOWER") pads = {1, 1, 0, 0};
+    if (s.auto_pad == "VALID") pads = {0, 0, 0, 0};
+    for (auto& p : pads) p *= 2;
+    EXPECT_EQ(opt::AttrInts(conv, "pads").value_or(std::vector<int64_t>{}), pads) << i;
+    const Tensor& w = o.model.graph->initializers.at(conv.inputs[1]);
+    EXPECT_EQ(w.shape(), (Shape{s.m, s.c, 2 * s.kh, 2 * s.kw}));
+    ExpectSameOutputs(m, o, FocusInputs(s), 1e-5, 1e-5);
+    // Idempotent: the rewritten graph has nothing left to match.
+    onnx::ModelProto again;
+    ASSERT_TRUE(again.ParseFromString(o.bytes));
+    auto o2 = RunPasses(again, {"fuse_focus_conv"}, OptimizationLevel::kBasic);
+    EXPECT_EQ(Rewrites(o2, "fuse_focus_conv"), 0) << i;
+    EXPECT_EQ(Ops(o2.model), (std::vector<std::string>{"Conv"}));
+  }
+}
+
+TEST(OptimizerPass, FuseFocusThenBatchNormAndActivationAtEveryLevel) {
+  FocusSpec s;
+  s.slices = FocusSpec::Slices::kRowsThenCols;
+  auto m = FocusModel(s);
+  auto* g = m.mutable_graph();
+  g->mutable_output(0)->set_name("bn");
+  AddInitializer(g, "scale", RandomTensor({s.m}, 64, 0.5f, 2.f));
+  AddInitializer(g, "bnb", RandomTensor({s.m}, 65));
+  AddInitializer(g, "mean", RandomTensor({s.m}, 66));
+  AddInitializer(g, "var", RandomTensor({s.m}, 67, 0.1f, 3.f));
+  AddNode(g, "BatchNormalization", {"y", "scale", "bnb", "mean", "var"}, {"bn"});
+  AddNode(g, "Sigmoid", {"bn"}, {"sig"});
+  AddNode(g, "Mul", {"bn", "sig"}, {"silu"});
+  AddOutput(g, "silu");
+  auto basic = RunPasses(m, {}, OptimizationLevel::kBasic);
+  EXPECT_EQ(Ops(basic.model), (std::vector<std::string>{"Conv", "Sigmoid", "Mul"}));
+  EXPECT_EQ(Rewrites(basic, "fuse_focus_conv"), 1);
+  ExpectSameOutputs(m, basic, FocusInputs(s), 1e-5, 1e-4);
+  // Sessions at every level agree with the unoptimized graph.
+  std::vector<std::vector<NamedValue>> results;
+  for (auto level : {OptimizationLevel::kDisabled, OptimizationLevel::kBasic,
+                     OptimizationLevel::kExtended, OptimizationLevel::kAll}) {
+    SessionOptions so;
+    so.optimization_level = level;
+    so.verify_optimizer_passes = true;
+    auto session = LoadProto(m, so);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    auto r = (*session)->Run(FocusInputs(s));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    results.push_back(*r);
+  }
+  for (size_t l = 1; l < results.size(); ++l) {
+    for (size_t k = 0; k < results[0].size(); ++k) {
+      const Tensor& a = results[0][k].value.tensor();
+      const Tensor& b = results[l][k].value.tensor();
+      ASSERT_EQ(a.shape(), b.shape());
+      for (int64_t e = 0; e < a.size(); ++e) {
+        const double x = a.data<float>()[e];
+        ASSERT_NEAR(x, b.data<float>()[e], 1e-5 + 1e-4 * std::fabs(x)) << l << " " << k;
+      }
+    }
+  }
+}
+
+TEST(OptimizerPass, FocusThatIsNotExactlySpaceToDepthStays) {
+  std::vector<std::pair<std::string, FocusSpec>> specs;
+  auto with = [&](const std::string& why, auto change) {
+    FocusSpec s;
+    change(s);
+    specs.push_back({why, s});
+  };
+  // Odd height: 0:6:2 and 1::2 both have 3 rows, row 6 is dropped.
+  with("odd H", [](FocusSpec& s) { s.h = 7, s.row_end = 6; });
+  with("step 3", [](FocusSpec& s) { s.h = 12, s.row_step = 3; });
+  with("step 3 chained",
+       [](FocusSpec& s) { s.h = 12, s.row_step = 3, s.slices = FocusSpec::Slices::kRowsThenCols; });
+  with("short rows", [](FocusSpec& s) { s.row_end = 6; });  // 3 of 4 rows per phase
+  with("extra reader", [](FocusSpec& s) { s.extra_reader = true; });
+  with("concat is an output", [](FocusSpec& s) { s.concat_is_output = true; });
+  with("group 2", [](FocusSpec& s) { s.group = 2; });
+  with("stride 2", [](FocusSpec& s) { s.stride = 2; });
+  with("dilation 2", [](FocusSpec& s) { s.dilation = 2, s.pads = {2, 2, 2, 2}; });
+  with("weights not constant", [](FocusSpec& s) { s.weights_input = true; });
+  with("partial channels", [](FocusSpec& s) { s.channel_end = 2; });
+  with("a phase twice", [](FocusSpec& s) { s.phases = {{0, 0}, {1, 0}, {0, 1}, {0, 0}}; });
+  with("three phases", [](FocusSpec& s) { s.phases = {{0, 0}, {1, 0}, {0, 1}}, s.m = 3; });
+  for (const auto& [why, s] : specs) {
+    auto m = FocusModel(s);
+    auto before = RunPasses(m, {"eliminate_dead_nodes"}, OptimizationLevel::kBasic);
+    auto o = RunPasses(m, {"fuse_focus_conv", "eliminate_dead_nodes"}, OptimizationLevel::kBasic);
+    EXPECT_EQ(Rewrites(o, "fuse_focus_conv"), 0) << why;
+    EXPECT_EQ(Ops(o.model), Ops(before.model)) << why;
+    EXPECT_EQ(Count(o.model, "Concat"), 1) << why;
+    EXPECT_EQ(o.model.graph->initializers.count("W"), s.weights_input ? 0u : 1u) << why;
+    ExpectSameOutputs(m, o, FocusInputs(s));
+  }
+}
+
 onnx::ModelProto ConvModel(int64_t c_out, bool bias) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();
