@@ -30,6 +30,8 @@ inline constexpr float kExpMin = -104.f;
 inline constexpr float kExpMax = 89.f;
 // m sigmoid(t) for t <= -110 is 0 for every |m| < 2^8 (e^-110 < 2^-158).
 inline constexpr float kSigmoidTail = 110.f;
+// exp(-87) < 2^-125: 1 + exp(-t) rounds to 1 for every t >= 87.
+inline constexpr float kSigmoidLow = -87.f;
 
 // exp(r) = 1 + r + r^2 Q(r) on |r| <= ln2/2 (near-minimax, relative error 3e-9).
 inline constexpr float kExpQ[] = {0x1.fffffcp-2f, 0x1.555492p-3f, 0x1.5558f2p-5f, 0x1.1239d0p-7f,
@@ -106,16 +108,22 @@ inline typename O::V MulSigmoid(typename O::V m, typename O::V t) {
   using V = typename O::V;
   const V one = O::Set(1.f);
   const V nt = O::Sub(O::Set(0.f), t);
-  const ExpParts<O> e = ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kExpMin), nt)));
-  const V s = O::Pow2(O::Min(O::Max(e.n, O::Set(-126.f)), O::Set(126.f)));
+  // Clamped below at kSigmoidLow rather than kExpMin: n = round(nt log2 e) is then >= -126, so
+  // 2^n needs no clamp (for t > 87, E < 2^-125 vanishes in 1 + E either way, so the result is
+  // the same). Above, n reaches 159, but lanes with n >= 24 take the branch below, which never
+  // reads s: there 2^n may wrap.
+  const ExpParts<O> e =
+      ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kSigmoidLow), nt)));
+  const V s = O::Pow2(e.n);
   const V d_small = O::Fma(e.pm1, s, O::Add(one, s));
   const auto big = O::Lt(O::Set(23.5f), e.n);
-  const auto tail = O::Ge(nt, O::Set(kSigmoidTail));
   if constexpr (requires { O::None(big); }) {
     // SIMD paths: when no lane needs the large-|t| branches (the common case), the selects
     // below pick m / d_small everywhere, so skip computing them (same values, half the work).
-    if (O::None(big) && O::None(tail)) return O::Div(m, d_small);
+    // Tail lanes (nt >= 110, so n >= 158) are big lanes too.
+    if (O::None(big)) return O::Div(m, d_small);
   }
+  const auto tail = O::Ge(nt, O::Set(kSigmoidTail));
   const V u = O::Add(one, e.pm1);
   const V u_err = O::Add(O::Sub(one, u), e.pm1);
   const V inv_s = O::Pow2(O::Max(O::Sub(O::Set(0.f), e.n), O::Set(-126.f)));
