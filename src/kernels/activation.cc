@@ -30,6 +30,16 @@ void ApplyActivation(float* x, long n, const Activation& act) {
   for (long i = 0; i < n; ++i) x[i] = ApplyActivation(x[i], act);
 }
 
+void ApplyActivationRows(float* x, long rows, long n, long ld, const Activation& act) {
+  if (act.is_none() || n <= 0 || rows <= 0) return;
+  if (IsTranscendental(act.kind)) {
+    const UnaryFn fn = act.kind == ActivationKind::kSigmoid ? UnaryFn::kSigmoid : UnaryFn::kSilu;
+    ApplyUnaryRows(fn, x, x, rows, n, ld);
+    return;
+  }
+  for (long r = 0; r < rows; ++r) ApplyActivation(x + r * ld, n, act);
+}
+
 bool ParseActivation(const std::string& name, const float* params, int num_params,
                      Activation* out) {
   auto param = [&](int i, float def) { return i < num_params ? params[i] : def; };

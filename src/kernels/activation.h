@@ -74,6 +74,8 @@ inline float ApplyActivation(float x, const Activation& act) {
 /// Applies the activation to n floats in place (vectorized when the CPU allows; Sigmoid and
 /// SiLU by kernels/vecmath.h, within 2 ulp of the definition above).
 void ApplyActivation(float* x, long n, const Activation& act);
+/// The same over `rows` rows of n floats, row r at x + r * ld (one dispatch for the block).
+void ApplyActivationRows(float* x, long rows, long n, long ld, const Activation& act);
 
 /// Parses an activation by its ONNX operator name ("Relu", "Clip", "LeakyRelu", "Sigmoid",
 /// "HardSigmoid", "HardSwish") or "Silu"/"Swish"; `params` are the attributes in order (Clip:

@@ -304,9 +304,7 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
               t.row_bias = t.epilogue && ep.row_bias ? ep.row_bias + i : nullptr;
               t.col_bias = t.epilogue && ep.col_bias ? ep.col_bias + j0 : nullptr;
               ks.tile(t);
-              if (t.epilogue && post_act) {
-                for (int r = 0; r < rows; ++r) ApplyActivation(ct + r * ldc, nr, ep.activation);
-              }
+              if (t.epilogue && post_act) ApplyActivationRows(ct, rows, nr, ldc, ep.activation);
             } else {
               // Unaligned start: compute the sliver's first r0 + rows rows into a scratch
               // tile, keep ours (rare: only callers splitting rows off sliver boundaries).
@@ -341,9 +339,7 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
                   }
                 }
               }
-              if (t.epilogue && post_act) {
-                for (int r = 0; r < rows; ++r) ApplyActivation(ct + r * ldc, nr, ep.activation);
-              }
+              if (t.epilogue && post_act) ApplyActivationRows(ct, rows, nr, ldc, ep.activation);
             }
             i += rows;
           }

@@ -76,8 +76,10 @@ const char* UnaryFnName(UnaryFn fn) {
   return "unknown";
 }
 
-void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n) {
-  vecmath_impl::DispatchUnary(fn, [&](auto f) { MapGeneric<decltype(f)::value>(x, y, n); });
+void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows, int64_t ld) {
+  vecmath_impl::DispatchUnary(fn, [&](auto f) {
+    for (int64_t r = 0; r < rows; ++r) MapGeneric<decltype(f)::value>(x + r * ld, y + r * ld, n);
+  });
 }
 
 float ApplyUnaryScalar(UnaryFn fn, float x) {
@@ -89,27 +91,32 @@ float ApplyUnaryScalar(UnaryFn fn, float x) {
 #if defined(__x86_64__)
 // AVX-512F implementation (x86/vecmath_avx512.cc), bit-identical to the AVX2 one; call only
 // when MaxIsa() >= kAvx512.
-void ApplyUnaryAvx512(UnaryFn fn, const float* x, float* y, int64_t n);
+void ApplyUnaryAvx512(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows = 1,
+                      int64_t ld = 0);
 #endif
 
 void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n) {
-  if (n <= 0) return;
+  ApplyUnaryRows(fn, x, y, 1, n, n);
+}
+
+void ApplyUnaryRows(UnaryFn fn, const float* x, float* y, int64_t rows, int64_t n, int64_t ld) {
+  if (n <= 0 || rows <= 0) return;
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx512) {
-    ApplyUnaryAvx512(fn, x, y, n);
+    ApplyUnaryAvx512(fn, x, y, n, rows, ld);
     return;
   }
   if (MaxIsa() >= Isa::kAvx2) {
-    ApplyUnaryAvx2(fn, x, y, n);
+    ApplyUnaryAvx2(fn, x, y, n, rows, ld);
     return;
   }
 #elif defined(__aarch64__)
   if (MaxIsa() >= Isa::kNeon) {
-    ApplyUnaryNeon(fn, x, y, n);
+    ApplyUnaryNeon(fn, x, y, n, rows, ld);
     return;
   }
 #endif
-  ApplyUnaryGeneric(fn, x, y, n);
+  ApplyUnaryGeneric(fn, x, y, n, rows, ld);
 }
 
 namespace {

@@ -39,19 +39,25 @@ const char* UnaryFnName(UnaryFn fn);
 /// y[i] = fn(x[i]) for 0 <= i < n. y may equal x (in place); otherwise they must not overlap.
 /// Single-threaded: callers split large arrays across their thread pool.
 void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n);
+/// The same over `rows` rows of n floats, row r at x + r * ld and y + r * ld: one dispatch for
+/// a block of rows (the GEMM epilogue's Sigmoid/SiLU over each tile's rows).
+void ApplyUnaryRows(UnaryFn fn, const float* x, float* y, int64_t rows, int64_t n, int64_t ld);
 
 /// fn(x) by the portable path (the same value ApplyUnary gives).
 float ApplyUnaryScalar(UnaryFn fn, float x);
 
 /// The portable implementation of ApplyUnary (tests compare paths against it).
-void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n);
+void ApplyUnaryGeneric(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows = 1,
+                       int64_t ld = 0);
 
 #if defined(__x86_64__)
 /// AVX2+FMA implementation (x86/vecmath_avx2.cc); call only when the CPU has both.
-void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n);
+void ApplyUnaryAvx2(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows = 1,
+                    int64_t ld = 0);
 #elif defined(__aarch64__)
 /// NEON implementation (arm/vecmath_neon.cc); AdvSIMD is baseline on aarch64.
-void ApplyUnaryNeon(UnaryFn fn, const float* x, float* y, int64_t n);
+void ApplyUnaryNeon(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows = 1,
+                    int64_t ld = 0);
 #endif
 
 // ---------------------------------------------------------------------------------------------

@@ -75,8 +75,10 @@ void Map(const float* x, float* y, int64_t n) {
 
 }  // namespace
 
-void ApplyUnaryAvx512(UnaryFn fn, const float* x, float* y, int64_t n) {
-  vecmath_impl::DispatchUnary(fn, [&](auto f) { Map<decltype(f)::value>(x, y, n); });
+void ApplyUnaryAvx512(UnaryFn fn, const float* x, float* y, int64_t n, int64_t rows, int64_t ld) {
+  vecmath_impl::DispatchUnary(fn, [&](auto f) {
+    for (int64_t r = 0; r < rows; ++r) Map<decltype(f)::value>(x + r * ld, y + r * ld, n);
+  });
 }
 
 }  // namespace onnxedge::kernels
