@@ -126,52 +126,47 @@ void RunLayerNorm(benchmark::State& state, int64_t rows, int64_t d, bool referen
   SetFlops(state, 1e3 * static_cast<double>(rows * d));
 }
 
+// Registers "PREFIX/onnxedge/LABEL" and "PREFIX/REF_NAME/LABEL" (run(state, false) and
+// run(state, true)) as one pair of the ratio table under `group`.
+template <typename Run>
+void RegisterPairOf(const std::string& group, const std::string& prefix, const std::string& ref_name,
+                    const std::string& label, Run run) {
+  const std::string mine = prefix + "/onnxedge/" + label;
+  const std::string ref = prefix + "/" + ref_name + "/" + label;
+  Configure(benchmark::RegisterBenchmark(mine.c_str(),
+                                         [=](benchmark::State& st) { run(st, false); }),
+            1);
+  Configure(benchmark::RegisterBenchmark(ref.c_str(),
+                                         [=](benchmark::State& st) { run(st, true); }),
+            1);
+  AddPair(group, label, mine, ref);
+}
+
 }  // namespace
 
 void RegisterRowwiseBenchmarks() {
-  const std::string group =
-      "Unary functions, 1 thread, M elements/s (reference: the libm formula, scalar loop)";
   for (kernels::UnaryFn fn :
        {kernels::UnaryFn::kExp, kernels::UnaryFn::kTanh, kernels::UnaryFn::kErf,
         kernels::UnaryFn::kSigmoid, kernels::UnaryFn::kSilu, kernels::UnaryFn::kGeluErf}) {
-    const std::string name = kernels::UnaryFnName(fn);
-    const std::string mine = "unary/onnxedge/" + name, ref = "unary/libm/" + name;
-    Configure(benchmark::RegisterBenchmark(
-                  mine.c_str(), [=](benchmark::State& st) { RunUnary(st, fn, false); }),
-              1);
-    Configure(benchmark::RegisterBenchmark(
-                  ref.c_str(), [=](benchmark::State& st) { RunUnary(st, fn, true); }),
-              1);
-    AddPair(group, name, mine, ref);
+    RegisterPairOf("Unary functions, 1 thread, M elements/s (reference: the libm formula, "
+                   "scalar loop)",
+                   "unary", "libm", kernels::UnaryFnName(fn),
+                   [=](benchmark::State& st, bool ref) { RunUnary(st, fn, ref); });
   }
   struct Rows {
     const char* name;
     int64_t rows, n;
   };
   for (const Rows& r : {Rows{"128x128 (attention)", 128, 128}, Rows{"8x1000 (classifier)", 8, 1000}}) {
-    const std::string mine = std::string("softmax/onnxedge/") + r.name;
-    const std::string ref = std::string("softmax/scalar/") + r.name;
-    Configure(benchmark::RegisterBenchmark(
-                  mine.c_str(), [=](benchmark::State& st) { RunSoftmax(st, r.rows, r.n, false); }),
-              1);
-    Configure(benchmark::RegisterBenchmark(
-                  ref.c_str(), [=](benchmark::State& st) { RunSoftmax(st, r.rows, r.n, true); }),
-              1);
-    AddPair("Softmax rows, 1 thread, M elements/s (reference: two-pass scalar loop)", r.name, mine,
-            ref);
+    RegisterPairOf("Softmax rows, 1 thread, M elements/s (reference: two-pass scalar loop)",
+                   "softmax", "scalar", r.name,
+                   [=](benchmark::State& st, bool ref) { RunSoftmax(st, r.rows, r.n, ref); });
   }
   for (const Rows& r : {Rows{"128x256 (transformer)", 128, 256}, Rows{"128x768 (BERT)", 128, 768}}) {
-    const std::string mine = std::string("layernorm/onnxedge/") + r.name;
-    const std::string ref = std::string("layernorm/scalar/") + r.name;
-    Configure(benchmark::RegisterBenchmark(
-                  mine.c_str(), [=](benchmark::State& st) { RunLayerNorm(st, r.rows, r.n, false); }),
-              1);
-    Configure(benchmark::RegisterBenchmark(
-                  ref.c_str(), [=](benchmark::State& st) { RunLayerNorm(st, r.rows, r.n, true); }),
-              1);
-    AddPair("LayerNorm rows, 1 thread, M elements/s (reference: two-pass scalar loop, float64 "
-            "statistics)",
-            r.name, mine, ref);
+    RegisterPairOf("LayerNorm rows, 1 thread, M elements/s (reference: two-pass scalar loop, "
+                   "float64 statistics)",
+                   "layernorm", "scalar", r.name,
+                   [=](benchmark::State& st, bool ref) { RunLayerNorm(st, r.rows, r.n, ref); });
   }
 }
 

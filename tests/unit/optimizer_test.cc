@@ -125,6 +125,37 @@ int Count(const ir::Model& m, const std::string& op) {
   return c;
 }
 
+// Runs `m` in sessions at every optimization level (passes verified) and expects every output
+// to match the unoptimized session's within atol + rtol * |expected|.
+void ExpectSameOutputsAtEveryLevel(const onnx::ModelProto& m, const std::vector<NamedValue>& in,
+                                   double atol, double rtol) {
+  std::vector<std::vector<NamedValue>> results;
+  for (auto level : {OptimizationLevel::kDisabled, OptimizationLevel::kBasic,
+                     OptimizationLevel::kExtended, OptimizationLevel::kAll}) {
+    SessionOptions so;
+    so.optimization_level = level;
+    so.verify_optimizer_passes = true;
+    auto session = LoadProto(m, so);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    auto r = (*session)->Run(in);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    results.push_back(*r);
+  }
+  for (size_t l = 1; l < results.size(); ++l) {
+    ASSERT_EQ(results[l].size(), results[0].size());
+    for (size_t k = 0; k < results[0].size(); ++k) {
+      const Tensor& a = results[0][k].value.tensor();
+      const Tensor& b = results[l][k].value.tensor();
+      ASSERT_EQ(a.shape(), b.shape());
+      for (int64_t e = 0; e < a.size(); ++e) {
+        const double x = a.data<float>()[e];
+        ASSERT_NEAR(x, b.data<float>()[e], atol + rtol * std::fabs(x))
+            << "level " << l << " output " << k << " [" << e << "]";
+      }
+    }
+  }
+}
+
 std::vector<NamedValue> RunBytes(const std::string& bytes, const std::vector<NamedValue>& in) {
   SessionOptions so;
   so.optimization_level = OptimizationLevel::kDisabled;
@@ -637,29 +668,7 @@ TEST(OptimizerPass, FuseFocusThenBatchNormAndActivationAtEveryLevel) {
   EXPECT_EQ(Rewrites(basic, "fuse_focus_conv"), 1);
   ExpectSameOutputs(m, basic, FocusInputs(s), 1e-5, 1e-4);
   // Sessions at every level agree with the unoptimized graph.
-  std::vector<std::vector<NamedValue>> results;
-  for (auto level : {OptimizationLevel::kDisabled, OptimizationLevel::kBasic,
-                     OptimizationLevel::kExtended, OptimizationLevel::kAll}) {
-    SessionOptions so;
-    so.optimization_level = level;
-    so.verify_optimizer_passes = true;
-    auto session = LoadProto(m, so);
-    ASSERT_TRUE(session.ok()) << session.status().ToString();
-    auto r = (*session)->Run(FocusInputs(s));
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    results.push_back(*r);
-  }
-  for (size_t l = 1; l < results.size(); ++l) {
-    for (size_t k = 0; k < results[0].size(); ++k) {
-      const Tensor& a = results[0][k].value.tensor();
-      const Tensor& b = results[l][k].value.tensor();
-      ASSERT_EQ(a.shape(), b.shape());
-      for (int64_t e = 0; e < a.size(); ++e) {
-        const double x = a.data<float>()[e];
-        ASSERT_NEAR(x, b.data<float>()[e], 1e-5 + 1e-4 * std::fabs(x)) << l << " " << k;
-      }
-    }
-  }
+  ExpectSameOutputsAtEveryLevel(m, FocusInputs(s), 1e-5, 1e-4);
 }
 
 TEST(OptimizerPass, FocusThatIsNotExactlySpaceToDepthStays) {
@@ -1835,28 +1844,7 @@ TEST(Optimizer, SessionAtEveryLevelComputesTheSameAsDisabled) {
   AddNode(g, "Identity", {"hb"}, {"hi"});
   AddDecomposedLayerNorm(g, "hi", "y", 16, true);
   AddOutput(g, "y");
-  Tensor x = RandomTensor({2, 4, 16}, 44);
-  std::vector<std::vector<NamedValue>> results;
-  for (auto level : {OptimizationLevel::kDisabled, OptimizationLevel::kBasic,
-                     OptimizationLevel::kExtended, OptimizationLevel::kAll}) {
-    SessionOptions so;
-    so.optimization_level = level;
-    so.verify_optimizer_passes = true;
-    auto s = LoadProto(m, so);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    auto r = (*s)->Run({{"x", x}});
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    results.push_back(*r);
-  }
-  for (size_t l = 1; l < results.size(); ++l) {
-    const Tensor& a = results[0][0].value.tensor();
-    const Tensor& b = results[l][0].value.tensor();
-    ASSERT_EQ(a.shape(), b.shape());
-    for (int64_t k = 0; k < a.size(); ++k) {
-      ASSERT_NEAR(a.data<float>()[k], b.data<float>()[k], 1e-4) << "level " << l << " [" << k
-                                                                 << "]";
-    }
-  }
+  ExpectSameOutputsAtEveryLevel(m, {{"x", RandomTensor({2, 4, 16}, 44)}}, 1e-4, 0.0);
 }
 
 TEST(Optimizer, PatternBindsSharedValuesAndBacktracksCommutativeInputs) {
