@@ -826,6 +826,13 @@ TEST(PoolOps, MaxAndAverageMatchNaive) {
       {{1, 3, 13, 11}, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, false},
       {{1, 2, 5, 6}, {5, 7}, {1, 1}, {1, 1}, {2, 1, 2, 4}, false},
       {{1, 2, 6, 9}, {3, 5}, {1, 3}, {1, 1}, {1, 4, 1, 4}, true},
+      // Stride 1 with the output the input's size: uneven "same" pads,
+      // a 1-wide kernel dim, one-row planes, a kernel as large as the plane.
+      {{2, 3, 4, 20}, {4, 6}, {1, 1}, {1, 1}, {1, 2, 2, 3}, false},
+      {{1, 2, 6, 9}, {5, 1}, {1, 1}, {1, 1}, {2, 0, 2, 0}, false},
+      {{1, 1, 1, 5}, {1, 5}, {1, 1}, {1, 1}, {0, 2, 0, 2}, false},
+      {{1, 2, 20, 20}, {9, 9}, {1, 1}, {1, 1}, {4, 4, 4, 4}, false},
+      {{1, 2, 3, 3}, {3, 3}, {1, 1}, {1, 1}, {2, 2, 0, 0}, false},
   };
   uint32_t seed = 700;
   for (const auto& c : cases) {
@@ -881,6 +888,29 @@ TEST(MaxPoolOp, NanPropagates) {
     ASSERT_EQ(v.size(), 2u);
     EXPECT_TRUE(std::isnan(v[0])) << with_indices;
     EXPECT_TRUE(std::isnan(v[1])) << with_indices;
+  }
+}
+
+// "Same" stride-1 max pooling (the separable path): a NaN reaches exactly the outputs whose window
+// holds it.
+TEST(MaxPoolOp, SameStrideOneNanReachesItsWindows) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x(49);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 11);
+  x[3 * 7 + 0] = nan;  // row 3, column 0
+  auto r = OpTest("MaxPool", 12)
+               .Input("x", Tensor::FromVector<float>({1, 1, 7, 7}, x))
+               .Attr("kernel_shape", std::vector<int64_t>{3, 3})
+               .Attr("pads", std::vector<int64_t>{1, 1, 1, 1})
+               .Output("y")
+               .Run();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const auto y = (*r)[0].value.tensor().ToVector<float>();
+  for (int64_t oh = 0; oh < 7; ++oh) {
+    for (int64_t ow = 0; ow < 7; ++ow) {
+      const bool covers = oh >= 2 && oh <= 4 && ow <= 1;
+      EXPECT_EQ(std::isnan(y[static_cast<size_t>(oh * 7 + ow)]), covers) << oh << "," << ow;
+    }
   }
 }
 
