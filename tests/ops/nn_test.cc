@@ -534,6 +534,14 @@ TEST(ConvTransposeOp, MatchesNaive) {
       {1, 2, 2, 1, {3, 4}, {3, 3}, {2, 2}, {1, 1}, {}, {}, {}, "SAME_LOWER"},
       {1, 2, 3, 1, {2, 3, 2}, {2, 2, 3}, {1, 2, 1}, {1, 1, 1}, {0, 0, 0, 0, 0, 0}, {}, {}},
       {1, 7, 7, 7, {5, 5}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {1, 1}, {}},  // depthwise
+      // Windows tiling the output (stride = kernel, no pads): the band-by-band product path.
+      // 2x2/2 as in DB/U-Net decoders (one output channel; wide rows past a 16-column panel;
+      // several bands of rows), batch 2 with groups, uneven 3x2 windows, 2x1, and 1-D.
+      {1, 6, 1, 1, {5, 37}, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {}, {}},
+      {1, 8, 24, 1, {40, 40}, {2, 2}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {}, {}},
+      {2, 4, 6, 2, {3, 5}, {3, 2}, {3, 2}, {1, 1}, {0, 0, 0, 0}, {}, {}},
+      {1, 3, 5, 1, {4, 6}, {2, 1}, {2, 1}, {1, 1}, {0, 0, 0, 0}, {}, {}},
+      {1, 3, 2, 1, {9}, {4}, {4}, {1}, {0, 0}, {}, {}},
   };
   for (const auto& cc : cases) {
     RunConvTCase(cc, true, seed++);

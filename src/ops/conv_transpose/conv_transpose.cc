@@ -16,6 +16,7 @@
 #include "kernels/gemm.h"
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
+#include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
@@ -132,10 +133,17 @@ class ConvTransposeKernel final : public Kernel {
     OE_ASSIGN_OR_RETURN(TransposeGeometry g, Geometry(*x, *w, ctx.Describe()));
     Shape out_shape{batch, out_channels};
     for (int i = 3 - g.spatial_rank; i < 3; ++i) out_shape.push_back(g.out[static_cast<size_t>(i)]);
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape));
+    // The non-overlapping path writes every element once; the others scatter-add into zeros.
+    const bool writes_all = x->dtype() == DataType::kFloat && !packed_.empty() && NonOverlapping(g);
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape,
+                                                      writes_all ? Fill::kNone : Fill::kZero));
     if (y->size() == 0) return Status::Ok();
     const int64_t in_size = g.in_size(), out_size = g.out_size(), ksize = g.kernel_size();
     ThreadPool* pool = &ctx.thread_pool();
+    if (x->dtype() == DataType::kFloat && !packed_.empty() && NonOverlapping(g)) {
+      RunNonOverlapping(*x, b ? b->data<float>() : nullptr, g, mg, cg, y->data<float>(), pool);
+      return Status::Ok();
+    }
     if (x->dtype() == DataType::kFloat) {
       const int64_t rows = mg * ksize;
       OE_ASSIGN_OR_RETURN(Tensor col, ctx.AllocateTemp(DataType::kFloat, {rows, in_size}));
@@ -208,6 +216,73 @@ class ConvTransposeKernel final : public Kernel {
   }
 
  private:
+  // Windows that tile the output exactly (stride = kernel, no dilation or padding, output =
+  // input x stride; 1-D and 2-D): the decoder upsampling layers (2x2, stride 2) of U-Net and
+  // DB-style detectors. Every output element then comes from one input pixel and one tap.
+  static bool NonOverlapping(const TransposeGeometry& g) {
+    if (g.in[0] != 1 || g.out[0] != 1 || g.kernel[0] != 1) return false;
+    for (int d = 1; d < 3; ++d) {
+      if (g.stride[d] != g.kernel[d] || (g.kernel[d] > 1 && g.dilation[d] != 1) ||
+          g.pad_begin[d] != 0 || g.out[d] != g.in[d] * g.stride[d]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The non-overlapping case as one product per band of input rows: col = W_g^T X_band (X read
+  // in place, no packing of the whole input), then each col row (m, a, b) is written with its
+  // bias to output rows i * kh + a, columns j * kw + b. No zero fill, no scatter-add, and the
+  // col block (about 256 KiB) stays in cache between the two steps.
+  void RunNonOverlapping(const Tensor& x, const float* bias, const TransposeGeometry& g,
+                         int64_t mg, int64_t cg, float* y, ThreadPool* pool) const {
+    const int64_t batch = x.dim(0), channels = x.dim(1);
+    const int64_t h = g.in[1], w = g.in[2], kh = g.kernel[1], kw = g.kernel[2];
+    const int64_t ow = w * kw, in_size = h * w, out_size = g.out_size(), ks = kh * kw;
+    const int64_t rows = mg * ks, out_channels = mg * group_;
+    const int64_t band = std::clamp<int64_t>(65536 / std::max<int64_t>(1, rows * w), 1, h);
+    const int64_t bands = (h + band - 1) / band;
+    const size_t col_bytes = static_cast<size_t>(rows * band * w) * sizeof(float);
+    thread_local ChunkScratch tls_scratch;
+    ChunkScratch& scratch = tls_scratch;
+    scratch.Prepare(static_cast<size_t>(pool->num_threads()), col_bytes);
+    const float* px = x.data<float>();
+    pool->ParallelFor(batch * group_ * bands, 1, [&](int64_t t0, int64_t t1) {
+      float* const col = reinterpret_cast<float*>(scratch.Claim());
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t bi = t % bands, gi = (t / bands) % group_, n = t / (bands * group_);
+        const int64_t i0 = bi * band, nr = std::min(band, h - i0), cols = nr * w;
+        const float* xg = px + (n * channels + gi * cg) * in_size + i0 * w;
+        kernels::GemmBlockInPlaceB(packed_[static_cast<size_t>(gi)], 0, rows, xg, in_size, cols,
+                                   1.f, 0.f, col, cols, {});
+        for (int64_t m = 0; m < mg; ++m) {
+          const int64_t oc = gi * mg + m;
+          const float bv = bias ? bias[oc] : 0.f;
+          float* ym = y + (n * out_channels + oc) * out_size;
+          for (int64_t a = 0; a < kh; ++a) {
+            const float* src = col + (m * ks + a * kw) * cols;
+            for (int64_t r = 0; r < nr; ++r) {
+              float* dst = ym + ((i0 + r) * kh + a) * ow;
+              const float* s0 = src + r * w;
+              if (kw == 2) {
+                const float* s1 = s0 + cols;
+                for (int64_t j = 0; j < w; ++j) {
+                  dst[2 * j] = s0[j] + bv;
+                  dst[2 * j + 1] = s1[j] + bv;
+                }
+              } else {
+                for (int64_t b = 0; b < kw; ++b) {
+                  const float* sb = s0 + b * cols;
+                  for (int64_t j = 0; j < w; ++j) dst[j * kw + b] = sb[j] + bv;
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
   static void AddBias(const float* bias, float* y, int64_t batch, int64_t channels, int64_t plane) {
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t c = 0; c < channels; ++c) {
