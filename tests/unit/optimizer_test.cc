@@ -1467,7 +1467,8 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
                         "HardSigmoid"}, Case{"HardSwish", false, "HardSwish"},
                         Case{"Clip", false, "Clip"}, Case{"SiLU", false, "Silu"},
                         Case{"Relu", true, "Relu"}, Case{"SiLU", true, "Silu"},
-                        Case{"", true, ""}}) {
+                        Case{"HardSwishDiv", false, "HardSwish"},
+                        Case{"HardSwishMul", true, "HardSwish"}, Case{"", true, ""}}) {
     const bool bias = !c.residual;  // the residual cases also cover a Conv without B
     auto m = ConvModel(4, bias);
     m.mutable_opset_import(0)->set_version(14);  // HardSwish
@@ -1484,6 +1485,20 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
     } else if (act == "SiLU") {
       AddNode(g, "Sigmoid", {s}, {"sig"});
       AddNode(g, "Mul", {"sig", s}, {"y"});
+    } else if (act == "HardSwishDiv" || act == "HardSwishMul") {
+      // s * Clip(s + 3, 0, 6) / 6 (or * 1/6), as PaddlePaddle exports HardSwish.
+      AddInitializer(g, "three", Tensor::Scalar<float>(3.f));
+      AddInitializer(g, "zero", Tensor::Scalar<float>(0.f));
+      AddInitializer(g, "six", Tensor::Scalar<float>(6.f));
+      AddInitializer(g, "sixth", Tensor::Scalar<float>(1.f / 6.f));
+      AddNode(g, "Add", {"three", s}, {"s3"});
+      AddNode(g, "Clip", {"s3", "zero", "six"}, {"r6"});
+      AddNode(g, "Mul", {s, "r6"}, {"sr"});
+      if (act == "HardSwishDiv") {
+        AddNode(g, "Div", {"sr", "six"}, {"y"});
+      } else {
+        AddNode(g, "Mul", {"sixth", "sr"}, {"y"});
+      }
     } else if (act == "Clip") {
       AddInitializer(g, "lo", Tensor::Scalar<float>(-0.5f));
       AddInitializer(g, "hi", Tensor::Scalar<float>(0.75f));
@@ -1505,6 +1520,21 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
                        {"z", RandomTensor({1, 4, 6, 6}, 47, -2, 2)}},
                       1e-5, 1e-4);
   }
+  // Not HardSwish (divided by 5): the Conv stays a plain Conv.
+  auto m = ConvModel(4, true);
+  auto* g = m.mutable_graph();
+  AddInitializer(g, "three", Tensor::Scalar<float>(3.f));
+  AddInitializer(g, "zero", Tensor::Scalar<float>(0.f));
+  AddInitializer(g, "six", Tensor::Scalar<float>(6.f));
+  AddInitializer(g, "five", Tensor::Scalar<float>(5.f));
+  AddNode(g, "Add", {"conv", "three"}, {"s3"});
+  AddNode(g, "Clip", {"s3", "zero", "six"}, {"r6"});
+  AddNode(g, "Mul", {"conv", "r6"}, {"sr"});
+  AddNode(g, "Div", {"sr", "five"}, {"y"});
+  AddOutput(g, "y");
+  auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Count(o.model, "Conv"), 1);
+  EXPECT_EQ(Count(o.model, "Div"), 1);
 }
 
 // Adds Conv(in) -> out with seeded weights [mo, c / group, k, k] (and a bias), padded to keep

@@ -4,6 +4,8 @@
 //
 //   x -> Conv -> c -> Relu | Clip | Sigmoid | LeakyRelu | HardSigmoid | HardSwish -> y
 //   x -> Conv -> c -> Mul(c, Sigmoid(c)) -> y                                 (SiLU)
+//   x -> Conv -> c -> Div(Mul(c, Clip(Add(c, 3), 0, 6)), 6) -> y               (HardSwish as
+//        exporters decompose it; also with Mul by 1/6)
 //     =>  x -> com.onnxedge.FusedConv(activation = "Relu" | ... | "Silu", activation_params) -> y
 //   x -> Conv -> c -> Add(c, z) -> s -> activation -> y
 //     =>  x, z -> com.onnxedge.FusedConv(X, W, B, Z = z, activation) -> y
@@ -56,6 +58,14 @@ class FuseConvActivationPass final : public Pass {
                                Opts().Bind("act")));
           roots.push_back(p.Op("Clip", {s}, Opts().Bind("act").ExtraInputs()));
           roots.push_back(p.Op("Mul", {s, p.Op("Sigmoid", {s})}, Opts().Bind("act").Commutative()));
+          // HardSwish as exporters decompose it (PaddlePaddle, older PyTorch): s * Clip(s + 3,
+          // 0, 6) / 6, or * (1/6).
+          auto relu6 = p.Op("Clip", {p.Op("Add", {s, p.Scalar(3.0)}, Opts().Commutative()),
+                                      p.Scalar(0.0), p.Scalar(6.0)});
+          auto scaled = p.Op("Mul", {s, relu6}, Opts().Bind("hswish").Commutative());
+          roots.push_back(p.Op("Div", {scaled, p.Scalar(6.0)}, Opts().Bind("act")));
+          roots.push_back(
+              p.Op("Mul", {scaled, p.Scalar(1.0 / 6.0)}, Opts().Bind("act").Commutative()));
         }
         p.SetRoot(p.OneOf(roots));
         count += p.ForEachMatch(g, [&](const Match& m) { return Apply(g, ctx, m, fused); });
@@ -91,6 +101,8 @@ class FuseConvActivationPass final : public Pass {
     std::vector<float> params;
     if (!act) {
       // Residual Add only.
+    } else if (m.N("hswish")) {
+      activation = "HardSwish";
     } else if (act->op_type == "Mul") {
       activation = "Silu";
     } else if (act->op_type == "LeakyRelu") {
