@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/denormals.h"
 #include "core/logging.h"
 #include "ir/onnx/loader.h"
 #include "ir/onnx/tensor_proto.h"
@@ -298,6 +299,8 @@ Status SessionImpl::RunImpl(const std::vector<NamedValue>& inputs, const RunOpti
   OE_RETURN_IF_ERROR(ValidateInputs(inputs, &bound));
   // This thread works for the whole run: the shared pool's workers count it.
   ThreadPool::BusyScope busy(*pool_);
+  // Subnormal floats flushed to zero on this thread for the run (core/denormals.h).
+  ScopedFlushDenormals flush_denormals;
   RunMemory memory;
   planner_->Begin(bound, &memory);
   // Every tensor of the run except the returned (heap or copied) outputs is released when

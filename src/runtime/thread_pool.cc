@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/denormals.h"
+
 #include "onnxedge/session.h"
 
 namespace onnxedge {
@@ -189,6 +191,7 @@ class PoolCore {
 
 void PoolCore::WorkerLoop() {
   using Clock = std::chrono::steady_clock;
+  FlushDenormalsOnThisThread();  // as Session::Run does on the calling thread
   for (;;) {
     // Spin briefly for new work, but only while a CPU is free for this worker.
     if (busy_.load(std::memory_order_relaxed) < size()) {

@@ -1520,6 +1520,25 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
                        {"z", RandomTensor({1, 4, 6, 6}, 47, -2, 2)}},
                       1e-5, 1e-4);
   }
+  {
+    // Opset 10: Clip's bounds are attributes (the PP-OCRv4 recognizer).
+    auto m = ConvModel(4, true);
+    m.mutable_opset_import(0)->set_version(10);
+    auto* g = m.mutable_graph();
+    AddInitializer(g, "three", Tensor::Scalar<float>(3.f));
+    AddInitializer(g, "six", Tensor::Scalar<float>(6.f));
+    AddNode(g, "Add", {"conv", "three"}, {"s3"});
+    auto* clip = AddNode(g, "Clip", {"s3"}, {"r6"});
+    AttrF(clip, "min", 0.f);
+    AttrF(clip, "max", 6.f);
+    AddNode(g, "Mul", {"conv", "r6"}, {"sr"});
+    AddNode(g, "Div", {"sr", "six"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+    ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedConv"}));
+    EXPECT_EQ(opt::AttrString(*o.model.graph->nodes[0], "activation", ""), "HardSwish");
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 6, 6}, 48, -4, 4)}}, 1e-5, 1e-4);
+  }
   // Not HardSwish (divided by 5): the Conv stays a plain Conv.
   auto m = ConvModel(4, true);
   auto* g = m.mutable_graph();

@@ -96,6 +96,46 @@ TEST(Session, MatchesNaiveMlpReference) {
   }
 }
 
+// Subnormal floats are flushed to zero inside Run (core/denormals.h), on the calling thread and
+// on the pool's workers, and the caller's own floating-point mode is back afterwards.
+TEST(Session, RunFlushesSubnormalsAndRestoresTheCallersMode) {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  AddInput(g, "a", DataType::kFloat, {-1});
+  AddInput(g, "b", DataType::kFloat, {-1});
+  AddNode(g, "Mul", {"a", "b"}, {"y"});
+  AddOutput(g, "y");
+  for (int threads : {1, 2}) {
+    SessionOptions o;
+    o.intra_op_threads = threads;
+    auto s = LoadProto(m, o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    // 1e-30 * 1e-10 = 1e-40 is subnormal; 1e-20 * 1e-10 is not. Enough elements that two
+    // threads split the product.
+    const int64_t n = 1 << 16;
+    std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n), 1e-10f);
+    for (int64_t i = 0; i < n; ++i) a[static_cast<size_t>(i)] = i % 2 ? 1e-30f : 1e-20f;
+    volatile float tiny = 1e-30f;
+    const float before = tiny * 1e-10f;  // the caller's mode: subnormals kept by default
+    auto r = (*s)->Run({{"a", Tensor::FromVector<float>({n}, a)},
+                        {"b", Tensor::FromVector<float>({n}, b)}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const float* y = (*r)[0].value.tensor().data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      if (i % 2) {
+        ASSERT_EQ(y[i], 0.f) << i << " threads " << threads;
+      } else {
+        ASSERT_NEAR(y[i], 1e-30f, 1e-36f) << i;
+      }
+    }
+    const float after = tiny * 1e-10f;
+    EXPECT_EQ(after, before);
+#if defined(__x86_64__) || defined(__aarch64__)
+    EXPECT_GT(after, 0.f) << "the caller's thread was left flushing subnormals";
+#endif
+  }
+}
+
 TEST(Session, ConcurrentRunsMatchSequentialResults) {
   SessionOptions o;
   o.intra_op_threads = 2;

@@ -60,8 +60,14 @@ class FuseConvActivationPass final : public Pass {
           roots.push_back(p.Op("Mul", {s, p.Op("Sigmoid", {s})}, Opts().Bind("act").Commutative()));
           // HardSwish as exporters decompose it (PaddlePaddle, older PyTorch): s * Clip(s + 3,
           // 0, 6) / 6, or * (1/6).
-          auto relu6 = p.Op("Clip", {p.Op("Add", {s, p.Scalar(3.0)}, Opts().Commutative()),
-                                      p.Scalar(0.0), p.Scalar(6.0)});
+          auto plus3 = p.Op("Add", {s, p.Scalar(3.0)}, Opts().Commutative());
+          auto relu6 = p.OneOf(
+              {p.Op("Clip", {plus3, p.Scalar(0.0), p.Scalar(6.0)}),
+               // Opset < 11: the bounds are attributes.
+               p.Op("Clip", {plus3}, Opts().Where([](const ir::Node& n, const GraphEditor&) {
+                 return n.opset < 11 && AttrFloat(n, "min", -1.f) == 0.f &&
+                        AttrFloat(n, "max", -1.f) == 6.f;
+               }))});
           auto scaled = p.Op("Mul", {s, relu6}, Opts().Bind("hswish").Commutative());
           roots.push_back(p.Op("Div", {scaled, p.Scalar(6.0)}, Opts().Bind("act")));
           roots.push_back(
