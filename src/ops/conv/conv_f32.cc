@@ -705,7 +705,8 @@ void RunWinogradNchw(const WinogradWeights& w, const ConvF32Args& args, ThreadPo
 }  // namespace
 
 uint64_t ConvF32Weights::bytes() const {
-  uint64_t total = raw.size() * sizeof(float) + (winograd ? winograd->bytes() : 0);
+  uint64_t total = raw.size() * sizeof(float) + (winograd ? winograd->bytes() : 0) +
+                   (direct ? direct->bytes() : 0);
   for (const kernels::PackedA& p : packed) total += p.bytes();
   return total;
 }
@@ -736,6 +737,11 @@ void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, 
     out->winograd = std::move(wino);
     return;
   }
+  if (hints && ChooseDirectConv(w_shape, group, hints->stride_h, hints->stride_w)) {
+    auto direct = std::make_shared<DirectConvWeights>();
+    PrepareDirectConvWeights(w, w_shape, hints->stride_h, hints->stride_w, direct.get());
+    out->direct = std::move(direct);
+  }
   const int64_t mg = out->out_channels / group;
   out->packed.resize(static_cast<size_t>(group));
   for (int64_t g = 0; g < group; ++g) {
@@ -754,6 +760,17 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
   }
   if (w.winograd) {
     RunWinogradNchw(*w.winograd, args, pool);
+    return;
+  }
+  if (w.direct && DirectConvRuns(*w.direct, g)) {
+    DirectConvRunArgs da;
+    da.geometry = &g;
+    da.batch = args.batch;
+    da.x = args.x;
+    da.bias = args.bias;
+    da.residual = args.residual;
+    da.y = args.y;
+    RunDirectConv(*w.direct, da, args.activation, pool);
     return;
   }
   const int64_t group = w.group;
