@@ -145,7 +145,9 @@ void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activatio
   ThreadPool pool(threads);
   const uint64_t runs = ops::DirectConvRunCount();
   ops::RunConvF32(prepared, args, &pool);
-  if (want_direct) ASSERT_GT(ops::DirectConvRunCount(), runs) << what;
+  if (want_direct) {
+    ASSERT_GT(ops::DirectConvRunCount(), runs) << what;
+  }
   const auto want = Reference(k, x, w, b, z, act);
   // Float sums of up to K products of magnitude <= 3 / sqrt(K): errors well below 1e-5 relative.
   const double tol = 2e-5 * std::sqrt(static_cast<double>(k.c * k.kh * k.kw));

@@ -28,37 +28,42 @@ bool DirectEnabled() {
 }
 
 // Phase band: the phase rows [r0, r0 + hb) of every plane of one image into `dst` (plane p at
-// p * plane_stride, row stride wp), zero where the phase position lies outside X.
+// p * plane_stride, row stride wp), zero where the phase position lies outside X. Column
+// strides 1 and 2 take the ISA's row function (masked vector loads; one pass over each input
+// row for both column phases), others a scalar loop.
 void FillPhaseBand(const DirectConvWeights& w, const WindowGeometry& g, const float* x,
-                   int64_t r0, int64_t hb, int64_t wp, int64_t plane_stride, float* dst) {
+                   int64_t r0, int64_t hb, int64_t wp, int64_t plane_stride,
+                   DirectPhaseRowsFn rows_fn, float* dst) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t pt = g.pad_begin[1], pl = g.pad_begin[2];
   const int64_t sh = w.sh, sw = w.sw;
+  float* drows[4];
   for (int64_t c = 0; c < w.c; ++c) {
     const float* xc = x + c * ih_n * iw_n;
     for (int64_t p = 0; p < sh; ++p) {
-      for (int64_t q = 0; q < sw; ++q) {
-        float* plane = dst + ((c * sh + p) * sw + q) * plane_stride;
-        // Phase columns j read X column sw * j + q - pl; inside X for j in [j_lo, j_hi).
-        const int64_t first = q - pl;
-        int64_t j_lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
-        int64_t j_hi = iw_n - 1 - first < 0 ? 0 : (iw_n - 1 - first) / sw + 1;
-        j_hi = std::min(j_hi, wp);
-        j_lo = std::min(j_lo, j_hi);
-        for (int64_t ii = 0; ii < hb; ++ii) {
-          float* drow = plane + ii * wp;
-          const int64_t ih = sh * (r0 + ii) + p - pt;
-          if (ih < 0 || ih >= ih_n) {
-            std::fill(drow, drow + wp, 0.f);
-            continue;
-          }
+      float* const planes = dst + (c * sh + p) * sw * plane_stride;
+      for (int64_t ii = 0; ii < hb; ++ii) {
+        for (int64_t q = 0; q < sw; ++q) drows[q] = planes + q * plane_stride + ii * wp;
+        const int64_t ih = sh * (r0 + ii) + p - pt;
+        if (ih < 0 || ih >= ih_n) {
+          for (int64_t q = 0; q < sw; ++q) std::fill(drows[q], drows[q] + wp, 0.f);
+          continue;
+        }
+        const float* xrow = xc + ih * iw_n;
+        if (sw <= 2) {
+          rows_fn(xrow, iw_n, pl, sw, drows, wp);
+          continue;
+        }
+        for (int64_t q = 0; q < sw; ++q) {
+          // Phase columns j read X column sw * j + q - pl; inside X for j in [j_lo, j_hi).
+          const int64_t first = q - pl;
+          int64_t j_lo = first >= 0 ? 0 : (-first + sw - 1) / sw;
+          int64_t j_hi = iw_n - 1 - first < 0 ? 0 : (iw_n - 1 - first) / sw + 1;
+          j_hi = std::min(j_hi, wp);
+          j_lo = std::min(j_lo, j_hi);
+          float* drow = drows[q];
           std::fill(drow, drow + j_lo, 0.f);
-          const float* srow = xc + ih * iw_n + sw * j_lo + first;
-          if (sw == 1) {
-            std::memcpy(drow + j_lo, srow, sizeof(float) * static_cast<size_t>(j_hi - j_lo));
-          } else {
-            for (int64_t j = j_lo; j < j_hi; ++j) drow[j] = srow[(j - j_lo) * sw];
-          }
+          for (int64_t j = j_lo; j < j_hi; ++j) drow[j] = xrow[sw * j + first];
           std::fill(drow + j_hi, drow + wp, 0.f);
         }
       }
@@ -70,6 +75,14 @@ DirectBlockFn SelectDirectBlock() {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx512) return DirectBlockAvx512;
   if (MaxIsa() >= Isa::kAvx2) return DirectBlockAvx2;
+#endif
+  return nullptr;
+}
+
+DirectPhaseRowsFn SelectDirectPhaseRows() {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return DirectPhaseRowsAvx512;
+  if (MaxIsa() >= Isa::kAvx2) return DirectPhaseRowsAvx2;
 #endif
   return nullptr;
 }
@@ -157,6 +170,7 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
   g_direct_runs.fetch_add(1, std::memory_order_relaxed);
   if (args.batch == 0 || oh_n == 0 || ow_n == 0 || w.m == 0) return;
   const DirectBlockFn block_fn = SelectDirectBlock();
+  const DirectPhaseRowsFn rows_fn = SelectDirectPhaseRows();
   // Phase rows: a step of up to kDirectMaxStepCols columns starting below OW, plus the kernel's
   // reach, in whole 64-byte lines.
   const int64_t wp = RoundUp(ow_n + kDirectMaxStepCols - 1 + w.kb - 1, 16);
@@ -196,7 +210,7 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
       const int64_t img = task / bands, r0 = (task % bands) * band;
       const int64_t rows = std::min(band, oh_n - r0);
       FillPhaseBand(w, g, args.x + img * w.c * in_size, r0, rows + w.ka - 1, wp, plane_stride,
-                    buf);
+                    rows_fn, buf);
       for (int64_t b = 0; b < w.blocks(); ++b) {
         const int64_t m0 = b * kDirectBlockM;
         DirectBlockArgs a;

@@ -107,9 +107,18 @@ struct DirectBlockArgs {
   kernels::Activation activation;
 };
 using DirectBlockFn = void (*)(const DirectBlockArgs& a);
+/// The phase rows of one input row x (iw_n floats) for column stride sw (1 or 2) and left pad
+/// pl: dst[q][j] = x[sw * j + q - pl] for q < sw, j < wp (a multiple of 16), zero where that
+/// index is outside the row. Reads nothing outside the row.
+using DirectPhaseRowsFn = void (*)(const float* x, int64_t iw_n, int64_t pl, int64_t sw,
+                                   float* const* dst, int64_t wp);
 #if defined(__x86_64__)
 void DirectBlockAvx2(const DirectBlockArgs& a);
 void DirectBlockAvx512(const DirectBlockArgs& a);
+void DirectPhaseRowsAvx2(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
+                         int64_t wp);
+void DirectPhaseRowsAvx512(const float* x, int64_t iw_n, int64_t pl, int64_t sw,
+                           float* const* dst, int64_t wp);
 #endif
 
 }  // namespace onnxedge::ops

@@ -37,6 +37,22 @@ struct Vec {
   };
   static T LoadMasked(const float* p, const Mask& k) { return _mm512_maskz_loadu_ps(k.m, p); }
   static void StoreMasked(float* p, T v, const Mask& k) { _mm512_mask_storeu_ps(p, k.m, v); }
+  // Lanes [lo, hi) of p (clamped to the vector), zero elsewhere; masked lanes are not read.
+  static T LoadRange(const float* p, int64_t lo, int64_t hi) {
+    if (lo <= 0 && hi >= kL) return Load(p);
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > kL ? kL : hi;
+    if (hi <= lo) return _mm512_setzero_ps();
+    const __mmask16 m = static_cast<__mmask16>(((1u << hi) - 1) & ~((1u << lo) - 1));
+    return _mm512_maskz_loadu_ps(m, p);
+  }
+  // Even and odd elements of the 2 * kL floats a, b.
+  static void Deinterleave(T a, T b, T* even, T* odd) {
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    *even = _mm512_permutex2var_ps(a, ie, b);
+    *odd = _mm512_permutex2var_ps(a, io, b);
+  }
 };
 #else
 using ActivationVec = kernels::avx2::ActivationVec;
@@ -56,6 +72,23 @@ struct Vec {
   };
   static T LoadMasked(const float* p, const Mask& k) { return _mm256_maskload_ps(p, k.m); }
   static void StoreMasked(float* p, T v, const Mask& k) { _mm256_maskstore_ps(p, k.m, v); }
+  // Lanes [lo, hi) of p (clamped to the vector), zero elsewhere; masked lanes are not read.
+  static T LoadRange(const float* p, int64_t lo, int64_t hi) {
+    if (lo <= 0 && hi >= kL) return Load(p);
+    if (hi <= lo || hi <= 0 || lo >= kL) return _mm256_setzero_ps();
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m = _mm256_and_si256(
+        _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(static_cast<int>(lo < 0 ? -1 : lo - 1))),
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(hi > kL ? kL : hi)), lane));
+    return _mm256_maskload_ps(p, m);
+  }
+  static void Deinterleave(T a, T b, T* even, T* odd) {
+    // Per 128-bit lane: [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit quarters reordered.
+    const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
 };
 #endif
 
@@ -165,6 +198,28 @@ void DirectBlock(const DirectBlockArgs& a) {
   // 16 registers: 12 accumulators, 4 channels x 3 vectors.
   for (int64_t i0 = 0; i0 < a.mbp; i0 += 4) DirectSteps<4, 3>(a, i0);
 #endif
+}
+
+// The phase rows of one input row (DirectPhaseRowsFn, strides 1 and 2): with xp[t] = x[t - pl]
+// (zero outside [0, iw_n)), dst[q][j] = xp[sw * j + q] for j < wp. Loads are masked to the
+// row, so nothing outside it is read.
+void DirectPhaseRows(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
+                     int64_t wp) {
+  if (sw == 1) {
+    for (int64_t j = 0; j < wp; j += kL) {
+      Vec::Store(dst[0] + j, Vec::LoadRange(x + j - pl, pl - j, iw_n + pl - j));
+    }
+    return;
+  }
+  for (int64_t j = 0; j < wp; j += kL) {
+    const int64_t t = 2 * j - pl;  // x index of lane 0 of the first load
+    const typename Vec::T a = Vec::LoadRange(x + t, -t, iw_n - t);
+    const typename Vec::T b = Vec::LoadRange(x + t + kL, -t - kL, iw_n - t - kL);
+    typename Vec::T even, odd;
+    Vec::Deinterleave(a, b, &even, &odd);
+    Vec::Store(dst[0] + j, even);
+    Vec::Store(dst[1] + j, odd);
+  }
 }
 
 }  // namespace
