@@ -130,7 +130,11 @@ void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activatio
   hints.out_w = g.out[2];
   ops::ConvF32Weights prepared;
   ops::PrepareConvF32Weights(w.data(), {k.m, k.c, k.kh, k.kw}, 1, &prepared, nullptr, &hints);
-  const bool want_direct = MaxIsa() >= Isa::kAvx2 && k.c * k.kh * k.kw <= ops::kDirectMaxK;
+  // The cases here keep M <= 33 and K <= kDirectMaxK: every kernel larger than 1x1 with
+  // M <= 32 or K <= 160 takes the direct path.
+  const int64_t kk = k.c * k.kh * k.kw;
+  const bool want_direct = MaxIsa() >= Isa::kAvx2 && k.kh * k.kw > 1 &&
+                           (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
   ASSERT_EQ(prepared.direct != nullptr, want_direct) << what;
   std::vector<float> y(y_size, std::numeric_limits<float>::quiet_NaN());  // unwritten: NaN
   ops::ConvF32Args args;
@@ -170,8 +174,8 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnGeneratedShapes) {
       for (int rep = 0; rep < 3; ++rep, ++i) {
         Case k;
         k.n = i % 5 == 0 ? 2 : 1;
-        // C from 1 to 12, within kDirectMaxK for the larger kernels.
-        k.c = 1 + (i * 5) % std::min<int64_t>(12, ops::kDirectMaxK / (kk * kk));
+        // C from 1 to 12 (fewer for 7x7, so K stays small enough for M = 33).
+        k.c = 1 + (i * 5) % std::min<int64_t>(12, ops::kDirectSmallK / (kk * kk));
         k.m = ms[(i * 7) % 15];
         k.kh = kk;
         k.kw = rep == 2 ? 1 + (kk + 2) % 7 : kk;  // one non-square kernel per pair
@@ -208,6 +212,9 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnStems) {
       {1, 3, 32, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1},   // MobileNetV2
       {2, 3, 64, 30, 30, 7, 7, 2, 2, 3, 3, 3, 3},   // ResNet conv1, batch 2
       {1, 3, 16, 40, 36, 6, 6, 2, 2, 2, 2, 2, 2},   // YOLO-tiny style 6x6 stride 2
+      {1, 128, 32, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1}, // M <= 32 with the largest K (1152)
+      {1, 64, 20, 14, 13, 3, 3, 2, 2, 1, 0, 1, 1},  // many phase planes (256)
+      {1, 17, 96, 9, 20, 3, 3, 1, 1, 0, 1, 2, 1},   // M = 96 with K = 153
   };
   uint32_t seed = 9000;
   for (const Case& k : stems) {
@@ -262,7 +269,7 @@ INSTANTIATE_TEST_SUITE_P(Isas, DirectConvIsaTest, ::testing::ValuesIn(AvailableI
 // Which layers get the direct weights: 2-D, group 1, strides known (dilation 1), K small.
 TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
   if (MaxIsa() < Isa::kAvx2) GTEST_SKIP() << "no direct kernel for this CPU";
-  std::vector<float> w(64 * 64 * 9, 0.5f);
+  std::vector<float> w(128 * 130 * 9, 0.5f);
   ops::ConvF32Hints s1;
   s1.stride_h = s1.stride_w = 1;
   ops::ConvF32Hints s2;
@@ -278,8 +285,13 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
                         Want{{16, 3, 6, 6}, 1, &s2, true}, Want{{64, 3, 7, 7}, 1, &s2, true},
                         Want{{16, 12, 3, 3}, 1, &unknown, false},
                         Want{{16, 12, 3, 3}, 1, nullptr, false},
-                        Want{{16, 6, 3, 3}, 2, &s1, false},
-                        Want{{16, 32, 3, 3}, 1, &s1, false}}) {
+                        Want{{16, 6, 3, 3}, 2, &s1, false},     // grouped
+                        Want{{16, 12, 1, 1}, 1, &s1, false},    // 1x1: the GEMM path
+                        Want{{32, 128, 3, 3}, 1, &s1, true},    // M <= 32, K = 1152
+                        Want{{32, 129, 3, 3}, 1, &s1, false},   // K over kDirectMaxK
+                        Want{{96, 17, 3, 3}, 1, &s1, true},     // M <= 96, K = 153
+                        Want{{96, 18, 3, 3}, 1, &s1, false},    // K = 162
+                        Want{{97, 3, 3, 3}, 1, &s2, false}}) {  // M over kDirectMaxM
     ops::ConvF32Weights prepared;
     ops::PrepareConvF32Weights(w.data(), c.shape, c.group, &prepared, nullptr, c.hints);
     EXPECT_EQ(prepared.direct != nullptr, c.direct) << ShapeToString(c.shape);

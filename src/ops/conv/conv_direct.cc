@@ -101,8 +101,23 @@ uint64_t DirectConvWeights::bytes() const {
 bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t sw) {
   if (group != 1 || w_shape.size() != 4 || sh < 1 || sw < 1 || sh > 4 || sw > 4) return false;
   if (!DirectEnabled() || !SelectDirectBlock()) return false;
-  const int64_t k = w_shape[1] * w_shape[2] * w_shape[3];
-  return w_shape[0] > 0 && k > 0 && k <= kDirectMaxK;
+  const int64_t m = w_shape[0], taps = w_shape[2] * w_shape[3], k = w_shape[1] * taps;
+  // Measured against im2col + GEMM (onnxedge_kernel_bench conv/onnxedge/..., threads:1, CPU
+  // time, AVX-512 Xeon, ONNXEDGE_CONV_DIRECT=0 for the GEMM side; GFLOP/s direct / GEMM):
+  //   - What decides is M, not K: the GEMM path packs K floats per output column whatever M
+  //     is, so the packing weighs most for few output channels. M <= 32 won everywhere:
+  //     3x3 stride 1 at 56x56 with C = 3..64 (K = 27..576): 1.24-1.89x; 3x3 C = 96/128 -> 32
+  //     at 28x28 (K = 864/1152): 1.32/1.43x; 5x5 32 -> 32: 1.61x; 3x3 stride 2 with C = 3..64:
+  //     1.11-1.53x; 7x7 stride 2 3 -> 32: 1.76x; the stems 12 -> 16 3x3 @208: 2.15x,
+  //     3 -> 16 6x6 s2 @416: 2.6x, 3 -> 32 3x3 s2 @224: 1.33x.
+  //   - M = 48..96 wins when K is small: 3 -> 64 7x7 s2 (ResNet conv1, K = 147): 1.31x,
+  //     3 -> 96 7x7 s2: 1.18x, 12 -> 64 3x3 @104: 1.18x, 3 -> 64 3x3 s2: 1.2x, 16 -> 48 3x3: 1.19x;
+  //     at 56x56 stride 1, 3..64 -> 64 are even (1.00-1.05x), 32 -> 64 3x3 s2 (K = 288) loses
+  //     (0.81x). M = 128 loses (0.89-0.95x at stride 1; 1.06x for 3 -> 128 3x3 s2).
+  //   - 1x1 layers lose (0.3-0.95x, YOLOX-nano's 1x1 convolutions in the model): the GEMM path
+  //     packs them as plain row copies, and the direct kernel re-reads the input per block.
+  if (taps < 2 || m < 1 || k > kDirectMaxK) return false;
+  return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
 }
 
 void PrepareDirectConvWeights(const float* w, const Shape& w_shape, int64_t sh, int64_t sw,

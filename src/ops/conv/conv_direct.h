@@ -31,8 +31,13 @@ class ThreadPool;
 
 namespace onnxedge::ops {
 
-/// Largest K = C * kh * kw the direct path takes (see ChooseDirectConv for the measurement).
-constexpr int64_t kDirectMaxK = 160;
+/// The choice of the direct path (ChooseDirectConv; measurements next to it): kernels larger than
+/// 1x1 with K = C * kh * kw <= kDirectMaxK and at most kDirectSmallM output channels, or at most
+/// kDirectMaxM output channels with K <= kDirectSmallK.
+constexpr int64_t kDirectMaxK = 1152;
+constexpr int64_t kDirectSmallM = 32;
+constexpr int64_t kDirectMaxM = 96;
+constexpr int64_t kDirectSmallK = 160;
 /// Output channels per register block (the last block is padded to a multiple of 4).
 constexpr int64_t kDirectBlockM = 16;
 /// Most output columns one kernel step covers (AVX-512: 4 vectors of 16); the phase rows are
@@ -58,7 +63,7 @@ struct DirectConvWeights {
 };
 
 /// True when a 2-D, group-1, dilation-1 layer with weights `w_shape` ([M, C, kh, kw]) and strides
-/// (sh, sw) takes the direct path on this CPU (MaxIsa() >= AVX2).
+/// (sh, sw) takes the direct path on this CPU (MaxIsa() >= AVX2, ONNXEDGE_CONV_DIRECT not 0).
 bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t sw);
 
 /// Rearranges W ([M, C, kh, kw]) for strides (sh, sw).

@@ -10,8 +10,9 @@
 //   - 3x3, stride 1, dilation 1, group 1 (when WinogradWorthIt and the layer's stride and
 //     dilation are known at preparation): Winograd F(4x4, 3x3) (ops/conv/winograd.h) on an
 //     NHWC copy of each image, transposed back into Y.
-//   - 2-D, group 1, dilation 1 with K = C * kh * kw <= kDirectMaxK (network stems; known strides
-//     at preparation): a direct convolution over stride-phase planes (ops/conv/conv_direct.h).
+//   - 2-D, group 1, dilation 1, kernel larger than 1x1, few output channels and small K = C * kh
+//     * kw (network stems; ChooseDirectConv, strides known at preparation): a direct convolution
+//     over stride-phase planes (ops/conv/conv_direct.h).
 #pragma once
 
 #include <cstdint>
