@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -109,8 +110,10 @@ ops::WindowGeometry Geometry(const Case& k) {
 
 // Prepares the weights as a session with static shapes does, checks the direct path was chosen
 // (AVX2 and up), runs the engine and compares every output with the definition.
+// With `force_direct`, a layer the rule leaves on the GEMM path gets the direct weights anyway
+// (on AVX2 and up), so the kernels are checked on every shape, 1x1 and stride 3 included.
 void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activation& act,
-               int threads, uint32_t seed) {
+               int threads, uint32_t seed, bool force_direct = false) {
   const std::string what = Describe(k) + " act=" + std::to_string(static_cast<int>(act.kind)) +
                            (bias ? " +b" : "") + (residual ? " +z" : "") +
                            " threads=" + std::to_string(threads);
@@ -130,12 +133,19 @@ void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activatio
   hints.out_w = g.out[2];
   ops::ConvF32Weights prepared;
   ops::PrepareConvF32Weights(w.data(), {k.m, k.c, k.kh, k.kw}, 1, &prepared, nullptr, &hints);
-  // The cases here keep M <= 33 and K <= kDirectMaxK: every kernel larger than 1x1 with
-  // M <= 32 or K <= 160 takes the direct path.
+  // The cases here keep M <= 96 and K <= kDirectMaxK: strides up to 2 with overlapping
+  // windows, and M <= 32 or K <= 160, take the direct path.
   const int64_t kk = k.c * k.kh * k.kw;
-  const bool want_direct = MaxIsa() >= Isa::kAvx2 && k.kh * k.kw > 1 &&
-                           (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
-  ASSERT_EQ(prepared.direct != nullptr, want_direct) << what;
+  const int64_t phase_taps = ((k.kh + k.sh - 1) / k.sh) * ((k.kw + k.sw - 1) / k.sw);
+  const bool chosen = MaxIsa() >= Isa::kAvx2 && k.sh <= 2 && k.sw <= 2 && phase_taps >= 2 &&
+                      (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
+  ASSERT_EQ(prepared.direct != nullptr, chosen) << what;
+  if (force_direct && !chosen && MaxIsa() >= Isa::kAvx2) {
+    auto direct = std::make_shared<ops::DirectConvWeights>();
+    ops::PrepareDirectConvWeights(w.data(), {k.m, k.c, k.kh, k.kw}, k.sh, k.sw, direct.get());
+    prepared.direct = std::move(direct);
+  }
+  const bool want_direct = prepared.direct != nullptr;
   std::vector<float> y(y_size, std::numeric_limits<float>::quiet_NaN());  // unwritten: NaN
   ops::ConvF32Args args;
   args.geometry = &g;
@@ -196,7 +206,7 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnGeneratedShapes) {
         }
         const auto acts = AllActivations();
         RunEngine(k, i % 4 != 3, i % 3 == 1, acts[static_cast<size_t>(i) % acts.size()],
-                  1 + i % 3, seed);
+                  1 + i % 3, seed, /*force_direct=*/true);
         seed += 4;
         if (HasFatalFailure()) return;
       }
@@ -274,6 +284,8 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
   s1.stride_h = s1.stride_w = 1;
   ops::ConvF32Hints s2;
   s2.stride_h = s2.stride_w = 2;
+  ops::ConvF32Hints s3;
+  s3.stride_h = s3.stride_w = 3;
   ops::ConvF32Hints unknown;  // dilation != 1 or not 2-D: strides 0
   struct Want {
     Shape shape;
@@ -291,7 +303,9 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
                         Want{{32, 129, 3, 3}, 1, &s1, false},   // K over kDirectMaxK
                         Want{{96, 17, 3, 3}, 1, &s1, true},     // M <= 96, K = 153
                         Want{{96, 18, 3, 3}, 1, &s1, false},    // K = 162
-                        Want{{97, 3, 3, 3}, 1, &s2, false}}) {  // M over kDirectMaxM
+                        Want{{97, 3, 3, 3}, 1, &s2, false},     // M over kDirectMaxM
+                        Want{{32, 3, 2, 2}, 1, &s2, false},     // 2x2 stride 2: no overlap
+                        Want{{32, 3, 3, 3}, 1, &s3, false}}) {  // stride 3
     ops::ConvF32Weights prepared;
     ops::PrepareConvF32Weights(w.data(), c.shape, c.group, &prepared, nullptr, c.hints);
     EXPECT_EQ(prepared.direct != nullptr, c.direct) << ShapeToString(c.shape);

@@ -99,7 +99,7 @@ uint64_t DirectConvWeights::bytes() const {
 }
 
 bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t sw) {
-  if (group != 1 || w_shape.size() != 4 || sh < 1 || sw < 1 || sh > 4 || sw > 4) return false;
+  if (group != 1 || w_shape.size() != 4 || sh < 1 || sw < 1 || sh > 2 || sw > 2) return false;
   if (!DirectEnabled() || !SelectDirectBlock()) return false;
   const int64_t m = w_shape[0], taps = w_shape[2] * w_shape[3], k = w_shape[1] * taps;
   // Measured against im2col + GEMM (onnxedge_kernel_bench conv/onnxedge/..., threads:1, CPU
@@ -116,7 +116,12 @@ bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t s
   //     (0.81x). M = 128 loses (0.89-0.95x at stride 1; 1.06x for 3 -> 128 3x3 s2).
   //   - 1x1 layers lose (0.3-0.95x, YOLOX-nano's 1x1 convolutions in the model): the GEMM path
   //     packs them as plain row copies, and the direct kernel re-reads the input per block.
-  if (taps < 2 || m < 1 || k > kDirectMaxK) return false;
+  //   - Strides above 2 lose (3x3 stride 3 3 -> 32: 0.63x; 4x4 stride 4 3 -> 32 / 96: 0.61x /
+  //     0.74x; their phase rows are filled by a scalar loop), and so do windows that do not
+  //     overlap, where every phase pixel serves a single tap and filling the planes costs as much
+  //     as the FMAs (2x2 stride 2: 16 -> 32 0.88x, 3 -> 32 1.06x).
+  const int64_t phase_taps = ((w_shape[2] + sh - 1) / sh) * ((w_shape[3] + sw - 1) / sw);
+  if (taps < 2 || phase_taps < 2 || m < 1 || k > kDirectMaxK) return false;
   return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
 }
 

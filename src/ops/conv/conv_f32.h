@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "kernels/gemm.h"
-#include "ops/conv/conv_direct.h"
 #include "ops/common/nn_util.h"
+#include "ops/conv/conv_direct.h"
 #include "ops/conv/winograd.h"
 
 namespace onnxedge {
@@ -43,8 +43,9 @@ struct ConvF32Weights {
   /// Set when the layer runs as Winograd F(4x4, 3x3); `packed` is then empty (one copy of the
   /// weights, the transformed one).
   std::shared_ptr<const WinogradWeights> winograd;
-  /// Set when the layer runs as a direct convolution (few input channels); `packed` is kept too
-  /// (a few KiB for such K) for runs where MaxIsa() has no direct kernel.
+  /// Set when the layer runs as a direct convolution (ChooseDirectConv: few output channels,
+  /// small K); `packed` is kept too (at most 144 KiB under that rule) for runs where MaxIsa()
+  /// has no direct kernel.
   std::shared_ptr<const DirectConvWeights> direct;
   /// Bytes held (every form).
   uint64_t bytes() const;
