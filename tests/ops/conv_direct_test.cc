@@ -225,12 +225,13 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnStems) {
       {1, 128, 32, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1}, // M <= 32 with the largest K (1152)
       {1, 64, 20, 14, 13, 3, 3, 2, 2, 1, 0, 1, 1},  // many phase planes (256)
       {1, 17, 96, 9, 20, 3, 3, 1, 1, 0, 1, 2, 1},   // M = 96 with K = 153
+      {1, 5, 40, 1, 30, 3, 3, 1, 1, 1, 1, 1, 1},    // one output row: channel blocks split
   };
   uint32_t seed = 9000;
   for (const Case& k : stems) {
     for (const kernels::Activation& act : AllActivations()) {
       for (bool residual : {false, true}) {
-        RunEngine(k, true, residual, act, residual ? 2 : 1, seed);
+        RunEngine(k, true, residual, act, residual ? 2 + (k.h == 1) : 1, seed);
         seed += 4;
         if (HasFatalFailure()) return;
       }

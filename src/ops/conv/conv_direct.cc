@@ -208,6 +208,13 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
     band = (oh_n + bands - 1) / bands;
     bands = (oh_n + band - 1) / band;
   }
+  // Fewer (image, band) tasks than threads (a map of fewer rows than threads): the channel
+  // blocks are split across tasks too, each filling the same band.
+  int64_t block_parts = 1;
+  if (args.batch * bands < threads) {
+    block_parts = std::min(w.blocks(), (threads + args.batch * bands - 1) / (args.batch * bands));
+  }
+  const int64_t blocks_per_part = (w.blocks() + block_parts - 1) / block_parts;
   const int64_t hb_max = band + w.ka - 1;
   const int64_t plane_stride = hb_max * wp;
   const size_t band_bytes =
@@ -217,7 +224,7 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
   ChunkScratch& scratch = tls_scratch;
   scratch.Prepare(static_cast<size_t>(threads),
                   band_bytes + static_cast<size_t>(w.taps) * sizeof(int32_t));
-  pool->ParallelFor(args.batch * bands, 1, [&](int64_t t0, int64_t t1) {
+  pool->ParallelFor(args.batch * bands * block_parts, 1, [&](int64_t t0, int64_t t1) {
     char* mem = scratch.Claim();
     float* const buf = reinterpret_cast<float*>(mem);
     int32_t* const tap_off = reinterpret_cast<int32_t*>(mem + band_bytes);
@@ -227,11 +234,15 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
                                         w.tap_b[ti]);
     }
     for (int64_t task = t0; task < t1; ++task) {
-      const int64_t img = task / bands, r0 = (task % bands) * band;
+      const int64_t part = task % block_parts, row_task = task / block_parts;
+      const int64_t img = row_task / bands, r0 = (row_task % bands) * band;
       const int64_t rows = std::min(band, oh_n - r0);
+      const int64_t b0 = part * blocks_per_part;
+      const int64_t b1 = std::min(w.blocks(), b0 + blocks_per_part);
+      if (b0 >= b1) continue;
       FillPhaseBand(w, g, args.x + img * w.c * in_size, r0, rows + w.ka - 1, wp, plane_stride,
                     rows_fn, buf);
-      for (int64_t b = 0; b < w.blocks(); ++b) {
+      for (int64_t b = b0; b < b1; ++b) {
         const int64_t m0 = b * kDirectBlockM;
         DirectBlockArgs a;
         a.in = buf;
@@ -253,7 +264,7 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
       }
       if (kernels::IsTranscendental(act.kind)) {
         // The band's rows of each channel are contiguous and still in cache.
-        for (int64_t m = 0; m < w.m; ++m) {
+        for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
           kernels::ApplyActivation(args.y + (img * w.m + m) * out_size + r0 * ow_n,
                                    rows * ow_n, act);
         }
