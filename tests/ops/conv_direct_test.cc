@@ -5,6 +5,8 @@
 // and step widths, channel counts around the register blocks, kernels 1 to 7, strides 1 to 3,
 // asymmetric pads, batch 2, bias, residual, every activation, 1 to 3 threads), with unwritten
 // outputs poisoned; the choice of path; and Conv / FusedConv sessions that must take the path.
+#include "ops/conv/conv_direct.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,13 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "isa_param_test.h"
-#include "test_random.h"
 #include "core/cpu_features.h"
-#include "ops/conv/conv_direct.h"
+#include "isa_param_test.h"
 #include "ops/conv/conv_f32.h"
 #include "ops/op_test_util.h"
 #include "runtime/thread_pool.h"
+#include "test_random.h"
 
 namespace onnxedge {
 namespace {
@@ -36,8 +37,8 @@ std::string Describe(const Case& k) {
   return "n=" + std::to_string(k.n) + " c=" + std::to_string(k.c) + " m=" + std::to_string(k.m) +
          " " + std::to_string(k.h) + "x" + std::to_string(k.w) + " k=" + std::to_string(k.kh) +
          "x" + std::to_string(k.kw) + " s=" + std::to_string(k.sh) + "," + std::to_string(k.sw) +
-         " pads=" + std::to_string(k.pt) + "," + std::to_string(k.pl) + "," +
-         std::to_string(k.pb) + "," + std::to_string(k.pr) + " isa=" + IsaName(MaxIsa());
+         " pads=" + std::to_string(k.pt) + "," + std::to_string(k.pl) + "," + std::to_string(k.pb) +
+         "," + std::to_string(k.pr) + " isa=" + IsaName(MaxIsa());
 }
 
 int64_t OutH(const Case& k) { return (k.h + k.pt + k.pb - k.kh) / k.sh + 1; }
@@ -91,9 +92,14 @@ std::vector<double> Reference(const Case& k, const std::vector<float>& x,
 
 std::vector<kernels::Activation> AllActivations() {
   using kernels::Activation;
-  return {Activation::None(),           Activation::Relu(),    Activation::Clip(-0.5f, 0.6f),
-          Activation::LeakyRelu(0.2f),  Activation::Sigmoid(), Activation::Silu(),
-          Activation::HardSigmoid(0.25f, 0.5f), Activation::HardSwish()};
+  return {Activation::None(),
+          Activation::Relu(),
+          Activation::Clip(-0.5f, 0.6f),
+          Activation::LeakyRelu(0.2f),
+          Activation::Sigmoid(),
+          Activation::Silu(),
+          Activation::HardSigmoid(0.25f, 0.5f),
+          Activation::HardSwish()};
 }
 
 ops::WindowGeometry Geometry(const Case& k) {
@@ -112,16 +118,16 @@ ops::WindowGeometry Geometry(const Case& k) {
 // (AVX2 and up), runs the engine and compares every output with the definition.
 // With `force_direct`, a layer the rule leaves on the GEMM path gets the direct weights anyway
 // (on AVX2 and up), so the kernels are checked on every shape, 1x1 and stride 3 included.
-void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activation& act,
-               int threads, uint32_t seed, bool force_direct = false) {
+void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activation& act, int threads,
+               uint32_t seed, bool force_direct = false) {
   const std::string what = Describe(k) + " act=" + std::to_string(static_cast<int>(act.kind)) +
                            (bias ? " +b" : "") + (residual ? " +z" : "") +
                            " threads=" + std::to_string(threads);
   const ops::WindowGeometry g = Geometry(k);
   const auto x = testing::RandomUniform(static_cast<size_t>(k.n * k.c * k.h * k.w), seed, -1, 1);
   const float ws = 3.f / std::sqrt(static_cast<float>(k.c * k.kh * k.kw));
-  const auto w = testing::RandomUniform(static_cast<size_t>(k.m * k.c * k.kh * k.kw), seed + 1,
-                                        -ws, ws);
+  const auto w =
+      testing::RandomUniform(static_cast<size_t>(k.m * k.c * k.kh * k.kw), seed + 1, -ws, ws);
   const auto b = bias ? testing::RandomUniform(static_cast<size_t>(k.m), seed + 2, -1, 1)
                       : std::vector<float>();
   const size_t y_size = static_cast<size_t>(k.n * k.m * g.out_size());
@@ -190,7 +196,7 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnGeneratedShapes) {
         k.kh = kk;
         k.kw = rep == 2 ? 1 + (kk + 2) % 7 : kk;  // one non-square kernel per pair
         k.sh = s;
-        k.sw = rep == 1 && s > 1 ? s - 1 : s;     // and one with unequal strides
+        k.sw = rep == 1 && s > 1 ? s - 1 : s;  // and one with unequal strides
         k.pt = (i % 3) % k.kh;
         k.pl = (kk / 2) % k.kw;
         k.pb = (i % 2) % k.kh;
@@ -205,8 +211,8 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnGeneratedShapes) {
           k.h = (oh - 1) * k.sh + k.kh;
         }
         const auto acts = AllActivations();
-        RunEngine(k, i % 4 != 3, i % 3 == 1, acts[static_cast<size_t>(i) % acts.size()],
-                  1 + i % 3, seed, /*force_direct=*/true);
+        RunEngine(k, i % 4 != 3, i % 3 == 1, acts[static_cast<size_t>(i) % acts.size()], 1 + i % 3,
+                  seed, /*force_direct=*/true);
         seed += 4;
         if (HasFatalFailure()) return;
       }
@@ -217,15 +223,15 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnGeneratedShapes) {
 // The network stems the path is for, with and without the residual, every activation.
 TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnStems) {
   const Case stems[] = {
-      {1, 12, 16, 26, 26, 3, 3, 1, 1, 1, 1, 1, 1},  // YOLOX-nano's Focus conv (208 scaled down)
-      {1, 3, 16, 52, 52, 6, 6, 2, 2, 2, 2, 2, 2},   // Focus as one 6x6 stride-2 conv
-      {1, 3, 32, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1},   // MobileNetV2
-      {2, 3, 64, 30, 30, 7, 7, 2, 2, 3, 3, 3, 3},   // ResNet conv1, batch 2
-      {1, 3, 16, 40, 36, 6, 6, 2, 2, 2, 2, 2, 2},   // YOLO-tiny style 6x6 stride 2
-      {1, 128, 32, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1}, // M <= 32 with the largest K (1152)
-      {1, 64, 20, 14, 13, 3, 3, 2, 2, 1, 0, 1, 1},  // many phase planes (256)
-      {1, 17, 96, 9, 20, 3, 3, 1, 1, 0, 1, 2, 1},   // M = 96 with K = 153
-      {1, 5, 40, 1, 30, 3, 3, 1, 1, 1, 1, 1, 1},    // one output row: channel blocks split
+      {1, 12, 16, 26, 26, 3, 3, 1, 1, 1, 1, 1, 1},   // YOLOX-nano's Focus conv (208 scaled down)
+      {1, 3, 16, 52, 52, 6, 6, 2, 2, 2, 2, 2, 2},    // Focus as one 6x6 stride-2 conv
+      {1, 3, 32, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1},    // MobileNetV2
+      {2, 3, 64, 30, 30, 7, 7, 2, 2, 3, 3, 3, 3},    // ResNet conv1, batch 2
+      {1, 3, 16, 40, 36, 6, 6, 2, 2, 2, 2, 2, 2},    // YOLO-tiny style 6x6 stride 2
+      {1, 128, 32, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1},  // M <= 32 with the largest K (1152)
+      {1, 64, 20, 14, 13, 3, 3, 2, 2, 1, 0, 1, 1},   // many phase planes (256)
+      {1, 17, 96, 9, 20, 3, 3, 1, 1, 0, 1, 2, 1},    // M = 96 with K = 153
+      {1, 5, 40, 1, 30, 3, 3, 1, 1, 1, 1, 1, 1},     // one output row: channel blocks split
   };
   uint32_t seed = 9000;
   for (const Case& k : stems) {
@@ -268,8 +274,8 @@ TEST_P(DirectConvIsaTest, SessionsTakeThePath) {
     const auto got = (*r)[0].value.tensor().ToVector<float>();
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << "fused=" << fused << " at "
-                                                                     << i;
+      ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i])))
+          << "fused=" << fused << " at " << i;
     }
   }
 }
@@ -294,19 +300,19 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
     const ops::ConvF32Hints* hints;
     bool direct;
   };
-  for (const Want& c : {Want{{16, 12, 3, 3}, 1, &s1, true}, Want{{32, 3, 3, 3}, 1, &s2, true},
-                        Want{{16, 3, 6, 6}, 1, &s2, true}, Want{{64, 3, 7, 7}, 1, &s2, true},
-                        Want{{16, 12, 3, 3}, 1, &unknown, false},
-                        Want{{16, 12, 3, 3}, 1, nullptr, false},
-                        Want{{16, 6, 3, 3}, 2, &s1, false},     // grouped
-                        Want{{16, 12, 1, 1}, 1, &s1, false},    // 1x1: the GEMM path
-                        Want{{32, 128, 3, 3}, 1, &s1, true},    // M <= 32, K = 1152
-                        Want{{32, 129, 3, 3}, 1, &s1, false},   // K over kDirectMaxK
-                        Want{{96, 17, 3, 3}, 1, &s1, true},     // M <= 96, K = 153
-                        Want{{96, 18, 3, 3}, 1, &s1, false},    // K = 162
-                        Want{{97, 3, 3, 3}, 1, &s2, false},     // M over kDirectMaxM
-                        Want{{32, 3, 2, 2}, 1, &s2, false},     // 2x2 stride 2: no overlap
-                        Want{{32, 3, 3, 3}, 1, &s3, false}}) {  // stride 3
+  for (const Want& c :
+       {Want{{16, 12, 3, 3}, 1, &s1, true}, Want{{32, 3, 3, 3}, 1, &s2, true},
+        Want{{16, 3, 6, 6}, 1, &s2, true}, Want{{64, 3, 7, 7}, 1, &s2, true},
+        Want{{16, 12, 3, 3}, 1, &unknown, false}, Want{{16, 12, 3, 3}, 1, nullptr, false},
+        Want{{16, 6, 3, 3}, 2, &s1, false},     // grouped
+        Want{{16, 12, 1, 1}, 1, &s1, false},    // 1x1: the GEMM path
+        Want{{32, 128, 3, 3}, 1, &s1, true},    // M <= 32, K = 1152
+        Want{{32, 129, 3, 3}, 1, &s1, false},   // K over kDirectMaxK
+        Want{{96, 17, 3, 3}, 1, &s1, true},     // M <= 96, K = 153
+        Want{{96, 18, 3, 3}, 1, &s1, false},    // K = 162
+        Want{{97, 3, 3, 3}, 1, &s2, false},     // M over kDirectMaxM
+        Want{{32, 3, 2, 2}, 1, &s2, false},     // 2x2 stride 2: no overlap
+        Want{{32, 3, 3, 3}, 1, &s3, false}}) {  // stride 3
     ops::ConvF32Weights prepared;
     ops::PrepareConvF32Weights(w.data(), c.shape, c.group, &prepared, nullptr, c.hints);
     EXPECT_EQ(prepared.direct != nullptr, c.direct) << ShapeToString(c.shape);
@@ -328,7 +334,7 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
   EXPECT_EQ(d.block_width(0), 8);
   // Taps of phase (0,0): (a,b) = (0,0), (0,1), (1,0), (1,1) -> W taps (0,0), (0,2), (2,0), (2,2).
   EXPECT_EQ(d.tap_plane[3], 0);
-  EXPECT_EQ(d.w[3 * 8 + 0], w1[8]);         // channel 0, tap (2,2)
+  EXPECT_EQ(d.w[3 * 8 + 0], w1[8]);          // channel 0, tap (2,2)
   EXPECT_EQ(d.w[3 * 8 + 4], w1[4 * 9 + 8]);  // channel 4
   EXPECT_EQ(d.w[3 * 8 + 5], 0.f);            // past M: zero
   // Phase (1,1) is the last tap: W tap (1,1).

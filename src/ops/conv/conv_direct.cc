@@ -31,9 +31,9 @@ bool DirectEnabled() {
 // p * plane_stride, row stride wp), zero where the phase position lies outside X. Column
 // strides 1 and 2 take the ISA's row function (masked vector loads; one pass over each input
 // row for both column phases), others a scalar loop.
-void FillPhaseBand(const DirectConvWeights& w, const WindowGeometry& g, const float* x,
-                   int64_t r0, int64_t hb, int64_t wp, int64_t plane_stride,
-                   DirectPhaseRowsFn rows_fn, float* dst) {
+void FillPhaseBand(const DirectConvWeights& w, const WindowGeometry& g, const float* x, int64_t r0,
+                   int64_t hb, int64_t wp, int64_t plane_stride, DirectPhaseRowsFn rows_fn,
+                   float* dst) {
   const int64_t ih_n = g.in[1], iw_n = g.in[2];
   const int64_t pt = g.pad_begin[1], pl = g.pad_begin[2];
   const int64_t sh = w.sh, sw = w.sw;
@@ -179,8 +179,8 @@ uint64_t DirectConvRunCount() { return g_direct_runs.load(std::memory_order_rela
 
 bool DirectConvRuns(const DirectConvWeights& w, const WindowGeometry& g) {
   return g.spatial_rank == 2 && g.in[0] == 1 && g.out[0] == 1 && g.kernel[1] == w.kh &&
-         g.kernel[2] == w.kw && g.stride[1] == w.sh && g.stride[2] == w.sw &&
-         g.dilation[1] == 1 && g.dilation[2] == 1 && SelectDirectBlock() != nullptr;
+         g.kernel[2] == w.kw && g.stride[1] == w.sh && g.stride[2] == w.sw && g.dilation[1] == 1 &&
+         g.dilation[2] == 1 && SelectDirectBlock() != nullptr;
 }
 
 void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
@@ -196,8 +196,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
   const int64_t wp = RoundUp(ow_n + kDirectMaxStepCols - 1 + w.kb - 1, 16);
   // Bands of output rows: the phase band (planes x (rows + ka - 1) x wp floats) near 256 KiB,
   // so it stays in L2 while every channel block reads it.
-  int64_t band = std::clamp<int64_t>(65536 / std::max<int64_t>(1, w.planes * wp) - (w.ka - 1),
-                                     1, oh_n);
+  int64_t band =
+      std::clamp<int64_t>(65536 / std::max<int64_t>(1, w.planes * wp) - (w.ka - 1), 1, oh_n);
   int64_t bands = (oh_n + band - 1) / band;
   const int64_t threads = pool->num_threads();
   if (threads > 1) {
@@ -230,8 +230,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
     int32_t* const tap_off = reinterpret_cast<int32_t*>(mem + band_bytes);
     for (int64_t t = 0; t < w.taps; ++t) {
       const size_t ti = static_cast<size_t>(t);
-      tap_off[t] = static_cast<int32_t>(w.tap_plane[ti] * plane_stride + w.tap_a[ti] * wp +
-                                        w.tap_b[ti]);
+      tap_off[t] =
+          static_cast<int32_t>(w.tap_plane[ti] * plane_stride + w.tap_a[ti] * wp + w.tap_b[ti]);
     }
     for (int64_t task = t0; task < t1; ++task) {
       const int64_t part = task % block_parts, row_task = task / block_parts;
@@ -265,8 +265,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
       if (kernels::IsTranscendental(act.kind)) {
         // The band's rows of each channel are contiguous and still in cache.
         for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
-          kernels::ApplyActivation(args.y + (img * w.m + m) * out_size + r0 * ow_n,
-                                   rows * ow_n, act);
+          kernels::ApplyActivation(args.y + (img * w.m + m) * out_size + r0 * ow_n, rows * ow_n,
+                                   act);
         }
       }
     }

@@ -124,8 +124,8 @@ void DirectBlockAvx2(const DirectBlockArgs& a);
 void DirectBlockAvx512(const DirectBlockArgs& a);
 void DirectPhaseRowsAvx2(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
                          int64_t wp);
-void DirectPhaseRowsAvx512(const float* x, int64_t iw_n, int64_t pl, int64_t sw,
-                           float* const* dst, int64_t wp);
+void DirectPhaseRowsAvx512(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
+                           int64_t wp);
 #endif
 
 }  // namespace onnxedge::ops

@@ -5,9 +5,9 @@
 // anonymous namespace so copies built with different flags are never merged by the linker.
 #pragma once
 
-#include <cstdint>
-
 #include <immintrin.h>
+
+#include <cstdint>
 
 #include "ops/conv/conv_direct.h"
 
@@ -151,7 +151,8 @@ void DirectSteps(const DirectBlockArgs& a, int64_t i0) {
   const int64_t full = a.ow / step * step;
   const int64_t tail_vecs = (a.ow - full + kL - 1) / kL;
   for (int64_t r = 0; r < a.rows; ++r) {
-    for (int64_t col = 0; col < full; col += step) DirectStep<MB, NV>(a, i0, valid, bias, act, r, col);
+    for (int64_t col = 0; col < full; col += step)
+      DirectStep<MB, NV>(a, i0, valid, bias, act, r, col);
     if (tail_vecs == 0) continue;
     if (tail_vecs == NV) {
       DirectStep<MB, NV>(a, i0, valid, bias, act, r, full);

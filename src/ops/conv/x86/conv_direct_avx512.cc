@@ -12,7 +12,7 @@ namespace onnxedge::ops {
 void DirectBlockAvx512(const DirectBlockArgs& a) { DirectBlock(a); }
 
 void DirectPhaseRowsAvx512(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
-                     int64_t wp) {
+                           int64_t wp) {
   DirectPhaseRows(x, iw_n, pl, sw, dst, wp);
 }
 
