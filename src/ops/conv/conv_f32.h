@@ -44,7 +44,7 @@ struct ConvF32Weights {
   /// weights, the transformed one).
   std::shared_ptr<const WinogradWeights> winograd;
   /// Set when the layer runs as a direct convolution (ChooseDirectConv: few output channels,
-  /// small K); `packed` is kept too (at most 144 KiB under that rule) for runs where MaxIsa()
+  /// small K); `packed` is kept too (up to about 160 KiB under that rule) for runs where MaxIsa()
   /// has no direct kernel.
   std::shared_ptr<const DirectConvWeights> direct;
   /// Bytes held (every form).
