@@ -191,9 +191,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
   if (args.batch == 0 || oh_n == 0 || ow_n == 0 || w.m == 0) return;
   const DirectBlockFn block_fn = SelectDirectBlock();
   const DirectPhaseRowsFn rows_fn = SelectDirectPhaseRows();
-  // Phase rows: a step of up to kDirectMaxStepCols columns starting below OW, plus the kernel's
-  // reach, in whole 64-byte lines.
-  const int64_t wp = RoundUp(ow_n + kDirectMaxStepCols - 1 + w.kb - 1, 16);
+  // Phase rows: OW in whole vectors plus the kernel's reach, in whole 64-byte lines.
+  const int64_t wp = RoundUp(RoundUp(ow_n, kDirectMaxVector) + w.kb - 1, 16);
   // Bands of output rows: the phase band (planes x (rows + ka - 1) x wp floats) near 256 KiB,
   // so it stays in L2 while every channel block reads it.
   int64_t band =

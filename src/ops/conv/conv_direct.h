@@ -42,9 +42,10 @@ constexpr int64_t kDirectMaxM = 96;
 constexpr int64_t kDirectSmallK = 160;
 /// Output channels per register block (the last block is padded to a multiple of 4).
 constexpr int64_t kDirectBlockM = 16;
-/// Most output columns one kernel step covers (AVX-512: 4 vectors of 16); the phase rows are
-/// padded so that any step starting below OW reads inside its row.
-constexpr int64_t kDirectMaxStepCols = 64;
+/// The kernels compute output columns in whole vectors of at most this many floats, up to OW
+/// rounded up to it (the last step of a row has only as many vectors as columns remain), so
+/// phase rows of RoundUp(OW, 16) + ceil(kw / sw) - 1 floats cover every load.
+constexpr int64_t kDirectMaxVector = 16;
 
 /// Weights rearranged for the direct path.
 struct DirectConvWeights {
@@ -93,7 +94,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
 uint64_t DirectConvRunCount();
 
 /// One register block over a band of rows (the ISA kernels' interface).
-///   in:  phase band; row r of plane p at in + p * plane_stride + r * wp
+///   in:  phase band; row r of plane p at in + p * plane_stride + r * wp, rows of at least
+///        RoundUp(ow, kDirectMaxVector) + (largest column offset of a tap) floats
 ///   out(i, r, col) for i < mb_valid, r < rows, col < ow, at y + i * y_ch_stride + r * ow + col:
 ///       bias[i] + sum over t < taps of w[t * mbp + i] * in[r * wp + tap_off[t] + col]
 ///       (+ residual at the same offset as y when not null), then `activation` unless it is

@@ -135,11 +135,12 @@ inline void DirectStep(const DirectBlockArgs& a, int64_t i0, int64_t valid,
 }
 
 // Channels [i0, i0 + MB) of the block over every row and column: steps of NV vectors, the
-// last step with only as many vectors as columns remain (masked stores past OW).
+// last step with only as many vectors as columns remain (masked stores past OW), so no load
+// reaches past RoundUp(OW, kL) plus the taps' column offsets.
 template <int MB, int NV>
 void DirectSteps(const DirectBlockArgs& a, int64_t i0) {
   static_assert(MB * NV <= (kL == 16 ? 24 : 12), "accumulators must fit the register file");
-  static_assert(NV * kL <= kDirectMaxStepCols, "the phase rows are padded for this step");
+  static_assert(kL <= kDirectMaxVector, "the phase rows are padded for this vector width");
   const int64_t valid = a.mb_valid - i0 < MB ? a.mb_valid - i0 : MB;
   if (valid <= 0) return;
   // Piecewise-linear activations in registers; Sigmoid and SiLU are the caller's (vecmath.h).
