@@ -1,6 +1,7 @@
 // Copyright onnxedge authors.
-// Direct NCHW convolution for layers with few input channels (network stems: K = C * kh * kw
-// small), where the im2col packing of the GEMM path costs more than the multiply-adds.
+// Direct NCHW convolution for layers with few channels (network stems: small K = C * kh * kw
+// and few output channels), where the im2col packing of the GEMM path, K floats per output
+// column whatever M is, costs more than the multiply-adds.
 //
 //   - Stride s: the input is split into s_h x s_w phase planes, P[c, p, q](i, j) =
 //     X[c](s_h * i + p - pad_top, s_w * j + q - pad_left) (zero outside X), so the layer becomes
