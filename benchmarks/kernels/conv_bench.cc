@@ -18,12 +18,13 @@ namespace {
 struct ConvLayer {
   const char* name;
   int64_t c, m, hw, k, stride, group;
+  int64_t pad = -1;  ///< -1: k / 2
 };
 
 ops::WindowGeometry Geometry(const ConvLayer& l) {
   ops::WindowGeometry g;
   g.spatial_rank = 2;
-  const int64_t pad = l.k / 2;
+  const int64_t pad = l.pad >= 0 ? l.pad : l.k / 2;
   g.in = {1, l.hw, l.hw};
   g.kernel = {1, l.k, l.k};
   g.stride = {1, l.stride, l.stride};
@@ -47,7 +48,13 @@ void RunOnnxedge(benchmark::State& state, ConvLayer l, int threads) {
   std::vector<float> y(static_cast<size_t>(l.m * g.out_size()));
   ThreadPool pool(threads);
   ops::ConvF32Weights prepared;
-  ops::PrepareConvF32Weights(w.data(), {l.m, l.c / l.group, l.k, l.k}, l.group, &prepared, nullptr);
+  // The strides a session's hints give, so stems take the direct path as in a session
+  // (ONNXEDGE_CONV_DIRECT=0 measures them on the GEMM path). Winograd is left to
+  // winograd_bench: unit_stride_dilation stays false, so 3x3 layers here run im2col + GEMM.
+  ops::ConvF32Hints hints;
+  hints.stride_h = hints.stride_w = l.stride;
+  ops::PrepareConvF32Weights(w.data(), {l.m, l.c / l.group, l.k, l.k}, l.group, &prepared, nullptr,
+                             &hints);
   ops::ConvF32Args args;
   args.geometry = &g;
   args.batch = 1;
@@ -113,6 +120,10 @@ void RunIm2colOpenblas(benchmark::State& state, ConvLayer l, int threads) {
 void RegisterConvBenchmarks() {
   const ConvLayer layers[] = {
       {"resnet_conv1_7x7s2_3to64_224", 3, 64, 224, 7, 2, 1},
+      // Stems with few input channels (the direct path, ops/conv/conv_direct.h).
+      {"yolox_focus_3x3_12to16_208", 12, 16, 208, 3, 1, 1},
+      {"yolox_stem_6x6s2p2_3to16_416", 3, 16, 416, 6, 2, 1, 2},
+      {"mbv2_stem_3x3s2_3to32_224", 3, 32, 224, 3, 2, 1},
       {"resnet_3x3_64to64_56", 64, 64, 56, 3, 1, 1},
       {"resnet_3x3s2_64to128_56", 64, 128, 56, 3, 2, 1},
       {"resnet_3x3_128to128_28", 128, 128, 28, 3, 1, 1},
@@ -128,6 +139,9 @@ void RegisterConvBenchmarks() {
       {"yolox_1x1_64to64_52", 64, 64, 52, 1, 1, 1},
       {"yolox_1x1_128to32_52", 128, 32, 52, 1, 1, 1},
       {"se_1x1_480to120_1", 480, 120, 1, 1, 1, 1},
+      {"ppocr_3x3_96to24_160", 96, 24, 160, 3, 1, 1},
+      {"c32_m16_3x3_104", 32, 16, 104, 3, 1, 1},
+      {"c16_m16_3x3_104", 16, 16, 104, 3, 1, 1},
       {"se_1x1_120to480_1", 120, 480, 1, 1, 1, 1},
       {"mbv2_dw3x3_32_112", 32, 32, 112, 3, 1, 32},
       {"mbv2_dw3x3s2_96_112", 96, 96, 112, 3, 2, 96},

@@ -340,7 +340,7 @@ TEST_P(IsaTest, ChannelsLastFusedConvMatchesDefinition) {
 }
 
 // The channels-last engine takes Winograd exactly where the NCHW engine does (ChooseWinograd),
-// so the cases above with C, M >= 16 and a 3x3 stride-1 window run it; layers with at most
+// so the cases above with C >= 32, M >= 16 and a 3x3 stride-1 window run it; layers with at most
 // kNhwcSmallM output channels get the dot-product rows.
 TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
   using namespace onnxedge::ops;  // NOLINT: the engine's internal API
@@ -357,7 +357,7 @@ TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
   };
   for (const Case& c : {Case{w33, &unit, true}, Case{w33, &strided, false},
                         Case{w33, nullptr, false}, Case{Shape{16, 32, 3, 3}, &unit, true},
-                        Case{Shape{16, 12, 3, 3}, &unit, false},
+                        Case{Shape{32, 16, 3, 3}, &unit, false},
                         Case{Shape{40, 33, 1, 1}, &unit, false}}) {
     ConvNhwcWeights prepared;
     PrepareConvNhwcWeights(w.data(), c.shape, 1, &prepared, nullptr, c.hints);

@@ -403,19 +403,20 @@ TEST(PrepackedWeights, ASharedPackedCopyCountsOnce) {
   EXPECT_EQ(mem.weight_bytes, mem.prepacked_weight_bytes);
 }
 
-// A 3x3 convolution with 32 channels each way runs as Winograd F(4x4, 3x3): its weights are
-// held only transformed, 36 points x C x M (M in 16-column panels), 4x the raw 9 x C x M.
+// A 3x3 convolution with 64 input and 32 output channels runs as Winograd F(4x4, 3x3): its
+// weights are held only transformed, 36 points x C x M (M in 16-column panels), 4x the raw
+// 9 x C x M.
 TEST(PrepackedWeights, CountTheWinogradTransformedConvolutionWeights) {
   auto m = NewModel();
   auto* g = m.mutable_graph();
-  AddInput(g, "x", DataType::kFloat, {1, 32, 8, 8});
-  AddInitializer(g, "w", Tensor::FromVector<float>({32, 32, 3, 3}, Iota(32 * 32 * 9, 0.001f)));
+  AddInput(g, "x", DataType::kFloat, {1, 64, 8, 8});
+  AddInitializer(g, "w", Tensor::FromVector<float>({32, 64, 3, 3}, Iota(32 * 64 * 9, 0.001f)));
   AddNode(g, "Conv", {"x", "w"}, {"y"});
   AddOutput(g, "y");
   auto s = LoadProto(m, Unoptimized());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   const MemoryInfo mem = (*s)->memory_info();
-  EXPECT_EQ(mem.prepacked_weight_bytes, 36u * 32 * 32 * sizeof(float));
+  EXPECT_EQ(mem.prepacked_weight_bytes, 36u * 64 * 32 * sizeof(float));
   EXPECT_EQ(mem.weight_bytes, mem.prepacked_weight_bytes) << "W itself is released";
 }
 

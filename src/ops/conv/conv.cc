@@ -131,6 +131,11 @@ ConvF32Hints MakeHints(const KernelInfo& info, const WindowAttrs& attrs, const S
                        bool channels_last) {
   ConvF32Hints h;
   h.unit_stride_dilation = AllOnes(attrs.strides) && AllOnes(attrs.dilations);
+  if (w_shape.size() == 4 && AllOnes(attrs.dilations) &&
+      (attrs.strides.empty() || attrs.strides.size() == 2)) {
+    h.stride_h = attrs.strides.empty() ? 1 : attrs.strides[0];
+    h.stride_w = attrs.strides.empty() ? 1 : attrs.strides[1];
+  }
   const ir::TypeInfo* xt = info.InputType(0);
   if (!xt || !xt->has_shape || xt->dims.size() != 4 || w_shape.size() != 4) return h;
   const size_t d0 = channels_last ? 1 : 2;

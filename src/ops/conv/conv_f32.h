@@ -10,6 +10,9 @@
 //   - 3x3, stride 1, dilation 1, group 1 (when WinogradWorthIt and the layer's stride and
 //     dilation are known at preparation): Winograd F(4x4, 3x3) (ops/conv/winograd.h) on an
 //     NHWC copy of each image, transposed back into Y.
+//   - 2-D, group 1, dilation 1, kernel larger than 1x1, few output channels and small K = C * kh
+//     * kw (network stems; ChooseDirectConv, strides known at preparation): a direct convolution
+//     over stride-phase planes (ops/conv/conv_direct.h).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,7 @@
 
 #include "kernels/gemm.h"
 #include "ops/common/nn_util.h"
+#include "ops/conv/conv_direct.h"
 #include "ops/conv/winograd.h"
 
 namespace onnxedge {
@@ -39,6 +43,10 @@ struct ConvF32Weights {
   /// Set when the layer runs as Winograd F(4x4, 3x3); `packed` is then empty (one copy of the
   /// weights, the transformed one).
   std::shared_ptr<const WinogradWeights> winograd;
+  /// Set when the layer runs as a direct convolution (ChooseDirectConv: few output channels,
+  /// small K); `packed` is kept too (up to about 160 KiB under that rule) for runs where MaxIsa()
+  /// has no direct kernel.
+  std::shared_ptr<const DirectConvWeights> direct;
   /// Bytes held (every form).
   uint64_t bytes() const;
 };
@@ -47,6 +55,8 @@ struct ConvF32Weights {
 struct ConvF32Hints {
   bool unit_stride_dilation = false;  ///< Every stride and dilation is 1.
   int64_t out_h = 0, out_w = 0;       ///< Output spatial dims when static (2-D), else 0.
+  /// 2-D strides when the layer is 2-D with every dilation 1, else 0 (the direct path's choice).
+  int64_t stride_h = 0, stride_w = 0;
 };
 
 /// True when a layer with weights W (`w_shape`) and `group` runs as Winograd F(4x4, 3x3): `hints`
@@ -56,7 +66,8 @@ bool ChooseWinograd(const Shape& w_shape, int64_t group, const ConvF32Hints* hin
 
 /// Prepares W ([M, C/group, k1, ...]) for ConvF32. With `hints` showing a 2-D 3x3, stride 1,
 /// dilation 1, group 1 layer for which WinogradWorthIt holds (and WinogradEnabled()), the
-/// weights are prepared for Winograd only.
+/// weights are prepared for Winograd only. With `hints` giving the strides of a 2-D, dilation-1,
+/// group-1 layer for which ChooseDirectConv holds, the direct path's weights are added.
 void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, ConvF32Weights* out,
                            ThreadPool* pool, const ConvF32Hints* hints = nullptr);
 

@@ -1,0 +1,19 @@
+// Copyright onnxedge authors.
+// The direct convolution's register-block kernel (ops/conv/conv_direct_impl.h) built with this
+// file's ISA flags.
+// GCC 12 warns about the intentionally undefined upper lanes inside its own intrinsics headers.
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include "ops/conv/conv_direct_impl.h"
+
+namespace onnxedge::ops {
+
+void DirectBlockAvx512(const DirectBlockArgs& a) { DirectBlock(a); }
+
+void DirectPhaseRowsAvx512(const float* x, int64_t iw_n, int64_t pl, int64_t sw, float* const* dst,
+                           int64_t wp) {
+  DirectPhaseRows(x, iw_n, pl, sw, dst, wp);
+}
+
+}  // namespace onnxedge::ops
