@@ -301,6 +301,12 @@ TEST_P(WinogradTest, NhwcMatchesDirectConvolution) {
   big.residual = true;
   big.act = Activation::Relu();
   worst = std::max(worst, RunNhwc(big, seed += 7));
+  // 16 tiles (14x14) and 13 tiles over 2 threads: split evenly, with partial slivers.
+  for (int64_t hw : {14, 13}) {
+    Case even = MakeCase(1, hw, hw, 64, 40, 1, 1, 1, 1);
+    even.threads = 2;
+    worst = std::max(worst, RunNhwc(even, seed += 7));
+  }
   std::printf("[ winograd ] %s: largest |error| / magnitude sum = %.3g (bound %.3g)\n",
               IsaName(MaxIsa()), worst, 1.5 * kTol);
 }

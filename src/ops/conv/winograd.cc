@@ -129,15 +129,21 @@ void RunWinogradNhwc(const WinogradWeights& w, const WinogradArgs& args, ThreadP
   const int64_t tiles_total = args.batch * th * tw;
   const int threads = pool ? pool->num_threads() : 1;
 
-  // Tiles per chunk (whole slivers): the cache budget, clamped, then small enough that every
-  // thread gets a chunk.
+  // Tiles per chunk: the cache budget, clamped, in whole slivers of kMr tiles. With several
+  // threads and no more tiles than one chunk per thread, the tiles are split evenly instead
+  // (a last partial sliver per chunk): rounding 16 tiles (a 14x14 map) up to slivers gave two
+  // threads 12 and 4 tiles, and the layer ran 1.34x faster on 2 threads than on one.
   int64_t chunk = kChunkBudgetFloats / std::max<int64_t>(1, 36 * (c + m));
   chunk = std::clamp(chunk, kMinChunkTiles, kMaxChunkTiles);
-  if (threads > 1) chunk = std::min(chunk, (tiles_total + threads - 1) / threads);
-  chunk = RoundUp(std::min(chunk, tiles_total), kMr);
+  const int64_t even = (tiles_total + threads - 1) / threads;
+  if (threads > 1 && even <= chunk) {
+    chunk = even;
+  } else {
+    chunk = RoundUp(std::min(chunk, tiles_total), kMr);
+  }
   const int64_t chunks = (tiles_total + chunk - 1) / chunk;
 
-  const int64_t slivers_max = chunk / kMr;
+  const int64_t slivers_max = (chunk + kMr - 1) / kMr;
   const int64_t v_xi_stride = slivers_max * kMr * c;  // floats of V[xi] per chunk
   const int64_t o_xi_stride = chunk * m;              // floats of Out[xi] per chunk
   const size_t v_bytes = static_cast<size_t>(36 * std::max<int64_t>(v_xi_stride, 1)) * sizeof(float);
