@@ -134,13 +134,14 @@ class ConvTransposeKernel final : public Kernel {
     Shape out_shape{batch, out_channels};
     for (int i = 3 - g.spatial_rank; i < 3; ++i) out_shape.push_back(g.out[static_cast<size_t>(i)]);
     // The non-overlapping path writes every element once; the others scatter-add into zeros.
-    const bool writes_all = x->dtype() == DataType::kFloat && !packed_.empty() && NonOverlapping(g);
+    const bool non_overlapping =
+        x->dtype() == DataType::kFloat && !packed_.empty() && NonOverlapping(g);
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out_shape,
-                                                      writes_all ? Fill::kNone : Fill::kZero));
+                                                      non_overlapping ? Fill::kNone : Fill::kZero));
     if (y->size() == 0) return Status::Ok();
     const int64_t in_size = g.in_size(), out_size = g.out_size(), ksize = g.kernel_size();
     ThreadPool* pool = &ctx.thread_pool();
-    if (x->dtype() == DataType::kFloat && !packed_.empty() && NonOverlapping(g)) {
+    if (non_overlapping) {
       RunNonOverlapping(*x, b ? b->data<float>() : nullptr, g, mg, cg, y->data<float>(), pool);
       return Status::Ok();
     }
