@@ -339,6 +339,47 @@ TEST_P(IsaTest, ChannelsLastFusedConvMatchesDefinition) {
   }
 }
 
+// The channels-last depthwise kernel (depthwise_nhwc_impl.h, AVX2 and AVX-512; the generic ISA
+// runs the block path): output widths around its 8-pixel step (1, 2, 7, 8, 9, 16, 23) for the
+// unrolled 3x3 / 5x5 stride-1 / stride-2 variants, channel counts around the 8- and 16-lane
+// vectors, windows of the runtime-shaped loop (1x3, 3x1, 7x7, 2x2 stride 2, dilation 2), rows
+// cut into channel chunks (few rows, 200 and 256 channels, a ragged last chunk), and every
+// activation with the residual on chunked rows, at 1 to 3 threads.
+TEST_P(IsaTest, ChannelsLastDepthwiseCoversTheKernelSteps) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  const bool vector_isa = GetParam() >= onnxedge::Isa::kAvx2;
+  EXPECT_EQ(SelectDepthwiseNhwc(3, 3, 1, 1) != nullptr, vector_isa);
+  EXPECT_EQ(SelectDepthwiseNhwc(7, 1, 3, 2) != nullptr, vector_isa);
+  EXPECT_EQ(SelectDepthwiseNhwc(kDepthwiseNhwcMaxKh + 1, 1, 1, 1), nullptr);
+  uint32_t seed = 900;
+  int i = 0;
+  std::vector<Conv2D> cases;
+  // n, c, m, group, h, w, kh, kw, stride, pad, dilation
+  for (int64_t k : {3, 5}) {
+    for (int64_t s : {1, 2}) {
+      for (int64_t w : {1, 2, 7, 8, 9, 16, 23}) {
+        cases.push_back({1, 24, 24, 24, w + 1, w * s, k, k, s, k / 2});
+      }
+    }
+  }
+  for (int64_t c : {1, 5, 8, 9, 16, 31, 48}) cases.push_back({1, c, c, c, 7, 7, 3, 3, 1, 1});
+  cases.push_back({1, 12, 12, 12, 6, 9, 1, 3, 1, 1});
+  cases.push_back({1, 12, 12, 12, 9, 6, 3, 1, 1, 1});
+  cases.push_back({2, 20, 20, 20, 9, 9, 7, 7, 1, 3});
+  cases.push_back({1, 20, 20, 20, 10, 12, 2, 2, 2, 0});
+  cases.push_back({1, 17, 17, 17, 8, 9, 3, 3, 2, 2, 2});
+  cases.push_back({1, 256, 256, 256, 3, 5, 3, 3, 1, 1});
+  cases.push_back({1, 200, 200, 200, 4, 4, 5, 5, 2, 2});
+  for (const Conv2D& cc : cases) {
+    RunConv(cc, nullptr, false, 1 + (i % 3), seed++, true);
+    ++i;
+  }
+  for (const Act& act : AllActs()) {
+    RunConv(Conv2D{1, 200, 200, 200, 2, 9, 3, 3, 1, 1}, &act, true, 1 + (i % 3), seed++, true);
+    ++i;
+  }
+}
+
 // The channels-last engine takes Winograd exactly where the NCHW engine does (ChooseWinograd),
 // so the cases above with C >= 32, M >= 16 and a 3x3 stride-1 window run it; layers with at most
 // kNhwcSmallM output channels get the dot-product rows.

@@ -570,6 +570,15 @@ DepthwiseDirectFn SelectDepthwiseDirect(int64_t kh, int64_t kw, int64_t sh, int6
   return nullptr;
 }
 
+DepthwiseNhwcFn SelectDepthwiseNhwc(int64_t kh, int64_t kw, int64_t sw, int64_t dw) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return SelectDepthwiseNhwcAvx512(kh, kw, sw, dw);
+  if (MaxIsa() >= Isa::kAvx2) return SelectDepthwiseNhwcAvx2(kh, kw, sw, dw);
+#endif
+  (void)kh, (void)kw, (void)sw, (void)dw;
+  return nullptr;
+}
+
 DepthwiseBlockFn SelectDepthwiseBlock() {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx2) {

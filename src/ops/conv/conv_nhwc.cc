@@ -268,6 +268,41 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
   const int64_t kh_n = w.kh, kw_n = w.kw, taps = kh_n * kw_n;
   const int64_t sh = args.stride_h, sw = args.stride_w;
   const int64_t dh = args.dilation_h, dw = args.dilation_w;
+  if (const DepthwiseNhwcFn fn = SelectDepthwiseNhwc(kh_n, kw_n, sw, dw)) {
+    DepthwiseNhwcArgs a;
+    a.x = args.x;
+    a.ih_n = args.h;
+    a.iw_n = args.w;
+    a.c = c_n;
+    a.oh_n = oh_n;
+    a.ow_n = ow_n;
+    a.kh_n = kh_n;
+    a.kw_n = kw_n;
+    a.sh = sh;
+    a.sw = sw;
+    a.dh = dh;
+    a.dw = dw;
+    a.pad_top = args.pad_top;
+    a.pad_left = args.pad_left;
+    a.weights = w.dw.data();
+    a.taps = taps;
+    a.bias = args.bias;
+    a.residual = args.residual;
+    a.activation = &args.activation;
+    a.y = args.y;
+    // Tasks are output rows; with fewer than 4 per thread (7x7 maps), rows are cut into
+    // channel chunks (multiples of the 16-channel weight block, at least 64 channels) too.
+    const int64_t rows = args.batch * oh_n, threads = pool->num_threads();
+    a.chunk_channels = RoundUp(m_n, kB);
+    while (rows * a.chunks < 4 * threads && a.chunk_channels >= 128) {
+      a.chunk_channels = RoundUp(a.chunk_channels / 2, kB);
+      a.chunks = (m_n + a.chunk_channels - 1) / a.chunk_channels;
+    }
+    const int64_t per_task = ow_n * std::min(a.chunk_channels, m_n) * taps;
+    pool->ParallelFor(rows * a.chunks, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, per_task)),
+                      [&](int64_t t0, int64_t t1) { fn(a, t0, t1); });
+    return;
+  }
   const int64_t wp = (ow_n - 1) * sw + (kw_n - 1) * dw + 1;
   const int64_t per_image = (m_n + kB - 1) / kB;
   const int64_t blocks = args.batch * per_image;

@@ -18,11 +18,12 @@
 //   - group 1, 3x3, stride 1, dilation 1, when the NCHW engine would also choose it
 //     (ChooseWinograd): Winograd F(4x4, 3x3) straight on the channels-last images, with no
 //     layout transposes (the NCHW engine transposes every input image first).
-//   - depthwise (C/group == 1, one output channel per group): the channels-last block kernel
-//     (DepthwiseBlockAvx2/Generic, 16 channels) on data that is already channels-last: per
-//     (image, 16-channel block, band of output rows) the band's input pixels are copied as
-//     16-float runs into the zero-padded block scratch (no transposes), and the result goes
-//     back as 16-float runs with the residual and the activation applied.
+//   - depthwise (C/group == 1, one output channel per group): on AVX2 and AVX-512 the
+//     channels-last kernel (DepthwiseNhwcFn, ops/conv/depthwise_nhwc_impl.h) reads X in place,
+//     one vector of channels per pixel, bias, residual and activation fused; elsewhere the
+//     block kernel (DepthwiseBlockGeneric, 16 channels) runs per (image, 16-channel block,
+//     band of output rows) on the band's input pixels copied as 16-float runs into a
+//     zero-padded scratch, and the result goes back as 16-float runs.
 //
 // Other groupings are refused (layout_nhwc leaves them in NCHW).
 #pragma once

@@ -37,6 +37,36 @@ using DepthwiseDirectFn = void (*)(const DepthwiseDirectArgs& a, int64_t t0, int
 /// 2 on AVX2 and AVX-512.
 DepthwiseDirectFn SelectDepthwiseDirect(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
 
+/// A channels-last 2-D depthwise convolution with one output channel per input channel, read in
+/// place (ops/conv/depthwise_nhwc_impl.h):
+///   y(img, oh, ow, c) = act(bias[c] + residual(img, oh, ow, c) + sum over kh, kw of
+///       weights(c, kh, kw) * x(img, oh * sh - pad_top + kh * dh, ow * sw - pad_left + kw * dw, c))
+/// with taps outside the input reading zero. X is [batch, ih_n, iw_n, c]; Y and the residual
+/// are [batch, oh_n, ow_n, c].
+struct DepthwiseNhwcArgs {
+  const float* x = nullptr;
+  int64_t ih_n = 0, iw_n = 0, c = 0, oh_n = 0, ow_n = 0;
+  int64_t kh_n = 1, kw_n = 1, sh = 1, sw = 1, dh = 1, dw = 1, pad_top = 0, pad_left = 0;
+  const float* weights = nullptr;  ///< [ceil(c / 16)][kh_n * kw_n][16], zero-padded lanes
+  int64_t taps = 1;                ///< kh_n * kw_n
+  const float* bias = nullptr;     ///< [c] or null
+  const float* residual = nullptr;
+  const kernels::Activation* activation = nullptr;
+  float* y = nullptr;
+  /// Tasks are (image, output row, channel chunk): `chunks` chunks of `chunk_channels`
+  /// channels (a multiple of 16) per row.
+  int64_t chunks = 1, chunk_channels = 0;
+};
+/// Runs tasks [t0, t1): task t is chunk t % chunks of row (t / chunks) % oh_n of image
+/// t / (chunks * oh_n). The loop lives in the ISA file.
+using DepthwiseNhwcFn = void (*)(const DepthwiseNhwcArgs& a, int64_t t0, int64_t t1);
+/// Tallest kernel the channels-last kernel takes.
+constexpr int64_t kDepthwiseNhwcMaxKh = 32;
+/// The channels-last kernel for MaxIsa() (AVX2 or AVX-512), or null (other ISAs, kernels
+/// taller than kDepthwiseNhwcMaxKh). Any window, stride and dilation; 3x3 and 5x5 windows at
+/// strides 1 and 2 without dilation get unrolled variants.
+DepthwiseNhwcFn SelectDepthwiseNhwc(int64_t kh, int64_t kw, int64_t sw, int64_t dw);
+
 /// Computes out[ow] for ow in [ow_lo, ow_hi), a range where every tap lies inside the input:
 ///   out[ow] = bias + sum over r < n_rows, kw < kw_n of
 ///             w[r * kw_n + kw] * rows[r][ow * stride + kw * dilation + offset]
@@ -105,6 +135,8 @@ void DepthwiseRowAvx2(const float* const* rows, const float* w, int64_t n_rows, 
                       int64_t ow_lo, int64_t ow_hi);
 DepthwiseDirectFn SelectDepthwiseDirectAvx2(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
 DepthwiseDirectFn SelectDepthwiseDirectAvx512(int64_t kh, int64_t kw, int64_t sh, int64_t sw);
+DepthwiseNhwcFn SelectDepthwiseNhwcAvx2(int64_t kh, int64_t kw, int64_t sw, int64_t dw);
+DepthwiseNhwcFn SelectDepthwiseNhwcAvx512(int64_t kh, int64_t kw, int64_t sw, int64_t dw);
 #endif
 
 }  // namespace onnxedge::ops

@@ -5,6 +5,8 @@
 
 #include "ops/conv/depthwise.h"
 #include "ops/conv/depthwise_direct_impl.h"
+#include "ops/conv/depthwise_nhwc_impl.h"
+#include "ops/conv/x86/simd.h"
 
 namespace onnxedge::ops {
 
@@ -232,48 +234,12 @@ void DepthwiseRowAvx2(const float* const* rows, const float* w, int64_t n_rows, 
   }
 }
 
-namespace {
-
-// 8-lane traits for the direct plane kernels (ops/conv/depthwise_direct_impl.h); masks are
-// lane vectors (all ones = active), as vmaskmovps takes them.
-struct Avx2Traits {
-  static constexpr int kLanes = 8;
-  using V = __m256;
-  using Mask = __m256i;
-  static Mask Full() { return _mm256_set1_epi32(-1); }
-  static Mask None() { return _mm256_setzero_si256(); }
-  static Mask And(Mask a, Mask b) { return _mm256_and_si256(a, b); }
-  // Lanes l with 0 <= start + l < n.
-  static Mask Range(int64_t start, int64_t n) {
-    const int lo = static_cast<int>(std::clamp<int64_t>(-start, 0, kLanes));
-    const int hi = static_cast<int>(std::clamp<int64_t>(n - start, 0, kLanes));
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i below_hi = _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane);
-    const __m256i from_lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(lo), lane);
-    return _mm256_andnot_si256(from_lo, below_hi);
-  }
-  static V Load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
-  static void Store(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
-  static V Set1(float x) { return _mm256_set1_ps(x); }
-  static V Add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V Max(V a, V b) { return _mm256_max_ps(a, b); }
-  static V Min(V a, V b) { return _mm256_min_ps(a, b); }
-  static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  // Elements 0, 2, ..., 14 (Evens) and 1, 3, ..., 15 (Odds) of the 16 floats lo:hi.
-  static V Evens(V lo, V hi) {
-    const __m256 e = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
-  }
-  static V Odds(V lo, V hi) {
-    const __m256 o = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
-  }
-};
-
-}  // namespace
-
 DepthwiseDirectFn SelectDepthwiseDirectAvx2(int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
-  return dw_direct::Select<Avx2Traits>(kh, kw, sh, sw);
+  return dw_direct::Select<simd::Avx2>(kh, kw, sh, sw);
+}
+
+DepthwiseNhwcFn SelectDepthwiseNhwcAvx2(int64_t kh, int64_t kw, int64_t sw, int64_t dw) {
+  return dw_nhwc::Select<simd::Avx2>(kh, kw, sw, dw);
 }
 
 }  // namespace onnxedge::ops
