@@ -158,16 +158,17 @@ PY
   done
 fi
 
-# Level all may use onnxedge-private ops (com.onnxedge FusedConv, and for the dense convnets the
-# channels-last layout: FusedConv/MaxPool with channels_last = 1 between Transposes), so only
-# onnxedge is expected to load it: the saved model must run in onnxedge, unoptimized, to
-# PyTorch's outputs, and ResNet-18 and YOLO-tiny must carry the channels-last convolutions.
+# Level all may use onnxedge-private ops (com.onnxedge FusedConv, and the channels-last layout:
+# FusedConv/MaxPool with channels_last = 1 between Transposes, up to 56-wide maps in the dense
+# convnets and 28-wide ones in MobileNetV2), so only onnxedge is expected to load it: the saved
+# model must run in onnxedge, unoptimized, to PyTorch's outputs, and ResNet-18, MobileNetV2 and
+# YOLO-tiny must carry the channels-last convolutions.
 for name in resnet18 mobilenet_v2 transformer_encoder yolo_tiny bert_tiny_hf; do
   data="$cache/$name/test_data_set_0"
   out="$work/${name}_all.onnx"
   tag="$name/all"
   want_nhwc=0
-  case "$name" in resnet18|yolo_tiny) want_nhwc=1 ;; esac
+  case "$name" in resnet18|mobilenet_v2|yolo_tiny) want_nhwc=1 ;; esac
   if ! stats="$("$bin" optimize "$cache/$name/model.onnx" "$out" --level all 2>&1)"; then
     echo "FAIL $tag: optimize: $stats"
     status=1

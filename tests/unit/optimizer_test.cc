@@ -1664,11 +1664,13 @@ TEST(OptimizerPass, LayoutNhwcSwitchesOffForSessions) {
 
 // A depthwise-separable network (pointwise + depthwise, MobileNet-style) runs faster NCHW, so
 // the pass leaves it alone; with a dense 3x3 doing most of the work it converts.
-TEST(OptimizerPass, LayoutNhwcSkipsDepthwiseSeparableNetworks) {
-  auto build = [](int64_t dense_channels) {
+// Depthwise/pointwise networks are converted only where maps are at most 28 wide
+// (kMaxWidthSeparable); dense ones up to 56 (kMaxWidth).
+TEST(OptimizerPass, LayoutNhwcConvertsSeparableNetworksOnlyOnNarrowMaps) {
+  auto build = [](int64_t dense_channels, int64_t size) {
     auto m = NewModel(13);
     auto* g = m.mutable_graph();
-    AddInput(g, "x", DataType::kFloat, {1, 16, 14, 14});
+    AddInput(g, "x", DataType::kFloat, {1, 16, size, size});
     auto conv = [&](const std::string& in, const std::string& out, int64_t c, int64_t mo,
                     int64_t k, int64_t group, uint32_t seed) {
       AddSameConv(g, in, out, c, mo, k, group, seed, /*bias=*/false);
@@ -1681,13 +1683,18 @@ TEST(OptimizerPass, LayoutNhwcSkipsDepthwiseSeparableNetworks) {
     return m;
   };
   // MACs per pixel: 1024 + 576 + 1024 pointwise/depthwise against 144 x M dense.
-  auto separable = RunPasses(build(8), {}, OptimizationLevel::kAll, false);
-  EXPECT_EQ(Rewrites(separable, "layout_nhwc"), 0);
-  EXPECT_EQ(Count(separable.model, "Transpose"), 0);
-  auto dense = RunPasses(build(32), {}, OptimizationLevel::kAll, false);
-  EXPECT_EQ(Rewrites(dense, "layout_nhwc"), 4);
-  ExpectSameOutputs(build(32), dense, {{"x", RandomTensor({1, 16, 14, 14}, 348, -2, 2)}}, 1e-4,
-                    1e-4);
+  auto separable_wide = RunPasses(build(8, 40), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(separable_wide, "layout_nhwc"), 0);
+  EXPECT_EQ(Count(separable_wide.model, "Transpose"), 0);
+  auto dense_wide = RunPasses(build(32, 40), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(dense_wide, "layout_nhwc"), 4);
+  auto separable = RunPasses(build(8, 28), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(separable, "layout_nhwc"), 4);
+  EXPECT_EQ(Count(separable.model, "Transpose"), 2);  // in and out of the converted chain
+  ExpectSameOutputs(build(32, 40), dense_wide,
+                    {{"x", RandomTensor({1, 16, 40, 40}, 348, -2, 2)}}, 1e-4, 1e-4);
+  ExpectSameOutputs(build(8, 28), separable, {{"x", RandomTensor({1, 16, 28, 28}, 349, -2, 2)}},
+                    1e-4, 1e-4);
 }
 
 TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {

@@ -12,8 +12,9 @@
 // [elementwise ops, Concat, Resize] -> Transpose(0,2,3,1) -> ...; sink_transposes moves the
 // first transpose down to the second and fuse_transposes cancels the pair, so transposes are
 // left where the graph meets a non-converted op (its inputs, outputs, pools, reshapes).
-// Conditions: the graph gains at all (WorthIt below: mostly dense windowed convolutions, not a
-// depthwise/pointwise network); the output's static width is at most 56 (kMaxWidth below says why);
+// Conditions: the output's static width is at most 56 when dense windowed convolutions carry
+// most of the graph's work, at most 28 in a depthwise/pointwise network (kMaxWidth,
+// kMaxWidthSeparable and WorthIt below say why);
 // the FusedConv (com.onnxedge MaxPool) kernel is registered; X has rank 4 and element type float32; W is
 // a constant float32 [M, C/group, kh, kw] with group 1 or depthwise with one output channel per
 // group (the groupings the channels-last kernel has; others stay NCHW); not when exporting
@@ -40,6 +41,15 @@ const std::vector<int64_t> kToNchw = {0, 3, 1, 2};
 // layers 0.8-1.0x. So those layers stay NCHW and the layout switches once, at the first
 // narrower map.
 constexpr int64_t kMaxWidth = 56;
+// Widest output row converted in depthwise/pointwise networks (MobileNetV2, YOLOX-nano, the
+// PP-OCR models). Channels-last, a depthwise layer's vector holds 16 channels of one pixel, so a
+// narrow map fills every lane (NCHW vectors run along rows: a 7-wide row fills 7 of 16), and the
+// 1x1 layers of small maps fill their GEMM tiles better. Measured (one thread, CPU time of the
+// converted layers, same run): depthwise 7x7 x 960 0.36x, 14x14 x 576 0.65x, 26x26 x 64 0.62x of
+// their NCHW time, 1x1 on 7x7 and 14x14 maps 0.75-1.0x; the whole of MobileNetV2 0.92x,
+// YOLOX-nano 0.93x. At 52-56 wide, the depthwise layers still gain (0.75-0.8x) but the 1x1 layers
+// with 32 channels lose (1.1x) and channel Concats take twice as long channels-last, a wash.
+constexpr int64_t kMaxWidthSeparable = 28;
 
 class LayoutNhwcPass final : public Pass {
  public:
@@ -48,7 +58,7 @@ class LayoutNhwcPass final : public Pass {
   StatusOr<int> Run(GraphEditor& g, const PassContext& ctx) const override {
     if (ctx.for_export && ctx.level != OptimizationLevel::kAll) return 0;
     if (!PassContext::HasKernel(kDomain, "FusedConv", 1)) return 0;
-    if (!WorthIt(g)) return 0;
+    const int64_t max_width = WorthIt(g) ? kMaxWidth : kMaxWidthSeparable;
     int count = 0;
     const bool pools = PassContext::HasKernel(kDomain, "MaxPool", 1);
     // NCHW value -> its NHWC transpose, shared by every converted reader (a skip connection
@@ -56,9 +66,9 @@ class LayoutNhwcPass final : public Pass {
     std::map<std::string, std::string> nhwc;
     for (ir::Node* n : g.Nodes()) {
       if (g.IsRemoved(n)) continue;
-      if (Convertible(g, *n)) {
+      if (Convertible(g, *n, max_width)) {
         Convert(g, ctx, n, "FusedConv", &nhwc);
-      } else if (pools && PoolConvertible(g, *n)) {
+      } else if (pools && PoolConvertible(g, *n, max_width)) {
         Convert(g, ctx, n, "MaxPool", &nhwc);
       } else {
         continue;
@@ -69,18 +79,18 @@ class LayoutNhwcPass final : public Pass {
   }
 
  private:
-  // Whether the graph gains from the layout at all: the dense convolutions with windows larger
-  // than 1x1 (where channels-last wins: Winograd without layout transposes, small maps filling
-  // whole GEMM tiles) must make up at least half of the multiply-adds of the convertible
-  // convolutions. Depthwise and pointwise layers run as fast or faster NCHW today (the NCHW
-  // engine reads a 1x1 layer's input in place, the channels-last GEMM packs it), so networks
-  // built from them keep NCHW: one thread, CPU time, MobileNetV2 took 12-22 % longer
-  // channels-last, YOLOX-nano the same, while ResNet-18 took 17 % and YOLO-tiny 7 % less
-  // (docs/performance.md, "Channels-last layout").
+  // Whether the graph is dense enough to convert every layer up to kMaxWidth: the dense
+  // convolutions with windows larger than 1x1 (where channels-last wins: Winograd without
+  // layout transposes, small maps filling whole GEMM tiles) make up at least half of the
+  // multiply-adds of the convertible convolutions. In depthwise/pointwise networks the wider
+  // 1x1 layers run as fast or faster NCHW (its tile runs along the rows; the channels-last GEMM
+  // packs the input), so they are converted only up to kMaxWidthSeparable: at 56, MobileNetV2
+  // took 12-22 % longer channels-last before the channels-last depthwise kernel, while ResNet-18
+  // took 17 % and YOLO-tiny 7 % less (docs/performance.md, "Channels-last layout").
   static bool WorthIt(const GraphEditor& g) {
     double dense = 0, total = 0;
     for (const ir::Node* n : g.Nodes()) {
-      if (g.IsRemoved(n) || !Convertible(g, *n)) continue;
+      if (g.IsRemoved(n) || !Convertible(g, *n, kMaxWidth)) continue;
       const Tensor* w = g.Constant(n->inputs[1]);
       auto y = g.PartialShape(n->outputs[0]);
       double pixels = 1;
@@ -94,17 +104,17 @@ class LayoutNhwcPass final : public Pass {
     return total > 0 && 2 * dense >= total;
   }
 
-  // The input and output rows are known and at most kMaxWidth wide (the input too, so the
+  // The input and output rows are known and at most `max_width` wide (the input too, so the
   // layout switch, a transpose of this op's input, happens on a small map).
-  static bool NarrowOutput(const GraphEditor& g, const ir::Node& n) {
+  static bool NarrowOutput(const GraphEditor& g, const ir::Node& n, int64_t max_width) {
     for (const std::string& v : {n.inputs[0], n.outputs[0]}) {
       auto s = g.PartialShape(v);
-      if (!s || s->size() != 4 || (*s)[3] < 0 || (*s)[3] > kMaxWidth) return false;
+      if (!s || s->size() != 4 || (*s)[3] < 0 || (*s)[3] > max_width) return false;
     }
     return true;
   }
 
-  static bool Convertible(const GraphEditor& g, const ir::Node& n) {
+  static bool Convertible(const GraphEditor& g, const ir::Node& n, int64_t max_width) {
     const bool conv = n.domain.empty() && n.op_type == "Conv";
     const bool fused = n.domain == kDomain && n.op_type == "FusedConv";
     if (!(conv || fused) || n.outputs.size() != 1 || n.inputs.size() < 2) return false;
@@ -117,15 +127,15 @@ class LayoutNhwcPass final : public Pass {
     if (fused && n.inputs.size() > 3 && !n.inputs[3].empty() && g.Rank(n.inputs[3]) != 4) {
       return false;
     }
-    return NarrowOutput(g, n);
+    return NarrowOutput(g, n, max_width);
   }
 
-  static bool PoolConvertible(const GraphEditor& g, const ir::Node& n) {
+  static bool PoolConvertible(const GraphEditor& g, const ir::Node& n, int64_t max_width) {
     if (!n.domain.empty() || n.op_type != "MaxPool" || n.inputs.size() != 1) return false;
     if (n.outputs.empty() || (n.outputs.size() > 1 && !n.outputs[1].empty())) return false;
     auto ks = AttrInts(n, "kernel_shape");
     return ks && ks->size() == 2 && g.Rank(n.inputs[0]) == 4 &&
-           g.ElemType(n.inputs[0]) == DataType::kFloat && NarrowOutput(g, n);
+           g.ElemType(n.inputs[0]) == DataType::kFloat && NarrowOutput(g, n, max_width);
   }
 
   // `value`'s static type with its dims permuted (element type kept); nullopt when unknown.
