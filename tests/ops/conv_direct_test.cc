@@ -143,8 +143,11 @@ void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activatio
   // windows, and M <= 32 or K <= 160, take the direct path.
   const int64_t kk = k.c * k.kh * k.kw;
   const int64_t phase_taps = ((k.kh + k.sh - 1) / k.sh) * ((k.kw + k.sw - 1) / k.sw);
-  const bool chosen = MaxIsa() >= Isa::kAvx2 && k.sh <= 2 && k.sw <= 2 && phase_taps >= 2 &&
-                      (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
+  const bool pointwise = k.kh == 1 && k.kw == 1 && k.sh == 1 && k.sw == 1;
+  const bool chosen =
+      MaxIsa() >= Isa::kAvx2 &&
+      (pointwise || (k.sh <= 2 && k.sw <= 2 && phase_taps >= 2)) &&
+      (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
   ASSERT_EQ(prepared.direct != nullptr, chosen) << what;
   if (force_direct && !chosen && MaxIsa() >= Isa::kAvx2) {
     auto direct = std::make_shared<ops::DirectConvWeights>();
@@ -245,6 +248,35 @@ TEST_P(DirectConvIsaTest, MatchesTheDefinitionOnStems) {
   }
 }
 
+// 1x1 stride-1 layers with few output channels, in place over H * W pixels: pixel counts around
+// the 16-pixel vectors (the last H * W % 16 pixels go through a padded copy), several chunks of
+// pixels (K = 144: 448-pixel chunks; 3249 = 7 chunks + a ragged one + a 1-pixel tail), M around
+// the 4/8/12/16-channel blocks up to 96, large K, batch 2, the residual, every activation, 1 to
+// 3 threads (a 1-row map: the channel blocks split across threads).
+TEST_P(DirectConvIsaTest, PointwiseRunsInPlace) {
+  uint32_t seed = 9500;
+  int i = 0;
+  const auto acts = AllActivations();
+  // n, c, m, h, w, 1, 1, strides, pads
+  const Case cases[] = {
+      {1, 3, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {1, 7, 16, 1, 5, 1, 1, 1, 1, 0, 0, 0, 0},
+      {2, 16, 24, 3, 5, 1, 1, 1, 1, 0, 0, 0, 0},  {1, 9, 17, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0},
+      {1, 32, 12, 1, 17, 1, 1, 1, 1, 0, 0, 0, 0}, {1, 24, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0},
+      {1, 144, 24, 57, 57, 1, 1, 1, 1, 0, 0, 0, 0}, {2, 576, 20, 6, 8, 1, 1, 1, 1, 0, 0, 0, 0},
+      {1, 40, 1, 12, 4, 1, 1, 1, 1, 0, 0, 0, 0},  {1, 64, 28, 16, 48, 1, 1, 1, 1, 0, 0, 0, 0},
+      {1, 16, 96, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0}, {1, 64, 81, 1, 40, 1, 1, 1, 1, 0, 0, 0, 0},
+  };
+  for (const Case& k : cases) {
+    for (bool residual : {false, true}) {
+      RunEngine(k, i % 3 != 2, residual, acts[static_cast<size_t>(i) % acts.size()], 1 + i % 3,
+                seed);
+      seed += 4;
+      ++i;
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // Conv and FusedConv sessions (static shapes) take the path: the hints carry the strides.
 TEST_P(DirectConvIsaTest, SessionsTakeThePath) {
   const int64_t n = 2, c = 3, m = 20, h = 19, w = 23, k = 6, s = 2;
@@ -305,7 +337,12 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
         Want{{16, 3, 6, 6}, 1, &s2, true}, Want{{64, 3, 7, 7}, 1, &s2, true},
         Want{{16, 12, 3, 3}, 1, &unknown, false}, Want{{16, 12, 3, 3}, 1, nullptr, false},
         Want{{16, 6, 3, 3}, 2, &s1, false},     // grouped
-        Want{{16, 12, 1, 1}, 1, &s1, false},    // 1x1: the GEMM path
+        Want{{16, 12, 1, 1}, 1, &s1, true},     // 1x1 stride 1: in place
+        Want{{32, 576, 1, 1}, 1, &s1, true},    // M <= 32: any K
+        Want{{96, 160, 1, 1}, 1, &s1, true},    // M <= 96 with K <= 160
+        Want{{33, 161, 1, 1}, 1, &s1, false},   // the GEMM path
+        Want{{97, 12, 1, 1}, 1, &s1, false},
+        Want{{16, 12, 1, 1}, 1, &s2, false},    // 1x1 stride 2: the GEMM path
         Want{{32, 128, 3, 3}, 1, &s1, true},    // M <= 32, K = 1152
         Want{{32, 129, 3, 3}, 1, &s1, false},   // K over kDirectMaxK
         Want{{96, 17, 3, 3}, 1, &s1, true},     // M <= 96, K = 153

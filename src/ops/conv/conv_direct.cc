@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -71,6 +72,15 @@ void FillPhaseBand(const DirectConvWeights& w, const WindowGeometry& g, const fl
   }
 }
 
+// ONNXEDGE_CONV_DIRECT_POINTWISE=0 keeps 1x1 layers on the GEMM path (to measure it); read once.
+bool PointwiseEnabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("ONNXEDGE_CONV_DIRECT_POINTWISE");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return enabled;
+}
+
 DirectBlockFn SelectDirectBlock() {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx512) return DirectBlockAvx512;
@@ -120,8 +130,18 @@ bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t s
   //     0.74x; their phase rows are filled by a scalar loop), and so do windows that do not
   //     overlap, where every phase pixel serves a single tap and filling the planes costs as much
   //     as the FMAs (2x2 stride 2: 16 -> 32 0.88x, 3 -> 32 1.06x).
+  //   - 1x1 stride 1 runs on X in place (no packing at all), against the GEMM path with
+  //     ONNXEDGE_CONV_DIRECT_POINTWISE=0, CPU time per layer in the models: MobileNetV2's
+  //     144 -> 24 and 96 -> 24 at 56x56 0.82-0.85x, 32 -> 16 at 112x112 0.85x, 16 -> 96 at
+  //     112x112 0.87x; YOLOX-nano's M <= 32 layers at 52x52 and 104x104 0.78-0.89x, 64 -> 64 and
+  //     64 -> 80 at 52x52 0.91-0.92x, its M = 1 and 4 heads 0.5x. The same M / K rule as the
+  //     windowed layers (K = C here); 1x1 layers with a stride keep the GEMM path.
+  if (taps == 1) {
+    if (sh != 1 || sw != 1 || m < 1 || !PointwiseEnabled()) return false;
+    return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
+  }
   const int64_t phase_taps = ((w_shape[2] + sh - 1) / sh) * ((w_shape[3] + sw - 1) / sw);
-  if (taps < 2 || phase_taps < 2 || m < 1 || k > kDirectMaxK) return false;
+  if (phase_taps < 2 || m < 1 || k > kDirectMaxK) return false;
   return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
 }
 
@@ -178,10 +198,113 @@ void PrepareDirectConvWeights(const float* w, const Shape& w_shape, int64_t sh, 
 uint64_t DirectConvRunCount() { return g_direct_runs.load(std::memory_order_relaxed); }
 
 bool DirectConvRuns(const DirectConvWeights& w, const WindowGeometry& g) {
+  if (w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1) {
+    // In place: the kernel's tap offsets (channel planes) are 32-bit, and no padding.
+    const int64_t pads = g.pad_begin[1] + g.pad_begin[2] + g.pad_end[1] + g.pad_end[2];
+    if (pads != 0 || w.c * g.in_size() > INT32_MAX) return false;
+  }
   return g.spatial_rank == 2 && g.in[0] == 1 && g.out[0] == 1 && g.kernel[1] == w.kh &&
          g.kernel[2] == w.kw && g.stride[1] == w.sh && g.stride[2] == w.sw && g.dilation[1] == 1 &&
          g.dilation[2] == 1 && SelectDirectBlock() != nullptr;
 }
+
+namespace {
+
+// A 1x1 stride-1 unpadded layer: Y[m, p] = bias[m] + sum over c of W[m, c] X[c, p] per image,
+// run on X's planes in place as one long row of H * W pixels per plane (tap c reads plane c).
+// Tasks are (image, chunk of pixels, part of the channel blocks); a chunk is a multiple of 16
+// pixels with its K x chunk input floats near 256 KiB, so every channel block reads it from L2.
+// The last H * W % 16 pixels of an image go through a zero-padded copy of 16 columns per plane,
+// since the kernel reads whole vectors (in place they would run past the last plane).
+void RunDirectPointwise(const DirectConvWeights& w, const DirectConvRunArgs& args,
+                        const kernels::Activation& act, ThreadPool* pool) {
+  const int64_t hw = args.geometry->out_size();
+  const DirectBlockFn block_fn = SelectDirectBlock();
+  constexpr int64_t kV = kDirectMaxVector;
+  const int64_t main = hw / kV * kV, tail = hw - main;
+  int64_t chunk = std::clamp<int64_t>(65536 / std::max<int64_t>(1, w.c) / kV * kV, 3 * kV,
+                                      std::max<int64_t>(kV, RoundUp(main, kV)));
+  int64_t chunks = main > 0 ? (main + chunk - 1) / chunk : 0;
+  const int64_t threads = pool->num_threads();
+  if (threads > 1 && chunks > 0) {
+    // Equal work per thread: a chunk count per image that is a multiple of the thread count
+    // (the tail task is under 16 pixels).
+    const int64_t want = RoundUp(chunks, threads);
+    chunk = std::max<int64_t>(kV, RoundUp((main + want - 1) / want, kV));
+    chunks = (main + chunk - 1) / chunk;
+  }
+  const int64_t per_image = chunks + (tail ? 1 : 0);
+  int64_t block_parts = 1;
+  if (args.batch * per_image < threads) {
+    block_parts = std::min(w.blocks(), (threads + args.batch * per_image - 1) /
+                                           (args.batch * per_image));
+  }
+  const int64_t blocks_per_part = (w.blocks() + block_parts - 1) / block_parts;
+  const size_t tail_bytes = (static_cast<size_t>(w.c * kV) * sizeof(float) + 63) / 64 * 64;
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(threads),
+                  tail_bytes + 2 * static_cast<size_t>(w.c) * sizeof(int32_t));
+  pool->ParallelFor(args.batch * per_image * block_parts, 1, [&](int64_t t0, int64_t t1) {
+    char* mem = scratch.Claim();
+    float* const tail_buf = reinterpret_cast<float*>(mem);
+    int32_t* const plane_off = reinterpret_cast<int32_t*>(mem + tail_bytes);
+    int32_t* const tail_off = plane_off + w.c;
+    for (int64_t c = 0; c < w.c; ++c) {
+      plane_off[c] = static_cast<int32_t>(c * hw);
+      tail_off[c] = static_cast<int32_t>(c * kV);
+    }
+    for (int64_t task = t0; task < t1; ++task) {
+      const int64_t part = task % block_parts, ct = task / block_parts;
+      const int64_t img = ct / per_image, ci = ct % per_image;
+      const int64_t b0 = part * blocks_per_part;
+      const int64_t b1 = std::min(w.blocks(), b0 + blocks_per_part);
+      if (b0 >= b1) continue;
+      const float* const x = args.x + img * w.c * hw;
+      const bool is_tail = ci == chunks;
+      const int64_t p0 = is_tail ? main : ci * chunk;
+      const int64_t n = is_tail ? tail : std::min(chunk, main - p0);
+      const float* in = x + p0;
+      const int32_t* off = plane_off;
+      if (is_tail) {
+        for (int64_t c = 0; c < w.c; ++c) {
+          float* d = tail_buf + c * kV;
+          std::memcpy(d, x + c * hw + main, sizeof(float) * static_cast<size_t>(tail));
+          std::fill(d + tail, d + kV, 0.f);
+        }
+        in = tail_buf;
+        off = tail_off;
+      }
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t m0 = b * kDirectBlockM;
+        DirectBlockArgs a;
+        a.in = in;
+        a.wp = 0;
+        a.tap_off = off;
+        a.taps = w.taps;
+        a.w = w.w.data() + b * w.taps * kDirectBlockM;
+        a.mbp = w.block_width(b);
+        a.mb_valid = std::min(kDirectBlockM, w.m - m0);
+        a.bias = args.bias ? args.bias + m0 : nullptr;
+        a.rows = 1;
+        a.ow = n;
+        const int64_t y_off = (img * w.m + m0) * hw + p0;
+        a.y = args.y + y_off;
+        a.y_ch_stride = hw;
+        a.residual = args.residual ? args.residual + y_off : nullptr;
+        a.activation = act;
+        block_fn(a);
+      }
+      if (kernels::IsTranscendental(act.kind)) {
+        for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
+          kernels::ApplyActivation(args.y + (img * w.m + m) * hw + p0, n, act);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
 
 void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
                    const kernels::Activation& act, ThreadPool* pool) {
@@ -189,6 +312,10 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
   const int64_t oh_n = g.out[1], ow_n = g.out[2];
   g_direct_runs.fetch_add(1, std::memory_order_relaxed);
   if (args.batch == 0 || oh_n == 0 || ow_n == 0 || w.m == 0) return;
+  if (w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1) {
+    RunDirectPointwise(w, args, act, pool);
+    return;
+  }
   const DirectBlockFn block_fn = SelectDirectBlock();
   const DirectPhaseRowsFn rows_fn = SelectDirectPhaseRows();
   // Phase rows: OW in whole vectors plus the kernel's reach, in whole 64-byte lines.
