@@ -922,6 +922,65 @@ TEST(MaxPoolOp, SameStrideOneNanReachesItsWindows) {
   }
 }
 
+// Float 2-D MaxPool without Indices runs the vector rows on AVX2 and AVX-512 (max_pool_rows.h)
+// and the portable separable path otherwise; requesting Indices runs the direct window loop, the
+// reference here. Values are exact (max), so every output must match bit for bit, on every ISA:
+// widths around the 8- and 16-lane vectors, kernels 1 to 7 (even and odd), strides 1 to 3
+// (3: no vector rows), pads, ceil_mode (windows partly or wholly in the padding), all-negative
+// inputs (a zero-filled pad would win) and NaNs, at 1 and 3 threads.
+TEST(MaxPoolOp, VectorRowsMatchTheWindowLoop) {
+  struct Case {
+    int64_t c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, ceil;
+  };
+  const Case cases[] = {
+      {3, 9, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0},   {2, 11, 15, 3, 3, 2, 2, 1, 1, 1, 1, 0},
+      {2, 12, 16, 3, 3, 2, 2, 1, 1, 1, 1, 0}, {2, 13, 17, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+      {1, 8, 33, 2, 2, 2, 2, 0, 0, 0, 0, 0},  {1, 9, 34, 2, 2, 2, 2, 0, 0, 1, 1, 1},
+      {2, 14, 47, 5, 5, 1, 1, 2, 2, 2, 2, 0}, {1, 14, 50, 7, 4, 2, 1, 3, 1, 2, 2, 1},
+      {1, 10, 65, 3, 6, 1, 2, 0, 2, 1, 3, 0}, {2, 7, 112, 3, 3, 2, 2, 1, 1, 1, 1, 0},
+      {1, 9, 20, 3, 3, 3, 3, 1, 1, 1, 1, 1},  {1, 5, 5, 5, 5, 1, 1, 4, 4, 0, 0, 0},
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  uint32_t seed = 77;
+  for (Isa isa : AvailableIsas()) {
+    ScopedMaxIsa cap(isa);
+    int i = 0;
+    for (const Case& k : cases) {
+      const int64_t n = k.c * k.h * k.w;
+      std::vector<float> x = Random(n, seed++);
+      for (float& v : x) v -= 2.f;  // all negative: a zero-filled pad would win
+      if (i % 3 == 1) x[static_cast<size_t>((i * 37) % n)] = nan;
+      auto run = [&](bool indices) {
+        OpTest t("MaxPool", 12);
+        t.Input("x", Tensor::FromVector<float>({1, k.c, k.h, k.w}, x))
+            .Attr("kernel_shape", std::vector<int64_t>{k.kh, k.kw})
+            .Attr("strides", std::vector<int64_t>{k.sh, k.sw})
+            .Attr("pads", std::vector<int64_t>{k.pt, k.pl, k.pb, k.pr})
+            .Attr("ceil_mode", k.ceil)
+            .Output("y");
+        if (indices) t.Output("i");
+        SessionOptions o;
+        o.intra_op_threads = 1 + 2 * (i % 2);
+        return t.Run(o);
+      };
+      auto fast = run(false), ref = run(true);
+      ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+      ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+      const auto got = (*fast)[0].value.tensor().ToVector<float>();
+      const auto want = (*ref)[0].value.tensor().ToVector<float>();
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t j = 0; j < got.size(); ++j) {
+        if (std::isnan(want[j])) {
+          EXPECT_TRUE(std::isnan(got[j])) << IsaName(isa) << " case " << i << " at " << j;
+        } else {
+          EXPECT_EQ(got[j], want[j]) << IsaName(isa) << " case " << i << " at " << j;
+        }
+      }
+      ++i;
+    }
+  }
+}
+
 TEST(AveragePoolOp, CountIncludePadAndEmptyBatch) {
   for (int64_t include : {0, 1}) {
     auto r = OpTest("AveragePool", 11)

@@ -13,16 +13,78 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <type_traits>
 
 #include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
+#include "core/cpu_features.h"
 #include "ops/common/pool_util.h"
+#include "ops/max_pool/max_pool_rows.h"
 
 namespace onnxedge::ops {
 
+MaxPoolRowFn SelectMaxPoolRow(int64_t sw) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return SelectMaxPoolRowAvx512(sw);
+  if (MaxIsa() >= Isa::kAvx2) return SelectMaxPoolRowAvx2(sw);
+#endif
+  (void)sw;
+  return nullptr;
+}
+
 namespace {
+
+// Tallest window the vector rows take (its row pointers live on the stack).
+constexpr int64_t kMaxVectorWindowRows = 64;
+
+// The vector row function for a float MaxPool without Indices, or null: 2-D, dilation 1, a
+// column stride the ISA has rows for, and at most kMaxVectorWindowRows window rows.
+MaxPoolRowFn VectorRowsFor(const WindowGeometry& g) {
+  if (g.spatial_rank != 2 || g.in[0] != 1 || g.out[0] != 1 || g.dilation[1] != 1 ||
+      g.dilation[2] != 1 || g.kernel[1] > kMaxVectorWindowRows) {
+    return nullptr;
+  }
+  return SelectMaxPoolRow(g.stride[2]);
+}
+
+// 2-D float MaxPool through the vector rows: tasks are (plane, output row); each row's valid
+// window rows go to the row function with a per-thread padded scratch row.
+void MaxPoolVectorRows(MaxPoolRowFn fn, const float* x, float* y, int64_t planes,
+                       const WindowGeometry& g, ThreadPool* pool) {
+  const int64_t ih_n = g.in[1], iw_n = g.in[2], oh_n = g.out[1], ow_n = g.out[2];
+  // The calling thread's table, bound to a reference for the workers.
+  thread_local std::vector<TapRange> tls_rows;
+  std::vector<TapRange>& taps = tls_rows;
+  ComputeTapRanges(ih_n, oh_n, g.kernel[1], g.stride[1], 1, g.pad_begin[1], &taps);
+  const size_t scratch_bytes =
+      static_cast<size_t>(MaxPoolRowScratchFloats(g.kernel[2], g.stride[2], ow_n)) * sizeof(float);
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(pool->num_threads()), scratch_bytes);
+  const int64_t per_row = std::max<int64_t>(1, ow_n * g.kernel[1] * g.kernel[2]);
+  pool->ParallelFor(planes * oh_n, std::max<int64_t>(1, 16384 / per_row), [&](int64_t t0,
+                                                                              int64_t t1) {
+    float* const buf = reinterpret_cast<float*>(scratch.Claim());
+    const float* rows[kMaxVectorWindowRows];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t p = t / oh_n, oh = t % oh_n;
+      const TapRange th = taps[static_cast<size_t>(oh)];
+      float* const yr = y + p * oh_n * ow_n + oh * ow_n;
+      int64_t n = 0;
+      for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+        rows[n++] = x + p * ih_n * iw_n + (oh * g.stride[1] - g.pad_begin[1] + kh) * iw_n;
+      }
+      if (n == 0) {  // a window entirely in the padding (ceil_mode): nothing wins
+        std::fill(yr, yr + ow_n, -std::numeric_limits<float>::infinity());
+        continue;
+      }
+      fn(rows, n, iw_n, g.kernel[2], g.stride[2], g.pad_begin[2], ow_n, buf, yr);
+    }
+  });
+}
 
 class MaxPoolKernel final : public Kernel {
  public:
@@ -56,6 +118,10 @@ class MaxPoolKernel final : public Kernel {
           if (indices) {
             PoolPlanes<PoolKind::kMax, T>(x->data<T>(), y->data<T>(), indices, planes, g, opt_,
                                           &ctx.thread_pool());
+          } else if (MaxPoolRowFn fn;
+                     std::is_same_v<T, float> && (fn = VectorRowsFor(g)) != nullptr) {
+            MaxPoolVectorRows(fn, x->data<float>(), y->data<float>(), planes, g,
+                              &ctx.thread_pool());
           } else {
             PoolPlanesSeparable<PoolKind::kMax, T>(x->data<T>(), y->data<T>(), planes, g, opt_,
                                                    &ctx.thread_pool());

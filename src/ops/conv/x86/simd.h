@@ -1,6 +1,6 @@
 // Copyright onnxedge authors.
-// The small vector interface the convolution kernels are written against (depthwise planes,
-// channels-last depthwise, the direct few-channel convolution), for the ISA of the file that
+// The small vector interface the convolution and pooling kernels are written against (depthwise
+// planes, channels-last depthwise, the direct few-channel convolution, max pool rows), for the ISA of the file that
 // includes it: `Avx512` (16 floats, mask registers) when built with -mavx512f, otherwise `Avx2`
 // (8 floats, vector masks) when built with -mavx2 -mfma; `Native` names the one defined. Only
 // one is defined per file: the AVX2 one would pull kernels::avx2's inline functions, compiled
@@ -54,6 +54,13 @@ struct Avx512 {
   static V Max(V a, V b) { return _mm512_max_ps(a, b); }
   static V Min(V a, V b) { return _mm512_min_ps(a, b); }
   static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  // Load with the masked-off lanes set to `fill` (and not read).
+  static V LoadOr(const float* p, Mask m, V fill) { return _mm512_mask_loadu_ps(fill, m, p); }
+  // max(acc, v), NaN when either is NaN (maxps alone returns its second operand on a NaN).
+  static V NanMax(V acc, V v) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(acc, acc, _CMP_UNORD_Q), _mm512_max_ps(acc, v),
+                                acc);
+  }
   // Elements 0, 2, ..., 30 (Evens) and 1, 3, ..., 31 (Odds) of the 32 floats lo:hi.
   static V Evens(V lo, V hi) {
     const __m512i idx =
@@ -99,6 +106,14 @@ struct Avx2 {
   static V Max(V a, V b) { return _mm256_max_ps(a, b); }
   static V Min(V a, V b) { return _mm256_min_ps(a, b); }
   static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  // Load with the masked-off lanes set to `fill` (and not read).
+  static V LoadOr(const float* p, Mask m, V fill) {
+    return _mm256_blendv_ps(fill, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  // max(acc, v), NaN when either is NaN (maxps alone returns its second operand on a NaN).
+  static V NanMax(V acc, V v) {
+    return _mm256_blendv_ps(_mm256_max_ps(acc, v), acc, _mm256_cmp_ps(acc, acc, _CMP_UNORD_Q));
+  }
   // Elements 0, 2, ..., 14 (Evens) and 1, 3, ..., 15 (Odds) of the 16 floats lo:hi: per
   // 128-bit lane [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], then the 64-bit quarters reordered.
   static V Evens(V lo, V hi) {
