@@ -210,6 +210,41 @@ bool DirectConvRuns(const DirectConvWeights& w, const WindowGeometry& g) {
 
 namespace {
 
+// Channel blocks [b0, b1) of image img over one input (band or planes in place: `in`, row
+// stride wp, tap offsets), writing `rows` x `ow` outputs per channel from column col0 of each
+// output plane (plane floats apart), then Sigmoid/SiLU over them while they are in cache.
+void RunChannelBlocks(const DirectConvWeights& w, const DirectConvRunArgs& args,
+                      const kernels::Activation& act, DirectBlockFn block_fn, const float* in,
+                      int64_t wp, const int32_t* tap_off, int64_t img, int64_t b0, int64_t b1,
+                      int64_t rows, int64_t ow, int64_t plane, int64_t col0) {
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t m0 = b * kDirectBlockM;
+    DirectBlockArgs a;
+    a.in = in;
+    a.wp = wp;
+    a.tap_off = tap_off;
+    a.taps = w.taps;
+    a.w = w.w.data() + b * w.taps * kDirectBlockM;
+    a.mbp = w.block_width(b);
+    a.mb_valid = std::min(kDirectBlockM, w.m - m0);
+    a.bias = args.bias ? args.bias + m0 : nullptr;
+    a.rows = rows;
+    a.ow = ow;
+    const int64_t y_off = (img * w.m + m0) * plane + col0;
+    a.y = args.y + y_off;
+    a.y_ch_stride = plane;
+    a.residual = args.residual ? args.residual + y_off : nullptr;
+    a.activation = act;
+    block_fn(a);
+  }
+  if (kernels::IsTranscendental(act.kind)) {
+    // Each channel's outputs are contiguous (rows of ow, or one run of pixels) and still in cache.
+    for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
+      kernels::ApplyActivation(args.y + (img * w.m + m) * plane + col0, rows * ow, act);
+    }
+  }
+}
+
 // A 1x1 stride-1 unpadded layer: Y[m, p] = bias[m] + sum over c of W[m, c] X[c, p] per image,
 // run on X's planes in place as one long row of H * W pixels per plane (tap c reads plane c).
 // Tasks are (image, chunk of pixels, part of the channel blocks); a chunk is a multiple of 16
@@ -275,31 +310,7 @@ void RunDirectPointwise(const DirectConvWeights& w, const DirectConvRunArgs& arg
         in = tail_buf;
         off = tail_off;
       }
-      for (int64_t b = b0; b < b1; ++b) {
-        const int64_t m0 = b * kDirectBlockM;
-        DirectBlockArgs a;
-        a.in = in;
-        a.wp = 0;
-        a.tap_off = off;
-        a.taps = w.taps;
-        a.w = w.w.data() + b * w.taps * kDirectBlockM;
-        a.mbp = w.block_width(b);
-        a.mb_valid = std::min(kDirectBlockM, w.m - m0);
-        a.bias = args.bias ? args.bias + m0 : nullptr;
-        a.rows = 1;
-        a.ow = n;
-        const int64_t y_off = (img * w.m + m0) * hw + p0;
-        a.y = args.y + y_off;
-        a.y_ch_stride = hw;
-        a.residual = args.residual ? args.residual + y_off : nullptr;
-        a.activation = act;
-        block_fn(a);
-      }
-      if (kernels::IsTranscendental(act.kind)) {
-        for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
-          kernels::ApplyActivation(args.y + (img * w.m + m) * hw + p0, n, act);
-        }
-      }
+      RunChannelBlocks(w, args, act, block_fn, in, 0, off, img, b0, b1, 1, n, hw, p0);
     }
   });
 }
@@ -368,33 +379,8 @@ void RunDirectConv(const DirectConvWeights& w, const DirectConvRunArgs& args,
       if (b0 >= b1) continue;
       FillPhaseBand(w, g, args.x + img * w.c * in_size, r0, rows + w.ka - 1, wp, plane_stride,
                     rows_fn, buf);
-      for (int64_t b = b0; b < b1; ++b) {
-        const int64_t m0 = b * kDirectBlockM;
-        DirectBlockArgs a;
-        a.in = buf;
-        a.wp = wp;
-        a.tap_off = tap_off;
-        a.taps = w.taps;
-        a.w = w.w.data() + b * w.taps * kDirectBlockM;
-        a.mbp = w.block_width(b);
-        a.mb_valid = std::min(kDirectBlockM, w.m - m0);
-        a.bias = args.bias ? args.bias + m0 : nullptr;
-        a.rows = rows;
-        a.ow = ow_n;
-        const int64_t y_off = (img * w.m + m0) * out_size + r0 * ow_n;
-        a.y = args.y + y_off;
-        a.y_ch_stride = out_size;
-        a.residual = args.residual ? args.residual + y_off : nullptr;
-        a.activation = act;
-        block_fn(a);
-      }
-      if (kernels::IsTranscendental(act.kind)) {
-        // The band's rows of each channel are contiguous and still in cache.
-        for (int64_t m = b0 * kDirectBlockM; m < std::min(w.m, b1 * kDirectBlockM); ++m) {
-          kernels::ApplyActivation(args.y + (img * w.m + m) * out_size + r0 * ow_n, rows * ow_n,
-                                   act);
-        }
-      }
+      RunChannelBlocks(w, args, act, block_fn, buf, wp, tap_off, img, b0, b1, rows, ow_n,
+                       out_size, r0 * ow_n);
     }
   });
 }
