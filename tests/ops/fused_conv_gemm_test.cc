@@ -594,10 +594,12 @@ TEST_P(IsaTest, FusedGemmMatchesDefinition) {
   RunFusedGemm({0, 5}, 3, false, {"Relu", {}}, true, true, seed++);  // empty M
 }
 
-// The GELU epilogue applies the Gelu op's own function (kernels/vecmath.h) to each stored tile,
-// so FusedGemm(activation = Gelu | GeluTanh) equals Gemm followed by Gelu bit for bit: tile
-// remainders in M and N (7 x 17, 130 x 70), a 3-D A, K across the K block (300), a product
-// large enough to split across threads, 1 and 3 threads, constant and runtime B.
+// The GELU epilogue applies the Gelu op's own function (kernels/vecmath.h) to each finished
+// block of C, so FusedGemm(activation = Gelu | GeluTanh) equals Gemm followed by Gelu bit for
+// bit: tile remainders in M and N (7 x 17, 130 x 70), a 3-D A, K across the K block (300), M
+// across the 72-row block and N across the 512-column block with a partial last panel
+// (150 x 600), products large enough to split across threads, 1 and 3 threads, constant and
+// runtime B.
 TEST_P(IsaTest, FusedGemmGeluEqualsGemmThenGeluExactly) {
   struct Case {
     Shape a;
@@ -607,7 +609,8 @@ TEST_P(IsaTest, FusedGemmGeluEqualsGemmThenGeluExactly) {
   uint32_t seed = 700;
   for (const char* approximate : {"none", "tanh"}) {
     for (const Case& c : {Case{{7, 33}, 17, true}, Case{{130, 64}, 70, false},
-                          Case{{2, 5, 300}, 48, true}, Case{{128, 256}, 160, true}}) {
+                          Case{{2, 5, 300}, 48, true}, Case{{128, 256}, 160, true},
+                          Case{{150, 40}, 600, true}}) {
       for (int threads : {1, 3}) {
         const int64_t k = c.a.back(), m = ShapeElementCount(c.a) / k;
         auto a = Tensor::FromVector<float>(c.a, Random(static_cast<size_t>(m * k), seed, -2, 2));
