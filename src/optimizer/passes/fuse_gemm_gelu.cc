@@ -11,8 +11,8 @@
 // com.microsoft Gelu (the erf form, created by fuse_gelu below opset 20). com.microsoft FastGelu
 // is left alone: its kernel computes the tanh form in its own scalar formula, so the fused
 // epilogue (kernels/vecmath.h kGeluTanh) would not give its values bit for bit. The epilogue
-// applies the Gelu kernel's own vecmath.h function to each stored output tile, so the fused
-// output equals Gemm -> Gelu exactly.
+// applies the Gelu kernel's own vecmath.h function to each finished block of the output, so
+// the fused output equals Gemm -> Gelu exactly.
 // Conditions: the FusedGemm kernel is registered; float32; h (and r) are read only by the next
 // node of the pattern and are not graph outputs; a FusedGemm has no activation yet.
 // FusedGemm is onnxedge-private, so when the model is to be saved this pass runs only at level
