@@ -1848,6 +1848,46 @@ TEST(OptimizerPass, FuseGemmGeluGivesTheUnfusedValuesExactly) {
   }
 }
 
+// A FusedGemm without activation (as saved by onnxedge) takes the Gelu too; one that already has
+// an activation keeps it and the Gelu stays.
+TEST(OptimizerPass, FuseGemmGeluIntoAFusedGemmWithoutActivation) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  for (const char* existing : {"", "Relu"}) {
+    auto m = NewModel(20);
+    auto* os = m.add_opset_import();
+    os->set_domain("com.onnxedge");
+    os->set_version(1);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {2, 3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 71));
+    AddInitializer(g, "c", RandomTensor({4}, 72));
+    auto* f = AddNode(g, "FusedGemm", {"a", "b", "c"}, {"h"});
+    f->set_domain("com.onnxedge");
+    if (existing[0]) {
+      auto* attr = f->add_attribute();
+      attr->set_name("activation");
+      attr->set_type(onnx::AttributeProto::STRING);
+      attr->set_s(existing);
+    }
+    auto* gelu = AddNode(g, "Gelu", {"h"}, {"y"});
+    auto* approx = gelu->add_attribute();
+    approx->set_name("approximate");
+    approx->set_type(onnx::AttributeProto::STRING);
+    approx->set_s("tanh");
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_gemm_gelu"}, OptimizationLevel::kAll, false);
+    if (existing[0]) {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm", "Gelu"}));
+    } else {
+      ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm"}));
+      EXPECT_EQ(opt::AttrString(*o.model.graph->nodes[0], "activation", ""), "GeluTanh");
+    }
+    ExpectSameOutputs(m, o, {{"a", RandomTensor({2, 3, 5}, 73, -2, 2)}}, 0, 0);
+  }
+}
+
 TEST(OptimizerPass, GemmGeluWithTheGemmOutputReadElsewhereStays) {
   if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
     GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";

@@ -57,7 +57,11 @@ class FuseGemmGeluPass final : public Pass {
     ir::Node* op = m.N("op");
     ir::Node* gelu = m.N("gelu");
     ir::Node* reshape = m.N("reshape");
-    if (g.ElemType(op->outputs[0]) != DataType::kFloat) return false;
+    // A FusedGemm's output may be untyped (shape inference skips com.onnxedge): then A's type.
+    if (g.ElemType(op->outputs[0]) != DataType::kFloat &&
+        g.ElemType(op->inputs[0]) != DataType::kFloat) {
+      return false;
+    }
     std::string activation = "Gelu";
     if (gelu->domain.empty()) {
       const std::string approximate = AttrString(*gelu, "approximate", "none");
