@@ -7,10 +7,27 @@
 
 namespace onnxedge::kernels {
 
+namespace {
+
+// The vecmath function of a transcendental kind (IsTranscendental).
+UnaryFn TranscendentalFn(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::kSigmoid:
+      return UnaryFn::kSigmoid;
+    case ActivationKind::kGeluErf:
+      return UnaryFn::kGeluErf;
+    case ActivationKind::kGeluTanh:
+      return UnaryFn::kGeluTanh;
+    default:
+      return UnaryFn::kSilu;
+  }
+}
+
+}  // namespace
+
 void ApplyActivation(float* x, long n, const Activation& act) {
   if (act.is_none() || n <= 0) return;
-  if (act.kind == ActivationKind::kSigmoid) return ApplyUnary(UnaryFn::kSigmoid, x, x, n);
-  if (act.kind == ActivationKind::kSilu) return ApplyUnary(UnaryFn::kSilu, x, x, n);
+  if (IsTranscendental(act.kind)) return ApplyUnary(TranscendentalFn(act.kind), x, x, n);
 #if defined(__x86_64__)
   const Isa isa = MaxIsa();
   if (isa == Isa::kAvx512) {
@@ -33,8 +50,7 @@ void ApplyActivation(float* x, long n, const Activation& act) {
 void ApplyActivationRows(float* x, long rows, long n, long ld, const Activation& act) {
   if (act.is_none() || n <= 0 || rows <= 0) return;
   if (IsTranscendental(act.kind)) {
-    const UnaryFn fn = act.kind == ActivationKind::kSigmoid ? UnaryFn::kSigmoid : UnaryFn::kSilu;
-    ApplyUnaryRows(fn, x, x, rows, n, ld);
+    ApplyUnaryRows(TranscendentalFn(act.kind), x, x, rows, n, ld);
     return;
   }
   for (long r = 0; r < rows; ++r) ApplyActivation(x + r * ld, n, act);
@@ -57,6 +73,10 @@ bool ParseActivation(const std::string& name, const float* params, int num_param
     *out = Activation::HardSigmoid(param(0, 0.2f), param(1, 0.5f));
   } else if (name == "HardSwish" && num_params == 0) {
     *out = Activation::HardSwish();
+  } else if (name == "Gelu" && num_params == 0) {
+    *out = Activation::GeluErf();
+  } else if (name == "GeluTanh" && num_params == 0) {
+    *out = Activation::GeluTanh();
   } else {
     return false;
   }

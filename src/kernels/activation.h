@@ -17,6 +17,8 @@ enum class ActivationKind : int {
   kSilu,         ///< x * sigmoid(x)                  (Swish; Sigmoid followed by Mul)
   kHardSigmoid,  ///< max(0, min(1, alpha * x + beta))
   kHardSwish,    ///< x * max(0, min(1, x / 6 + 1/2))
+  kGeluErf,      ///< x/2 (1 + erf(x / sqrt 2))                       (ONNX Gelu)
+  kGeluTanh,     ///< x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (Gelu approximate=tanh)
 };
 
 /// An activation and its parameters (the meaning of alpha/beta depends on the kind, above).
@@ -33,14 +35,18 @@ struct Activation {
   static Activation Silu() { return {ActivationKind::kSilu, 0.f, 0.f}; }
   static Activation HardSigmoid(float a, float b) { return {ActivationKind::kHardSigmoid, a, b}; }
   static Activation HardSwish() { return {ActivationKind::kHardSwish, 0.f, 0.f}; }
+  static Activation GeluErf() { return {ActivationKind::kGeluErf, 0.f, 0.f}; }
+  static Activation GeluTanh() { return {ActivationKind::kGeluTanh, 0.f, 0.f}; }
 
   bool is_none() const { return kind == ActivationKind::kNone; }
 };
 
-/// Kinds that need exp: the epilogues apply them through kernels/vecmath.h (one implementation,
-/// the same values on every ISA) rather than inside the ISA-specific tiles.
+/// Kinds that need exp/erf: the epilogues apply them through kernels/vecmath.h (one
+/// implementation, the same values on every ISA and the same as the standalone Sigmoid, Gelu
+/// kernels) rather than inside the ISA-specific tiles.
 inline bool IsTranscendental(ActivationKind kind) {
-  return kind == ActivationKind::kSigmoid || kind == ActivationKind::kSilu;
+  return kind == ActivationKind::kSigmoid || kind == ActivationKind::kSilu ||
+         kind == ActivationKind::kGeluErf || kind == ActivationKind::kGeluTanh;
 }
 
 /// The scalar definition (the reference for the vector epilogues). NaN propagates through every
@@ -67,12 +73,17 @@ inline float ApplyActivation(float x, const Activation& act) {
       const float v = x * (1.f / 6.f) + 0.5f;
       return x * (v < 0.f ? 0.f : (v > 1.f ? 1.f : v));
     }
+    case ActivationKind::kGeluErf:
+      return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+    case ActivationKind::kGeluTanh:
+      return 0.5f * x *
+             (1.f + std::tanh(0.79788456080286535f * (x + 0.044715f * x * x * x)));
   }
   return x;
 }
 
-/// Applies the activation to n floats in place (vectorized when the CPU allows; Sigmoid and
-/// SiLU by kernels/vecmath.h, within 2 ulp of the definition above).
+/// Applies the activation to n floats in place (vectorized when the CPU allows; Sigmoid, SiLU
+/// and both GELUs by kernels/vecmath.h, with its accuracy: vecmath.h's header comment).
 void ApplyActivation(float* x, long n, const Activation& act);
 /// The same over `rows` rows of n floats, row r at x + r * ld (one dispatch for the block).
 void ApplyActivationRows(float* x, long rows, long n, long ld, const Activation& act);

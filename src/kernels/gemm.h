@@ -180,7 +180,7 @@ struct GemmKernelSet {
 
 /// The family for `isa` (must be supported by this CPU and compiled in). Adding an ISA (e.g.
 /// NEON under src/kernels/arm/): a GemmTileFn that honours every GemmTile field (b_k_stride
-/// and unaligned B included; activation is never Sigmoid/SiLU, see IsTranscendental), its
+/// and unaligned B included; activation is never Sigmoid/SiLU/GELU, see IsTranscendental), its
 /// GemmKernelSet here, and a case in GemmKernelsFor; Isas/GemmTest.TilesMatchTheGenericTile
 /// and the other per-ISA tests then cover it through AvailableIsas().
 const GemmKernelSet& GemmKernelsFor(Isa isa);

@@ -40,7 +40,7 @@ const char* UnaryFnName(UnaryFn fn);
 /// Single-threaded: callers split large arrays across their thread pool.
 void ApplyUnary(UnaryFn fn, const float* x, float* y, int64_t n);
 /// The same over `rows` rows of n floats, row r at x + r * ld and y + r * ld: one dispatch for
-/// a block of rows (the GEMM epilogue's Sigmoid/SiLU over each tile's rows).
+/// a block of rows (the GEMM epilogue's Sigmoid/SiLU/GELU over each tile's rows).
 void ApplyUnaryRows(UnaryFn fn, const float* x, float* y, int64_t rows, int64_t n, int64_t ld);
 
 /// fn(x) by the portable path (the same value ApplyUnary gives).

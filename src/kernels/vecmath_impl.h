@@ -12,7 +12,10 @@
 // rounding), Fnma(a,b,c)=c-a*b, Fms(a,b,c)=a*b-c, Min(a,b)=a<b?a:b, Max(a,b)=a>b?a:b (both
 // return b when either is NaN, as minps/maxps do), Abs, CopySign(mag, sign), Round (to nearest
 // even), Pow2(n) (2^n for integral n in [-126, 127]), Lt, Ge (ordered compares) and
-// Select(m, a, b) = m ? a : b.
+// Select(m, a, b) = m ? a : b. Optionally Ldexp(p, n) = p 2^n for integral n in [-159, 128],
+// rounded once (one instruction on AVX-512: vscalefps); without it ScalePow2 below computes
+// the same value in two exact halves. SIMD paths also give None(m) / All(m) (no / every lane
+// set), which MulSigmoid and GeluErf use to skip branches no lane needs (same values).
 #pragma once
 
 #include <cstdint>
@@ -85,6 +88,7 @@ inline ExpParts<O> ExpReduce(typename O::V x) {
 template <class O>
 inline typename O::V ScalePow2(typename O::V p, typename O::V n) {
   using V = typename O::V;
+  if constexpr (requires { O::Ldexp(p, n); }) return O::Ldexp(p, n);
   const V n1 = O::Round(O::Mul(n, O::Set(0.5f)));
   return O::Mul(O::Mul(p, O::Pow2(n1)), O::Pow2(O::Sub(n, n1)));
 }
@@ -93,6 +97,18 @@ template <class O>
 inline typename O::V ExpCore(typename O::V x) {
   const ExpParts<O> e = ExpReduce<O>(x);
   return ScalePow2<O>(O::Add(e.pm1, O::Set(1.f)), e.n);
+}
+
+// ExpCore for x in [-87, 0] (or NaN), where e^x is a normal float: 2^n is one exact factor,
+// so the result is the same as ExpCore's.
+template <class O>
+inline typename O::V ExpCoreNormal(typename O::V x) {
+  const ExpParts<O> e = ExpReduce<O>(x);
+  if constexpr (requires { O::Ldexp(e.pm1, e.n); }) {
+    return O::Ldexp(O::Add(e.pm1, O::Set(1.f)), e.n);
+  } else {
+    return O::Mul(O::Add(e.pm1, O::Set(1.f)), O::Pow2(e.n));
+  }
 }
 
 // m * sigmoid(t) = m / (1 + E), E = exp(-t) = (1 + pm1) 2^n, from one reduction.
@@ -175,14 +191,15 @@ inline typename O::V Tanh(typename O::V x) {
   return O::CopySign(O::Select(O::Lt(ax, O::Set(kTanhSmall)), small, big), x);
 }
 
-// erfc(a) for a in [kErfSmall, kErfcMax] (or NaN): exp(-(h + l) + R) with h + l = a^2 exactly.
+// erfc(a) for a in [0, kErfcMax] (or NaN): exp(-(h + l) + R) with h + l = a^2 exactly (accurate
+// from kErfSmall; the exponent lies in [-38.4, 0.001], so e^x is normal: ExpCoreNormal).
 template <class O>
 inline typename O::V ErfcBig(typename O::V a) {
   using V = typename O::V;
   const V r = Horner<O>(O::Sub(a, O::Set(kErfcMid)), kErfcR);
   const V h = O::Mul(a, a);
   const V l = O::Fms(a, a, h);
-  return ExpCore<O>(O::Sub(O::Sub(r, l), h));
+  return ExpCoreNormal<O>(O::Sub(O::Sub(r, l), h));
 }
 
 template <class O>
@@ -202,10 +219,20 @@ inline typename O::V GeluErf(typename O::V x) {
   const V z = O::Mul(x, O::Set(kSqrtHalf));
   const V az = O::Abs(z);
   const V s = O::Fma(az, Horner<O>(O::Mul(az, az), kErfP), az);  // erf(|z|), small |z|
-  const V c = ErfcBig<O>(O::Min(O::Set(kErfcMax), az));          // erfc(|z|), large |z|
   const V one = O::Set(1.f);
-  const V pos = O::Select(O::Lt(az, O::Set(kErfSmall)), O::Add(one, s), O::Sub(O::Set(2.f), c));
-  V neg = O::Select(O::Lt(az, O::Set(kErfSmall)), O::Sub(one, s), c);
+  const auto small = O::Lt(az, O::Set(kErfSmall));
+  if constexpr (requires { O::All(small); }) {
+    // SIMD paths: when every lane has |z| < kErfSmall (|x| < 1.24, most of a transformer's FFN
+    // activations), the selects below pick 1 -+ s everywhere, so skip erfc (the same values for
+    // well under half the work).
+    if (O::All(small)) {
+      return O::Mul(O::Mul(x, O::Set(0.5f)),
+                    O::Select(O::Lt(z, O::Set(0.f)), O::Sub(one, s), O::Add(one, s)));
+    }
+  }
+  const V c = ErfcBig<O>(O::Min(O::Set(kErfcMax), az));  // erfc(|z|), large |z|
+  const V pos = O::Select(small, O::Add(one, s), O::Sub(O::Set(2.f), c));
+  V neg = O::Select(small, O::Sub(one, s), c);
   neg = O::Select(O::Lt(az, O::Set(kErfcMax)), neg, O::Set(0.f));
   const V bracket = O::Select(O::Lt(z, O::Set(0.f)), neg, pos);
   return O::Mul(O::Mul(x, O::Set(0.5f)), bracket);

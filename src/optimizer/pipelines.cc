@@ -47,6 +47,9 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseSkipLayerNormPass(), L::kExtended, "absorbs the residual Add before LayerNorm");
   add(MakeFuseConvActivationPass(), L::kExtended,
       "after all bias folding so Conv/Gemm is final; only when the fused kernels exist");
+  add(MakeFuseGemmGeluPass(), L::kExtended,
+      "after fuse_gelu (its Gelu nodes) and fuse_matmul_add (the Gemm); like the Conv/Gemm "
+      "activation fusion, private (only at `all` when saving) and only when FusedGemm exists");
   add(MakeFuseQuickGeluPass(), L::kExtended,
       "after the Conv+activation fusion, which takes Conv -> SiLU whole when it can");
   add(MakeEliminateDeadNodesPass(), L::kExtended, "last: removes what the fusions left unread");

@@ -47,6 +47,7 @@ std::unique_ptr<Pass> MakeFuseLayerNormPass();
 std::unique_ptr<Pass> MakeFuseSkipLayerNormPass();
 std::unique_ptr<Pass> MakeSinkTransposesPass();
 std::unique_ptr<Pass> MakeFuseConvActivationPass();
+std::unique_ptr<Pass> MakeFuseGemmGeluPass();
 std::unique_ptr<Pass> MakeFuseQuickGeluPass();
 std::unique_ptr<Pass> MakeFuseAttentionPass();
 std::unique_ptr<Pass> MakeLayoutNhwcPass();

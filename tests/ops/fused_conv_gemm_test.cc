@@ -47,13 +47,18 @@ double ApplyRef(double x, const Act& a) {
     return std::min(1.0, std::max(0.0, a.params[0] * x + a.params[1]));
   }
   if (a.name == "HardSwish") return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
+  if (a.name == "Gelu") return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  if (a.name == "GeluTanh") {
+    return 0.5 * x * (1 + std::tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+  }
   ADD_FAILURE() << "unknown activation " << a.name;
   return x;
 }
 
 std::vector<Act> AllActs() {
   return {{"", {}},        {"Relu", {}}, {"Clip", {-0.5f, 0.6f}},        {"LeakyRelu", {0.2f}},
-          {"Sigmoid", {}}, {"Silu", {}}, {"HardSigmoid", {0.25f, 0.5f}}, {"HardSwish", {}}};
+          {"Sigmoid", {}}, {"Silu", {}}, {"HardSigmoid", {0.25f, 0.5f}}, {"HardSwish", {}},
+          {"Gelu", {}},    {"GeluTanh", {}}};
 }
 
 void ExpectNear(const std::vector<float>& got, const std::vector<double>& want, double tol,
@@ -509,13 +514,24 @@ TEST(FusedConv, ErrorsNameTheProblem) {
   auto w = Tensor::FromVector<float>({1, 1, 1, 1}, {2.f});
   {
     auto r = OpTest("FusedConv", 1, "com.onnxedge")
-                 .Attr("activation", "Gelu")
+                 .Attr("activation", "Elu")
                  .Input("x", x)
                  .ConstantInput("w", w)
                  .Output("y")
                  .Run();
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find("activation"), std::string::npos) << r.status().ToString();
+  }
+  {  // Gelu takes no parameters.
+    auto r = OpTest("FusedConv", 1, "com.onnxedge")
+                 .Attr("activation", "Gelu")
+                 .Attr("activation_params", std::vector<float>{1.f})
+                 .Input("x", x)
+                 .ConstantInput("w", w)
+                 .Output("y")
+                 .Run();
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("Gelu"), std::string::npos) << r.status().ToString();
   }
   {
     auto r = OpTest("FusedConv", 1, "com.onnxedge")
@@ -617,6 +633,77 @@ TEST_P(IsaTest, FusedGemmMatchesDefinition) {
     RunFusedGemm({1, 1, 300}, 48, false, act, false, true, seed++);
   }
   RunFusedGemm({0, 5}, 3, false, {"Relu", {}}, true, true, seed++);  // empty M
+}
+
+// The GELU epilogue applies the Gelu op's own function (kernels/vecmath.h) to each finished
+// block of C, so FusedGemm(activation = Gelu | GeluTanh) equals Gemm followed by Gelu bit for
+// bit: tile remainders in M and N (7 x 17, 130 x 70), a 3-D A, K across the K block (300), M
+// across the 72-row block and N across the 512-column block with a partial last panel
+// (150 x 600), products large enough to split across threads, 1 and 3 threads, constant and
+// runtime B.
+TEST_P(IsaTest, FusedGemmGeluEqualsGemmThenGeluExactly) {
+  struct Case {
+    Shape a;
+    int64_t n;
+    bool constant_b;
+  };
+  uint32_t seed = 700;
+  for (const char* approximate : {"none", "tanh"}) {
+    for (const Case& c : {Case{{7, 33}, 17, true}, Case{{130, 64}, 70, false},
+                          Case{{2, 5, 300}, 48, true}, Case{{128, 256}, 160, true},
+                          Case{{150, 40}, 600, true}}) {
+      for (int threads : {1, 3}) {
+        const int64_t k = c.a.back(), m = ShapeElementCount(c.a) / k;
+        auto a = Tensor::FromVector<float>(c.a, Random(static_cast<size_t>(m * k), seed, -2, 2));
+        const float s = 3.f / std::sqrt(static_cast<float>(k));
+        auto b = Tensor::FromVector<float>({k, c.n},
+                                           Random(static_cast<size_t>(k * c.n), seed + 1, -s, s));
+        auto bias = Tensor::FromVector<float>({c.n}, Random(static_cast<size_t>(c.n), seed + 2));
+        ++seed;
+        SessionOptions opts;
+        opts.intra_op_threads = threads;
+        auto add_inputs = [&](OpTest& t) {
+          t.Input("a", a);
+          if (c.constant_b) {
+            t.ConstantInput("b", b);
+          } else {
+            t.Input("b", b);
+          }
+          t.ConstantInput("c", bias).Attr("alpha", 0.75f).Attr("beta", 1.25f).Output("y");
+        };
+        // Gemm is 2-D only: the 3-D case multiplies the same rows as [m, k].
+        OpTest gemm("Gemm", 13);
+        gemm.Input("a", Tensor::FromVector<float>({m, k}, a.ToVector<float>()));
+        if (c.constant_b) {
+          gemm.ConstantInput("b", b);
+        } else {
+          gemm.Input("b", b);
+        }
+        gemm.ConstantInput("c", bias).Attr("alpha", 0.75f).Attr("beta", 1.25f).Output("h");
+        auto h = gemm.Run(opts);
+        ASSERT_TRUE(h.ok()) << h.status().ToString();
+        auto gelu = OpTest("Gelu", 20)
+                        .Attr("approximate", approximate)
+                        .Input("h", (*h)[0].value.tensor())
+                        .Output("y")
+                        .Run(opts);
+        ASSERT_TRUE(gelu.ok()) << gelu.status().ToString();
+        OpTest fused("FusedGemm", 1, "com.onnxedge");
+        add_inputs(fused);
+        fused.Attr("activation", std::string(approximate) == "tanh" ? "GeluTanh" : "Gelu");
+        auto y = fused.Run(opts);
+        ASSERT_TRUE(y.ok()) << y.status().ToString();
+        const std::vector<float> want = (*gelu)[0].value.tensor().ToVector<float>();
+        const std::vector<float> got = (*y)[0].value.tensor().ToVector<float>();
+        ASSERT_EQ(got.size(), want.size());
+        size_t differ = 0;
+        for (size_t i = 0; i < got.size(); ++i) differ += got[i] != want[i];
+        EXPECT_EQ(differ, 0u) << "a=" << ShapeToString(c.a) << " n=" << c.n
+                              << " approximate=" << approximate << " threads=" << threads
+                              << " isa=" << IsaName(MaxIsa());
+      }
+    }
+  }
 }
 
 TEST(FusedGemm, RankAboveTwoNeedsTransAZero) {

@@ -486,7 +486,13 @@ TEST(Activation, ParsesOnnxNamesAndDefaults) {
   EXPECT_FLOAT_EQ(act.beta, 0.5f);
   ASSERT_TRUE(kernels::ParseActivation("Silu", nullptr, 0, &act));
   EXPECT_EQ(act.kind, kernels::ActivationKind::kSilu);
-  EXPECT_FALSE(kernels::ParseActivation("Gelu", nullptr, 0, &act));
+  ASSERT_TRUE(kernels::ParseActivation("Gelu", nullptr, 0, &act));
+  EXPECT_EQ(act.kind, kernels::ActivationKind::kGeluErf);
+  ASSERT_TRUE(kernels::ParseActivation("GeluTanh", nullptr, 0, &act));
+  EXPECT_EQ(act.kind, kernels::ActivationKind::kGeluTanh);
+  EXPECT_FALSE(kernels::ParseActivation("Gelu", clip, 1, &act));
+  EXPECT_FALSE(kernels::ParseActivation("FastGelu", nullptr, 0, &act));
+  EXPECT_FALSE(kernels::ParseActivation("Elu", nullptr, 0, &act));
   EXPECT_FALSE(kernels::ParseActivation("Relu", clip, 1, &act));
   EXPECT_FALSE(kernels::ParseActivation("Clip", clip, 3, &act));
 }

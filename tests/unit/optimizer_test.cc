@@ -1742,6 +1742,197 @@ TEST(OptimizerPass, FuseGemmActivation) {
   }
 }
 
+// GELU written out as PyTorch exports it, from `x` to `y` (fuse_gelu makes it one Gelu node:
+// ONNX Gelu at opset >= 20, else com.microsoft Gelu / FastGelu).
+void AddDecomposedGelu(onnx::GraphProto* g, const std::string& x, const std::string& y,
+                       bool tanh_form) {
+  const std::string p = y + "_";
+  AddInitializer(g, p + "half", Tensor::Scalar<float>(0.5f));
+  AddInitializer(g, p + "one", Tensor::Scalar<float>(1.f));
+  if (!tanh_form) {
+    AddInitializer(g, p + "sqrt2", Tensor::Scalar<float>(std::sqrt(2.f)));
+    AddNode(g, "Div", {x, p + "sqrt2"}, {p + "t0"});
+    AddNode(g, "Erf", {p + "t0"}, {p + "t1"});
+  } else {
+    AddInitializer(g, p + "three", Tensor::Scalar<float>(3.f));
+    AddInitializer(g, p + "k", Tensor::Scalar<float>(0.044715f));
+    AddInitializer(g, p + "c", Tensor::Scalar<float>(static_cast<float>(std::sqrt(2.0 / M_PI))));
+    AddNode(g, "Pow", {x, p + "three"}, {p + "p"});
+    AddNode(g, "Mul", {p + "k", p + "p"}, {p + "kp"});
+    AddNode(g, "Add", {x, p + "kp"}, {p + "s"});
+    AddNode(g, "Mul", {p + "s", p + "c"}, {p + "t0"});
+    AddNode(g, "Tanh", {p + "t0"}, {p + "t1"});
+  }
+  AddNode(g, "Add", {p + "t1", p + "one"}, {p + "t2"});
+  AddNode(g, "Mul", {x, p + "t2"}, {p + "t3"});
+  AddNode(g, "Mul", {p + "t3", p + "half"}, {y});
+}
+
+// A transformer FFN on [2, 5, 16]: MatMul + Add (-> Reshape, Gemm, Reshape), GELU, MatMul + Add.
+onnx::ModelProto FfnModel(int opset, bool tanh_form, bool h_also_output = false) {
+  auto m = NewModel(opset);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {2, 5, 16});
+  AddInitializer(g, "w1", RandomTensor({16, 24}, 61, -0.6f, 0.6f));
+  AddInitializer(g, "b1", RandomTensor({24}, 62));
+  AddInitializer(g, "w2", RandomTensor({24, 16}, 63, -0.5f, 0.5f));
+  AddInitializer(g, "b2", RandomTensor({16}, 64));
+  AddNode(g, "MatMul", {"x", "w1"}, {"m1"});
+  AddNode(g, "Add", {"m1", "b1"}, {"h"});
+  AddDecomposedGelu(g, "h", "a", tanh_form);
+  AddNode(g, "MatMul", {"a", "w2"}, {"m2"});
+  AddNode(g, "Add", {"m2", "b2"}, {"y"});
+  AddOutput(g, "y");
+  if (h_also_output) AddOutput(g, "h");
+  return m;
+}
+
+TEST(OptimizerPass, FuseGemmGeluInTheFfn) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  struct Case {
+    int opset;
+    bool tanh_form;
+    const char* activation;  // "" = stays unfused (FastGelu)
+  };
+  for (const Case& c : {Case{13, false, "Gelu"}, Case{20, false, "Gelu"},
+                        Case{20, true, "GeluTanh"}, Case{13, true, ""}}) {
+    const std::string what = std::to_string(c.opset) + (c.tanh_form ? " tanh" : " erf");
+    auto m = FfnModel(c.opset, c.tanh_form);
+    auto o = RunPasses(m, {}, OptimizationLevel::kAll, true);
+    ASSERT_FALSE(o.bytes.empty()) << what;
+    EXPECT_EQ(Rewrites(o, "fuse_gemm_gelu"), c.activation[0] ? 1 : 0) << what;
+    if (c.activation[0]) {
+      // Reshape -> FusedGemm(Gelu) -> Reshape -> Reshape -> Gemm -> Reshape: the GELU moved
+      // above the Reshape into the first Gemm's epilogue.
+      EXPECT_EQ(Ops(o.model),
+                (std::vector<std::string>{"Reshape", "com.onnxedge.FusedGemm", "Reshape",
+                                          "Reshape", "Gemm", "Reshape"}))
+          << what;
+      for (const auto& n : o.model.graph->nodes) {
+        if (n->op_type == "FusedGemm") {
+          EXPECT_EQ(opt::AttrString(*n, "activation", ""), c.activation) << what;
+        }
+      }
+    } else {
+      EXPECT_EQ(Count(o.model, "com.microsoft.FastGelu"), 1) << what;
+      EXPECT_EQ(Count(o.model, "com.onnxedge.FusedGemm"), 0) << what;
+    }
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 5, 16}, 65, -2, 2)}}, 1e-5, 1e-4);
+    ExpectSameOutputsAtEveryLevel(m, {{"x", RandomTensor({2, 5, 16}, 66, -2, 2)}}, 1e-5, 1e-4);
+    // Not fused when saving at extended (FusedGemm is onnxedge-private).
+    auto ext = RunPasses(m, {}, OptimizationLevel::kExtended, true);
+    EXPECT_EQ(Rewrites(ext, "fuse_gemm_gelu"), 0) << what;
+    EXPECT_EQ(Count(ext.model, "com.onnxedge.FusedGemm"), 0) << what;
+  }
+}
+
+// The fused epilogue is the Gelu kernel's own function: the graph with the fusion gives the
+// same bits as the graph without it (both saved at `all` and run unoptimized).
+TEST(OptimizerPass, FuseGemmGeluGivesTheUnfusedValuesExactly) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  for (bool tanh_form : {false, true}) {
+    auto m = FfnModel(20, tanh_form);
+    auto fused = RunPasses(m, {}, OptimizationLevel::kAll, true);
+    std::set<std::string> all_but;
+    for (const auto& e : opt::Pipeline()) {
+      if (std::string(e.pass->name()) != "fuse_gemm_gelu") all_but.insert(e.pass->name());
+    }
+    auto plain = RunPasses(m, all_but, OptimizationLevel::kAll, true);
+    EXPECT_EQ(Rewrites(fused, "fuse_gemm_gelu"), 1);
+    EXPECT_EQ(Count(plain.model, "com.onnxedge.FusedGemm"), 0);
+    EXPECT_EQ(Count(plain.model, "Gelu"), 1);
+    const std::vector<NamedValue> in = {{"x", RandomTensor({2, 5, 16}, 67, -3, 3)}};
+    auto a = RunBytes(fused.bytes, in);
+    auto b = RunBytes(plain.bytes, in);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(a[0].value.tensor().ToVector<float>(), b[0].value.tensor().ToVector<float>())
+        << tanh_form;
+  }
+}
+
+// A FusedGemm without activation (as saved by onnxedge) takes the Gelu too; one that already has
+// an activation keeps it and the Gelu stays.
+TEST(OptimizerPass, FuseGemmGeluIntoAFusedGemmWithoutActivation) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  for (const char* existing : {"", "Relu"}) {
+    auto m = NewModel(20);
+    auto* os = m.add_opset_import();
+    os->set_domain("com.onnxedge");
+    os->set_version(1);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {2, 3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 71));
+    AddInitializer(g, "c", RandomTensor({4}, 72));
+    auto* f = AddNode(g, "FusedGemm", {"a", "b", "c"}, {"h"});
+    f->set_domain("com.onnxedge");
+    if (existing[0]) {
+      auto* attr = f->add_attribute();
+      attr->set_name("activation");
+      attr->set_type(onnx::AttributeProto::STRING);
+      attr->set_s(existing);
+    }
+    auto* gelu = AddNode(g, "Gelu", {"h"}, {"y"});
+    auto* approx = gelu->add_attribute();
+    approx->set_name("approximate");
+    approx->set_type(onnx::AttributeProto::STRING);
+    approx->set_s("tanh");
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_gemm_gelu"}, OptimizationLevel::kAll, false);
+    if (existing[0]) {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm", "Gelu"}));
+    } else {
+      ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm"}));
+      EXPECT_EQ(opt::AttrString(*o.model.graph->nodes[0], "activation", ""), "GeluTanh");
+    }
+    ExpectSameOutputs(m, o, {{"a", RandomTensor({2, 3, 5}, 73, -2, 2)}}, 0, 0);
+  }
+}
+
+TEST(OptimizerPass, GemmGeluWithTheGemmOutputReadElsewhereStays) {
+  if (!opt::PassContext::HasKernel("com.onnxedge", "FusedGemm", 1)) {
+    GTEST_SKIP() << "com.onnxedge FusedGemm is not registered on this branch";
+  }
+  {  // h is also a graph output.
+    auto m = FfnModel(20, false, /*h_also_output=*/true);
+    auto o = RunPasses(m, {}, OptimizationLevel::kAll, true);
+    EXPECT_EQ(Rewrites(o, "fuse_gemm_gelu"), 0);
+    EXPECT_EQ(Count(o.model, "Gelu"), 1);
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 5, 16}, 68, -2, 2)}}, 1e-5, 1e-4);
+  }
+  {  // A 2-D Gemm whose output has a second reader.
+    auto m = NewModel(20);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 69));
+    AddNode(g, "Gemm", {"a", "b"}, {"h"});
+    AddNode(g, "Gelu", {"h"}, {"y"});
+    AddNode(g, "Relu", {"h"}, {"z"});
+    AddOutput(g, "y");
+    AddOutput(g, "z");
+    auto o = RunPasses(m, {"fuse_gemm_gelu"}, OptimizationLevel::kAll, false);
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Gemm", "Gelu", "Relu"}));
+  }
+  {  // The same with one reader fuses (2-D, no Reshape).
+    auto m = NewModel(20);
+    auto* g = m.mutable_graph();
+    AddInput(g, "a", DataType::kFloat, {3, 5});
+    AddInitializer(g, "b", RandomTensor({5, 4}, 69));
+    AddNode(g, "Gemm", {"a", "b"}, {"h"});
+    AddNode(g, "Gelu", {"h"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"fuse_gemm_gelu"}, OptimizationLevel::kAll, false);
+    EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedGemm"}));
+    ExpectSameOutputs(m, o, {{"a", RandomTensor({3, 5}, 70, -2, 2)}}, 0, 0);
+  }
+}
+
 TEST(OptimizerPass, ConvResidualWithBroadcastOperandStays) {
   EnsureFusedConvKernel();
   auto m = ConvModel(4, true);

@@ -52,6 +52,9 @@ double ActRef(double x, const Activation& a) {
     case kernels::ActivationKind::kHardSigmoid:
       return std::min(1.0, std::max(0.0, a.alpha * x + a.beta));
     case kernels::ActivationKind::kHardSwish: return x * std::min(1.0, std::max(0.0, x / 6 + 0.5));
+    case kernels::ActivationKind::kGeluErf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case kernels::ActivationKind::kGeluTanh:
+      return 0.5 * x * (1 + std::tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
   }
   return x;
 }
@@ -60,7 +63,8 @@ std::vector<Activation> AllActivations() {
   return {Activation::None(),          Activation::Relu(),
           Activation::Clip(-0.5f, 0.6f), Activation::LeakyRelu(0.2f),
           Activation::Sigmoid(),       Activation::Silu(),
-          Activation::HardSigmoid(0.25f, 0.5f), Activation::HardSwish()};
+          Activation::HardSigmoid(0.25f, 0.5f), Activation::HardSwish(),
+          Activation::GeluErf(),       Activation::GeluTanh()};
 }
 
 struct Case {

@@ -1,7 +1,7 @@
 // Copyright onnxedge authors.
 // NEON micro-kernels of the f32 GEMM on aarch64: tiles of R <= 6 rows x P panels of 16 columns
 // (kernels/gemm.h's GemmTile: packed or in-place B, unaligned loads), with the fused epilogue
-// (Sigmoid/SiLU never reach it: kernels/vecmath.h applies those afterwards). AdvSIMD is part of
+// (Sigmoid/SiLU/GELU never reach it: kernels/vecmath.h applies those afterwards). AdvSIMD is part of
 // the ARMv8-A baseline, so this file needs no ISA flags; it runs when MaxIsa() >= Isa::kNeon.
 //
 // Per k step the 6 A values sit in two registers (a q and a d register) and each 4-float

@@ -1,5 +1,5 @@
 // Copyright onnxedge authors.
-// NEON fused-epilogue activations on aarch64 (piecewise-linear kinds; Sigmoid/SiLU use
+// NEON fused-epilogue activations on aarch64 (piecewise-linear kinds; Sigmoid/SiLU/GELU use
 // vecmath.h), 4 lanes at a time: the NEON twin of x86/vec_math_avx2.h. AdvSIMD is baseline on
 // aarch64, so any aarch64 translation unit may include this; only src/**/arm/ files do.
 #pragma once
@@ -30,6 +30,8 @@ class ActivationVec {
         return vbslq_f32(vcltq_f32(x, zero), vmulq_f32(alpha_, x), x);
       case ActivationKind::kSigmoid:
       case ActivationKind::kSilu:
+      case ActivationKind::kGeluErf:
+      case ActivationKind::kGeluTanh:
         // Never here: these go through kernels/vecmath.h (IsTranscendental), so every ISA
         // returns the same values.
         return x;

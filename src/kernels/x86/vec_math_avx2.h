@@ -1,5 +1,5 @@
 // Copyright onnxedge authors.
-// AVX2 fused-epilogue activations (piecewise-linear kinds; Sigmoid/SiLU use vecmath.h).
+// AVX2 fused-epilogue activations (piecewise-linear kinds; Sigmoid/SiLU/GELU use vecmath.h).
 // Include only from translation units compiled with -mavx2 -mfma (src/**/x86/*avx2*.cc).
 #pragma once
 
@@ -29,6 +29,8 @@ class ActivationVec {
         return _mm256_blendv_ps(x, _mm256_mul_ps(alpha_, x), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
       case ActivationKind::kSigmoid:
       case ActivationKind::kSilu:
+      case ActivationKind::kGeluErf:
+      case ActivationKind::kGeluTanh:
         // Never here: these go through kernels/vecmath.h (IsTranscendental), so every ISA
         // returns the same values.
         return x;

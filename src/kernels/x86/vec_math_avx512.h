@@ -1,5 +1,5 @@
 // Copyright onnxedge authors.
-// AVX-512F fused-epilogue activations (piecewise-linear kinds; Sigmoid/SiLU use vecmath.h).
+// AVX-512F fused-epilogue activations (piecewise-linear kinds; Sigmoid/SiLU/GELU use vecmath.h).
 // Include only from translation units compiled with -mavx512f (src/**/x86/*avx512*.cc).
 #pragma once
 
@@ -29,6 +29,8 @@ class ActivationVec {
         return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), alpha_, x);
       case ActivationKind::kSigmoid:
       case ActivationKind::kSilu:
+      case ActivationKind::kGeluErf:
+      case ActivationKind::kGeluTanh:
         // Never here: these go through kernels/vecmath.h (IsTranscendental), so every ISA
         // returns the same values.
         return x;

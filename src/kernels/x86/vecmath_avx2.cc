@@ -40,6 +40,7 @@ struct Avx2Ops {
   static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static V Select(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
   static bool None(M m) { return _mm256_movemask_ps(m) == 0; }
+  static bool All(M m) { return _mm256_movemask_ps(m) == 0xff; }
 };
 
 template <UnaryFn kFn>

@@ -45,10 +45,14 @@ struct Avx512Ops {
     const __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(i, 23));
   }
+  // p 2^n, rounded once (subnormal results included): the value of vecmath_impl.h's two-step
+  // ScalePow2 in one instruction.
+  static V Ldexp(V p, V n) { return _mm512_scalef_ps(p, n); }
   static M Lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static V Select(M m, V a, V b) { return _mm512_mask_blend_ps(m, b, a); }
   static bool None(M m) { return m == 0; }
+  static bool All(M m) { return m == 0xffff; }
 };
 
 template <UnaryFn kFn>

@@ -190,7 +190,7 @@ StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info) {
     return info.Error(StatusCode::kInvalidModel, "attribute 'activation' '", name, "' with ",
                       params.size(),
                       " parameter(s) is not supported (Relu, Clip[min,max], LeakyRelu[alpha], "
-                      "Sigmoid, HardSigmoid[alpha,beta], HardSwish, Silu)");
+                      "Sigmoid, HardSigmoid[alpha,beta], HardSwish, Silu, Gelu, GeluTanh)");
   }
   return act;
 }

@@ -77,7 +77,8 @@ void ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride, i
 
 /// Reads the fused activation of the com.onnxedge fused ops (FusedConv, FusedGemm): the string
 /// attribute `activation` (an ONNX op name: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,
-/// HardSwish, or Silu; empty or absent: none) and the float list `activation_params` (that op's
+/// HardSwish, Gelu (erf form), or Silu, or GeluTanh (Gelu with approximate = tanh); empty or
+/// absent: none) and the float list `activation_params` (that op's
 /// attributes in order: Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta; ONNX defaults
 /// when omitted). Errors name the node and the attribute.
 StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info);

@@ -101,7 +101,7 @@ uint64_t DirectConvRunCount();
 ///   out(i, r, col) for i < mb_valid, r < rows, col < ow, at y + i * y_ch_stride + r * ow + col:
 ///       bias[i] + sum over t < taps of w[t * mbp + i] * in[r * wp + tap_off[t] + col]
 ///       (+ residual at the same offset as y when not null), then `activation` unless it is
-///       Sigmoid or SiLU (kernels::IsTranscendental: the caller applies those)
+///       Sigmoid, SiLU or GELU (kernels::IsTranscendental: the caller applies those)
 struct DirectBlockArgs {
   const float* in = nullptr;
   int64_t wp = 0;

@@ -5,11 +5,13 @@
 //   inputs:  X, W, B (optional), Z (optional, same shape as Y)
 //   outputs: Y = activation(Conv(X, W, B) + Z)
 //   attributes: those of Conv (auto_pad, dilations, group, kernel_shape, pads, strides), plus
-//     activation (string: "", Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Silu) and
-//     activation_params (floats: Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta).
+//     activation (string: "", Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Silu,
+//     Gelu (erf), GeluTanh) and activation_params (floats: Clip min, max; LeakyRelu alpha;
+//     HardSigmoid alpha, beta).
 //   types: as Conv (float32 fast path; float16/bfloat16 widened; float64 reference).
 // The fused result equals Conv followed by the activation op up to float rounding (the vector
-// Sigmoid/Silu of kernels/vecmath.h is within 2 ulp).
+// Sigmoid/Silu of kernels/vecmath.h is within 2 ulp; Gelu/GeluTanh apply the Gelu op's own
+// vecmath.h function to the stored float output, so they equal Conv -> Gelu exactly).
 #include "ops/conv/conv.h"
 
 namespace onnxedge::ops {

@@ -5,7 +5,7 @@
 //   inputs:  A, B, C (optional)
 //   outputs: Y = activation(alpha * op(A) * op(B) + beta * C)
 //   attributes: those of Gemm (alpha, beta, transA, transB), plus activation (string: "", Relu,
-//     Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Silu) and activation_params (floats:
+//     Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Silu, Gelu (erf), GeluTanh) and activation_params (floats:
 //     Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta).
 //   shapes: as Gemm, except that A may have rank > 2 when transA = 0: A [d1, ..., dr, K] is
 //     multiplied as [d1 * ... * dr, K] and Y is [d1, ..., dr, N] (MatMul(A, W) + bias with a

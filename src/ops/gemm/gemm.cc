@@ -200,8 +200,10 @@ class GemmKernel final : public Kernel {
           float v = beta == 0.f ? 0.f : beta * y[i * n + j];
           if (ep.row_bias) v += ep.row_bias[i];
           if (ep.col_bias) v += ep.col_bias[j];
-          y[i * n + j] = kernels::ApplyActivation(v, ep.activation);
+          y[i * n + j] = v;
         }
+        // The array form: the vecmath.h values of the Sigmoid/Gelu ops, as on the tiled path.
+        kernels::ApplyActivation(y + i * n, static_cast<long>(n), ep.activation);
       }
       return Status::Ok();
     }
