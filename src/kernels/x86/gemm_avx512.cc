@@ -49,12 +49,16 @@ void Tile(const GemmTile& t) {
   // folds the loads into the FMAs of every row (R loads per vector, indexed addresses that
   // Intel cores unlaminate), which halved the speed of the 2- and 3-row tiles.
   // B streams from L2 (a panel group of a K block does not fit in L1): each k prefetches the
-  // B rows kPrefetchK steps ahead into L1 (prefetches past the end of B are harmless).
+  // B rows kPrefetchK steps ahead into L1 (prefetches past the end of B are harmless). Not for
+  // 1-2 rows: they are bound by B loads and the prefetches took load slots (-5 to -8% with
+  // B in L2, measured).
   const int64_t pf = kPrefetchK * bk;
   auto step = [&](__m512(&ac)[R][P], const float* ak, const float* bkp) {
+    if constexpr (R >= 3) {
 #pragma GCC unroll 4
-    for (int v = 0; v < P; ++v) {
-      _mm_prefetch(reinterpret_cast<const char*>(bkp + v * bs + pf), _MM_HINT_T0);
+      for (int v = 0; v < P; ++v) {
+        _mm_prefetch(reinterpret_cast<const char*>(bkp + v * bs + pf), _MM_HINT_T0);
+      }
     }
     __m512 bv[P];
 #pragma GCC unroll 4
