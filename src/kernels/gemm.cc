@@ -300,7 +300,50 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
           }
           const int64_t j0 = p * kGemmNr;
           const int nr = static_cast<int>(std::min<int64_t>(np * kGemmNr, n - j0));
+          // The next B panel group (packed panels only) that is not in L2 yet: the next group
+          // of this K block, else this N block's next K block, else (after the last M block)
+          // the next N block. Its lines are shared out to this group's tiles (panel q to a
+          // run of consecutive tiles), which prefetch them into L2 as they run.
+          const float* nx = nullptr;
+          int64_t nx_panels = 0, nx_lines = 0;
+          if (!b.tail && b.k_stride == kGemmNr) {
+            int64_t nk0 = k0;
+            int64_t np2 = p + np;
+            if (np2 >= pe) {
+              np2 = -1;
+              if (k0 + t.kc < k) {
+                np2 = pb;
+                nk0 = k0 + t.kc;
+              } else if (mb + kMc >= m1 && pe < panels) {
+                np2 = pe;
+                nk0 = 0;
+              }
+            }
+            if (np2 >= 0) {
+              const int64_t npe = np2 < pe ? pe : std::min(panels, np2 + kNcPanels);
+              nx = b.data + np2 * b.panel_stride + nk0 * kGemmNr;
+              nx_panels = std::min<int64_t>(group, npe - np2);
+              nx_lines = std::min(kc_block, k - nk0);  // 16 floats per k: one line
+            }
+          }
+          const int64_t n_tiles = (me - mb + kGemmMr - 1) / kGemmMr;
+          if (n_tiles < nx_panels) nx = nullptr;
+          int64_t tile_idx = 0;
           for (int64_t i = mb; i < me;) {
+            t.l2_prefetch = nullptr;
+            t.l2_prefetch_lines = 0;
+            if (nx) {
+              const int64_t q = tile_idx * nx_panels / n_tiles;
+              const int64_t f0 = (q * n_tiles + nx_panels - 1) / nx_panels;
+              const int64_t f1 = ((q + 1) * n_tiles + nx_panels - 1) / nx_panels;
+              const int64_t per = (nx_lines + (f1 - f0) - 1) / (f1 - f0);
+              const int64_t start = (tile_idx - f0) * per;
+              if (start < nx_lines) {
+                t.l2_prefetch = nx + q * b.panel_stride + start * kGemmNr;
+                t.l2_prefetch_lines = std::min(per, nx_lines - start);
+              }
+            }
+            ++tile_idx;
             // Slivers are aligned to kGemmMr rows of A; m0 may start inside one.
             const int64_t sliver = i / kGemmMr;
             const int r0 = static_cast<int>(i - sliver * kGemmMr);

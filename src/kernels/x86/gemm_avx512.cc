@@ -73,8 +73,15 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < P; ++v) ac[r][v] = _mm512_fmadd_ps(av, bv[v], ac[r][v]);
     }
   };
+  const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
+  int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
   int64_t k = 0;
   for (; k + S <= kc; k += S) {
+    if (l2_left > 0) {
+      _mm_prefetch(l2p, _MM_HINT_T1);
+      l2p += 64;
+      --l2_left;
+    }
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s) step(acc[s], a + s * kGemmMr, b + s * bk);
     a += S * kGemmMr;
