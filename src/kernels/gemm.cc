@@ -303,10 +303,11 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
           // The next B panel group (packed panels only) that is not in L2 yet: the next group
           // of this K block, else this N block's next K block, else (after the last M block)
           // the next N block. Its lines are shared out to this group's tiles (panel q to a
-          // run of consecutive tiles), which prefetch them into L2 as they run.
+          // run of consecutive tiles), which prefetch them into L2 as they run. Not for short
+          // K blocks (the tiles are short and the bookkeeping would show).
           const float* nx = nullptr;
           int64_t nx_panels = 0, nx_lines = 0;
-          if (!b.tail && b.k_stride == kGemmNr) {
+          if (!b.tail && b.k_stride == kGemmNr && t.kc > 128) {
             int64_t nk0 = k0;
             int64_t np2 = p + np;
             if (np2 >= pe) {
@@ -328,19 +329,29 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
           }
           const int64_t n_tiles = (me - mb + kGemmMr - 1) / kGemmMr;
           if (n_tiles < nx_panels) nx = nullptr;
+          // Panel q of the next group goes to tiles [first(q), first(q + 1)), first(q) =
+          // ceil(q * n_tiles / nx_panels), `per` lines each.
+          auto first_tile = [&](int64_t q) { return (q * n_tiles + nx_panels - 1) / nx_panels; };
+          int64_t pf_q = 0, pf_t0 = 0, pf_t1 = 0, pf_per = 0;
+          if (nx) {
+            pf_t1 = first_tile(1);
+            pf_per = (nx_lines + pf_t1 - 1) / pf_t1;
+          }
           int64_t tile_idx = 0;
           for (int64_t i = mb; i < me;) {
             t.l2_prefetch = nullptr;
             t.l2_prefetch_lines = 0;
             if (nx) {
-              const int64_t q = tile_idx * nx_panels / n_tiles;
-              const int64_t f0 = (q * n_tiles + nx_panels - 1) / nx_panels;
-              const int64_t f1 = ((q + 1) * n_tiles + nx_panels - 1) / nx_panels;
-              const int64_t per = (nx_lines + (f1 - f0) - 1) / (f1 - f0);
-              const int64_t start = (tile_idx - f0) * per;
+              if (tile_idx >= pf_t1) {
+                ++pf_q;
+                pf_t0 = pf_t1;
+                pf_t1 = first_tile(pf_q + 1);
+                pf_per = (nx_lines + (pf_t1 - pf_t0) - 1) / (pf_t1 - pf_t0);
+              }
+              const int64_t start = (tile_idx - pf_t0) * pf_per;
               if (start < nx_lines) {
-                t.l2_prefetch = nx + q * b.panel_stride + start * kGemmNr;
-                t.l2_prefetch_lines = std::min(per, nx_lines - start);
+                t.l2_prefetch = nx + pf_q * b.panel_stride + start * kGemmNr;
+                t.l2_prefetch_lines = std::min(pf_per, nx_lines - start);
               }
             }
             ++tile_idx;

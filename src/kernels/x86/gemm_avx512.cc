@@ -9,6 +9,8 @@
 #endif
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "kernels/gemm.h"
 #include "kernels/x86/vec_math_avx512.h"
 
@@ -21,6 +23,7 @@ using avx512::ActivationVec;
 // Distance of the B prefetch, in k steps (16 steps of a 6x64 tile are about 200 cycles).
 // Measured on the Intel Xeon: +1-3% alone on an idle core, +6-10% while the other core runs.
 constexpr int64_t kPrefetchK = 16;
+constexpr int64_t kPrefetchMinK = 128;
 
 // Accumulator sets: tiles of fewer than 12 accumulators would wait on the FMA latency (4 cycles
 // on 2 ports needs 8 independent chains), so they keep S sets that take alternate k and are
@@ -48,13 +51,16 @@ void Tile(const GemmTile& t) {
   // One k step into set s. The empty asm keeps each B vector in a register: without it GCC
   // folds the loads into the FMAs of every row (R loads per vector, indexed addresses that
   // Intel cores unlaminate), which halved the speed of the 2- and 3-row tiles.
-  // B streams from L2 (a panel group of a K block does not fit in L1): each k prefetches the
-  // B rows kPrefetchK steps ahead into L1 (prefetches past the end of B are harmless). Not for
-  // 1-2 rows: they are bound by B loads and the prefetches took load slots (-5 to -8% with
-  // B in L2, measured).
+  // Packed B streams from L2 (a panel group of a K block does not fit in L1): each k step
+  // prefetches the B rows kPrefetchK steps ahead into L1, up to the end of the tile's K block.
+  // Not for 1-2 rows (bound by B loads; the prefetches took load slots: -5 to -8% with B in
+  // L2), nor for B read in place (rows at a large stride: the hardware prefetcher did better;
+  // 1x1 convolutions with small K lost up to 30%), nor for K blocks of up to kPrefetchMinK
+  // (the group's B, at most 32 KiB, stays in L1 across the slivers: Winograd and 1x1
+  // convolutions with 64 channels lost 2-4%).
   const int64_t pf = kPrefetchK * bk;
-  auto step = [&](__m512(&ac)[R][P], const float* ak, const float* bkp) {
-    if constexpr (R >= 3) {
+  auto step = [&](auto prefetch, __m512(&ac)[R][P], const float* ak, const float* bkp) {
+    if constexpr (decltype(prefetch)::value) {
 #pragma GCC unroll 4
       for (int v = 0; v < P; ++v) {
         _mm_prefetch(reinterpret_cast<const char*>(bkp + v * bs + pf), _MM_HINT_T0);
@@ -76,6 +82,22 @@ void Tile(const GemmTile& t) {
   const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
   int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
   int64_t k = 0;
+  if constexpr (R >= 3) {
+    const int64_t k_pf = bk == kGemmNr && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
+    for (; k + S <= k_pf; k += S) {
+      if (l2_left > 0) {
+        _mm_prefetch(l2p, _MM_HINT_T1);
+        l2p += 64;
+        --l2_left;
+      }
+#pragma GCC unroll 4
+      for (int s = 0; s < S; ++s) {
+        step(std::true_type(), acc[s], a + s * kGemmMr, b + s * bk);
+      }
+      a += S * kGemmMr;
+      b += S * bk;
+    }
+  }
   for (; k + S <= kc; k += S) {
     if (l2_left > 0) {
       _mm_prefetch(l2p, _MM_HINT_T1);
@@ -83,12 +105,12 @@ void Tile(const GemmTile& t) {
       --l2_left;
     }
 #pragma GCC unroll 4
-    for (int s = 0; s < S; ++s) step(acc[s], a + s * kGemmMr, b + s * bk);
+    for (int s = 0; s < S; ++s) step(std::false_type(), acc[s], a + s * kGemmMr, b + s * bk);
     a += S * kGemmMr;
     b += S * bk;
   }
   for (; k < kc; ++k) {
-    step(acc[0], a, b);
+    step(std::false_type(), acc[0], a, b);
     a += kGemmMr;
     b += bk;
   }
