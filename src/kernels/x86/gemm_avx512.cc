@@ -24,6 +24,7 @@ using avx512::ActivationVec;
 // Measured on the Intel Xeon: +1-3% alone on an idle core, +6-10% while the other core runs.
 constexpr int64_t kPrefetchK = 16;
 constexpr int64_t kPrefetchMinK = 128;
+constexpr int64_t kPrefetchMaxRowStride = 1024;  // floats between B rows
 
 // Accumulator sets: tiles of fewer than 12 accumulators would wait on the FMA latency (4 cycles
 // on 2 ports needs 8 independent chains), so they keep S sets that take alternate k and are
@@ -54,10 +55,10 @@ void Tile(const GemmTile& t) {
   // Packed B streams from L2 (a panel group of a K block does not fit in L1): each k step
   // prefetches the B rows kPrefetchK steps ahead into L1, up to the end of the tile's K block.
   // Not for 1-2 rows (bound by B loads; the prefetches took load slots: -5 to -8% with B in
-  // L2), nor for B read in place (rows at a large stride: the hardware prefetcher did better;
-  // 1x1 convolutions with small K lost up to 30%), nor for K blocks of up to kPrefetchMinK
-  // (the group's B, at most 32 KiB, stays in L1 across the slivers: Winograd and 1x1
-  // convolutions with 64 channels lost 2-4%).
+  // L2), nor for B read in place with rows 4 KiB apart or more (N >= 1024: 16 rows ahead is
+  // 64+ KiB away; measured -3 to -15% at N = 3072, while N = 768/256 gain 2-20%), nor for K
+  // blocks of up to kPrefetchMinK (the group's B, at most 32 KiB, stays in L1 across the
+  // slivers: Winograd and 1x1 convolutions with 64 channels lost 2-4%).
   const int64_t pf = kPrefetchK * bk;
   auto step = [&](auto prefetch, __m512(&ac)[R][P], const float* ak, const float* bkp) {
     if constexpr (decltype(prefetch)::value) {
@@ -83,7 +84,7 @@ void Tile(const GemmTile& t) {
   int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
   int64_t k = 0;
   if constexpr (R >= 3) {
-    const int64_t k_pf = bk == kGemmNr && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
+    const int64_t k_pf = bk < kPrefetchMaxRowStride && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
     for (; k + S <= k_pf; k += S) {
       if (l2_left > 0) {
         _mm_prefetch(l2p, _MM_HINT_T1);
