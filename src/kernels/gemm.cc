@@ -23,10 +23,12 @@ namespace {
 //   kNcPanels: 8 panels = 128 columns: the B block of one K block is at most 512 KiB, so A and
 //        B blocks together stay inside the 2 MiB L2 (about 1 MiB: also Zen 4's L2).
 constexpr int64_t kKc = 1024;
-// B read in place (rows of a row-major B, GemmBlockInPlaceB) keeps K blocks of 256: its tiles
-// read 4 lines per k at the row stride, and 1024 rows at a stride like 12 KiB (N = 3072) fall
-// into few L2 sets (measured 2.6x slower than 256 on 128x3072x768).
+// B read in place (rows of a row-major B, GemmBlockInPlaceB) keeps the earlier blocks, K 256
+// x N 512: its tiles read a row's few lines per k at the row stride, and many rows at a stride
+// like 12 KiB (N = 3072) fall into few L2 sets (K blocks of 1024: 2.6x slower on
+// 128x3072x768; N blocks of 128: 5-20% slower at N = 3072).
 constexpr int64_t kKcInPlaceB = 256;
+constexpr int64_t kNcPanelsInPlaceB = 32;
 constexpr int64_t kMc = 132;
 constexpr int64_t kNcPanels = 8;
 static_assert(kMc % kGemmMr == 0, "M blocks hold whole slivers");
@@ -274,8 +276,9 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
   GemmTile t;
   t.ldc = ldc;
   t.alpha = alpha;
-  for (int64_t pb = 0; pb < panels; pb += kNcPanels) {
-    const int64_t pe = std::min(panels, pb + kNcPanels);
+  const int64_t nc_panels = b.k_stride == kGemmNr ? kNcPanels : kNcPanelsInPlaceB;
+  for (int64_t pb = 0; pb < panels; pb += nc_panels) {
+    const int64_t pe = std::min(panels, pb + nc_panels);
     for (int64_t mb = m0; mb < m1; mb += kMc) {
       const int64_t me = std::min(m1, mb + kMc);
       for (int64_t k0 = 0; k0 < k; k0 += kc_block) {
