@@ -23,14 +23,14 @@ namespace {
 //   kNcPanels: 8 panels = 128 columns: the B block of one K block is at most 512 KiB, so A and
 //        B blocks together stay inside the 2 MiB L2 (about 1 MiB: also Zen 4's L2).
 constexpr int64_t kKc = 1024;
+constexpr int64_t kMc = 132;
+constexpr int64_t kNcPanels = 8;
 // B read in place (rows of a row-major B, GemmBlockInPlaceB) keeps the earlier blocks, K 256
 // x N 512: its tiles read a row's few lines per k at the row stride, and many rows at a stride
 // like 12 KiB (N = 3072) fall into few L2 sets (K blocks of 1024: 2.6x slower on
-// 128x3072x768; N blocks of 128: 5-20% slower at N = 3072).
+// 128x3072x768; N blocks of 128: 0-4% slower).
 constexpr int64_t kKcInPlaceB = 256;
 constexpr int64_t kNcPanelsInPlaceB = 32;
-constexpr int64_t kMc = 132;
-constexpr int64_t kNcPanels = 8;
 static_assert(kMc % kGemmMr == 0, "M blocks hold whole slivers");
 // Gemm() reads a row-major B in place (GemmBlockInPlaceB) up to this many rows of A. Measured
 // on Zen 4 (AVX-512): in place is ahead of packing B up to M = 512 (1.1-1.3x at M = 32..128 for
