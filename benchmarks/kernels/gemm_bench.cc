@@ -168,7 +168,7 @@ void RegisterGemmBenchmarks() {
             std::to_string(n) + "^3", Name(Engine::kOpenblas, s, 1), kPeakName);
 #endif
   }
-  const GemmShape nk[] = {{0, 768, 768}, {0, 3072, 768}, {0, 768, 3072},
+  const GemmShape nk[] = {{0, 768, 768}, {0, 2304, 768}, {0, 3072, 768}, {0, 768, 3072},
                           {0, 256, 256}, {0, 1024, 256}, {0, 256, 1024}};
   for (GemmShape s : nk) {
     for (int64_t m : {1, 2, 4, 8, 16, 32, 64, 128}) {

@@ -10,16 +10,27 @@ namespace onnxedge::kernels {
 
 namespace {
 
-// Cache blocking, in the BLIS order: N block (the B block and the C block stay in L2), M block,
-// K block, then per B panel group the A slivers of the M block stream past it.
-//   kKc: a 256 x 16 B panel slice is 16 KiB, half of L1D, so it stays there while the 6 x 256
-//        A slivers (6 KiB each) stream in from L2.
-//   kMc: 72 x 256 A block = 72 KiB (L2).
-//   kNcPanels: 32 panels = 512 columns: the B block of one K slice is 512 KiB and the C block
-//        (72 x 512) 144 KiB, together inside a 1 MiB (Zen 4) L2 and mostly inside 512 KiB (Zen 1).
-constexpr int64_t kKc = 256;
-constexpr int64_t kMc = 72;
-constexpr int64_t kNcPanels = 32;
+// Cache blocking: N block, M block, K block, then per group of 4 B panels (a 6x64 tile's B)
+// the A slivers of the M block stream past it. Tuned on an Intel Xeon (Emerald Rapids: 48 KiB
+// L1D, 2 MiB L2) with the 6x64 AVX-512 tile, which streams its B from L2 (software prefetch
+// in the tile) and keeps its A sliver in L1:
+//   kKc: K blocks of up to 1024 (split evenly: K = 1536 runs 2 x 768): the 6 x 1024 A sliver
+//        is 24 KiB (L1); fewer blocks mean fewer round trips of C and fewer tile epilogues.
+//        256 (B panel group in L1) measured 6-12% slower: the tile is not L2-bound once B is
+//        prefetched, so the per-block costs dominate.
+//   kMc: 132 rows (22 slivers): M = 128 (transformer tokens) is one block, so every B panel
+//        group is read from L3 once and reused by all 22 slivers from L2. A block up to 528 KiB.
+//   kNcPanels: 8 panels = 128 columns: the B block of one K block is at most 512 KiB, so A and
+//        B blocks together stay inside the 2 MiB L2 (about 1 MiB: also Zen 4's L2).
+constexpr int64_t kKc = 1024;
+constexpr int64_t kMc = 132;
+constexpr int64_t kNcPanels = 8;
+// B read in place (rows of a row-major B, GemmBlockInPlaceB) keeps the earlier blocks, K 256
+// x N 512: its tiles read a row's few lines per k at the row stride, and many rows at a stride
+// like 12 KiB (N = 3072) fall into few L2 sets (K blocks of 1024: 2.6x slower on
+// 128x3072x768; N blocks of 128: 0-4% slower).
+constexpr int64_t kKcInPlaceB = 256;
+constexpr int64_t kNcPanelsInPlaceB = 32;
 static_assert(kMc % kGemmMr == 0, "M blocks hold whole slivers");
 // Gemm() reads a row-major B in place (GemmBlockInPlaceB) up to this many rows of A. Measured
 // on Zen 4 (AVX-512): in place is ahead of packing B up to M = 512 (1.1-1.3x at M = 32..128 for
@@ -265,15 +276,20 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
   // Panels per tile: max_panels is non-increasing in the row count, so the width allowed for
   // the block's largest tile suits every tile.
   const int group = ks.max_panels[std::min<int64_t>(kGemmMr, m1 - m0)];
+  // Even K blocks (multiples of 16) so no block is a short tail.
+  const int64_t kc_max = b.k_stride == kGemmNr ? kKc : kKcInPlaceB;
+  const int64_t k_blocks = (k + kc_max - 1) / kc_max;
+  const int64_t kc_block = ((k + k_blocks - 1) / k_blocks + 15) / 16 * 16;
   GemmTile t;
   t.ldc = ldc;
   t.alpha = alpha;
-  for (int64_t pb = 0; pb < panels; pb += kNcPanels) {
-    const int64_t pe = std::min(panels, pb + kNcPanels);
+  const int64_t nc_panels = b.k_stride == kGemmNr ? kNcPanels : kNcPanelsInPlaceB;
+  for (int64_t pb = 0; pb < panels; pb += nc_panels) {
+    const int64_t pe = std::min(panels, pb + nc_panels);
     for (int64_t mb = m0; mb < m1; mb += kMc) {
       const int64_t me = std::min(m1, mb + kMc);
-      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        t.kc = std::min(kKc, k - k0);
+      for (int64_t k0 = 0; k0 < k; k0 += kc_block) {
+        t.kc = std::min(kc_block, k - k0);
         t.accumulate = k0 > 0 || beta != 0.f;
         const bool last = k0 + t.kc >= k;
         t.epilogue = last && has_epilogue;
@@ -294,7 +310,61 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
           }
           const int64_t j0 = p * kGemmNr;
           const int nr = static_cast<int>(std::min<int64_t>(np * kGemmNr, n - j0));
+          // The next B panel group (packed panels only) that is not in L2 yet: the next group
+          // of this K block, else this N block's next K block, else (after the last M block)
+          // the next N block. Its lines are shared out to this group's tiles (panel q to a
+          // run of consecutive tiles), which prefetch them into L2 as they run. Not for short
+          // K blocks (the tiles are short and the bookkeeping would show).
+          const float* nx = nullptr;
+          int64_t nx_panels = 0, nx_lines = 0;
+          if (!b.tail && b.k_stride == kGemmNr && t.kc > 128) {
+            int64_t nk0 = k0;
+            int64_t np2 = p + np;
+            if (np2 >= pe) {
+              np2 = -1;
+              if (k0 + t.kc < k) {
+                np2 = pb;
+                nk0 = k0 + t.kc;
+              } else if (mb + kMc >= m1 && pe < panels) {
+                np2 = pe;
+                nk0 = 0;
+              }
+            }
+            if (np2 >= 0) {
+              const int64_t npe = np2 < pe ? pe : std::min(panels, np2 + kNcPanels);
+              nx = b.data + np2 * b.panel_stride + nk0 * kGemmNr;
+              nx_panels = std::min<int64_t>(group, npe - np2);
+              nx_lines = std::min(kc_block, k - nk0);  // 16 floats per k: one line
+            }
+          }
+          const int64_t n_tiles = (me - mb + kGemmMr - 1) / kGemmMr;
+          if (n_tiles < nx_panels) nx = nullptr;
+          // Panel q of the next group goes to tiles [first(q), first(q + 1)), first(q) =
+          // ceil(q * n_tiles / nx_panels), `per` lines each.
+          auto first_tile = [&](int64_t q) { return (q * n_tiles + nx_panels - 1) / nx_panels; };
+          int64_t pf_q = 0, pf_t0 = 0, pf_t1 = 0, pf_per = 0;
+          if (nx) {
+            pf_t1 = first_tile(1);
+            pf_per = (nx_lines + pf_t1 - 1) / pf_t1;
+          }
+          int64_t tile_idx = 0;
           for (int64_t i = mb; i < me;) {
+            t.l2_prefetch = nullptr;
+            t.l2_prefetch_lines = 0;
+            if (nx) {
+              if (tile_idx >= pf_t1) {
+                ++pf_q;
+                pf_t0 = pf_t1;
+                pf_t1 = first_tile(pf_q + 1);
+                pf_per = (nx_lines + (pf_t1 - pf_t0) - 1) / (pf_t1 - pf_t0);
+              }
+              const int64_t start = (tile_idx - pf_t0) * pf_per;
+              if (start < nx_lines) {
+                t.l2_prefetch = nx + pf_q * b.panel_stride + start * kGemmNr;
+                t.l2_prefetch_lines = std::min(pf_per, nx_lines - start);
+              }
+            }
+            ++tile_idx;
             // Slivers are aligned to kGemmMr rows of A; m0 may start inside one.
             const int64_t sliver = i / kGemmMr;
             const int r0 = static_cast<int>(i - sliver * kGemmMr);

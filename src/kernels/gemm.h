@@ -166,6 +166,11 @@ struct GemmTile {
   const float* row_bias = nullptr;  ///< At the tile's first row (only with epilogue).
   const float* col_bias = nullptr;  ///< At the tile's first column (only with epilogue).
   Activation activation;            ///< Only with epilogue.
+  /// Optional hint: `l2_prefetch_lines` contiguous 64-byte lines from `l2_prefetch` (the next
+  /// B panel group's share for this tile) to prefetch into L2 while the tile runs, about one
+  /// per k step. Kernels may ignore it; prefetches never fault.
+  const float* l2_prefetch = nullptr;
+  int64_t l2_prefetch_lines = 0;
 };
 
 using GemmTileFn = void (*)(const GemmTile&);
