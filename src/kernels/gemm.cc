@@ -10,28 +10,40 @@ namespace onnxedge::kernels {
 
 namespace {
 
-// Cache blocking: N block, M block, K block, then per group of 4 B panels (a 6x64 tile's B)
-// the A slivers of the M block stream past it. Tuned on an Intel Xeon (Emerald Rapids: 48 KiB
-// L1D, 2 MiB L2) with the 6x64 AVX-512 tile, which streams its B from L2 (software prefetch
-// in the tile) and keeps its A sliver in L1:
-//   kKc: K blocks of up to 1024 (split evenly: K = 1536 runs 2 x 768): the 6 x 1024 A sliver
-//        is 24 KiB (L1); fewer blocks mean fewer round trips of C and fewer tile epilogues.
-//        256 (B panel group in L1) measured 6-12% slower: the tile is not L2-bound once B is
-//        prefetched, so the per-block costs dominate.
-//   kMc: 132 rows (22 slivers): M = 128 (transformer tokens) is one block, so every B panel
-//        group is read from L3 once and reused by all 22 slivers from L2. A block up to 528 KiB.
-//   kNcPanels: 8 panels = 128 columns: the B block of one K block is at most 512 KiB, so A and
-//        B blocks together stay inside the 2 MiB L2 (about 1 MiB: also Zen 4's L2).
-constexpr int64_t kKc = 1024;
-constexpr int64_t kMc = 132;
-constexpr int64_t kNcPanels = 8;
+// Cache blocking: N block, M block, K block, then per group of B panels (one tile's B) the A
+// slivers of the M block stream past it. Two sets, by the active tile (ActiveBlocks below):
+//
+// The 6x64 AVX-512 tile, tuned on an Intel Xeon (Emerald Rapids: 48 KiB L1D, 2 MiB L2); the tile
+// streams its B from L2 (software prefetch in the tile) and keeps its A sliver in L1:
+//   kc: K blocks of up to 1024 (split evenly: K = 1536 runs 2 x 768): the 6 x 1024 A sliver
+//       is 24 KiB (L1); fewer blocks mean fewer round trips of C and fewer tile epilogues.
+//       256 (B panel group in L1) measured 6-12% slower: the tile is not L2-bound once B is
+//       prefetched, so the per-block costs dominate.
+//   mc: 132 rows (22 slivers): M = 128 (transformer tokens) is one block, so every B panel
+//       group is read from L3 once and reused by all 22 slivers from L2. A block up to 528 KiB.
+//   nc: 8 panels = 128 columns: the B block of one K block is at most 512 KiB, so A and B
+//       blocks together stay inside the 2 MiB L2 (about 1 MiB: Zen 4's L2, not measured there).
+//
+// The 6x16 AVX2, NEON and portable tiles keep the blocks they were tuned with, for cores with
+// 32 KiB L1D and 512 KiB L2 (Zen 1, Cortex-A boards), where the blocks above would not fit:
+//   kc: a 256 x 16 B panel slice is 16 KiB, half of L1D, so it stays there while the 6 x 256
+//       A slivers (6 KiB each) stream in from L2.
+//   mc: 72 x 256 A block = 72 KiB (L2).
+//   nc: 32 panels = 512 columns: the B block of one K slice is 512 KiB and the C block
+//       (72 x 512) 144 KiB, together inside a 1 MiB L2 and mostly inside 512 KiB.
+struct GemmBlocks {
+  int64_t kc, mc, nc_panels;
+};
+constexpr GemmBlocks kWideTileBlocks = {1024, 132, 8};
+constexpr GemmBlocks kNarrowTileBlocks = {256, 72, 32};
+static_assert(kWideTileBlocks.mc % kGemmMr == 0 && kNarrowTileBlocks.mc % kGemmMr == 0,
+              "M blocks hold whole slivers");
 // B read in place (rows of a row-major B, GemmBlockInPlaceB) keeps the earlier blocks, K 256
 // x N 512: its tiles read a row's few lines per k at the row stride, and many rows at a stride
 // like 12 KiB (N = 3072) fall into few L2 sets (K blocks of 1024: 2.6x slower on
 // 128x3072x768; N blocks of 128: 0-4% slower).
 constexpr int64_t kKcInPlaceB = 256;
 constexpr int64_t kNcPanelsInPlaceB = 32;
-static_assert(kMc % kGemmMr == 0, "M blocks hold whole slivers");
 // Gemm() reads a row-major B in place (GemmBlockInPlaceB) up to this many rows of A. Measured
 // on Zen 4 (AVX-512): in place is ahead of packing B up to M = 512 (1.1-1.3x at M = 32..128 for
 // transformer shapes, even at 1024-2048 squares); 256 keeps B re-reads from strided rows few.
@@ -94,6 +106,13 @@ const GemmKernelSet& GemmKernelsFor(Isa isa) {
 }
 
 const GemmKernelSet& ActiveGemmKernels() { return GemmKernelsFor(MaxIsa()); }
+
+namespace {
+// The blocks for the active tile (the comment at kWideTileBlocks).
+const GemmBlocks& ActiveBlocks() {
+  return MaxIsa() >= Isa::kAvx512 ? kWideTileBlocks : kNarrowTileBlocks;
+}
+}  // namespace
 
 const char* GemmKernelName() { return ActiveGemmKernels().name; }
 
@@ -256,7 +275,7 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
   // Sigmoid, SiLU and GELU are not applied by the tiles: RunBlock applies them
   // (kernels/vecmath.h). Sigmoid and SiLU go over each tile's rows right after the tile stored
   // them, while they are still in L1. GELU (about 3x the work per element) goes over each
-  // finished block of up to kMc rows x kNcPanels panels (L2-resident) instead: on the
+  // finished block of up to mc rows x nc panels (L2-resident) instead: on the
   // transformer's FFN (tiles of 6 x 64) the per-tile calls made the fused Gemm 3-4 % slower
   // than Gemm followed by the Gelu op, the per-block ones run as fast (docs/performance.md).
   const bool post_act = has_epilogue && IsTranscendental(ep.activation.kind);
@@ -277,17 +296,18 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
   // the block's largest tile suits every tile.
   const int group = ks.max_panels[std::min<int64_t>(kGemmMr, m1 - m0)];
   // Even K blocks (multiples of 16) so no block is a short tail.
-  const int64_t kc_max = b.k_stride == kGemmNr ? kKc : kKcInPlaceB;
+  const GemmBlocks& blk = ActiveBlocks();
+  const int64_t kc_max = b.k_stride == kGemmNr ? blk.kc : kKcInPlaceB;
   const int64_t k_blocks = (k + kc_max - 1) / kc_max;
   const int64_t kc_block = ((k + k_blocks - 1) / k_blocks + 15) / 16 * 16;
   GemmTile t;
   t.ldc = ldc;
   t.alpha = alpha;
-  const int64_t nc_panels = b.k_stride == kGemmNr ? kNcPanels : kNcPanelsInPlaceB;
+  const int64_t nc_panels = b.k_stride == kGemmNr ? blk.nc_panels : kNcPanelsInPlaceB;
   for (int64_t pb = 0; pb < panels; pb += nc_panels) {
     const int64_t pe = std::min(panels, pb + nc_panels);
-    for (int64_t mb = m0; mb < m1; mb += kMc) {
-      const int64_t me = std::min(m1, mb + kMc);
+    for (int64_t mb = m0; mb < m1; mb += blk.mc) {
+      const int64_t me = std::min(m1, mb + blk.mc);
       for (int64_t k0 = 0; k0 < k; k0 += kc_block) {
         t.kc = std::min(kc_block, k - k0);
         t.accumulate = k0 > 0 || beta != 0.f;
@@ -325,13 +345,13 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
               if (k0 + t.kc < k) {
                 np2 = pb;
                 nk0 = k0 + t.kc;
-              } else if (mb + kMc >= m1 && pe < panels) {
+              } else if (mb + blk.mc >= m1 && pe < panels) {
                 np2 = pe;
                 nk0 = 0;
               }
             }
             if (np2 >= 0) {
-              const int64_t npe = np2 < pe ? pe : std::min(panels, np2 + kNcPanels);
+              const int64_t npe = np2 < pe ? pe : std::min(panels, np2 + nc_panels);
               nx = b.data + np2 * b.panel_stride + nk0 * kGemmNr;
               nx_panels = std::min<int64_t>(group, npe - np2);
               nx_lines = std::min(kc_block, k - nk0);  // 16 floats per k: one line
@@ -512,7 +532,8 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
     GemmPackedBlock(a, 0, m, b.data.data(), n, alpha, beta, c, ldc, ep);
     return;
   }
-  const int64_t m_blocks = (m + kMc - 1) / kMc;
+  const int64_t mc = ActiveBlocks().mc;
+  const int64_t m_blocks = (m + mc - 1) / mc;
   const int64_t panels = (n + kGemmNr - 1) / kGemmNr;
   // Split N too when M alone gives too few tasks for the threads.
   int64_t panels_per_task = panels;
@@ -525,8 +546,8 @@ void GemmPacked(const PackedA& a, const PackedB& b, float alpha, float beta, flo
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t mb = t / n_tasks;
       const int64_t nb = t % n_tasks;
-      const int64_t m0 = mb * kMc;
-      const int64_t m1 = std::min(m, m0 + kMc);
+      const int64_t m0 = mb * mc;
+      const int64_t m1 = std::min(m, m0 + mc);
       const int64_t p0 = nb * panels_per_task;
       const int64_t p1 = std::min(panels, p0 + panels_per_task);
       const int64_t n0 = p0 * kGemmNr;

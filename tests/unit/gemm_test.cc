@@ -133,6 +133,41 @@ TEST_P(GemmTest, BlockBoundariesAndThreads) {
   }
 }
 
+// Prepacked B (weights) crosses both blockings' boundaries: K blocks of 256 (AVX2, NEON,
+// portable tiles) and of up to 1024 split evenly (AVX-512: K = 1100 runs 2 x 560, 2100 runs
+// 3 x 704), M blocks of 72 and 132 rows, N blocks of 512 and 128 columns, with the L2 prefetch
+// of the next panel group crossing K blocks, N blocks and the end of B; with a bias and SiLU
+// epilogue (applied on the last K block only), beta 0 and 1, at 1 and 3 threads.
+TEST_P(GemmTest, PrepackedBBlockBoundaries) {
+  std::mt19937 rng(12);
+  ThreadPool pool(3);
+  for (auto [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{140, 200, 1100},
+                         {133, 129, 2100},
+                         {73, 530, 257},
+                         {7, 130, 1025},
+                         {270, 64, 300}}) {
+    auto a = Random(static_cast<size_t>(m * k), &rng);
+    auto b = Random(static_cast<size_t>(k * n), &rng);
+    auto c0 = Random(static_cast<size_t>(m * n), &rng);
+    auto cb = Random(static_cast<size_t>(n), &rng);
+    kernels::PackedB pb;
+    kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+    GemmEpilogue ep;
+    ep.col_bias = cb.data();
+    ep.activation = Activation::Silu();
+    for (float beta : {0.f, 1.f}) {
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        auto want = c0, got = c0;
+        Naive(false, false, m, n, k, 0.5f, a.data(), k, b.data(), n, beta, want.data(), n, ep);
+        kernels::GemmPrepackedB(a.data(), k, false, m, pb, 0.5f, beta, got.data(), n, p, ep);
+        ExpectNear(got, want, k,
+                   "m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" +
+                       std::to_string(k) + " beta=" + std::to_string(beta));
+      }
+    }
+  }
+}
+
 TEST_P(GemmTest, EmptyDimsAndZeroK) {
   std::vector<float> a(12, 1.f), b(12, 1.f);
   // K = 0: C = beta * C (beta = 0 clears even NaN).
