@@ -147,7 +147,9 @@ void RunEngine(const Case& k, bool bias, bool residual, const kernels::Activatio
   const bool chosen =
       MaxIsa() >= Isa::kAvx2 &&
       (pointwise || (k.sh <= 2 && k.sw <= 2 && phase_taps >= 2)) &&
-      (k.m <= ops::kDirectSmallM || kk <= ops::kDirectSmallK);
+      (k.m <= ops::kDirectSmallM ||
+       kk <= (k.kh == 3 && k.kw == 3 && k.sh == 1 && k.sw == 1 ? ops::kDirectSmallK
+                                                               : ops::kDirectSmallKNoWinograd));
   ASSERT_EQ(prepared.direct != nullptr, chosen) << what;
   if (force_direct && !chosen && MaxIsa() >= Isa::kAvx2) {
     auto direct = std::make_shared<ops::DirectConvWeights>();
@@ -339,8 +341,10 @@ TEST(DirectConv, PreparesTheWeightsForTheChosenPath) {
         Want{{16, 6, 3, 3}, 2, &s1, false},     // grouped
         Want{{16, 12, 1, 1}, 1, &s1, true},     // 1x1 stride 1: in place
         Want{{32, 576, 1, 1}, 1, &s1, true},    // M <= 32: any K
-        Want{{96, 160, 1, 1}, 1, &s1, true},    // M <= 96 with K <= 160
-        Want{{33, 161, 1, 1}, 1, &s1, false},   // the GEMM path
+        Want{{96, 288, 1, 1}, 1, &s1, true},    // M <= 96 with K <= 288 (no Winograd)
+        Want{{33, 289, 1, 1}, 1, &s1, false},   // the GEMM path
+        Want{{64, 32, 3, 3}, 1, &s2, true},     // 3x3 stride 2, K = 288
+        Want{{64, 33, 3, 3}, 1, &s2, false},    // K = 297
         Want{{97, 12, 1, 1}, 1, &s1, false},
         Want{{16, 12, 1, 1}, 1, &s2, false},    // 1x1 stride 2: the GEMM path
         Want{{32, 128, 3, 3}, 1, &s1, true},    // M <= 32, K = 1152

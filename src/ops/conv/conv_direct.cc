@@ -136,13 +136,21 @@ bool ChooseDirectConv(const Shape& w_shape, int64_t group, int64_t sh, int64_t s
   //     112x112 0.87x; YOLOX-nano's M <= 32 layers at 52x52 and 104x104 0.78-0.89x, 64 -> 64 and
   //     64 -> 80 at 52x52 0.91-0.92x, its M = 1 and 4 heads 0.5x. The same M / K rule as the
   //     windowed layers (K = C here); 1x1 layers with a stride keep the GEMM path.
+  //   - Layers Winograd cannot take (anything but 3x3 stride 1) keep the direct path with M up
+  //     to 96 for K up to kDirectSmallKNoWinograd (288), measured in the models after the phase
+  //     fill was vectorised: YOLO-tiny's 32 -> 64 3x3 stride 2 at 80x80 (K = 288) 0.87-0.91x
+  //     (it lost, 0.81x, with the scalar fill), the PP-OCRv4 detector's 192 -> 42 1x1 0.79x.
+  //     3x3 stride-1 layers keep K <= 160 there: with M over 32 Winograd is the comparison, and
+  //     it was measured only up to M = 24.
+  const bool winograd_shape = w_shape[2] == 3 && w_shape[3] == 3 && sh == 1 && sw == 1;
+  const int64_t small_k = winograd_shape ? kDirectSmallK : kDirectSmallKNoWinograd;
   if (taps == 1) {
     if (sh != 1 || sw != 1 || m < 1 || !PointwiseEnabled()) return false;
-    return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
+    return m <= kDirectSmallM || (m <= kDirectMaxM && k <= small_k);
   }
   const int64_t phase_taps = ((w_shape[2] + sh - 1) / sh) * ((w_shape[3] + sw - 1) / sw);
   if (phase_taps < 2 || m < 1 || k > kDirectMaxK) return false;
-  return m <= kDirectSmallM || (m <= kDirectMaxM && k <= kDirectSmallK);
+  return m <= kDirectSmallM || (m <= kDirectMaxM && k <= small_k);
 }
 
 void PrepareDirectConvWeights(const float* w, const Shape& w_shape, int64_t sh, int64_t sw,

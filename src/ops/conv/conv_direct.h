@@ -35,13 +35,15 @@ namespace onnxedge::ops {
 /// The choice of the direct path (ChooseDirectConv; measurements next to it): strides 1 or 2,
 /// overlapping windows (ceil(kh / sh) * ceil(kw / sw) >= 2), K = C * kh * kw <= kDirectMaxK
 /// and at most kDirectSmallM output channels, or at most kDirectMaxM output channels with
-/// K <= kDirectSmallK; or a 1x1 stride-1 window with the same M / K rule (any K for M <=
-/// kDirectSmallM), which runs on X's planes in place (no phase band). The kernels themselves
-/// take any stride (above 2 the phase rows are filled by a scalar loop).
+/// K <= kDirectSmallK (3x3 stride 1, where Winograd is the alternative) or K <=
+/// kDirectSmallKNoWinograd (other windows); or a 1x1 stride-1 window with the same M / K rule
+/// (any K for M <= kDirectSmallM), which runs on X's planes in place (no phase band). The
+/// kernels themselves take any stride (above 2 the phase rows are filled by a scalar loop).
 constexpr int64_t kDirectMaxK = 1152;
 constexpr int64_t kDirectSmallM = 32;
 constexpr int64_t kDirectMaxM = 96;
 constexpr int64_t kDirectSmallK = 160;
+constexpr int64_t kDirectSmallKNoWinograd = 288;
 /// Output channels per register block (the last block is padded to a multiple of 4).
 constexpr int64_t kDirectBlockM = 16;
 /// The kernels compute output columns in whole vectors of at most this many floats, up to OW
