@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/cpu_features.h"
+#include "core/env.h"
 #include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
 
@@ -21,10 +22,7 @@ std::atomic<uint64_t> g_direct_runs{0};
 
 // ONNXEDGE_CONV_DIRECT=0 turns the path off (to measure the GEMM path instead); read once.
 bool DirectEnabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("ONNXEDGE_CONV_DIRECT");
-    return !(v && std::strcmp(v, "0") == 0);
-  }();
+  static const bool enabled = EnvSwitchOn("ONNXEDGE_CONV_DIRECT");
   return enabled;
 }
 
@@ -74,10 +72,7 @@ void FillPhaseBand(const DirectConvWeights& w, const WindowGeometry& g, const fl
 
 // ONNXEDGE_CONV_DIRECT_POINTWISE=0 keeps 1x1 layers on the GEMM path (to measure it); read once.
 bool PointwiseEnabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("ONNXEDGE_CONV_DIRECT_POINTWISE");
-    return !(v && std::strcmp(v, "0") == 0);
-  }();
+  static const bool enabled = EnvSwitchOn("ONNXEDGE_CONV_DIRECT_POINTWISE");
   return enabled;
 }
 

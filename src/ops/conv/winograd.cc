@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/cpu_features.h"
+#include "core/env.h"
 #include "ops/conv/winograd_impl.h"
 #include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
@@ -44,10 +45,7 @@ const WinogradTransforms& WinogradTransformsFor(Isa isa) {
   return WinogradTransformsGeneric();
 }
 
-bool WinogradEnabled() {
-  const char* v = std::getenv("ONNXEDGE_WINOGRAD");
-  return !(v && std::strcmp(v, "0") == 0);
-}
+bool WinogradEnabled() { return EnvSwitchOn("ONNXEDGE_WINOGRAD"); }
 
 bool WinogradWorthIt(int64_t c, int64_t m, int64_t oh, int64_t ow) {
   // With few channels the transforms (per tile: C input and M output channels, about 100 adds
