@@ -145,6 +145,9 @@ std::string RunIsolated(const fs::path& dir, int timeout_sec) {
   return out;
 }
 
+// Reason prefix of expected failures whose outputs are random: they may pass by chance.
+constexpr const char* kRandomTag = "[random]";
+
 std::map<std::string, std::string> ReadExpectations(const std::string& path) {
   std::map<std::string, std::string> m;
   std::ifstream in(path);
@@ -200,6 +203,7 @@ int main(int argc, char** argv) {
                                ? std::map<std::string, std::string>()
                                : ReadExpectations(expectations_path);
   std::map<std::string, std::string> failures;
+  std::vector<std::string> chance_passes;  // "[random]" cases that matched this time
   std::map<std::string, std::pair<int, int>> per_suite;  // passed, total
   int unexpected_fail = 0, unexpected_pass = 0;
   for (const char* suite : kSuites) {
@@ -224,10 +228,17 @@ int main(int argc, char** argv) {
                             std::chrono::steady_clock::now() - start).count();
       auto& [passed, total] = per_suite[suite];
       ++total;
-      const bool listed = expected_failures.count(name) > 0;
+      const auto expected = expected_failures.find(name);
+      const bool listed = expected != expected_failures.end();
+      // "[random]" entries (Bernoulli against numpy's unseeded stream) fail almost always but
+      // can match by chance (about 0.6 % for test_bernoulli's 10 draws): such a pass is fine.
+      const bool chance = listed && expected->second.rfind(kRandomTag, 0) == 0;
       if (reason.empty()) {
         ++passed;
-        if (listed) {
+        if (chance) {
+          chance_passes.push_back(name);
+          if (verbose) std::cout << "PASS (by chance, listed as random) " << name << "\n";
+        } else if (listed) {
           ++unexpected_pass;
           std::cout << "UNEXPECTED PASS " << name << " (remove it from the expectations)\n";
         } else if (verbose) {
@@ -272,6 +283,7 @@ int main(int argc, char** argv) {
     }
     out << "| **all** | **" << all_passed << "** | **" << all_total << "** |\n\n"
         << "## Cases that do not pass, and why\n\n| case | reason |\n|---|---|\n";
+    for (const std::string& name : chance_passes) failures[name] = expected_failures[name];
     for (const auto& [name, reason] : failures) {
       auto it = expected_failures.find(name);
       std::string why = it != expected_failures.end() && !it->second.empty() ? it->second : reason;
@@ -290,6 +302,7 @@ int main(int argc, char** argv) {
     out << "# Conformance cases that do not pass yet, one per line: <suite>/<case> <reason>.\n"
         << "# Checked by tests/conformance (onnxedge_conformance --expectations). A case that\n"
         << "# fails without being listed, or passes while listed, fails the test.\n";
+    for (const std::string& name : chance_passes) failures[name] = expected_failures[name];
     for (const auto& [name, reason] : failures) {
       auto it = expected_failures.find(name);
       out << name << " " << (it != expected_failures.end() && !it->second.empty() ? it->second
