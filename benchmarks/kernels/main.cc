@@ -60,6 +60,7 @@ void AddPair(const std::string& group, const std::string& label, const std::stri
 
 void RegisterGemmBenchmarks();
 void RegisterConvBenchmarks();
+void RegisterConvNhwcBenchmarks();
 void RegisterWinogradBenchmarks();
 void RegisterRowwiseBenchmarks();
 
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
   RegisterGemmBenchmarks();
   RegisterConvBenchmarks();
+  RegisterConvNhwcBenchmarks();
   RegisterWinogradBenchmarks();
   RegisterRowwiseBenchmarks();
   std::printf("micro-kernel: %s\n", onnxedge::kernels::GemmKernelName());

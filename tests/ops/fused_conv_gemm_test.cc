@@ -19,6 +19,7 @@
 #include "core/cpu_features.h"
 #include "ops/conv/depthwise.h"
 #include "ops/conv/conv_nhwc.h"
+#include "ops/conv/conv_nhwc_direct.h"
 #include "ops/op_test_util.h"
 
 namespace onnxedge {
@@ -382,6 +383,65 @@ TEST_P(IsaTest, ChannelsLastDepthwiseCoversTheKernelSteps) {
   for (const Act& act : AllActs()) {
     RunConv(Conv2D{1, 200, 200, 200, 2, 9, 3, 3, 1, 1}, &act, true, 1 + (i % 3), seed++, true);
     ++i;
+  }
+}
+
+// The in-place channels-last tiles (ops/conv/conv_nhwc_direct.h; AVX-512 only, the other ISAs
+// run the same cases on the packing GEMM): output channel counts around every tile width and
+// panel grouping (1 to 4 panels, 6 = 3 + 3, 7 = 4 + 3, 9 = 3 x 3, 16 = 4 x 4 and a 15-column
+// last panel), pixel counts around every tile height and across chunks and images, runs
+// cut by the left and right borders (a window wider than the image cuts both), rows above and
+// below the image, 1x1 windows off the input grid, vertical dilation, and every activation with
+// and without the residual, at 1 to 3 threads.
+TEST_P(IsaTest, ChannelsLastInPlaceTilesMatchDefinition) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  {
+    ConvNhwcWeights w;
+    const std::vector<float> wt = Random(16 * 8 * 9, 1);
+    ConvF32Hints no_winograd;
+    PrepareConvNhwcWeights(wt.data(), {16, 8, 3, 3}, 1, &w, nullptr, &no_winograd);
+    ConvNhwcArgs args;
+    EXPECT_EQ(UseConvNhwcDirect(w, args), GetParam() >= onnxedge::Isa::kAvx512);
+    args.dilation_w = 2;
+    EXPECT_FALSE(UseConvNhwcDirect(w, args));
+  }
+  uint32_t seed = 1300;
+  int i = 0;
+  std::vector<Conv2D> cases;
+  // n, c, m, group, h, w, kh, kw, stride, pad, dilation
+  for (int64_t m : {9, 16, 17, 31, 32, 33, 48, 49, 64, 65, 96, 112, 144, 255}) {
+    cases.push_back({1, 5, m, 1, 9, 7, 3, 3, 2, 1});   // 20 pixels: less than one tile
+    cases.push_back({1, 24, m, 1, 7, 7, 1, 1, 1, 0});  // 49 pixels, pointwise
+  }
+  // Pixel counts around every tile height, the shorter tiles of a chunk's last pixels
+  // included (1 panel: 24, 12, 6 rows; 2: 12, 6, 3; 3: 8, 4, 2; 4: 6, 3, 1).
+  for (int64_t px : {1, 3, 6, 7, 8, 12, 13, 23, 24, 25, 48, 49}) {
+    cases.push_back({1, 16, 9, 1, 1, px, 1, 1, 1, 0});
+    cases.push_back({1, 16, 20, 1, 1, px, 1, 1, 1, 0});
+    cases.push_back({1, 3, 40, 1, 1, px, 1, 1, 1, 0});
+    cases.push_back({1, 5, 64, 1, 1, px, 1, 1, 1, 0});
+  }
+  cases.push_back({2, 8, 24, 1, 15, 17, 3, 3, 2, 1});    // batch 2: tiles across images
+  cases.push_back({1, 16, 32, 1, 40, 40, 3, 3, 2, 1});   // several chunks
+  cases.push_back({1, 3, 16, 1, 20, 21, 6, 6, 2, 2});    // 6x6 stride-2 stem
+  cases.push_back({1, 4, 18, 1, 6, 3, 5, 5, 1, 2});      // window wider than the image
+  cases.push_back({1, 10, 36, 1, 9, 8, 1, 1, 2, 0});     // 1x1 stride 2
+  cases.push_back({1, 7, 20, 1, 9, 9, 1, 1, 1, 1});      // 1x1 padded
+  cases.push_back({1, 6, 40, 1, 8, 7, 3, 3, 2, 2, 2});   // dilation 2 (GEMM path)
+  cases.push_back({1, 40, 70, 1, 6, 5, 3, 3, 2, 1});     // K = 360, 5 panels
+  for (const Conv2D& cc : cases) {
+    RunConv(cc, nullptr, i % 2 == 1, 1 + (i % 3), seed++, true);
+    ++i;
+  }
+  for (const Act& act : AllActs()) {
+    for (const Conv2D& cc : {Conv2D{1, 12, 16, 1, 9, 8, 3, 3, 2, 1},
+                             Conv2D{1, 9, 33, 1, 5, 7, 1, 1, 1, 0},
+                             Conv2D{2, 5, 50, 1, 4, 6, 3, 3, 1, 1},
+                             Conv2D{1, 20, 64, 1, 3, 9, 1, 1, 1, 0}}) {
+      RunConv(cc, &act, true, 1 + (i % 3), seed++, true);
+      RunConv(cc, &act, false, 2, seed++, true);
+      ++i;
+    }
   }
 }
 

@@ -287,8 +287,12 @@ def ocr_stage2_cases(det_case):
            "%d text boxes found, %d lines rendered: %s" % (len(boxes), len(OCR_TEXT), boxes))
     if len(boxes) != len(OCR_TEXT):
         return []
+    # The 6625-class softmax amplifies the logits' rounding: ORT is 1.6e-4 from the float64 value
+    # here and disagrees with itself by 1.3e-4 between optimization levels, so two float32
+    # engines as accurate as ORT can be 3e-4 apart; atol 4e-4 (docs/real_models.md).
     rec = Case("ocr_rec", os.path.join(CACHE, OCR_DIR, "ch_PP-OCRv4_rec_infer.onnx"),
-               [{"x": inp("ocr_rec", "x", I.ocr_rec_input(OCR_RGB, boxes))}])
+               [{"x": inp("ocr_rec", "x", I.ocr_rec_input(OCR_RGB, boxes))}],
+               tolerances={"softmax_11.tmp_0": close(RTOL, 4e-4)})
     rec.float64 = True
     cls = Case("ocr_cls", os.path.join(CACHE, OCR_DIR, "ch_ppocr_mobile_v2.0_cls_infer.onnx"),
                [{"x": inp("ocr_cls", "x", I.ocr_cls_input(OCR_RGB, boxes[0]))}])

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ops/conv/conv_nhwc_direct.h"
 #include "ops/conv/depthwise.h"
 #include "runtime/chunk_scratch.h"
 #include "runtime/thread_pool.h"
@@ -429,6 +430,8 @@ void RunConvNhwc(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool*
     wa.activation = args.activation;
     wa.y = args.y;
     RunWinogradNhwc(*w.winograd, wa, pool);
+  } else if (UseConvNhwcDirect(w, args)) {
+    RunConvNhwcDirect(w, args, pool);
   } else {
     RunConvNhwcGemm(w, args, pool);
   }

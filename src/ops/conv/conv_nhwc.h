@@ -10,7 +10,9 @@
 //     input (C contiguous floats per pixel and tap, zeros for padding; a 1x1 stride-1 unpadded
 //     convolution reads the input pixels as A's rows with no window arithmetic), then the GEMM
 //     micro-kernels add the bias per column and apply the activation in their epilogue. A
-//     residual is copied into Y first and the GEMM accumulates onto it (beta = 1).
+//     residual is copied into Y first and the GEMM accumulates onto it (beta = 1). On AVX-512
+//     the same product runs without the packing (ops/conv/conv_nhwc_direct.h): tiles of up to
+//     24 pixels broadcast the input in place against the same prepacked weights.
 //   - group 1 with at most kNhwcSmallM output channels (detection heads: M = 1 or 4): the
 //     GEMM tile would be 16 (AVX-512: up to 64) columns wide for M of them, so each output is
 //     instead a dot product of the pixel's K inputs with a row of W^T (NhwcSmallMFn, AVX2 or

@@ -1,0 +1,170 @@
+// Copyright onnxedge authors.
+#include "ops/conv/conv_nhwc_direct.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/cpu_features.h"
+#include "core/env.h"
+#include "runtime/chunk_scratch.h"
+#include "runtime/thread_pool.h"
+
+namespace onnxedge::ops {
+
+namespace {
+
+constexpr int64_t kNr = kernels::kGemmNr;
+// Largest tile height (24 x 1); chunks are whole multiples of it, so every tile shape (24, 12,
+// 8, 6 rows) divides them.
+constexpr int64_t kMaxTileRows = 24;
+// About 512 KiB of input windows per chunk (pixels x K floats), as the GEMM path's chunks, and
+// between 72 and 480 pixels.
+constexpr int64_t kChunkBudgetFloats = 131072;
+constexpr int64_t kMinChunkPixels = 72;
+constexpr int64_t kMaxChunkPixels = 480;
+
+// Panels per tile for a layer with `panels` weight panels: all of them up to 4, otherwise
+// groups of 4, or of 3 when that divides evenly and 4 does not (6, 9: no narrow leftover).
+int GroupPanels(int64_t panels) {
+  if (panels <= 4) return static_cast<int>(panels);
+  if (panels % 4 != 0 && panels % 3 == 0) return 3;
+  return 4;
+}
+
+// The run pointers of output pixels q0 .. q0 + nr - 1 (flat over the batch) into a[r * kh + ki];
+// rows nr .. rows_total - 1 repeat pixel q0's pointers. Runs cut by the left or right border are
+// copied with their zeros to `border` (kh * run floats per pixel); kernel rows outside the
+// image point at `zeros` (run floats of 0).
+void FillRunPointers(const ConvNhwcWeights& w, const ConvNhwcArgs& args, int64_t q0, int nr,
+                     int rows_total, const float** a, float* border, const float* zeros) {
+  const int64_t c_n = args.c, kh = w.kh, kw = w.kw, run = kw * c_n;
+  if (kh == 1 && kw == 1 && args.stride_h == 1 && args.stride_w == 1 && args.pad_top == 0 &&
+      args.pad_left == 0 && args.oh == args.h && args.ow == args.w) {
+    // A 1x1 window over the input grid: the input pixels are the runs.
+    for (int r = 0; r < rows_total; ++r) a[r] = args.x + (q0 + (r < nr ? r : 0)) * c_n;
+    return;
+  }
+  const int64_t plane = args.oh * args.ow;
+  int64_t img = q0 / plane;
+  int64_t oy = (q0 % plane) / args.ow, ox = q0 % args.ow;
+  for (int r = 0; r < nr; ++r) {
+    const float* xi = args.x + img * args.h * args.w * c_n;
+    const int64_t ix0 = ox * args.stride_w - args.pad_left;
+    const int64_t iy0 = oy * args.stride_h - args.pad_top;
+    // Taps [kj_lo, kj_hi) fall inside the row.
+    const int64_t kj_lo = std::clamp<int64_t>(-ix0, 0, kw);
+    const int64_t kj_hi = std::clamp<int64_t>(args.w - ix0, kj_lo, kw);
+    const bool whole = kj_lo == 0 && kj_hi == kw;
+    for (int64_t ki = 0; ki < kh; ++ki) {
+      const int64_t iy = iy0 + ki * args.dilation_h;
+      const float** slot = a + r * kh + ki;
+      if (iy < 0 || iy >= args.h || kj_lo == kj_hi) {
+        *slot = zeros;
+      } else if (whole) {
+        *slot = xi + (iy * args.w + ix0) * c_n;
+      } else {
+        float* d = border + (r * kh + ki) * run;
+        std::memset(d, 0, sizeof(float) * static_cast<size_t>(kj_lo * c_n));
+        std::memcpy(d + kj_lo * c_n, xi + (iy * args.w + ix0 + kj_lo) * c_n,
+                    sizeof(float) * static_cast<size_t>((kj_hi - kj_lo) * c_n));
+        std::memset(d + kj_hi * c_n, 0, sizeof(float) * static_cast<size_t>((kw - kj_hi) * c_n));
+        *slot = d;
+      }
+    }
+    if (++ox == args.ow) {
+      ox = 0;
+      if (++oy == args.oh) {
+        oy = 0;
+        ++img;
+      }
+    }
+  }
+  for (int r = nr; r < rows_total; ++r) {
+    for (int64_t ki = 0; ki < kh; ++ki) a[r * kh + ki] = a[ki];
+  }
+}
+
+}  // namespace
+
+NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows) {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return NhwcDirectKernelAvx512(panels, rows);
+#endif
+  (void)panels;
+  (void)rows;
+  return {};
+}
+
+bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args) {
+  // ONNXEDGE_CONV_NHWC_DIRECT=0 keeps these layers on the GEMM path (to measure it); read once.
+  static const bool enabled = EnvSwitchOn("ONNXEDGE_CONV_NHWC_DIRECT");
+  return enabled && !w.depthwise && w.rows.empty() && !w.winograd && w.packed.N > 0 &&
+         args.dilation_w == 1 && SelectNhwcDirect(1, 1).fn != nullptr;
+}
+
+void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {
+  const int64_t c_n = args.c, m_n = args.m, kh = w.kh, run = w.kw * c_n, k_n = kh * run;
+  const int64_t pixels = args.batch * args.oh * args.ow;
+  if (pixels == 0 || m_n == 0) return;
+  const int64_t panels = (m_n + kNr - 1) / kNr;
+  const int group = GroupPanels(panels);
+  const int64_t groups = (panels + group - 1) / group;
+  const int64_t threads = pool->num_threads();
+  int64_t chunk = std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_n), kMinChunkPixels,
+                             kMaxChunkPixels);
+  chunk = chunk / kMaxTileRows * kMaxTileRows;
+  int64_t chunks = (pixels + chunk - 1) / chunk;
+  if (threads > 1) {
+    // A multiple of the thread count, so the chunks split evenly.
+    const int64_t want = (chunks + threads - 1) / threads * threads;
+    chunk = std::max(kMaxTileRows,
+                     (pixels + want - 1) / want + kMaxTileRows - 1) / kMaxTileRows * kMaxTileRows;
+    chunks = (pixels + chunk - 1) / chunk;
+  }
+  const int64_t tasks = chunks * groups;
+  // Task scratch: the run pointers, the border runs and one zero run.
+  const size_t ptr_bytes = sizeof(const float*) * static_cast<size_t>(kMaxTileRows * kh);
+  const size_t border_floats = static_cast<size_t>(kMaxTileRows * k_n);
+  const size_t bytes = (ptr_bytes + 63) / 64 * 64 +
+                       sizeof(float) * (border_floats + static_cast<size_t>(run));
+  thread_local ChunkScratch tls_scratch;
+  ChunkScratch& scratch = tls_scratch;
+  scratch.Prepare(static_cast<size_t>(threads), bytes);
+  pool->ParallelFor(tasks, 1, [&](int64_t t0, int64_t t1) {
+    char* const mem = scratch.Claim();
+    const float** const a = reinterpret_cast<const float**>(mem);
+    float* const border = reinterpret_cast<float*>(mem + (ptr_bytes + 63) / 64 * 64);
+    float* const zeros = border + border_floats;
+    std::memset(zeros, 0, sizeof(float) * static_cast<size_t>(run));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t c = t / groups, g = t % groups;
+      const int64_t q0 = c * chunk, q1 = std::min(pixels, q0 + chunk);
+      const int64_t p0 = g * group;
+      const int np = static_cast<int>(std::min<int64_t>(group, panels - p0));
+      const NhwcDirectKernel full = SelectNhwcDirect(np, kMaxTileRows);
+      const int64_t n0 = p0 * kNr;
+      NhwcDirectTile tile;
+      tile.a = a;
+      tile.kh = kh;
+      tile.run = run;
+      tile.b = w.packed.data.data() + p0 * k_n * kNr;
+      tile.b_stride = k_n * kNr;
+      tile.bias = args.bias ? args.bias + n0 : nullptr;
+      tile.ldy = m_n;
+      tile.cols = static_cast<int>(std::min<int64_t>(m_n - n0, int64_t{np} * kNr));
+      tile.activation = &args.activation;
+      for (int64_t q = q0; q < q1;) {
+        const NhwcDirectKernel kern = q1 - q >= full.rows ? full : SelectNhwcDirect(np, q1 - q);
+        const int nr = static_cast<int>(std::min<int64_t>(kern.rows, q1 - q));
+        FillRunPointers(w, args, q, nr, kern.rows, a, border, zeros);
+        tile.rows = nr;
+        tile.y = args.y + q * m_n + n0;
+        tile.residual = args.residual ? args.residual + q * m_n + n0 : nullptr;
+        kern.fn(tile);
+        q += nr;
+      }
+    }
+  });
+}
+
+}  // namespace onnxedge::ops

@@ -1,0 +1,73 @@
+// Copyright onnxedge authors.
+// Channels-last convolution that reads the input in place (group 1, any window, dilation 1
+// along the rows): the "broadcast" form of the NHWC GEMM.
+//
+// Output pixel q's im2col row is, for each kernel row ki, one run of kw * C consecutive floats
+// of the NHWC input (the window's pixels are adjacent and each pixel's channels contiguous), and
+// the prepacked weights (ConvNhwcWeights::packed, K ordered tap-major, channel-minor) take
+// k = ki * run + j. So a tile of R output pixels x P weight panels needs no packing: it holds R
+// pointers per kernel row, broadcasts each pixel's value at j and multiplies it with the P
+// 16-column weight vectors of row k. The GEMM path instead copies every pixel's window into
+// 6-row slivers first, and its 6 x 16 tile leaves most of the register file empty when the layer
+// has 16 or 32 output channels; here the tile is shaped by the panel count (AVX-512: 24 x 16,
+// 12 x 32, 8 x 48, 6 x 64), so narrow layers keep 24 accumulators busy.
+//
+// Pixels whose window leaves the image read zeros: a kernel row above or below the image points
+// at a zero run, and a run cut by the left or right border is copied with its zeros into the
+// task's scratch. Bias, residual and the activation are applied to the tile in registers before
+// it is stored (Sigmoid, SiLU and GELU by the same vector code as kernels::ApplyUnary).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/activation.h"
+#include "ops/conv/conv_nhwc.h"
+
+namespace onnxedge {
+class ThreadPool;
+}
+
+namespace onnxedge::ops {
+
+/// One tile: `rows` output pixels (the kernel computes its full R; rows past `rows` may repeat
+/// any valid pointers) x `cols` output channels (at most 16 * P, more than 16 * (P - 1)).
+struct NhwcDirectTile {
+  const float* const* a = nullptr;  ///< [R][kh] run pointers (k = ki * run + j)
+  int64_t kh = 1, run = 0;
+  const float* b = nullptr;  ///< first weight panel (PackedB layout)
+  int64_t b_stride = 0;      ///< floats between panels (K * 16)
+  const float* bias = nullptr;      ///< at the tile's first column, or null
+  const float* residual = nullptr;  ///< at the tile's (0, 0), row stride ldy, or null
+  float* y = nullptr;
+  int64_t ldy = 0;
+  int rows = 0, cols = 0;
+  const kernels::Activation* activation = nullptr;
+};
+
+using NhwcDirectTileFn = void (*)(const NhwcDirectTile&);
+
+/// A tile kernel and its shape.
+struct NhwcDirectKernel {
+  NhwcDirectTileFn fn = nullptr;
+  int rows = 0;    ///< R
+  int panels = 0;  ///< P
+};
+
+#if defined(__x86_64__)
+/// AVX-512 tiles for 1 to 4 panels (x86/conv_nhwc_direct_avx512.cc).
+NhwcDirectKernel NhwcDirectKernelAvx512(int panels, int64_t rows);
+#endif
+
+/// The tile kernel for `panels` (1 to 4) panels on this CPU, or {} when there is none (only
+/// AVX-512 has one: AVX2's 16 registers hold no wider tile than the GEMM's 6 x 16): the full
+/// tile when `rows` (pixels left) fills it, otherwise a shorter one that covers them.
+NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows);
+
+/// Whether RunConvNhwcDirect takes this layer: group 1 on the GEMM path (`w.packed` set),
+/// dilation 1 along the rows, a CPU with a tile kernel, and ONNXEDGE_CONV_NHWC_DIRECT not "0".
+bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args);
+
+/// Y = activation(conv(X, W) + bias + residual) with the tiles above.
+void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
+
+}  // namespace onnxedge::ops
