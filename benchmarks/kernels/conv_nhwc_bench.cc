@@ -17,14 +17,22 @@ struct NhwcLayer {
   int64_t c, m, hw, k, stride;
 };
 
-void RunNhwc(benchmark::State& state, NhwcLayer l, int threads, bool direct) {
+enum class Path { kDirect, kGemm, kWinograd };
+
+void RunNhwc(benchmark::State& state, NhwcLayer l, int threads, Path path) {
   const int64_t pad = l.k / 2, out = (l.hw + 2 * pad - l.k) / l.stride + 1;
   const auto x = RandomFloats(static_cast<size_t>(l.hw * l.hw * l.c), 1);
   const auto w = RandomFloats(static_cast<size_t>(l.m * l.c * l.k * l.k), 2);
   const auto bias = RandomFloats(static_cast<size_t>(l.m), 3);
   std::vector<float> y(static_cast<size_t>(out * out * l.m));
   ThreadPool pool(threads);
-  ops::ConvF32Hints hints;  // no Winograd: both sides multiply the same packed weights
+  // Without unit_stride_dilation no Winograd: the direct and GEMM sides multiply the same
+  // packed weights.
+  ops::ConvF32Hints hints;
+  if (path == Path::kWinograd) {
+    hints.unit_stride_dilation = true;
+    hints.out_h = hints.out_w = out;
+  }
   ops::ConvNhwcWeights prepared;
   ops::PrepareConvNhwcWeights(w.data(), {l.m, l.c, l.k, l.k}, 1, &prepared, nullptr, &hints);
   ops::ConvNhwcArgs args;
@@ -39,15 +47,21 @@ void RunNhwc(benchmark::State& state, NhwcLayer l, int threads, bool direct) {
   args.bias = bias.data();
   args.activation = kernels::Activation::Silu();
   args.y = y.data();
-  if (direct && !ops::UseConvNhwcDirect(prepared, args)) {
+  if (path == Path::kDirect && !ops::UseConvNhwcDirect(prepared, args)) {
     state.SkipWithError("no in-place tile kernel on this CPU");
     return;
   }
+  if (path == Path::kWinograd && !prepared.winograd) {
+    state.SkipWithError("not a Winograd layer");
+    return;
+  }
   for (auto _ : state) {
-    if (direct) {
+    if (path == Path::kDirect) {
       ops::RunConvNhwcDirect(prepared, args, &pool);
-    } else {
+    } else if (path == Path::kGemm) {
       ops::RunConvNhwcGemm(prepared, args, &pool);
+    } else {
+      ops::RunConvNhwc(prepared, args, &pool);
     }
     benchmark::DoNotOptimize(y.data());
   }
@@ -88,13 +102,37 @@ void RegisterConvNhwcBenchmarks() {
       const std::string mine = "conv_nhwc/direct/" + suffix;
       const std::string ref = "conv_nhwc/gemm/" + suffix;
       Configure(benchmark::RegisterBenchmark(
-                    mine.c_str(), [=](benchmark::State& st) { RunNhwc(st, l, threads, true); }),
+                    mine.c_str(),
+                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kDirect); }),
                 threads);
       Configure(benchmark::RegisterBenchmark(
-                    ref.c_str(), [=](benchmark::State& st) { RunNhwc(st, l, threads, false); }),
+                    ref.c_str(), [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kGemm); }),
                 threads);
       AddPair("Channels-last conv + bias + SiLU, " + std::to_string(threads) +
                   " thread(s), GFLOP/s (reference: the packing GEMM path)",
+              l.name, mine, ref);
+    }
+    // 3x3 stride-1 layers that ChooseWinograd takes: the in-place tiles against Winograd.
+    const NhwcLayer wino[] = {
+        {"yolo_3x3_128to128_10", 128, 128, 10, 3, 1}, {"yolo_3x3_64to64_20", 64, 64, 20, 3, 1},
+        {"yolo_3x3_32to32_40", 32, 32, 40, 3, 1},     {"resnet_3x3_256to256_14", 256, 256, 14, 3, 1},
+        {"resnet_3x3_128to128_28", 128, 128, 28, 3, 1}, {"resnet_3x3_64to64_56", 64, 64, 56, 3, 1},
+        {"resnet_3x3_512to512_7", 512, 512, 7, 3, 1},
+    };
+    for (const NhwcLayer& l : wino) {
+      const std::string suffix = std::string(l.name) + "/threads:" + std::to_string(threads);
+      const std::string mine = "conv_nhwc/direct_vs_winograd/" + suffix;
+      const std::string ref = "conv_nhwc/winograd/" + suffix;
+      Configure(benchmark::RegisterBenchmark(
+                    mine.c_str(),
+                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kDirect); }),
+                threads);
+      Configure(benchmark::RegisterBenchmark(
+                    ref.c_str(),
+                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kWinograd); }),
+                threads);
+      AddPair("Channels-last 3x3 conv + bias + SiLU, " + std::to_string(threads) +
+                  " thread(s), GFLOP/s (reference: Winograd F(4x4, 3x3))",
               l.name, mine, ref);
     }
   }

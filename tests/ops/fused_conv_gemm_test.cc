@@ -472,6 +472,19 @@ TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
     // One copy of the weights: the GEMM panels only without Winograd.
     EXPECT_EQ(prepared.packed.K == 0, c.winograd) << ShapeToString(c.shape);
   }
+  // Small maps (under 12 Winograd tiles) take the in-place tiles instead where the CPU has
+  // them (AVX-512); 14x14 (16 tiles) keeps Winograd.
+  EXPECT_EQ(NhwcDirectBeatsWinograd(10, 10), MaxIsa() >= Isa::kAvx512);
+  EXPECT_FALSE(NhwcDirectBeatsWinograd(14, 14));
+  EXPECT_FALSE(NhwcDirectBeatsWinograd(0, 0));  // unknown size
+  for (int64_t hw : {10, 14}) {
+    ConvF32Hints sized = unit;
+    sized.out_h = sized.out_w = hw;
+    ConvNhwcWeights prepared;
+    PrepareConvNhwcWeights(w.data(), w33, 1, &prepared, nullptr, &sized);
+    EXPECT_EQ(prepared.winograd != nullptr, !NhwcDirectBeatsWinograd(hw, hw)) << hw;
+    EXPECT_EQ(prepared.packed.K == 0, prepared.winograd != nullptr) << hw;
+  }
   // Few output channels: W^T rows for the dot-product kernel, no GEMM panels.
   for (int64_t m : {1, 8, 9}) {
     ConvNhwcWeights prepared;

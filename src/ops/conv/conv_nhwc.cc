@@ -102,7 +102,8 @@ void PrepareConvNhwcWeights(const float* w, const Shape& w_shape, int64_t group,
     }
     return;
   }
-  if (ChooseWinograd(w_shape, group, hints)) {
+  if (ChooseWinograd(w_shape, group, hints) &&
+      !NhwcDirectBeatsWinograd(hints->out_h, hints->out_w)) {
     auto wino = std::make_shared<WinogradWeights>();
     PrepareWinogradWeights(w, m_n, out->in_channels, wino.get());
     out->winograd = std::move(wino);

@@ -67,6 +67,10 @@ NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows);
 /// dilation 1 along the rows, a CPU with a tile kernel, and ONNXEDGE_CONV_NHWC_DIRECT not "0".
 bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args);
 
+/// Whether a 3x3 stride-1 layer that ChooseWinograd takes runs faster on the tiles above: on
+/// small maps (fewer than 12 Winograd tiles of 4x4 outputs), when the CPU has the tiles.
+bool NhwcDirectBeatsWinograd(int64_t out_h, int64_t out_w);
+
 /// Y = activation(conv(X, W) + bias + residual) with the tiles above.
 void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
 
