@@ -1710,6 +1710,30 @@ TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
   EXPECT_EQ(Count(o.model, "Transpose"), 0);
 }
 
+TEST(OptimizerPass, LayoutNhwcTakesStride2DenseLayersFromTwiceTheWidth) {
+  // A dense 3x3 stride-2 convolution from an 80-wide map into a 40-wide one converts (the
+  // transpose moves to its input); from 114 wide into 57 it does not, nor does a stride-1
+  // layer on the 80-wide map.
+  struct Case {
+    int64_t width, stride;
+    bool converted;
+  };
+  for (const Case& c : {Case{80, 2, true}, Case{112, 2, true}, Case{114, 2, false},
+                        Case{80, 1, false}}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {1, 4, 6, c.width});
+    AddInitializer(g, "W", RandomTensor({8, 4, 3, 3}, 331));
+    auto* conv = AddNode(g, "Conv", {"x", "W"}, {"y"});
+    AttrInts(conv, "pads", {1, 1, 1, 1});
+    AttrInts(conv, "strides", {c.stride, c.stride});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {}, OptimizationLevel::kAll, false, {"layout_nhwc"});
+    EXPECT_EQ(Rewrites(o, "layout_nhwc"), c.converted ? 1 : 0) << c.width << " " << c.stride;
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 4, 6, c.width}, 332, -2, 2)}}, 1e-4, 1e-4);
+  }
+}
+
 TEST(OptimizerPass, LayoutNhwcModelSavedAtAllRunsInSession) {
   auto m = ConvNetModel();
   auto o = RunPasses(m, {}, OptimizationLevel::kAll, true, {"layout_nhwc"});
