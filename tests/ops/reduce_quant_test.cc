@@ -263,6 +263,54 @@ TEST(ReduceOps, NoopWithEmptyAxes) {
   EXPECT_EQ(Out<float>(omitted), std::vector<float>{10});
 }
 
+// The kernel keeps the plan of the last shape and axes: one session run with shapes and axes
+// inputs that change, repeat and change back gets each result right.
+TEST(ReduceOps, OneSessionFollowsChangingShapesAndAxes) {
+  auto s = OpTest("ReduceSum", 18)
+               .Input("x", Tensor::FromVector<float>({2, 3}, {1, 2, 3, 4, 5, 6}))
+               .Input("axes", Tensor::FromVector<int64_t>({1}, {0}))
+               .Output("y")
+               .Load();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> axes;
+  };
+  for (const Case& c : {Case{{2, 3}, {0}}, Case{{2, 3}, {0}}, Case{{2, 3}, {1}},
+                        Case{{3, 2}, {1}}, Case{{2, 3}, {0, 1}}, Case{{2, 3}, {0}},
+                        Case{{4, 1}, {0}}}) {
+    std::vector<float> xv(static_cast<size_t>(c.shape[0] * c.shape[1]));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = static_cast<float>(i * i % 7) - 2.f;
+    const Tensor x = Tensor::FromVector<float>(c.shape, xv);
+    const Tensor axes = Tensor::FromVector<int64_t>({static_cast<int64_t>(c.axes.size())}, c.axes);
+    auto r = (*s)->Run({{"x", x}, {"axes", axes}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const bool rows = c.axes.size() == 1 && c.axes[0] == 0;  // sum over dim 0
+    const bool cols = c.axes.size() == 1 && c.axes[0] == 1;
+    std::vector<float> want;
+    if (rows) {
+      for (int64_t j = 0; j < c.shape[1]; ++j) {
+        float acc = 0;
+        for (int64_t i = 0; i < c.shape[0]; ++i) acc += xv[static_cast<size_t>(i * c.shape[1] + j)];
+        want.push_back(acc);
+      }
+    } else if (cols) {
+      for (int64_t i = 0; i < c.shape[0]; ++i) {
+        float acc = 0;
+        for (int64_t j = 0; j < c.shape[1]; ++j) acc += xv[static_cast<size_t>(i * c.shape[1] + j)];
+        want.push_back(acc);
+      }
+    } else {
+      float acc = 0;
+      for (float v : xv) acc += v;
+      want.push_back(acc);
+    }
+    const Shape want_shape = rows ? Shape{1, c.shape[1]} : cols ? Shape{c.shape[0], 1} : Shape{1, 1};
+    EXPECT_EQ((*r)[0].value.tensor().shape(), want_shape) << ShapeToString(c.shape);
+    EXPECT_EQ((*r)[0].value.tensor().ToVector<float>(), want) << ShapeToString(c.shape);
+  }
+}
+
 TEST(ReduceOps, IntegerBoolAndHalfTypes) {
   auto s = OpTest("ReduceSum", 11)
                .Attr("axes", std::vector<int64_t>{-1})

@@ -1330,6 +1330,26 @@ TEST(OptimizerPass, SinkTransposesThroughElementwiseOps) {
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 40)}});
 }
 
+// A channels-last map transposed back to NCHW before a global pool: the pool becomes a
+// reduction over the channels-last spatial axes and the transpose moves after it (opset 13:
+// axes attribute; opset 18: axes input), for GlobalAveragePool and GlobalMaxPool.
+TEST(OptimizerPass, SinkTransposesThroughGlobalPools) {
+  for (int opset : {13, 18}) {
+    for (const char* pool : {"GlobalAveragePool", "GlobalMaxPool"}) {
+      auto m = NewModel(opset);
+      auto* g = m.mutable_graph();
+      AddInput(g, "x", DataType::kFloat, {2, 5, 6, 7});  // [N, H, W, C]
+      AttrInts(AddNode(g, "Transpose", {"x"}, {"t"}), "perm", {0, 3, 1, 2});
+      AddNode(g, pool, {"t"}, {"y"});
+      AddOutput(g, "y");
+      auto o = RunPasses(m, {"sink_transposes"});
+      const std::string reduce = std::string(pool) == "GlobalMaxPool" ? "ReduceMax" : "ReduceMean";
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{reduce, "Transpose"})) << pool << opset;
+      ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 5, 6, 7}, 46, -3, 3)}}, 1e-5, 1e-5);
+    }
+  }
+}
+
 TEST(OptimizerPass, FuseSiluAndQuickGelu) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

@@ -2,6 +2,8 @@
 #include "ops/common/reduce_util.h"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 
 namespace onnxedge::ops {
 
@@ -122,28 +124,17 @@ class ReduceKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> axes = axes_;
-    if (axes_from_input_) {
-      if (const Tensor* t = ctx.Input(1)) {
-        if (t->rank() > 1) {
-          return ctx.Error(StatusCode::kInvalidArgument, "input 'axes' must be 1-D, got shape ",
-                           ShapeToString(t->shape()));
-        }
-        OE_ASSIGN_OR_RETURN(axes, ReadInt64s(*t, ctx.Describe() + " input 'axes'"));
-      }
-      if (axes.empty() && noop_with_empty_axes_) {
-        ctx.SetOutput(0, Value(*x));
-        return Status::Ok();
-      }
+    const Tensor* axes_in = axes_from_input_ ? ctx.Input(1) : nullptr;
+    if (axes_in && axes_in->rank() > 1) {
+      return ctx.Error(StatusCode::kInvalidArgument, "input 'axes' must be 1-D, got shape ",
+                       ShapeToString(axes_in->shape()));
     }
-    const int64_t rank = static_cast<int64_t>(x->rank());
-    std::vector<int64_t> norm;
-    if (axes.empty()) {
-      for (int64_t d = 0; d < rank; ++d) norm.push_back(d);
-    } else {
-      OE_ASSIGN_OR_RETURN(norm, NormalizeAxes(axes, rank, ctx.Describe() + " 'axes'"));
+    if (axes_from_input_ && noop_with_empty_axes_ && (!axes_in || axes_in->size() == 0)) {
+      ctx.SetOutput(0, Value(*x));
+      return Status::Ok();
     }
-    const ReducePlan plan = MakeReducePlan(x->shape(), norm, keepdims_);
+    OE_ASSIGN_OR_RETURN(std::shared_ptr<const ReducePlan> plan_ptr, Plan(ctx, *x, axes_in));
+    const ReducePlan& plan = *plan_ptr;
     const bool bool_ok = kind_ == ReduceKind::kMax || kind_ == ReduceKind::kMin;
     if (x->dtype() == DataType::kBool && !bool_ok) {
       return ctx.Error(StatusCode::kNotImplemented, KindName(kind_),
@@ -205,6 +196,62 @@ class ReduceKernel final : public Kernel {
   bool axes_from_input_ = false;
   bool noop_with_empty_axes_ = false;
   std::vector<int64_t> axes_;
+
+  // The plan of the last input shape (and axes input), reused while they repeat, so a
+  // steady-state run allocates nothing. Runs of one session may overlap: the mutex guards it.
+  struct PlanCache {
+    std::mutex mu;
+    Shape shape;
+    std::vector<int64_t> axes;  // the axes input's values (axes_from_input_)
+    std::shared_ptr<const ReducePlan> plan;
+  };
+  mutable PlanCache cache_;
+
+  // Whether `axes_in` (int64 or int32, 1-D) holds exactly `cached`.
+  static bool SameAxes(const Tensor* axes_in, const std::vector<int64_t>& cached) {
+    const int64_t n = axes_in ? axes_in->size() : 0;
+    if (n != static_cast<int64_t>(cached.size())) return false;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v;
+      if (axes_in->dtype() == DataType::kInt64) {
+        v = axes_in->data<int64_t>()[i];
+      } else if (axes_in->dtype() == DataType::kInt32) {
+        v = axes_in->data<int32_t>()[i];
+      } else {
+        return false;
+      }
+      if (v != cached[static_cast<size_t>(i)]) return false;
+    }
+    return true;
+  }
+
+  StatusOr<std::shared_ptr<const ReducePlan>> Plan(KernelContext& ctx, const Tensor& x,
+                                                   const Tensor* axes_in) const {
+    {
+      std::lock_guard<std::mutex> lock(cache_.mu);
+      if (cache_.plan && cache_.shape == x.shape() &&
+          (!axes_from_input_ || SameAxes(axes_in, cache_.axes))) {
+        return cache_.plan;
+      }
+    }
+    std::vector<int64_t> axes = axes_;
+    if (axes_in) {
+      OE_ASSIGN_OR_RETURN(axes, ReadInt64s(*axes_in, ctx.Describe() + " input 'axes'"));
+    }
+    const int64_t rank = static_cast<int64_t>(x.rank());
+    std::vector<int64_t> norm;
+    if (axes.empty()) {
+      for (int64_t d = 0; d < rank; ++d) norm.push_back(d);
+    } else {
+      OE_ASSIGN_OR_RETURN(norm, NormalizeAxes(axes, rank, ctx.Describe() + " 'axes'"));
+    }
+    auto plan = std::make_shared<const ReducePlan>(MakeReducePlan(x.shape(), norm, keepdims_));
+    std::lock_guard<std::mutex> lock(cache_.mu);
+    cache_.shape = x.shape();
+    cache_.axes = axes_from_input_ ? axes : std::vector<int64_t>{};
+    cache_.plan = plan;
+    return std::shared_ptr<const ReducePlan>(plan);
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

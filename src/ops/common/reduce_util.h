@@ -378,9 +378,10 @@ void ReducePass(const ReducePlan& p, const T* x, const ComputeType<T>* shift, Th
     const int64_t min_tasks =
         std::max<int64_t>(1, 32768 / std::max<int64_t>(1, p.reduce_count * tile));
     pool.ParallelFor(p.num_blocks * tiles, min_tasks, [&](int64_t t0, int64_t t1) {
-      // Not std::vector: vector<bool> has no data().
-      std::unique_ptr<Acc[]> acc(new Acc[static_cast<size_t>(tile)]);
-      Acc* a = acc.get();
+      // On the stack (at most 32 KiB): a steady-state run allocates nothing (the global pools
+      // of channels-last networks run as this reduction). Not std::array<bool>-hostile
+      // std::vector: vector<bool> has no data().
+      Acc a[kInnerTile];
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t b = t / tiles, i0 = (t % tiles) * tile;
         const int64_t len = std::min(tile, inner - i0);

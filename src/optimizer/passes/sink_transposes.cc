@@ -12,6 +12,9 @@
 //   x -> Transpose(p) -> Resize(scales s | sizes s) -> y
 //                                                =>  x -> Resize(s') -> Transpose(p) -> y,
 //        s'[p[i]] = s[i] (constant scales or sizes, no roi, no `axes`, not tf_crop_and_resize)
+//   x -> Transpose(p) -> GlobalAveragePool | GlobalMaxPool -> y
+//                                                =>  x -> ReduceMean | ReduceMax(axes p[2..],
+//                                                         keepdims) -> Transpose(p) -> y
 //
 // Each sweep also cancels Transpose(q) of Transpose(p) when p then q is the identity (so the
 // first transpose loses a reader and may sink), and at level "all" in a graph that has
@@ -29,6 +32,7 @@
 // same permutation and both inputs have the same known rank; for Concat, every input is such a
 // transpose (the layout_nhwc pass leaves them between channels-last convolutions). Each move keeps the number of
 // transposes (or removes one), so the pass never makes the graph slower.
+#include <algorithm>
 #include <set>
 
 #include "optimizer/const_util.h"
@@ -85,6 +89,9 @@ class SinkTransposesPass final : public Pass {
         } else if (IsOp(*c, "Concat") && SinkConcat(g, t, c, *perm)) {
           ++moved;
         } else if (IsOp(*c, "Resize") && use.index == 0 && SinkResize(g, t, c, *perm)) {
+          ++moved;
+        } else if ((IsOp(*c, "GlobalAveragePool") || IsOp(*c, "GlobalMaxPool")) &&
+                   SinkGlobalPool(g, t, c, *perm)) {
           ++moved;
         }
       }
@@ -231,6 +238,34 @@ class SinkTransposesPass final : public Pass {
     }
     if (!any) return false;
     Move(g, t, c, perm, /*type_from_output=*/true);
+    return true;
+  }
+
+  // GlobalAveragePool / GlobalMaxPool of Transpose(perm)(x) reduce the transposed axes 2, 3,
+  // ..., which are x's axes perm[2], perm[3], ...: the pool becomes ReduceMean / ReduceMax over
+  // those axes of x (keepdims), and the transpose, now of an [N, 1, 1, C]-like tensor, moves
+  // after it (a channels-last network's classifier head: the 7x7x1280 transpose back to NCHW
+  // before the pool becomes a 1280-float one).
+  static bool SinkGlobalPool(GraphEditor& g, ir::Node* t, ir::Node* c,
+                             const std::vector<int64_t>& perm) {
+    const size_t r = perm.size();
+    if (r < 3 || g.Rank(t->inputs[0]) != static_cast<int>(r)) return false;
+    const bool mean = c->op_type == "GlobalAveragePool";
+    std::vector<int64_t> axes(perm.begin() + 2, perm.end());
+    std::sort(axes.begin(), axes.end());
+    const std::string in = c->inputs[0], out = c->outputs[0];
+    g.RemoveNode(c);
+    ir::Node* red = g.AddNode(mean ? "ReduceMean" : "ReduceMax", {in}, {out}, "", t);
+    // ReduceMean and ReduceMax take their axes as an input from opset 18.
+    if (red->opset >= 18) {
+      g.SetInput(red, 1, g.AddConstant(g.NewName(out + "_axes"),
+                                       Tensor::FromVector<int64_t>(
+                                           {static_cast<int64_t>(axes.size())}, axes)));
+    } else {
+      SetAttrInts(*red, "axes", axes);
+    }
+    SetAttrInt(*red, "keepdims", 1);
+    Move(g, t, red, perm, /*type_from_output=*/true);
     return true;
   }
 
