@@ -42,6 +42,10 @@ struct NhwcDirectTile {
   int64_t ldy = 0;
   int rows = 0, cols = 0;
   const kernels::Activation* activation = nullptr;
+  /// Weights the next task will read, brought into L2 one 64-byte line per k step (tiles of
+  /// 2 panels or more), up to `l2_prefetch_lines` lines.
+  const float* l2_prefetch = nullptr;
+  int64_t l2_prefetch_lines = 0;
 };
 
 using NhwcDirectTileFn = void (*)(const NhwcDirectTile&);
