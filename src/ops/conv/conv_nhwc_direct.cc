@@ -23,12 +23,14 @@ constexpr int64_t kChunkBudgetFloats = 131072;
 constexpr int64_t kMinChunkPixels = 72;
 constexpr int64_t kMaxChunkPixels = 480;
 
-// Panels per tile for a layer with `panels` weight panels: all of them up to 4, otherwise
-// groups of 4, or of 3 when that divides evenly and 4 does not (6, 9: no narrow leftover).
+// Panels per tile for a layer with `panels` weight panels: all of them up to the CPU's most
+// (AVX-512: 4), otherwise groups of that many, or of 3 when that divides evenly and 4 does not
+// (6, 9: no narrow leftover).
 int GroupPanels(int64_t panels) {
-  if (panels <= 4) return static_cast<int>(panels);
-  if (panels % 4 != 0 && panels % 3 == 0) return 3;
-  return 4;
+  const int most = NhwcDirectMaxPanels();
+  if (panels <= most) return static_cast<int>(panels);
+  if (most == 4 && panels % 4 != 0 && panels % 3 == 0) return 3;
+  return most;
 }
 
 // The run pointers of output pixels q0 .. q0 + nr - 1 (flat over the batch) into a[r * kh + ki];
@@ -89,6 +91,7 @@ void FillRunPointers(const ConvNhwcWeights& w, const ConvNhwcArgs& args, int64_t
 NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows) {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx512) return NhwcDirectKernelAvx512(panels, rows);
+  if (MaxIsa() >= Isa::kAvx2) return NhwcDirectKernelAvx2(panels, rows);
 #endif
   (void)panels;
   (void)rows;
@@ -106,6 +109,14 @@ bool DirectAvailable() {
 
 }  // namespace
 
+int NhwcDirectMaxPanels() {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return 4;
+  if (MaxIsa() >= Isa::kAvx2) return 1;
+#endif
+  return 0;
+}
+
 bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args) {
   return !w.depthwise && w.rows.empty() && !w.winograd && w.packed.N > 0 &&
          args.dilation_w == 1 && DirectAvailable();
@@ -119,7 +130,9 @@ bool NhwcDirectBeatsWinograd(int64_t out_h, int64_t out_w) {
   constexpr int64_t kMinTiles = 12;
   if (out_h <= 0 || out_w <= 0) return false;
   const int64_t tiles = ((out_h + 3) / 4) * ((out_w + 3) / 4);
-  return tiles < kMinTiles && DirectAvailable();
+  // Measured with the AVX-512 tiles only: AVX2's 6 x 16 tile runs at half their rate, so
+  // Winograd keeps those layers there.
+  return tiles < kMinTiles && DirectAvailable() && NhwcDirectMaxPanels() >= 4;
 }
 
 void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {

@@ -10,7 +10,8 @@
 // 16-column weight vectors of row k. The GEMM path instead copies every pixel's window into
 // 6-row slivers first, and its 6 x 16 tile leaves most of the register file empty when the layer
 // has 16 or 32 output channels; here the tile is shaped by the panel count (AVX-512: 24 x 16,
-// 12 x 32, 8 x 48, 6 x 64), so narrow layers keep 24 accumulators busy.
+// 12 x 32, 8 x 48, 6 x 64), so narrow layers keep 24 accumulators busy. AVX2 has room for
+// the 6 x 16 tile only, which still saves the packing.
 //
 // Pixels whose window leaves the image read zeros: a kernel row above or below the image points
 // at a zero run, and a run cut by the left or right border is copied with its zeros into the
@@ -60,19 +61,25 @@ struct NhwcDirectKernel {
 #if defined(__x86_64__)
 /// AVX-512 tiles for 1 to 4 panels (x86/conv_nhwc_direct_avx512.cc).
 NhwcDirectKernel NhwcDirectKernelAvx512(int panels, int64_t rows);
+/// AVX2 + FMA tiles for one panel (x86/conv_nhwc_direct_avx2.cc).
+NhwcDirectKernel NhwcDirectKernelAvx2(int panels, int64_t rows);
 #endif
 
-/// The tile kernel for `panels` (1 to 4) panels on this CPU, or {} when there is none (only
-/// AVX-512 has one: AVX2's 16 registers hold no wider tile than the GEMM's 6 x 16): the full
-/// tile when `rows` (pixels left) fills it, otherwise a shorter one that covers them.
+/// The most panels one tile of this CPU takes (AVX-512: 4, AVX2: 1; 0 without tiles).
+int NhwcDirectMaxPanels();
+
+/// The tile kernel for `panels` (1 to NhwcDirectMaxPanels()) panels on this CPU, or {} when
+/// there is none (portable code and NEON have none): the full tile when `rows` (pixels left)
+/// fills it, otherwise a shorter one that covers them.
 NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows);
 
 /// Whether RunConvNhwcDirect takes this layer: group 1 on the GEMM path (`w.packed` set),
-/// dilation 1 along the rows, a CPU with a tile kernel, and ONNXEDGE_CONV_NHWC_DIRECT not "0".
+/// dilation 1 along the rows, a CPU with a tile kernel (AVX2 or AVX-512), and
+/// ONNXEDGE_CONV_NHWC_DIRECT not "0".
 bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args);
 
 /// Whether a 3x3 stride-1 layer that ChooseWinograd takes runs faster on the tiles above: on
-/// small maps (fewer than 12 Winograd tiles of 4x4 outputs), when the CPU has the tiles.
+/// small maps (fewer than 12 Winograd tiles of 4x4 outputs), when the CPU has the AVX-512 tiles.
 bool NhwcDirectBeatsWinograd(int64_t out_h, int64_t out_w);
 
 /// Y = activation(conv(X, W) + bias + residual) with the tiles above.
