@@ -445,6 +445,50 @@ TEST_P(IsaTest, ChannelsLastInPlaceTilesMatchDefinition) {
   }
 }
 
+// How the in-place tiles' tasks are cut: every split covers the pixels exactly once in whole
+// chunks; one thread keeps the cache-sized chunks; with 2 or 3 threads no thread gets more
+// than 6 % over a fair share plus one 24-row block of work, also on maps where the cache-sized
+// split was lopsided (a 7x7 map with 10 panels: 8 of them for one thread).
+TEST_P(IsaTest, ChannelsLastInPlaceTasksSplitEvenly) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  if (NhwcDirectMaxPanels() == 0) GTEST_SKIP() << "no in-place tiles on this ISA";
+  struct Case {
+    int64_t pixels, k, panels;
+  };
+  for (const Case& c : {Case{49, 160, 10}, Case{49, 960, 60}, Case{100, 1152, 8},
+                        Case{6400, 144, 2}, Case{1, 64, 3}, Case{400, 576, 5}}) {
+    for (int64_t threads : {1, 2, 3}) {
+      const NhwcTaskSplit s = SplitNhwcDirectTasks(c.pixels, c.k, c.panels, threads);
+      ASSERT_GT(s.chunk, 0);
+      EXPECT_GE(s.chunk * s.chunks, c.pixels);
+      EXPECT_LT(s.chunk * (s.chunks - 1), c.pixels);
+      if (threads == 1) {
+        EXPECT_EQ(s.chunk % 24, 0);
+        continue;
+      }
+      // Work per thread under ParallelFor's equal contiguous pieces, from the split's order.
+      const int64_t most = NhwcDirectMaxPanels();
+      int64_t group = std::min(c.panels, most);
+      if (most == 4 && c.panels > 4 && c.panels % 4 != 0 && c.panels % 3 == 0) group = 3;
+      const int64_t groups = (c.panels + group - 1) / group, tasks = s.chunks * groups;
+      const int64_t piece = (tasks + threads - 1) / threads;
+      int64_t worst = 0;
+      for (int64_t t0 = 0; t0 < tasks; t0 += piece) {
+        int64_t work = 0;
+        for (int64_t t = t0; t < std::min(tasks, t0 + piece); ++t) {
+          const int64_t ch = s.group_major ? t % s.chunks : t / groups;
+          const int64_t g = s.group_major ? t / s.chunks : t % groups;
+          work += std::min(s.chunk, c.pixels - ch * s.chunk) * std::min(group, c.panels - g * group);
+        }
+        worst = std::max(worst, work);
+      }
+      const int64_t total = c.pixels * c.panels;
+      EXPECT_LE(worst, total * 106 / 100 / threads + 24 * group)
+          << c.pixels << "x" << c.panels << " on " << threads;
+    }
+  }
+}
+
 // The channels-last engine takes Winograd exactly where the NCHW engine does (ChooseWinograd),
 // so the cases above with C >= 32, M >= 16 and a 3x3 stride-1 window run it; layers with at most
 // kNhwcSmallM output channels get the dot-product rows.

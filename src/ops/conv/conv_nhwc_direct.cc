@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "core/cpu_features.h"
 #include "core/env.h"
@@ -86,6 +87,91 @@ void FillRunPointers(const ConvNhwcWeights& w, const ConvNhwcArgs& args, int64_t
   }
 }
 
+NhwcTaskSplit ComputeSplit(int64_t pixels, int64_t k_n, int64_t panels, int64_t threads);
+
+// The largest share of the work (pixels x panels) one thread gets when ParallelFor cuts the
+// tasks into `threads` equal contiguous pieces.
+int64_t MaxThreadWork(int64_t pixels, int64_t panels, int64_t group, const NhwcTaskSplit& s,
+                      int64_t threads) {
+  const int64_t groups = (panels + group - 1) / group, tasks = s.chunks * groups;
+  const int64_t piece = (tasks + threads - 1) / threads;
+  int64_t worst = 0;
+  for (int64_t t0 = 0; t0 < tasks; t0 += piece) {
+    int64_t work = 0;
+    for (int64_t t = t0; t < std::min(tasks, t0 + piece); ++t) {
+      const int64_t c = s.group_major ? t % s.chunks : t / groups;
+      const int64_t g = s.group_major ? t / s.chunks : t % groups;
+      work += std::min(s.chunk, pixels - c * s.chunk) * std::min(group, panels - g * group);
+    }
+    worst = std::max(worst, work);
+  }
+  return worst;
+}
+
+}  // namespace
+
+NhwcTaskSplit SplitNhwcDirectTasks(int64_t pixels, int64_t k_n, int64_t panels, int64_t threads) {
+  // Computed once per layer shape: the last few splits of this thread are kept (a run's layers
+  // ask again every run; the search below is a few thousand steps).
+  struct Entry {
+    int64_t pixels = -1, k_n = 0, panels = 0, threads = 0;
+    int isa = -1;
+    NhwcTaskSplit split;
+  };
+  constexpr int kEntries = 64;
+  thread_local Entry cache[kEntries];
+  thread_local int next = 0;
+  const int isa = static_cast<int>(MaxIsa());
+  for (const Entry& e : cache) {
+    if (e.pixels == pixels && e.k_n == k_n && e.panels == panels && e.threads == threads &&
+        e.isa == isa) {
+      return e.split;
+    }
+  }
+  Entry& e = cache[next];
+  next = (next + 1) % kEntries;
+  e = {pixels, k_n, panels, threads, isa, ComputeSplit(pixels, k_n, panels, threads)};
+  return e.split;
+}
+
+namespace {
+
+NhwcTaskSplit ComputeSplit(int64_t pixels, int64_t k_n, int64_t panels, int64_t threads) {
+  const int group = GroupPanels(panels);
+  // Chunks of about 512 KiB of input windows, whole multiples of every tile height.
+  int64_t budget =
+      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_n), kMinChunkPixels, kMaxChunkPixels);
+  budget = budget / kMaxTileRows * kMaxTileRows;
+  NhwcTaskSplit best;
+  best.chunk = budget;
+  best.chunks = (pixels + budget - 1) / budget;
+  if (threads <= 1) return best;
+  // Several threads: the split whose busiest thread has the least work, among chunk counts from
+  // the cache budget's up to 2 per thread more, chunks of equal tile counts, and both task
+  // orders. Small maps are where it matters: a 7x7 map with 10 panels (4 + 4 + 2) was one chunk
+  // of three groups, 8 panels for one thread and 2 for the other.
+  const int64_t rows = SelectNhwcDirect(group, kMaxTileRows).rows;
+  const int64_t last = panels % group == 0 ? group : panels % group;
+  const int64_t rows_last = SelectNhwcDirect(static_cast<int>(last), kMaxTileRows).rows;
+  const int64_t unit = std::lcm(std::max<int64_t>(1, rows), std::max<int64_t>(1, rows_last));
+  const int64_t units = (pixels + unit - 1) / unit;
+  int64_t best_work = MaxThreadWork(pixels, panels, group, best, threads);
+  for (int64_t want = best.chunks; want <= std::min(units, best.chunks + 2 * threads); ++want) {
+    NhwcTaskSplit s;
+    s.chunk = (units + want - 1) / want * unit;
+    s.chunks = (pixels + s.chunk - 1) / s.chunk;
+    for (bool group_major : {false, true}) {
+      s.group_major = group_major;
+      const int64_t work = MaxThreadWork(pixels, panels, group, s, threads);
+      if (work < best_work) {
+        best = s;
+        best_work = work;
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows) {
@@ -143,17 +229,8 @@ void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Threa
   const int group = GroupPanels(panels);
   const int64_t groups = (panels + group - 1) / group;
   const int64_t threads = pool->num_threads();
-  int64_t chunk = std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_n), kMinChunkPixels,
-                             kMaxChunkPixels);
-  chunk = chunk / kMaxTileRows * kMaxTileRows;
-  int64_t chunks = (pixels + chunk - 1) / chunk;
-  if (threads > 1) {
-    // A multiple of the thread count, so the chunks split evenly.
-    const int64_t want = (chunks + threads - 1) / threads * threads;
-    chunk = std::max(kMaxTileRows,
-                     (pixels + want - 1) / want + kMaxTileRows - 1) / kMaxTileRows * kMaxTileRows;
-    chunks = (pixels + chunk - 1) / chunk;
-  }
+  const NhwcTaskSplit split = SplitNhwcDirectTasks(pixels, k_n, panels, threads);
+  const int64_t chunk = split.chunk, chunks = split.chunks;
   const int64_t tasks = chunks * groups;
   // Task scratch: the run pointers, the border runs and one zero run.
   const size_t ptr_bytes = sizeof(const float*) * static_cast<size_t>(kMaxTileRows * kh);
@@ -170,7 +247,8 @@ void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Threa
     float* const zeros = border + border_floats;
     std::memset(zeros, 0, sizeof(float) * static_cast<size_t>(run));
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t c = t / groups, g = t % groups;
+      const int64_t c = split.group_major ? t % chunks : t / groups;
+      const int64_t g = split.group_major ? t / chunks : t % groups;
       const int64_t q0 = c * chunk, q1 = std::min(pixels, q0 + chunk);
       const int64_t p0 = g * group;
       const int np = static_cast<int>(std::min<int64_t>(group, panels - p0));
@@ -190,7 +268,7 @@ void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Threa
       // thread) come into L2, spread over the chunk's tiles: a large layer's weights stream
       // from memory once per run (ResNet-18's 7x7 x 512 layers: 9.4 MiB each), and without
       // this each group's first tile waited on them.
-      if (g + 1 < groups) {
+      if (!split.group_major && g + 1 < groups) {
         const int64_t lines = std::min<int64_t>(group, panels - p0 - np) * k_n * kNr *
                               static_cast<int64_t>(sizeof(float)) / 64;
         const int64_t tiles = (q1 - q0 + full.rows - 1) / full.rows;

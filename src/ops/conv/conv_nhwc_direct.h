@@ -82,6 +82,20 @@ bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args);
 /// small maps (fewer than 12 Winograd tiles of 4x4 outputs), when the CPU has the AVX-512 tiles.
 bool NhwcDirectBeatsWinograd(int64_t out_h, int64_t out_w);
 
+/// How RunConvNhwcDirect cuts a layer into tasks: pixel chunks of `chunk` pixels (the last one
+/// shorter) times panel groups, ordered chunk by chunk (each chunk's input stays in cache while
+/// the groups' weights stream past it) or group by group.
+struct NhwcTaskSplit {
+  int64_t chunk = 0, chunks = 0;
+  bool group_major = false;
+};
+
+/// The split for `pixels` output pixels, K = k_n and `panels` weight panels on `threads`
+/// threads: chunks of about 512 KiB of input windows; with several threads, the chunk count
+/// (from that one up to 2 per thread more, chunks of equal tile counts) and task order whose
+/// busiest thread has the least work (pixels x panels). Kept per thread for the last 64 shapes.
+NhwcTaskSplit SplitNhwcDirectTasks(int64_t pixels, int64_t k_n, int64_t panels, int64_t threads);
+
 /// Y = activation(conv(X, W) + bias + residual) with the tiles above.
 void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
 
