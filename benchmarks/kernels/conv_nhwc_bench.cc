@@ -96,44 +96,37 @@ void RegisterConvNhwcBenchmarks() {
       {"mbv2_1x1_960to160_7", 960, 160, 7, 1, 1},
       {"mbv2_1x1_320to1280_7", 320, 1280, 7, 1, 1},
   };
+  // 3x3 stride-1 layers that ChooseWinograd takes: the in-place tiles against Winograd.
+  const NhwcLayer wino[] = {
+      {"yolo_3x3_128to128_10", 128, 128, 10, 3, 1}, {"yolo_3x3_64to64_20", 64, 64, 20, 3, 1},
+      {"yolo_3x3_32to32_40", 32, 32, 40, 3, 1},     {"resnet_3x3_256to256_14", 256, 256, 14, 3, 1},
+      {"resnet_3x3_128to128_28", 128, 128, 28, 3, 1}, {"resnet_3x3_64to64_56", 64, 64, 56, 3, 1},
+      {"resnet_3x3_512to512_7", 512, 512, 7, 3, 1},
+  };
+  // The tiles ("conv_nhwc/<mine>/...") against `ref` as one pair of the ratio table.
+  auto add = [](const NhwcLayer& l, int threads, const std::string& mine_name, Path ref_path,
+                const std::string& ref_name, const std::string& group) {
+    const std::string suffix = std::string(l.name) + "/threads:" + std::to_string(threads);
+    const std::string mine = "conv_nhwc/" + mine_name + "/" + suffix;
+    const std::string ref = "conv_nhwc/" + ref_name + "/" + suffix;
+    Configure(benchmark::RegisterBenchmark(
+                  mine.c_str(),
+                  [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kDirect); }),
+              threads);
+    Configure(benchmark::RegisterBenchmark(
+                  ref.c_str(), [=](benchmark::State& st) { RunNhwc(st, l, threads, ref_path); }),
+              threads);
+    AddPair(group + ", " + std::to_string(threads) + " thread(s), GFLOP/s (reference: " +
+                (ref_path == Path::kGemm ? "the packing GEMM path" : "Winograd F(4x4, 3x3)") + ")",
+            l.name, mine, ref);
+  };
   for (int threads : {1, 2}) {
     for (const NhwcLayer& l : layers) {
-      const std::string suffix = std::string(l.name) + "/threads:" + std::to_string(threads);
-      const std::string mine = "conv_nhwc/direct/" + suffix;
-      const std::string ref = "conv_nhwc/gemm/" + suffix;
-      Configure(benchmark::RegisterBenchmark(
-                    mine.c_str(),
-                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kDirect); }),
-                threads);
-      Configure(benchmark::RegisterBenchmark(
-                    ref.c_str(), [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kGemm); }),
-                threads);
-      AddPair("Channels-last conv + bias + SiLU, " + std::to_string(threads) +
-                  " thread(s), GFLOP/s (reference: the packing GEMM path)",
-              l.name, mine, ref);
+      add(l, threads, "direct", Path::kGemm, "gemm", "Channels-last conv + bias + SiLU");
     }
-    // 3x3 stride-1 layers that ChooseWinograd takes: the in-place tiles against Winograd.
-    const NhwcLayer wino[] = {
-        {"yolo_3x3_128to128_10", 128, 128, 10, 3, 1}, {"yolo_3x3_64to64_20", 64, 64, 20, 3, 1},
-        {"yolo_3x3_32to32_40", 32, 32, 40, 3, 1},     {"resnet_3x3_256to256_14", 256, 256, 14, 3, 1},
-        {"resnet_3x3_128to128_28", 128, 128, 28, 3, 1}, {"resnet_3x3_64to64_56", 64, 64, 56, 3, 1},
-        {"resnet_3x3_512to512_7", 512, 512, 7, 3, 1},
-    };
     for (const NhwcLayer& l : wino) {
-      const std::string suffix = std::string(l.name) + "/threads:" + std::to_string(threads);
-      const std::string mine = "conv_nhwc/direct_vs_winograd/" + suffix;
-      const std::string ref = "conv_nhwc/winograd/" + suffix;
-      Configure(benchmark::RegisterBenchmark(
-                    mine.c_str(),
-                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kDirect); }),
-                threads);
-      Configure(benchmark::RegisterBenchmark(
-                    ref.c_str(),
-                    [=](benchmark::State& st) { RunNhwc(st, l, threads, Path::kWinograd); }),
-                threads);
-      AddPair("Channels-last 3x3 conv + bias + SiLU, " + std::to_string(threads) +
-                  " thread(s), GFLOP/s (reference: Winograd F(4x4, 3x3))",
-              l.name, mine, ref);
+      add(l, threads, "direct_vs_winograd", Path::kWinograd, "winograd",
+          "Channels-last 3x3 conv + bias + SiLU");
     }
   }
 }
