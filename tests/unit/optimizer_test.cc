@@ -1330,6 +1330,96 @@ TEST(OptimizerPass, SinkTransposesThroughElementwiseOps) {
   ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 3, 4}, 40)}});
 }
 
+// Transpose -> Reshape that merges runs of dims adjacent and in order in the transpose's input
+// becomes Reshape -> Transpose (YOLOX's NHWC -> NCHW -> [N, 85, H*W]); splits, runs whose
+// source dims are not adjacent and size mismatches stay.
+TEST(OptimizerPass, SinkTransposesBelowMergingReshape) {
+  struct Case {
+    Shape x;
+    std::vector<int64_t> perm, target;
+    std::vector<int64_t> new_perm;  // empty: not moved
+  };
+  const std::vector<Case> cases = {
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, 20}, {0, 2, 1}},
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, -1}, {0, 2, 1}},  // -1 resolved
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {0, 6, 20}, {0, 2, 1}},  // 0 copies the dim
+      {{2, 3, 4, 5}, {2, 3, 0, 1}, {20, 6}, {1, 0}},
+      {{2, 3, 4, 5}, {1, 0, 2, 3}, {3, 2, 20}, {1, 0, 2}},
+      {{2, 3, 4, 5}, {1, 2, 3, 0}, {3, 20, 2}, {1, 2, 0}},
+      {{2, 3, 4, 5}, {0, 3, 2, 1}, {2, 20, 3}, {}},    // 5, 4 are not in x's order
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, 5, 2, 2}, {}},  // a split
+      // The leading 1 merged with C: its source dims 0 and 3 are not adjacent (size-1 dims
+      // count like the others; conservative).
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {6, 20}, {}},
+  };
+  uint32_t seed = 300;
+  for (const Case& c : cases) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, c.x);
+    AttrInts(AddNode(g, "Transpose", {"x"}, {"a"}), "perm", c.perm);
+    AddInitializer(g, "shape", Tensor::FromVector<int64_t>(
+                                   {static_cast<int64_t>(c.target.size())}, c.target));
+    AddNode(g, "Reshape", {"a", "shape"}, {"b"});
+    AddNode(g, "Relu", {"b"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"sink_transposes", "eliminate_dead_nodes"});
+    if (c.new_perm.empty()) {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Transpose", "Reshape", "Relu"}))
+          << ShapeToString(c.x) << " " << ShapeToString(c.target);
+    } else {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Reshape", "Relu", "Transpose"}))
+          << ShapeToString(c.x) << " " << ShapeToString(c.target);
+      for (const auto& n : o.model.graph->nodes) {
+        if (n->op_type != "Transpose") continue;
+        const ir::Attribute* perm = n->FindAttribute("perm");
+        ASSERT_NE(perm, nullptr);
+        EXPECT_EQ(perm->ints, c.new_perm) << ShapeToString(c.x) << " " << ShapeToString(c.target);
+      }
+    }
+    ExpectSameOutputs(m, o, {{"x", RandomTensor(c.x, seed++)}});
+  }
+}
+
+// YOLOX's output: levels [N, H, W, 85] brought to NCHW, flattened to [N, 85, H*W], one level
+// already NCHW, concatenated on the last axis and transposed to [N, sum H*W, 85]. The
+// transposed levels' transposes sink through the flattening Reshapes and the Concat (the NCHW
+// level gets the inverse transpose) and cancel against the last one: one transpose is left.
+// Without the inverse reader, a Concat of mixed inputs stays.
+TEST(OptimizerPass, SinkTransposesThroughConcatOfMixedInputs) {
+  for (bool reader : {true, false}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "l0", DataType::kFloat, {1, 7, 4, 4});  // NCHW
+    AddInput(g, "l1", DataType::kFloat, {1, 2, 2, 7});  // NHWC
+    AddInput(g, "l2", DataType::kFloat, {1, 1, 3, 7});  // NHWC
+    AddInitializer(g, "s0", Tensor::FromVector<int64_t>({3}, {1, 7, 16}));
+    AddInitializer(g, "s1", Tensor::FromVector<int64_t>({3}, {1, 7, 4}));
+    AddInitializer(g, "s2", Tensor::FromVector<int64_t>({3}, {1, 7, -1}));
+    AddNode(g, "Reshape", {"l0", "s0"}, {"r0"});
+    AttrInts(AddNode(g, "Transpose", {"l1"}, {"t1"}), "perm", {0, 3, 1, 2});
+    AddNode(g, "Reshape", {"t1", "s1"}, {"r1"});
+    AttrInts(AddNode(g, "Transpose", {"l2"}, {"t2"}), "perm", {0, 3, 1, 2});
+    AddNode(g, "Reshape", {"t2", "s2"}, {"r2"});
+    AttrI(AddNode(g, "Concat", {"r0", "r1", "r2"}, {"c"}), "axis", 2);
+    if (reader) {
+      AttrInts(AddNode(g, "Transpose", {"c"}, {"y"}), "perm", {0, 2, 1});
+    } else {
+      AddNode(g, "Relu", {"c"}, {"y"});
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"sink_transposes", "fuse_transposes", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "Transpose"), reader ? 1 : 2);
+    for (const auto& n : o.model.graph->nodes) {
+      if (reader && n->op_type == "Transpose") EXPECT_EQ(n->inputs[0], "r0");
+    }
+    ExpectSameOutputs(m, o,
+                      {{"l0", RandomTensor({1, 7, 4, 4}, 310)},
+                       {"l1", RandomTensor({1, 2, 2, 7}, 311)},
+                       {"l2", RandomTensor({1, 1, 3, 7}, 312)}});
+  }
+}
+
 TEST(OptimizerPass, FuseSiluAndQuickGelu) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();
