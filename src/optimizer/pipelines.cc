@@ -34,6 +34,8 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseBiasAddPass(), L::kBasic, "after the Mul folding so a trailing Add lands in B");
   add(MakeFuseMatMulAddPass(), L::kBasic,
       "after the bias folds (Gemm+Add is handled there); MatMul+Add becomes one Gemm");
+  add(MakeCascadeMaxPoolsPass(), L::kBasic,
+      "independent of the others; before layout_nhwc, which converts the (cascaded) pools");
   add(MakeEliminateDeadNodesPass(), L::kBasic, "last: removes what the rewrites left unread");
   // --- extended: fusions into larger kernels --------------------------------------------------
   add(MakeSinkTransposesPass(), L::kExtended,

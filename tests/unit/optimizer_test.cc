@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -53,6 +54,12 @@ void AttrF(onnx::NodeProto* n, const std::string& name, float v) {
   a->set_name(name);
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(v);
+}
+void AttrS(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
 }
 void AttrInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
   auto* a = n->add_attribute();
@@ -1417,6 +1424,72 @@ TEST(OptimizerPass, SinkTransposesThroughConcatOfMixedInputs) {
                       {{"l0", RandomTensor({1, 7, 4, 4}, 310)},
                        {"l1", RandomTensor({1, 2, 2, 7}, 311)},
                        {"l2", RandomTensor({1, 1, 3, 7}, 312)}});
+  }
+}
+
+// SPP: MaxPools of one map with centred 5x5, 9x9 and 13x13 windows become a chain of 5x5 pools
+// (SPPF), and a 3x5 / 5x9 pair a chain with a 3x5 second step; pools with strides, uncentred
+// pads or an even window stay. Exact: compared at tolerance 0, with -inf, +inf and NaN inputs.
+TEST(OptimizerPass, CascadeMaxPoolsOfOneInput) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 3, 11, 12});
+  AddInput(g, "x2", DataType::kFloat, {1, 3, 11, 12});
+  auto pool = [&](const std::string& out, std::vector<int64_t> k, std::vector<int64_t> pads,
+                  std::vector<int64_t> strides = {1, 1}, const std::string& in = "x") {
+    auto* n = AddNode(g, "MaxPool", {in}, {out});
+    AttrInts(n, "kernel_shape", k);
+    AttrInts(n, "pads", pads);
+    AttrInts(n, "strides", strides);
+    AddOutput(g, out);
+  };
+  pool("p13", {13, 13}, {6, 6, 6, 6});
+  pool("p5", {5, 5}, {2, 2, 2, 2});
+  pool("p9", {9, 9}, {4, 4, 4, 4});
+  pool("q35", {3, 5}, {1, 2, 1, 2}, {1, 1}, "x2");
+  pool("q59", {5, 9}, {2, 4, 2, 4}, {1, 1}, "x2");
+  pool("q55", {5, 5}, {2, 2, 2, 2}, {1, 1}, "x2");  // from q35 (the largest that fits): 3x1
+  pool("s7", {7, 7}, {3, 3, 3, 3}, {2, 2});  // strided
+  pool("u7", {7, 7}, {3, 2, 3, 4});          // uncentred
+  pool("e4", {4, 4}, {2, 2, 1, 1});          // even
+  auto* same = AddNode(g, "MaxPool", {"x"}, {"a11"});
+  AttrInts(same, "kernel_shape", {11, 11});
+  AttrS(same, "auto_pad", "SAME_UPPER");
+  AddOutput(g, "a11");
+  auto o = RunPasses(m, {"cascade_max_pools"});
+  std::map<std::string, std::pair<std::string, std::vector<int64_t>>> got;  // out -> (in, k)
+  for (const auto& n : o.model.graph->nodes) {
+    got[n->outputs[0]] = {n->inputs[0], n->FindAttribute("kernel_shape")->ints};
+  }
+  using K = std::vector<int64_t>;
+  EXPECT_EQ(got["p5"], std::make_pair(std::string("x"), K{5, 5}));
+  EXPECT_EQ(got["p9"], std::make_pair(std::string("p5"), K{5, 5}));
+  EXPECT_EQ(got["a11"], std::make_pair(std::string("p9"), K{3, 3}));
+  EXPECT_EQ(got["p13"], std::make_pair(std::string("a11"), K{3, 3}));
+  EXPECT_EQ(got["q35"], std::make_pair(std::string("x2"), K{3, 5}));
+  EXPECT_EQ(got["q55"], std::make_pair(std::string("q35"), K{3, 1}));
+  EXPECT_EQ(got["q59"], std::make_pair(std::string("q55"), K{1, 5}));
+  EXPECT_EQ(got["s7"].first, "x");
+  EXPECT_EQ(got["u7"].first, "x");
+  EXPECT_EQ(got["e4"].first, "x");
+  EXPECT_EQ(Rewrites(o, "cascade_max_pools"), 5);
+  Tensor x = RandomTensor({1, 3, 11, 12}, 400, -5, 5);
+  float* p = x.data<float>();
+  p[7] = -INFINITY;
+  p[40] = INFINITY;
+  p[200] = NAN;
+  const std::vector<NamedValue> in = {{"x", x}, {"x2", RandomTensor({1, 3, 11, 12}, 401)}};
+  auto ref = RunBytes(m.SerializeAsString(), in);
+  auto out = RunBytes(o.bytes, in);
+  ASSERT_EQ(ref.size(), out.size());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const Tensor& a = ref[i].value.tensor();
+    const Tensor& b = out[i].value.tensor();
+    ASSERT_EQ(a.shape(), b.shape()) << ref[i].name;
+    for (int64_t k = 0; k < a.size(); ++k) {
+      const float u = a.data<float>()[k], v = b.data<float>()[k];
+      ASSERT_TRUE(u == v || (std::isnan(u) && std::isnan(v))) << ref[i].name << "[" << k << "]";
+    }
   }
 }
 
