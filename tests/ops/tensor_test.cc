@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ops/op_test_util.h"
@@ -26,7 +27,12 @@ namespace {
 // input's storage while the session is still alive.
 class Op {
  public:
-  explicit Op(std::string op_type, int opset = 17) : test_(std::move(op_type), opset) {}
+  explicit Op(std::string op_type, int opset = 17, std::string domain = "")
+      : test_(std::move(op_type), opset, std::move(domain)) {}
+  Op& OmittedOutput() {
+    test_.OmittedOutput();
+    return *this;
+  }
   template <typename V>
   Op& Attr(const std::string& name, const V& v) {
     test_.Attr(name, v);
@@ -355,6 +361,111 @@ TEST(ConcatOp, Errors) {
       Op("Concat", 13).Attr("axis", int64_t{2}).Input("a", Iota<float>({2, 3})).Output("y").Run(),
       {"out of range"});
   ExpectError(Op("Concat", 13).Input("a", Iota<float>({2, 3})).Output("y").Run(), {"axis"});
+}
+
+// Rows of a flat [outer, width] view: element (r, j) of piece i of `widths` is at offset
+// r * width_i + j; the naive concat / split / overwrite of such pieces, for the generated cases.
+template <typename T>
+std::vector<T> RandomValues(size_t n, std::mt19937& rng) {
+  std::vector<T> v(n);
+  std::uniform_int_distribution<int> d(0, 250);
+  for (T& x : v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      x = std::to_string(d(rng));
+    } else {
+      x = static_cast<T>(d(rng));
+    }
+  }
+  return v;
+}
+
+// Concat and Split on generated shapes: the short-row one-pass paths (rows up to 256 elements,
+// pieces of 1, 2 and more elements, unread Split outputs) and the strided paths above them,
+// for 1-, 2-, 4- and 8-byte elements and strings, 1 and 2 threads, against naive loops.
+template <typename T>
+void ConcatSplitMatchNaive(DataType type) {
+  std::mt19937 rng(71);
+  struct Case {
+    Shape pre;                     // dims before the axis
+    std::vector<int64_t> lengths;  // along the axis
+    Shape post;                    // dims after the axis
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 7, 5}, {2, 2, 81}, {}},  // YOLO's head
+      {{4, 3}, {1, 2, 3}, {2}},
+      {{0, 3}, {1, 2}, {}},
+      {{5}, {1}, {}},
+      {{1}, {3, 4}, {5}},
+      {{9}, {0, 5, 1}, {1}},
+      {{3}, {128, 128}, {}},   // 256: the one-pass limit
+      {{3}, {128, 129}, {}},   // 257: strided
+      {{2, 2}, {3, 1, 2, 5, 1, 1, 2}, {3}},
+  };
+  for (int threads : {1, 2}) {
+    SessionOptions opts;
+    opts.intra_op_threads = threads;
+    for (const Case& c : cases) {
+      int64_t outer = 1, inner = 1, dim = 0;
+      for (int64_t d : c.pre) outer *= d;
+      for (int64_t d : c.post) inner *= d;
+      for (int64_t l : c.lengths) dim += l;
+      const int64_t axis = static_cast<int64_t>(c.pre.size());
+      auto shape_of = [&](int64_t len) {
+        Shape s = c.pre;
+        s.push_back(len);
+        s.insert(s.end(), c.post.begin(), c.post.end());
+        return s;
+      };
+      std::vector<std::vector<T>> pieces;
+      Op concat("Concat", 13);
+      concat.Attr("axis", axis);
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        pieces.push_back(RandomValues<T>(static_cast<size_t>(outer * c.lengths[i] * inner), rng));
+        concat.Input("p" + std::to_string(i), Make<T>(shape_of(c.lengths[i]), pieces.back()));
+      }
+      std::vector<T> want;
+      for (int64_t r = 0; r < outer; ++r) {
+        for (size_t i = 0; i < pieces.size(); ++i) {
+          const int64_t w = c.lengths[i] * inner;
+          want.insert(want.end(), pieces[i].begin() + r * w, pieces[i].begin() + (r + 1) * w);
+        }
+      }
+      auto cr = concat.Output("y").Run(opts);
+      ASSERT_OK_RESULT(cr);
+      ASSERT_EQ(Out(cr).shape(), shape_of(dim));
+      EXPECT_EQ(Out(cr).ToVector<T>(), want) << DataTypeName(type) << " " << c.lengths.size()
+                                               << " pieces, outer " << outer;
+      // Split back, leaving the second output unread.
+      Op split("Split", 13);
+      split.Attr("axis", axis)
+          .Input("x", Make<T>(shape_of(dim), want))
+          .Input("s", I64({static_cast<int64_t>(c.lengths.size())}, c.lengths));
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        if (i == 1) {
+          split.OmittedOutput();
+        } else {
+          split.Output("o" + std::to_string(i));
+        }
+      }
+      auto sr = split.Run(opts);
+      ASSERT_OK_RESULT(sr);
+      size_t k = 0;
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        if (i == 1) continue;
+        EXPECT_EQ(Out(sr, k).shape(), shape_of(c.lengths[i]));
+        EXPECT_EQ(Out(sr, k).ToVector<T>(), pieces[i]) << DataTypeName(type) << " piece " << i;
+        ++k;
+      }
+    }
+  }
+}
+
+TEST(ConcatOp, ShortRowsAndSplitMatchNaiveEveryElementSize) {
+  ConcatSplitMatchNaive<uint8_t>(DataType::kUint8);
+  ConcatSplitMatchNaive<int16_t>(DataType::kInt16);
+  ConcatSplitMatchNaive<float>(DataType::kFloat);
+  ConcatSplitMatchNaive<int64_t>(DataType::kInt64);
+  ConcatSplitMatchNaive<std::string>(DataType::kString);
 }
 
 TEST(SplitOp, NumOutputsUnevenLastChunk) {
