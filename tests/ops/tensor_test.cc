@@ -468,6 +468,87 @@ TEST(ConcatOp, ShortRowsAndSplitMatchNaiveEveryElementSize) {
   ConcatSplitMatchNaive<std::string>(DataType::kString);
 }
 
+// com.onnxedge ConcatInto: X with slices along `axis` overwritten by the updates (later ones win
+// where they overlap), on generated shapes and element sizes, against a naive loop; in place
+// is covered by the fuse_split_concat test (tests/unit/optimizer_test.cc).
+template <typename T>
+void ConcatIntoMatchesNaive() {
+  std::mt19937 rng(72);
+  struct Case {
+    Shape x;
+    int64_t axis;
+    std::vector<std::pair<int64_t, int64_t>> updates;  // (start, length)
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 4, 5, 85}, 4, {{0, 2}, {2, 2}}},  // YOLO's head
+      {{1, 3, 4, 5, 85}, -1, {{83, 2}, {0, 1}}},
+      {{6, 7}, 1, {{1, 3}, {2, 4}}},            // overlapping: the second wins
+      {{6, 7}, 0, {{5, 1}}},
+      {{2, 300}, 1, {{10, 250}}},               // rows above the one-pass limit
+      {{0, 4}, 1, {{1, 2}}},
+      {{3, 4, 2}, 1, {{4, 0}, {0, 4}}},
+      {{2, 5, 3}, 1, {{2, 2}, {4, 1}}},         // inner 3
+      {{1}, 0, {{0, 1}}},
+  };
+  for (int threads : {1, 2}) {
+    SessionOptions opts;
+    opts.intra_op_threads = threads;
+    for (const Case& c : cases) {
+      const size_t ax = static_cast<size_t>(c.axis < 0 ? c.axis + static_cast<int64_t>(c.x.size())
+                                                       : c.axis);
+      std::vector<T> want = RandomValues<T>(static_cast<size_t>(ShapeElementCount(c.x)), rng);
+      Op op("ConcatInto", 1, "com.onnxedge");
+      std::vector<int64_t> starts;
+      for (const auto& u : c.updates) starts.push_back(u.first);
+      op.Attr("axis", c.axis).Attr("starts", starts).Input("x", Make<T>(c.x, want));
+      int64_t outer = 1, inner = 1;
+      for (size_t d = 0; d < ax; ++d) outer *= c.x[d];
+      for (size_t d = ax + 1; d < c.x.size(); ++d) inner *= c.x[d];
+      const int64_t row = c.x[ax] * inner;
+      for (size_t j = 0; j < c.updates.size(); ++j) {
+        Shape us = c.x;
+        us[ax] = c.updates[j].second;
+        std::vector<T> u = RandomValues<T>(static_cast<size_t>(ShapeElementCount(us)), rng);
+        op.Input("u" + std::to_string(j), Make<T>(us, u));
+        const int64_t w = c.updates[j].second * inner;
+        for (int64_t r = 0; r < outer; ++r) {
+          for (int64_t e = 0; e < w; ++e) {
+            want[static_cast<size_t>(r * row + c.updates[j].first * inner + e)] =
+                u[static_cast<size_t>(r * w + e)];
+          }
+        }
+      }
+      auto r = op.Output("y").Run(opts);
+      ASSERT_OK_RESULT(r);
+      EXPECT_EQ(Out(r).shape(), c.x);
+      EXPECT_EQ(Out(r).ToVector<T>(), want) << ShapeToString(c.x) << " axis " << c.axis;
+    }
+  }
+}
+
+TEST(ConcatIntoOp, MatchesNaiveEveryElementSize) {
+  ConcatIntoMatchesNaive<uint8_t>();
+  ConcatIntoMatchesNaive<float>();
+  ConcatIntoMatchesNaive<double>();
+  ConcatIntoMatchesNaive<std::string>();
+}
+
+TEST(ConcatIntoOp, Errors) {
+  auto run = [](std::vector<int64_t> starts, Shape u) {
+    return Op("ConcatInto", 1, "com.onnxedge")
+        .Attr("axis", int64_t{1})
+        .Attr("starts", starts)
+        .Input("x", Iota<float>({2, 5}))
+        .Input("u", Iota<float>(u))
+        .Output("y")
+        .Run();
+  };
+  ExpectError(run({4}, {2, 2}), {"does not fit"});
+  ExpectError(run({-1}, {2, 1}), {"does not fit"});
+  ExpectError(run({0}, {3, 1}), {"does not fit"});
+  ExpectError(run({0, 1}, {2, 1}), {"'starts' has 2 entries"});
+}
+
 TEST(SplitOp, NumOutputsUnevenLastChunk) {
   auto r = Op("Split", 18)
                .Attr("num_outputs", int64_t{3})

@@ -1493,6 +1493,67 @@ TEST(OptimizerPass, CascadeMaxPoolsOfOneInput) {
   }
 }
 
+// YOLOv5's head: Split 85 -> 2, 2, 81, the first two pieces decoded, Concat back. At `all` the
+// Concat becomes com.onnxedge.ConcatInto(x, decoded pieces) and the Split stops producing the
+// 81 columns; x dies at ConcatInto (the Split reads it first), so the run writes in place. A
+// Concat whose pieces are all changed, or on another axis, or a pass-through piece read
+// elsewhere too, stays; so does everything when saving below `all`.
+TEST(OptimizerPass, FuseSplitConcatWritesChangedPiecesOnly) {
+  struct Case {
+    const char* what;
+    int64_t concat_axis;
+    bool decode_last;   // the 81-column piece changed too: nothing passes through
+    bool extra_reader;  // the 81-column piece also feeds a graph output
+    bool fused;
+  };
+  for (const Case& c : {Case{"yolo", -1, false, false, true}, Case{"all changed", -1, true, false,
+                                                                    false},
+                        Case{"other axis", 1, false, false, false},
+                        Case{"read elsewhere", -1, false, true, false}}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {1, 3, 4, 5, 9});
+    AddNode(g, "Sigmoid", {"x"}, {"s"});  // an intermediate, so ConcatInto can run in place
+    AddInitializer(g, "lengths", Tensor::FromVector<int64_t>({3}, {2, 2, 5}));
+    AttrI(AddNode(g, "Split", {"s", "lengths"}, {"xy", "wh", "conf"}), "axis", 4);
+    AddInitializer(g, "two", Tensor::Scalar<float>(2.f));
+    AddInitializer(g, "anchors", RandomTensor({1, 3, 1, 1, 2}, 320, 1, 3));
+    AddNode(g, "Mul", {"xy", "two"}, {"xy2"});
+    AddNode(g, "Mul", {"wh", "anchors"}, {"wh2"});
+    std::string last = "conf";
+    if (c.decode_last) {
+      AddNode(g, "Neg", {"conf"}, {"conf2"});
+      last = "conf2";
+    }
+    if (c.extra_reader) AddOutput(g, "conf");
+    if (c.concat_axis == 1) {
+      // Same widths on axis 1 would not match: concatenate pieces of equal shape on axis 1.
+      AttrI(AddNode(g, "Concat", {"xy2", "wh"}, {"y"}), "axis", 1);
+    } else {
+      AttrI(AddNode(g, "Concat", {"xy2", "wh2", last}, {"y"}), "axis", c.concat_axis);
+    }
+    AddOutput(g, "y");
+    auto ext = RunPasses(m, {"fuse_split_concat"}, OptimizationLevel::kExtended, true);
+    EXPECT_EQ(Count(ext.model, "com.onnxedge.ConcatInto"), 0) << c.what;
+    auto o = RunPasses(m, {"fuse_split_concat", "eliminate_dead_nodes"}, OptimizationLevel::kAll,
+                       false);
+    EXPECT_EQ(Count(o.model, "com.onnxedge.ConcatInto"), c.fused ? 1 : 0) << c.what;
+    EXPECT_EQ(Count(o.model, "Concat"), c.fused ? 0 : 1) << c.what;
+    if (c.fused) {
+      for (const auto& n : o.model.graph->nodes) {
+        if (n->op_type == "Split") {
+          EXPECT_EQ(n->outputs, (std::vector<std::string>{"xy", "wh", ""}));
+        }
+        if (n->op_type == "ConcatInto") {
+          EXPECT_EQ(n->inputs, (std::vector<std::string>{"s", "xy2", "wh2"}));
+          EXPECT_EQ(n->FindAttribute("starts")->ints, (std::vector<int64_t>{0, 2}));
+        }
+      }
+    }
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 4, 5, 9}, 321, -3, 3)}}, 0, 0);
+  }
+}
+
 TEST(OptimizerPass, FuseSiluAndQuickGelu) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

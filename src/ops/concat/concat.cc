@@ -122,10 +122,108 @@ class ConcatKernel final : public Kernel {
   int64_t axis_ = 1;
 };
 
+// com.onnxedge ConcatInto (version 1), emitted by the fuse_split_concat pass: Y = X with the
+// slices [starts[j], starts[j] + U_j.dim(axis)) of `axis` replaced by U_j (inputs X, U_1..U_k;
+// every U_j has X's shape outside `axis`; slices inside X, in any order, later ones win where
+// they overlap). The Concat of a Split's pieces in which some pieces pass through unchanged
+// (YOLO heads: Split 85 -> 2, 2, 81; the first two decoded, Concat back to 85): Y may take over
+// X's buffer when X dies here (in place), and then only the updates are written. All types.
+class ConcatIntoKernel final : public Kernel {
+ public:
+  static StatusOr<std::unique_ptr<ConcatIntoKernel>> Create(const KernelInfo& info) {
+    auto k = std::make_unique<ConcatIntoKernel>();
+    OE_ASSIGN_OR_RETURN(k->axis_, info.GetInt("axis"));
+    OE_ASSIGN_OR_RETURN(k->starts_, info.GetInts("starts"));
+    if (info.num_inputs() != k->starts_.size() + 1) {
+      return info.Error(StatusCode::kInvalidModel, "attribute 'starts' has ", k->starts_.size(),
+                        " entries but the node has ", info.num_inputs(), " inputs (X and ",
+                        "one update per start)");
+    }
+    return k;
+  }
+
+  Status Run(KernelContext& ctx) const override {
+    OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    const int64_t rank = static_cast<int64_t>(x->rank());
+    if (rank == 0) return ctx.Error(StatusCode::kInvalidArgument, "X must have rank >= 1");
+    OE_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, rank, ctx.Describe()));
+    const size_t ax = static_cast<size_t>(axis);
+    SmallVector<const Tensor*, 16> us;
+    for (size_t j = 0; j < starts_.size(); ++j) {
+      OE_ASSIGN_OR_RETURN(const Tensor* u, ctx.RequiredInput(j + 1));
+      bool ok = u->dtype() == x->dtype() && u->rank() == x->rank();
+      for (size_t d = 0; ok && d < u->rank(); ++d) ok = d == ax || u->dim(d) == x->dim(d);
+      const int64_t s = starts_[j];
+      if (!ok || s < 0 || s + u->dim(ax) > x->dim(ax)) {
+        return ctx.Error(StatusCode::kInvalidArgument, "update ", j, " ",
+                         DataTypeName(u->dtype()), ShapeToString(u->shape()), " at ", s,
+                         " does not fit into X ", DataTypeName(x->dtype()),
+                         ShapeToString(x->shape()), " along axis ", axis);
+      }
+      us.push_back(u);
+    }
+    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape(), Fill::kNone));
+    if (y->size() == 0) return Status::Ok();
+    const DataType type = x->dtype();
+    if (y->raw_data() != x->raw_data()) {
+      StridedCopy(type, x->raw_data(), {1}, y->raw_data(), {1}, {x->size()}, &ctx.thread_pool());
+    }
+    const int64_t outer = DimProduct(x->shape(), 0, ax);
+    const int64_t inner = DimProduct(x->shape(), ax + 1, x->rank());
+    const int64_t row = x->dim(ax) * inner;
+    if (outer > 1 && row <= kShortRow && type != DataType::kString && us.size() <= kMaxPieces) {
+      // Short rows: one pass over the rows writing every update's piece.
+      int64_t widths[kMaxPieces], offsets[kMaxPieces];
+      for (size_t j = 0; j < us.size(); ++j) {
+        widths[j] = us[j]->dim(ax) * inner;
+        offsets[j] = starts_[j] * inner;
+      }
+      const int64_t elem = static_cast<int64_t>(DataTypeSize(type));
+      int64_t upd_row = 0;
+      for (size_t j = 0; j < us.size(); ++j) upd_row += widths[j];
+      const int64_t min_rows =
+          std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, upd_row * elem));
+      return DispatchBySize(type, [&](auto tag) -> Status {
+        using U = typename decltype(tag)::type;
+        if constexpr (std::is_trivially_copyable_v<U>) {
+          const U* src[kMaxPieces];
+          for (size_t j = 0; j < us.size(); ++j) src[j] = static_cast<const U*>(us[j]->raw_data());
+          U* dst = static_cast<U*>(y->raw_data());
+          const size_t n = us.size();
+          ctx.thread_pool().ParallelFor(outer, min_rows, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r) {
+              for (size_t j = 0; j < n; ++j) {
+                if (widths[j] > 0) {
+                  CopyShortRun(src[j] + r * widths[j], dst + r * row + offsets[j], widths[j]);
+                }
+              }
+            }
+          });
+        }
+        return Status::Ok();
+      });
+    }
+    for (size_t j = 0; j < us.size(); ++j) {
+      const int64_t w = us[j]->dim(ax) * inner;
+      if (w == 0) continue;
+      StridedCopy(type, us[j]->raw_data(), {w, 1},
+                  ElementPtr(y->raw_data(), type, starts_[j] * inner), {row, 1}, {outer, w},
+                  &ctx.thread_pool());
+    }
+    return Status::Ok();
+  }
+  uint32_t InPlaceInputs() const override { return 1u; }
+
+ private:
+  int64_t axis_ = 0;
+  std::vector<int64_t> starts_;
+};
+
 }  // namespace
 
 void RegisterOp_concat(OpRegistry& registry) {
   registry.Register({"", "Concat", 1, 21, MakeFactory<ConcatKernel>()});
+  registry.Register({"com.onnxedge", "ConcatInto", 1, 1, MakeFactory<ConcatIntoKernel>()});
 }
 
 }  // namespace onnxedge::ops
