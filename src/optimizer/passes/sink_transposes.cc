@@ -9,6 +9,11 @@
 //                                                =>  x, z -> Binary -> Transpose(p) -> y
 //   x1 -> Transpose(p), ..., xn -> Transpose(p) -> Concat(axis a) -> y
 //                                                =>  x1..xn -> Concat(axis p[a]) -> Transpose(p) -> y
+//   x1 -> Transpose(p), x2 (no such transpose) -> Concat(axis a) -> Transpose(p^-1) -> y
+//                                                =>  x1, Transpose(p^-1)(x2) -> Concat(axis p[a]) -> y
+//        (the transpose moved below the Concat cancels against the reader)
+//   x -> Transpose(p) -> Reshape (merges runs of dims adjacent and in order in x) -> y
+//                                                =>  x -> Reshape(the same runs of x) -> Transpose(p') -> y
 //   x -> Transpose(p) -> Resize(scales s | sizes s) -> y
 //                                                =>  x -> Resize(s') -> Transpose(p) -> y,
 //        s'[p[i]] = s[i] (constant scales or sizes, no roi, no `axes`, not tf_crop_and_resize)
