@@ -34,6 +34,8 @@ std::vector<PipelineEntry> Build() {
   add(MakeFuseBiasAddPass(), L::kBasic, "after the Mul folding so a trailing Add lands in B");
   add(MakeFuseMatMulAddPass(), L::kBasic,
       "after the bias folds (Gemm+Add is handled there); MatMul+Add becomes one Gemm");
+  add(MakeCascadeMaxPoolsPass(), L::kBasic,
+      "independent of the others; before layout_nhwc, which converts the (cascaded) pools");
   add(MakeEliminateDeadNodesPass(), L::kBasic, "last: removes what the rewrites left unread");
   // --- extended: fusions into larger kernels --------------------------------------------------
   add(MakeSinkTransposesPass(), L::kExtended,
@@ -52,6 +54,9 @@ std::vector<PipelineEntry> Build() {
       "activation fusion, private (only at `all` when saving) and only when FusedGemm exists");
   add(MakeFuseQuickGeluPass(), L::kExtended,
       "after the Conv+activation fusion, which takes Conv -> SiLU whole when it can");
+  add(MakeFuseSplitConcatPass(), L::kExtended,
+      "after fuse_slices_to_split (its Splits); private (only at `all` when saving), only when "
+      "ConcatInto exists");
   add(MakeEliminateDeadNodesPass(), L::kExtended, "last: removes what the fusions left unread");
   // --- all: the onnxedge-private channels-last layout (docs/optimizer.md) -------------------
   auto add_layout = [&](std::unique_ptr<Pass> pass, const char* reason) {

@@ -37,6 +37,8 @@ std::unique_ptr<Pass> MakeEliminateRedundantCastPass();
 std::unique_ptr<Pass> MakeFuseTransposesPass();
 std::unique_ptr<Pass> MakeFuseReshapesPass();
 std::unique_ptr<Pass> MakeFuseSlicesToSplitPass();
+std::unique_ptr<Pass> MakeCascadeMaxPoolsPass();
+std::unique_ptr<Pass> MakeFuseSplitConcatPass();
 std::unique_ptr<Pass> MakeFuseFocusConvPass();
 std::unique_ptr<Pass> MakeFuseConvBatchNormPass();
 std::unique_ptr<Pass> MakeFuseConvMulAddPass();

@@ -472,7 +472,15 @@ TEST(ElementwiseBinary, Float32FastPathEveryIsaAndBroadcastPattern) {
     cases.push_back({{n, 5}, {n, 1}});  // column broadcast
     cases.push_back({{n, 1}, {n, 9}});
     cases.push_back({{2, 1, n}, {3, 1}});  // general: both sides broadcast
+    // Short rows that repeat along the dim above (PeriodicRows below 64 floats a row).
+    cases.push_back({{2, 70, n}, {2, 1, n}});
+    cases.push_back({{3, 1, 1, n}, {3, 4, 5, n}});
   }
+  cases.push_back({{1, 3, 9, 11, 2}, {1, 3, 1, 1, 2}});  // YOLO's anchor scaling
+  cases.push_back({{2, 300, 63}, {2, 1, 63}});
+  cases.push_back({{2, 3, 64}, {2, 1, 64}});
+  cases.push_back({{1000, 3}, {3}});
+  cases.push_back({{5}, {700, 5}});
   const char* ops[] = {"Add", "Sub", "Mul", "Div"};
   for (Isa isa : AvailableIsas()) {
     ScopedMaxIsa cap(isa);
@@ -1085,7 +1093,10 @@ TEST(ElementwiseLarge, ThreadedBroadcastMatchesNaive) {
                         {{307, 1001}, {1001}},
                         {{20, 1, 500}, {20, 1}},
                         {{150001}, {}},
-                        {{3, 70001}, {3, 1}}};
+                        {{3, 70001}, {3, 1}},
+                        {{1, 3, 80, 80, 2}, {1, 3, 1, 1, 2}},  // short repeating rows
+                        {{3, 1, 5}, {3, 20001, 5}},
+                        {{20011, 7}, {7}}};
   for (const Case& c : cases) {
     std::vector<float> a(static_cast<size_t>(ShapeElementCount(c.a)));
     std::vector<float> b(static_cast<size_t>(ShapeElementCount(c.b)));

@@ -5,6 +5,7 @@
 // the kernels.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -246,6 +247,64 @@ TEST(ResizeOp, MatchesNaiveFormulasAcrossModes) {
         ExpectNear(y->ToVector<float>(), NaiveResize(x, scd, mode, ctm), 1e-4f);
       }
     }
+  }
+}
+
+// Nearest on channels-last images: the unresized trailing axes move as blocks (whole pixels).
+// Checked against the naive formula, and against the same resize of the NCHW transpose (whose
+// innermost axis is resized: the per-element gather), with outside points of
+// tf_crop_and_resize too.
+TEST(ResizeOp, NearestChannelsLastMovesWholePixels) {
+  auto nchw_of = [](const Tensor& x) {  // [N, H, W, C] -> [N, C, H, W]
+    const Shape& s = x.shape();
+    std::vector<float> v(static_cast<size_t>(x.size()));
+    const float* p = x.data<float>();
+    for (int64_t n = 0; n < s[0]; ++n)
+      for (int64_t h = 0; h < s[1]; ++h)
+        for (int64_t w = 0; w < s[2]; ++w)
+          for (int64_t c = 0; c < s[3]; ++c)
+            v[static_cast<size_t>(((n * s[3] + c) * s[1] + h) * s[2] + w)] =
+                p[((n * s[1] + h) * s[2] + w) * s[3] + c];
+    return Tensor::FromVector<float>({s[0], s[3], s[1], s[2]}, v);
+  };
+  uint32_t seed = 500;
+  for (int64_t c : {1, 3, 64}) {
+    for (const auto& sc : std::vector<std::vector<float>>{
+             {1, 2, 2, 1}, {1, 0.6f, 1.7f, 1}, {1, 3, 0.5f, 1}, {1, 2, 1, 1}, {2, 1, 1.5f, 1}}) {
+      for (const std::string ctm : {"asymmetric", "half_pixel", "align_corners"}) {
+        Tensor x = Random({2, 5, 6, c}, seed++);
+        auto y = RunResize(13, x, sc, "nearest", ctm);
+        ASSERT_TRUE(y.ok()) << y.status().ToString();
+        SCOPED_TRACE(ctm + " C " + std::to_string(c) + " scales " + std::to_string(sc[1]) +
+                     "," + std::to_string(sc[2]));
+        const std::vector<float> got = y->ToVector<float>();
+        EXPECT_EQ(got, NaiveResize(x, {sc[0], sc[1], sc[2], sc[3]}, "nearest", ctm));
+        auto yc = RunResize(13, nchw_of(x), {sc[0], sc[3], sc[1], sc[2]}, "nearest", ctm);
+        ASSERT_TRUE(yc.ok()) << yc.status().ToString();
+        EXPECT_EQ(nchw_of(*y).ToVector<float>(), yc->ToVector<float>());
+      }
+    }
+    // tf_crop_and_resize: output points outside the roi take the extrapolation value.
+    Tensor x = Random({1, 4, 5, c}, seed++);
+    auto run = [&](const Tensor& in, std::vector<float> roi, std::vector<int64_t> sizes) {
+      OpTest t("Resize", 13);
+      t.Attr("mode", "nearest")
+          .Attr("coordinate_transformation_mode", "tf_crop_and_resize")
+          .Attr("extrapolation_value", -7.f)
+          .Input("x", in)
+          .Input("roi", Tensor::FromVector<float>({8}, roi))
+          .OmittedInput()
+          .Input("sizes", Tensor::FromVector<int64_t>({4}, sizes))
+          .Output("y");
+      return t.Run();
+    };
+    auto a = run(x, {0, 0.2f, -0.3f, 0, 1, 1.4f, 0.9f, 1}, {1, 7, 6, c});
+    auto b = run(nchw_of(x), {0, 0, 0.2f, -0.3f, 1, 1, 1.4f, 0.9f}, {1, c, 7, 6});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    const std::vector<float> got = nchw_of((*a)[0]).ToVector<float>();
+    EXPECT_EQ(got, (*b)[0].ToVector<float>()) << "tf_crop_and_resize C " << c;
+    EXPECT_NE(std::count(got.begin(), got.end(), -7.f), 0);
   }
 }
 

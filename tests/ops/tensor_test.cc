@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ops/op_test_util.h"
@@ -26,7 +27,12 @@ namespace {
 // input's storage while the session is still alive.
 class Op {
  public:
-  explicit Op(std::string op_type, int opset = 17) : test_(std::move(op_type), opset) {}
+  explicit Op(std::string op_type, int opset = 17, std::string domain = "")
+      : test_(std::move(op_type), opset, std::move(domain)) {}
+  Op& OmittedOutput() {
+    test_.OmittedOutput();
+    return *this;
+  }
   template <typename V>
   Op& Attr(const std::string& name, const V& v) {
     test_.Attr(name, v);
@@ -355,6 +361,192 @@ TEST(ConcatOp, Errors) {
       Op("Concat", 13).Attr("axis", int64_t{2}).Input("a", Iota<float>({2, 3})).Output("y").Run(),
       {"out of range"});
   ExpectError(Op("Concat", 13).Input("a", Iota<float>({2, 3})).Output("y").Run(), {"axis"});
+}
+
+// Rows of a flat [outer, width] view: element (r, j) of piece i of `widths` is at offset
+// r * width_i + j; the naive concat / split / overwrite of such pieces, for the generated cases.
+template <typename T>
+std::vector<T> RandomValues(size_t n, std::mt19937& rng) {
+  std::vector<T> v(n);
+  std::uniform_int_distribution<int> d(0, 250);
+  for (T& x : v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      x = std::to_string(d(rng));
+    } else {
+      x = static_cast<T>(d(rng));
+    }
+  }
+  return v;
+}
+
+// Concat and Split on generated shapes: the short-row one-pass paths (rows up to 256 elements,
+// pieces of 1, 2 and more elements, unread Split outputs) and the strided paths above them,
+// for 1-, 2-, 4- and 8-byte elements and strings, 1 and 2 threads, against naive loops.
+template <typename T>
+void ConcatSplitMatchNaive(DataType type) {
+  std::mt19937 rng(71);
+  struct Case {
+    Shape pre;                     // dims before the axis
+    std::vector<int64_t> lengths;  // along the axis
+    Shape post;                    // dims after the axis
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 7, 5}, {2, 2, 81}, {}},  // YOLO's head
+      {{4, 3}, {1, 2, 3}, {2}},
+      {{0, 3}, {1, 2}, {}},
+      {{5}, {1}, {}},
+      {{1}, {3, 4}, {5}},
+      {{9}, {0, 5, 1}, {1}},
+      {{3}, {128, 128}, {}},   // 256: the one-pass limit
+      {{3}, {128, 129}, {}},   // 257: strided
+      {{2, 2}, {3, 1, 2, 5, 1, 1, 2}, {3}},
+  };
+  for (int threads : {1, 2}) {
+    SessionOptions opts;
+    opts.intra_op_threads = threads;
+    for (const Case& c : cases) {
+      int64_t outer = 1, inner = 1, dim = 0;
+      for (int64_t d : c.pre) outer *= d;
+      for (int64_t d : c.post) inner *= d;
+      for (int64_t l : c.lengths) dim += l;
+      const int64_t axis = static_cast<int64_t>(c.pre.size());
+      auto shape_of = [&](int64_t len) {
+        Shape s = c.pre;
+        s.push_back(len);
+        s.insert(s.end(), c.post.begin(), c.post.end());
+        return s;
+      };
+      std::vector<std::vector<T>> pieces;
+      Op concat("Concat", 13);
+      concat.Attr("axis", axis);
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        pieces.push_back(RandomValues<T>(static_cast<size_t>(outer * c.lengths[i] * inner), rng));
+        concat.Input("p" + std::to_string(i), Make<T>(shape_of(c.lengths[i]), pieces.back()));
+      }
+      std::vector<T> want;
+      for (int64_t r = 0; r < outer; ++r) {
+        for (size_t i = 0; i < pieces.size(); ++i) {
+          const int64_t w = c.lengths[i] * inner;
+          want.insert(want.end(), pieces[i].begin() + r * w, pieces[i].begin() + (r + 1) * w);
+        }
+      }
+      auto cr = concat.Output("y").Run(opts);
+      ASSERT_OK_RESULT(cr);
+      ASSERT_EQ(Out(cr).shape(), shape_of(dim));
+      EXPECT_EQ(Out(cr).ToVector<T>(), want) << DataTypeName(type) << " " << c.lengths.size()
+                                               << " pieces, outer " << outer;
+      // Split back, leaving the second output unread.
+      Op split("Split", 13);
+      split.Attr("axis", axis)
+          .Input("x", Make<T>(shape_of(dim), want))
+          .Input("s", I64({static_cast<int64_t>(c.lengths.size())}, c.lengths));
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        if (i == 1) {
+          split.OmittedOutput();
+        } else {
+          split.Output("o" + std::to_string(i));
+        }
+      }
+      auto sr = split.Run(opts);
+      ASSERT_OK_RESULT(sr);
+      size_t k = 0;
+      for (size_t i = 0; i < c.lengths.size(); ++i) {
+        if (i == 1) continue;
+        EXPECT_EQ(Out(sr, k).shape(), shape_of(c.lengths[i]));
+        EXPECT_EQ(Out(sr, k).ToVector<T>(), pieces[i]) << DataTypeName(type) << " piece " << i;
+        ++k;
+      }
+    }
+  }
+}
+
+TEST(ConcatOp, ShortRowsAndSplitMatchNaiveEveryElementSize) {
+  ConcatSplitMatchNaive<uint8_t>(DataType::kUint8);
+  ConcatSplitMatchNaive<int16_t>(DataType::kInt16);
+  ConcatSplitMatchNaive<float>(DataType::kFloat);
+  ConcatSplitMatchNaive<int64_t>(DataType::kInt64);
+  ConcatSplitMatchNaive<std::string>(DataType::kString);
+}
+
+// com.onnxedge ConcatInto: X with slices along `axis` overwritten by the updates (later ones win
+// where they overlap), on generated shapes and element sizes, against a naive loop; in place
+// is covered by the fuse_split_concat test (tests/unit/optimizer_test.cc).
+template <typename T>
+void ConcatIntoMatchesNaive() {
+  std::mt19937 rng(72);
+  struct Case {
+    Shape x;
+    int64_t axis;
+    std::vector<std::pair<int64_t, int64_t>> updates;  // (start, length)
+  };
+  const std::vector<Case> cases = {
+      {{1, 3, 4, 5, 85}, 4, {{0, 2}, {2, 2}}},  // YOLO's head
+      {{1, 3, 4, 5, 85}, -1, {{83, 2}, {0, 1}}},
+      {{6, 7}, 1, {{1, 3}, {2, 4}}},            // overlapping: the second wins
+      {{6, 7}, 0, {{5, 1}}},
+      {{2, 300}, 1, {{10, 250}}},               // rows above the one-pass limit
+      {{0, 4}, 1, {{1, 2}}},
+      {{3, 4, 2}, 1, {{4, 0}, {0, 4}}},
+      {{2, 5, 3}, 1, {{2, 2}, {4, 1}}},         // inner 3
+      {{1}, 0, {{0, 1}}},
+  };
+  for (int threads : {1, 2}) {
+    SessionOptions opts;
+    opts.intra_op_threads = threads;
+    for (const Case& c : cases) {
+      const size_t ax = static_cast<size_t>(c.axis < 0 ? c.axis + static_cast<int64_t>(c.x.size())
+                                                       : c.axis);
+      std::vector<T> want = RandomValues<T>(static_cast<size_t>(ShapeElementCount(c.x)), rng);
+      Op op("ConcatInto", 1, "com.onnxedge");
+      std::vector<int64_t> starts;
+      for (const auto& u : c.updates) starts.push_back(u.first);
+      op.Attr("axis", c.axis).Attr("starts", starts).Input("x", Make<T>(c.x, want));
+      int64_t outer = 1, inner = 1;
+      for (size_t d = 0; d < ax; ++d) outer *= c.x[d];
+      for (size_t d = ax + 1; d < c.x.size(); ++d) inner *= c.x[d];
+      const int64_t row = c.x[ax] * inner;
+      for (size_t j = 0; j < c.updates.size(); ++j) {
+        Shape us = c.x;
+        us[ax] = c.updates[j].second;
+        std::vector<T> u = RandomValues<T>(static_cast<size_t>(ShapeElementCount(us)), rng);
+        op.Input("u" + std::to_string(j), Make<T>(us, u));
+        const int64_t w = c.updates[j].second * inner;
+        for (int64_t r = 0; r < outer; ++r) {
+          for (int64_t e = 0; e < w; ++e) {
+            want[static_cast<size_t>(r * row + c.updates[j].first * inner + e)] =
+                u[static_cast<size_t>(r * w + e)];
+          }
+        }
+      }
+      auto r = op.Output("y").Run(opts);
+      ASSERT_OK_RESULT(r);
+      EXPECT_EQ(Out(r).shape(), c.x);
+      EXPECT_EQ(Out(r).ToVector<T>(), want) << ShapeToString(c.x) << " axis " << c.axis;
+    }
+  }
+}
+
+TEST(ConcatIntoOp, MatchesNaiveEveryElementSize) {
+  ConcatIntoMatchesNaive<uint8_t>();
+  ConcatIntoMatchesNaive<float>();
+  ConcatIntoMatchesNaive<double>();
+  ConcatIntoMatchesNaive<std::string>();
+}
+
+TEST(ConcatIntoOp, Errors) {
+  auto run = [](std::vector<int64_t> starts, Shape u) {
+    return Op("ConcatInto", 1, "com.onnxedge")
+        .Attr("axis", int64_t{1})
+        .Attr("starts", starts)
+        .Input("x", Iota<float>({2, 5}))
+        .Input("u", Iota<float>(u))
+        .Output("y")
+        .Run();
+  };
+  ExpectError(run({4}, {2, 2}), {"does not fit"});
+  ExpectError(run({-1}, {2, 1}), {"does not fit"});
+  ExpectError(run({0}, {3, 1}), {"does not fit"});
+  ExpectError(run({0, 1}, {2, 1}), {"'starts' has 2 entries"});
 }
 
 TEST(SplitOp, NumOutputsUnevenLastChunk) {

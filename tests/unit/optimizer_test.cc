@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -53,6 +54,12 @@ void AttrF(onnx::NodeProto* n, const std::string& name, float v) {
   a->set_name(name);
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(v);
+}
+void AttrS(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
 }
 void AttrInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
   auto* a = n->add_attribute();
@@ -1347,6 +1354,223 @@ TEST(OptimizerPass, SinkTransposesThroughGlobalPools) {
       EXPECT_EQ(Ops(o.model), (std::vector<std::string>{reduce, "Transpose"})) << pool << opset;
       ExpectSameOutputs(m, o, {{"x", RandomTensor({2, 5, 6, 7}, 46, -3, 3)}}, 1e-5, 1e-5);
     }
+  }
+}
+
+// Transpose -> Reshape that merges runs of dims adjacent and in order in the transpose's input
+// becomes Reshape -> Transpose (YOLOX's NHWC -> NCHW -> [N, 85, H*W]); splits, runs whose
+// source dims are not adjacent and size mismatches stay.
+TEST(OptimizerPass, SinkTransposesBelowMergingReshape) {
+  struct Case {
+    Shape x;
+    std::vector<int64_t> perm, target;
+    std::vector<int64_t> new_perm;  // empty: not moved
+  };
+  const std::vector<Case> cases = {
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, 20}, {0, 2, 1}},
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, -1}, {0, 2, 1}},  // -1 resolved
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {0, 6, 20}, {0, 2, 1}},  // 0 copies the dim
+      {{2, 3, 4, 5}, {2, 3, 0, 1}, {20, 6}, {1, 0}},
+      {{2, 3, 4, 5}, {1, 0, 2, 3}, {3, 2, 20}, {1, 0, 2}},
+      {{2, 3, 4, 5}, {1, 2, 3, 0}, {3, 20, 2}, {1, 2, 0}},
+      {{2, 3, 4, 5}, {0, 3, 2, 1}, {2, 20, 3}, {}},    // 5, 4 are not in x's order
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {1, 6, 5, 2, 2}, {}},  // a split
+      // The leading 1 merged with C: its source dims 0 and 3 are not adjacent (size-1 dims
+      // count like the others; conservative).
+      {{1, 4, 5, 6}, {0, 3, 1, 2}, {6, 20}, {}},
+  };
+  uint32_t seed = 300;
+  for (const Case& c : cases) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, c.x);
+    AttrInts(AddNode(g, "Transpose", {"x"}, {"a"}), "perm", c.perm);
+    AddInitializer(g, "shape", Tensor::FromVector<int64_t>(
+                                   {static_cast<int64_t>(c.target.size())}, c.target));
+    AddNode(g, "Reshape", {"a", "shape"}, {"b"});
+    AddNode(g, "Relu", {"b"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"sink_transposes", "eliminate_dead_nodes"});
+    if (c.new_perm.empty()) {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Transpose", "Reshape", "Relu"}))
+          << ShapeToString(c.x) << " " << ShapeToString(c.target);
+    } else {
+      EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Reshape", "Relu", "Transpose"}))
+          << ShapeToString(c.x) << " " << ShapeToString(c.target);
+      for (const auto& n : o.model.graph->nodes) {
+        if (n->op_type != "Transpose") continue;
+        const ir::Attribute* perm = n->FindAttribute("perm");
+        ASSERT_NE(perm, nullptr);
+        EXPECT_EQ(perm->ints, c.new_perm) << ShapeToString(c.x) << " " << ShapeToString(c.target);
+      }
+    }
+    ExpectSameOutputs(m, o, {{"x", RandomTensor(c.x, seed++)}});
+  }
+}
+
+// YOLOX's output: levels [N, H, W, 85] brought to NCHW, flattened to [N, 85, H*W], one level
+// already NCHW, concatenated on the last axis and transposed to [N, sum H*W, 85]. The
+// transposed levels' transposes sink through the flattening Reshapes and the Concat (the NCHW
+// level gets the inverse transpose) and cancel against the last one: one transpose is left.
+// Without the inverse reader, a Concat of mixed inputs stays.
+TEST(OptimizerPass, SinkTransposesThroughConcatOfMixedInputs) {
+  for (bool reader : {true, false}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "l0", DataType::kFloat, {1, 7, 4, 4});  // NCHW
+    AddInput(g, "l1", DataType::kFloat, {1, 2, 2, 7});  // NHWC
+    AddInput(g, "l2", DataType::kFloat, {1, 1, 3, 7});  // NHWC
+    AddInitializer(g, "s0", Tensor::FromVector<int64_t>({3}, {1, 7, 16}));
+    AddInitializer(g, "s1", Tensor::FromVector<int64_t>({3}, {1, 7, 4}));
+    AddInitializer(g, "s2", Tensor::FromVector<int64_t>({3}, {1, 7, -1}));
+    AddNode(g, "Reshape", {"l0", "s0"}, {"r0"});
+    AttrInts(AddNode(g, "Transpose", {"l1"}, {"t1"}), "perm", {0, 3, 1, 2});
+    AddNode(g, "Reshape", {"t1", "s1"}, {"r1"});
+    AttrInts(AddNode(g, "Transpose", {"l2"}, {"t2"}), "perm", {0, 3, 1, 2});
+    AddNode(g, "Reshape", {"t2", "s2"}, {"r2"});
+    AttrI(AddNode(g, "Concat", {"r0", "r1", "r2"}, {"c"}), "axis", 2);
+    if (reader) {
+      AttrInts(AddNode(g, "Transpose", {"c"}, {"y"}), "perm", {0, 2, 1});
+    } else {
+      AddNode(g, "Relu", {"c"}, {"y"});
+    }
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"sink_transposes", "fuse_transposes", "eliminate_dead_nodes"});
+    EXPECT_EQ(Count(o.model, "Transpose"), reader ? 1 : 2);
+    for (const auto& n : o.model.graph->nodes) {
+      if (reader && n->op_type == "Transpose") EXPECT_EQ(n->inputs[0], "r0");
+    }
+    ExpectSameOutputs(m, o,
+                      {{"l0", RandomTensor({1, 7, 4, 4}, 310)},
+                       {"l1", RandomTensor({1, 2, 2, 7}, 311)},
+                       {"l2", RandomTensor({1, 1, 3, 7}, 312)}});
+  }
+}
+
+// SPP: MaxPools of one map with centred 5x5, 9x9 and 13x13 windows become a chain of 5x5 pools
+// (SPPF), and a 3x5 / 5x9 pair a chain with a 3x5 second step; pools with strides, uncentred
+// pads or an even window stay. Exact: compared at tolerance 0, with -inf, +inf and NaN inputs.
+TEST(OptimizerPass, CascadeMaxPoolsOfOneInput) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  AddInput(g, "x", DataType::kFloat, {1, 3, 11, 12});
+  AddInput(g, "x2", DataType::kFloat, {1, 3, 11, 12});
+  auto pool = [&](const std::string& out, std::vector<int64_t> k, std::vector<int64_t> pads,
+                  std::vector<int64_t> strides = {1, 1}, const std::string& in = "x") {
+    auto* n = AddNode(g, "MaxPool", {in}, {out});
+    AttrInts(n, "kernel_shape", k);
+    AttrInts(n, "pads", pads);
+    AttrInts(n, "strides", strides);
+    AddOutput(g, out);
+  };
+  pool("p13", {13, 13}, {6, 6, 6, 6});
+  pool("p5", {5, 5}, {2, 2, 2, 2});
+  pool("p9", {9, 9}, {4, 4, 4, 4});
+  pool("q35", {3, 5}, {1, 2, 1, 2}, {1, 1}, "x2");
+  pool("q59", {5, 9}, {2, 4, 2, 4}, {1, 1}, "x2");
+  pool("q55", {5, 5}, {2, 2, 2, 2}, {1, 1}, "x2");  // from q35 (the largest that fits): 3x1
+  pool("s7", {7, 7}, {3, 3, 3, 3}, {2, 2});  // strided
+  pool("u7", {7, 7}, {3, 2, 3, 4});          // uncentred
+  pool("e4", {4, 4}, {2, 2, 1, 1});          // even
+  auto* same = AddNode(g, "MaxPool", {"x"}, {"a11"});
+  AttrInts(same, "kernel_shape", {11, 11});
+  AttrS(same, "auto_pad", "SAME_UPPER");
+  AddOutput(g, "a11");
+  auto o = RunPasses(m, {"cascade_max_pools"});
+  std::map<std::string, std::pair<std::string, std::vector<int64_t>>> got;  // out -> (in, k)
+  for (const auto& n : o.model.graph->nodes) {
+    got[n->outputs[0]] = {n->inputs[0], n->FindAttribute("kernel_shape")->ints};
+  }
+  using K = std::vector<int64_t>;
+  EXPECT_EQ(got["p5"], std::make_pair(std::string("x"), K{5, 5}));
+  EXPECT_EQ(got["p9"], std::make_pair(std::string("p5"), K{5, 5}));
+  EXPECT_EQ(got["a11"], std::make_pair(std::string("p9"), K{3, 3}));
+  EXPECT_EQ(got["p13"], std::make_pair(std::string("a11"), K{3, 3}));
+  EXPECT_EQ(got["q35"], std::make_pair(std::string("x2"), K{3, 5}));
+  EXPECT_EQ(got["q55"], std::make_pair(std::string("q35"), K{3, 1}));
+  EXPECT_EQ(got["q59"], std::make_pair(std::string("q55"), K{1, 5}));
+  EXPECT_EQ(got["s7"].first, "x");
+  EXPECT_EQ(got["u7"].first, "x");
+  EXPECT_EQ(got["e4"].first, "x");
+  EXPECT_EQ(Rewrites(o, "cascade_max_pools"), 5);
+  Tensor x = RandomTensor({1, 3, 11, 12}, 400, -5, 5);
+  float* p = x.data<float>();
+  p[7] = -INFINITY;
+  p[40] = INFINITY;
+  p[200] = NAN;
+  const std::vector<NamedValue> in = {{"x", x}, {"x2", RandomTensor({1, 3, 11, 12}, 401)}};
+  auto ref = RunBytes(m.SerializeAsString(), in);
+  auto out = RunBytes(o.bytes, in);
+  ASSERT_EQ(ref.size(), out.size());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const Tensor& a = ref[i].value.tensor();
+    const Tensor& b = out[i].value.tensor();
+    ASSERT_EQ(a.shape(), b.shape()) << ref[i].name;
+    for (int64_t k = 0; k < a.size(); ++k) {
+      const float u = a.data<float>()[k], v = b.data<float>()[k];
+      ASSERT_TRUE(u == v || (std::isnan(u) && std::isnan(v))) << ref[i].name << "[" << k << "]";
+    }
+  }
+}
+
+// YOLOv5's head: Split 85 -> 2, 2, 81, the first two pieces decoded, Concat back. At `all` the
+// Concat becomes com.onnxedge.ConcatInto(x, decoded pieces) and the Split stops producing the
+// 81 columns; x dies at ConcatInto (the Split reads it first), so the run writes in place. A
+// Concat whose pieces are all changed, or on another axis, or a pass-through piece read
+// elsewhere too, stays; so does everything when saving below `all`.
+TEST(OptimizerPass, FuseSplitConcatWritesChangedPiecesOnly) {
+  struct Case {
+    const char* what;
+    int64_t concat_axis;
+    bool decode_last;   // the 81-column piece changed too: nothing passes through
+    bool extra_reader;  // the 81-column piece also feeds a graph output
+    bool fused;
+  };
+  for (const Case& c : {Case{"yolo", -1, false, false, true}, Case{"all changed", -1, true, false,
+                                                                    false},
+                        Case{"other axis", 1, false, false, false},
+                        Case{"read elsewhere", -1, false, true, false}}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {1, 3, 4, 5, 9});
+    AddNode(g, "Sigmoid", {"x"}, {"s"});  // an intermediate, so ConcatInto can run in place
+    AddInitializer(g, "lengths", Tensor::FromVector<int64_t>({3}, {2, 2, 5}));
+    AttrI(AddNode(g, "Split", {"s", "lengths"}, {"xy", "wh", "conf"}), "axis", 4);
+    AddInitializer(g, "two", Tensor::Scalar<float>(2.f));
+    AddInitializer(g, "anchors", RandomTensor({1, 3, 1, 1, 2}, 320, 1, 3));
+    AddNode(g, "Mul", {"xy", "two"}, {"xy2"});
+    AddNode(g, "Mul", {"wh", "anchors"}, {"wh2"});
+    std::string last = "conf";
+    if (c.decode_last) {
+      AddNode(g, "Neg", {"conf"}, {"conf2"});
+      last = "conf2";
+    }
+    if (c.extra_reader) AddOutput(g, "conf");
+    if (c.concat_axis == 1) {
+      // Same widths on axis 1 would not match: concatenate pieces of equal shape on axis 1.
+      AttrI(AddNode(g, "Concat", {"xy2", "wh"}, {"y"}), "axis", 1);
+    } else {
+      AttrI(AddNode(g, "Concat", {"xy2", "wh2", last}, {"y"}), "axis", c.concat_axis);
+    }
+    AddOutput(g, "y");
+    auto ext = RunPasses(m, {"fuse_split_concat"}, OptimizationLevel::kExtended, true);
+    EXPECT_EQ(Count(ext.model, "com.onnxedge.ConcatInto"), 0) << c.what;
+    auto o = RunPasses(m, {"fuse_split_concat", "eliminate_dead_nodes"}, OptimizationLevel::kAll,
+                       false);
+    EXPECT_EQ(Count(o.model, "com.onnxedge.ConcatInto"), c.fused ? 1 : 0) << c.what;
+    EXPECT_EQ(Count(o.model, "Concat"), c.fused ? 0 : 1) << c.what;
+    if (c.fused) {
+      for (const auto& n : o.model.graph->nodes) {
+        if (n->op_type == "Split") {
+          EXPECT_EQ(n->outputs, (std::vector<std::string>{"xy", "wh", ""}));
+        }
+        if (n->op_type == "ConcatInto") {
+          EXPECT_EQ(n->inputs, (std::vector<std::string>{"s", "xy2", "wh2"}));
+          EXPECT_EQ(n->FindAttribute("starts")->ints, (std::vector<int64_t>{0, 2}));
+        }
+      }
+    }
+    ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 4, 5, 9}, 321, -3, 3)}}, 0, 0);
   }
 }
 

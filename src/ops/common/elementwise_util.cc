@@ -1,10 +1,62 @@
 // Copyright onnxedge authors.
 #include "ops/common/elementwise_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 namespace onnxedge::ops {
+
+namespace {
+
+// Inner runs shorter than this make ForEachSpan's one ApplyBinary call per run cost more than
+// the arithmetic; a run of at most this many floats is what PeriodicRows tiles.
+constexpr int64_t kShortRun = 64;
+// Floats per ApplyBinary call of PeriodicRows (a multiple of the row length, at most this).
+constexpr int64_t kTileFloats = 512;
+
+// x [G, M, k] fn y [G, 1, k] (or y fn x) with a short k: the broadcast input's row of k repeats
+// M times, so it is tiled into a buffer of whole rows once per G index and ApplyBinary runs
+// over spans of up to kTileFloats elements instead of M spans of k (YOLO's anchor scaling,
+// [1, 3, 40, 40, 2] * [1, 3, 1, 1, 2]). `rep` is the repeating input (0 or 1). Results are the
+// same IEEE operations on the same operands as the per-run path.
+void PeriodicRows(ThreadPool& pool, const BroadcastPlan& plan, int rep, const float* pa,
+                  const float* pb, float* po, kernels::BinaryFn fn) {
+  const size_t last = plan.outer_rank() - 1;
+  const int64_t k = plan.inner();
+  const int64_t group = plan.outer_dim(last) * k;  // output elements per G index
+  const int64_t reps = std::max<int64_t>(1, kTileFloats / k);
+  const int64_t period = reps * k;
+  pool.ParallelFor(plan.output_size(), kElementwiseMinChunk, [&](int64_t begin, int64_t end) {
+    // reps + 1 rows: a span may start at any phase q % k and run `period` elements.
+    float tile[kTileFloats + kShortRun];
+    const float* full = nullptr;
+    int64_t cur = -1;
+    while (begin < end) {
+      const int64_t g = begin / group, q = begin % group;
+      if (g != cur) {
+        int64_t off[2];
+        plan.Offsets(g * plan.outer_dim(last), off);
+        const float* row = rep == 0 ? pa + off[0] : pb + off[1];
+        for (int64_t r = 0; r <= reps; ++r) {
+          std::memcpy(tile + r * k, row, static_cast<size_t>(k) * sizeof(float));
+        }
+        full = rep == 0 ? pb + off[1] : pa + off[0];
+        cur = g;
+      }
+      const int64_t len = std::min({end - begin, group - q, period});
+      const float* t = tile + q % k;
+      if (rep == 0) {
+        kernels::ApplyBinary(fn, t, 1, full + q, 1, po + begin, len);
+      } else {
+        kernels::ApplyBinary(fn, full + q, 1, t, 1, po + begin, len);
+      }
+      begin += len;
+    }
+  });
+}
+
+}  // namespace
 
 Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, const Tensor& b,
                     const Shape& b_shape, kernels::BinaryFn fn) {
@@ -18,6 +70,16 @@ Status BinaryMapF32(KernelContext& ctx, const Tensor& a, const Shape& a_shape, c
   const float* pb = b.data<float>();
   float* po = out->data<float>();
   const int sa = plan.inner_stride(0) == 1 ? 1 : 0, sb = plan.inner_stride(1) == 1 ? 1 : 0;
+  if (sa == 1 && sb == 1 && plan.inner() < kShortRun && plan.outer_rank() >= 1 &&
+      plan.output_size() > 0) {
+    const size_t last = plan.outer_rank() - 1;
+    const int64_t s0 = plan.outer_stride(0, last), s1 = plan.outer_stride(1, last);
+    const int rep = s0 == 0 && s1 == plan.inner() ? 0 : s1 == 0 && s0 == plan.inner() ? 1 : -1;
+    if (rep >= 0) {
+      PeriodicRows(ctx.thread_pool(), plan, rep, pa, pb, po, fn);
+      return Status::Ok();
+    }
+  }
   ForEachSpan(ctx.thread_pool(), plan, [&](const int64_t* off, int64_t o, int64_t len) {
     kernels::ApplyBinary(fn, pa + off[0], sa, pb + off[1], sb, po + o, len);
   });

@@ -159,6 +159,10 @@ class BroadcastPlan {
   /// Offsets of every input for outer index `o` (the start of a run of `inner()` elements).
   void Offsets(int64_t o, int64_t* offsets) const;
   size_t num_inputs() const { return inner_strides_.size(); }
+  /// The collapsed outer dims (outer() is their product) and input i's stride along each.
+  size_t outer_rank() const { return outer_dims_.size(); }
+  int64_t outer_dim(size_t d) const { return outer_dims_[d]; }
+  int64_t outer_stride(size_t i, size_t d) const { return strides_[i * outer_dims_.size() + d]; }
 
  private:
   // Inline storage throughout: making a plan allocates nothing for up to 4 inputs.

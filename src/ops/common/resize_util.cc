@@ -109,16 +109,22 @@ void FillIdentityTable(int64_t n, AxisTable* t) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Nearest: N-D gather over output rows (the innermost axis).
+// Nearest: N-D gather over output rows (the last resized axis and the unresized axes after it,
+// which move as blocks of `inner` elements: channels-last images copy whole pixels).
 
 template <typename T>
 void NearestGather(KernelContext& ctx, const Params& p, const Tensor& x,
                    const std::vector<AxisTable>& tables, Tensor* y) {
-  const size_t rank = x.rank();
+  const size_t full_rank = x.rank();
   const Shape& out_shape = y->shape();
-  Shape in_strides(rank, 1);  // Inline: no allocation per run.
-  for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * x.shape()[i];
-  const int64_t width = out_shape[rank - 1];
+  Shape in_strides(full_rank, 1);  // Inline: no allocation per run.
+  for (size_t i = full_rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * x.shape()[i];
+  // The row axis: the last resized one (the caller has at least one); `inner` elements per
+  // index of it.
+  size_t rank = full_rank;
+  while (rank > 1 && tables[rank - 1].identity) --rank;
+  const int64_t inner = in_strides[rank - 1];
+  const int64_t width = out_shape[rank - 1] * inner;
   const int64_t rows = y->size() / width;
   const AxisTable& tw = tables[rank - 1];
   const T* src = x.data<T>();
@@ -154,10 +160,21 @@ void NearestGather(KernelContext& ctx, const Params& p, const Tensor& x,
       }
       const T* in_row = src + offset;
       const int64_t* idx = tw.index.data();
-      for (int64_t i = 0; i < width; ++i) out_row[i] = in_row[idx[i]];
+      const int64_t n = out_shape[rank - 1];
+      if (inner == 1) {
+        for (int64_t i = 0; i < n; ++i) out_row[i] = in_row[idx[i]];
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          const T* b = in_row + idx[i] * inner;
+          if (i > 0 && idx[i] == idx[i - 1]) b = out_row + (i - 1) * inner;  // still in cache
+          std::copy(b, b + inner, out_row + i * inner);
+        }
+      }
       if (tw.any_outside) {
-        for (int64_t i = 0; i < width; ++i) {
-          if (tw.outside[static_cast<size_t>(i)]) out_row[i] = extrap;
+        for (int64_t i = 0; i < n; ++i) {
+          if (tw.outside[static_cast<size_t>(i)]) {
+            std::fill(out_row + i * inner, out_row + (i + 1) * inner, extrap);
+          }
         }
       }
     }

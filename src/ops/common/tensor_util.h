@@ -43,6 +43,24 @@ inline const void* ElementPtr(const void* base, DataType type, int64_t index) {
   return static_cast<const char*>(base) + index * static_cast<int64_t>(DataTypeSize(type));
 }
 
+/// Copies `w` elements of a short run (a piece of a row): runs of one or two elements inline (a
+/// memcpy call per piece of two floats costs more than the copy), longer ones as a loop the
+/// compiler vectorizes. No overlap.
+template <typename U>
+inline void CopyShortRun(const U* __restrict__ s, U* __restrict__ d, int64_t w) {
+  switch (w) {
+    case 1:
+      d[0] = s[0];
+      return;
+    case 2:
+      d[0] = s[0];
+      d[1] = s[1];
+      return;
+    default:
+      for (int64_t j = 0; j < w; ++j) d[j] = s[j];
+  }
+}
+
 /// For every index i of `shape`: dst[sum(i[k] * dst_strides[k])] = src[sum(i[k] * src_strides[k])].
 /// Strides are in elements. Source strides may be 0 (broadcast) or negative (reversed slices);
 /// `src` and `dst` point at the element of index (0, ..., 0). Adjacent dims are merged, contiguous

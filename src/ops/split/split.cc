@@ -25,10 +25,7 @@ void SplitRowsT(const U* x, int64_t in_row, const int64_t* widths, U* const* ys,
     const U* src = x + r * in_row;
     for (size_t i = 0; i < n_out; ++i) {
       const int64_t w = widths[i];
-      if (ys[i]) {
-        U* d = ys[i] + r * w;
-        for (int64_t j = 0; j < w; ++j) d[j] = src[j];
-      }
+      if (ys[i] && w > 0) CopyShortRun(src, ys[i] + r * w, w);
       src += w;
     }
   }

@@ -9,6 +9,11 @@
 //                                                =>  x, z -> Binary -> Transpose(p) -> y
 //   x1 -> Transpose(p), ..., xn -> Transpose(p) -> Concat(axis a) -> y
 //                                                =>  x1..xn -> Concat(axis p[a]) -> Transpose(p) -> y
+//   x1 -> Transpose(p), x2 (no such transpose) -> Concat(axis a) -> Transpose(p^-1) -> y
+//                                                =>  x1, Transpose(p^-1)(x2) -> Concat(axis p[a]) -> y
+//        (the transpose moved below the Concat cancels against the reader)
+//   x -> Transpose(p) -> Reshape (merges runs of dims adjacent and in order in x) -> y
+//                                                =>  x -> Reshape(the same runs of x) -> Transpose(p') -> y
 //   x -> Transpose(p) -> Resize(scales s | sizes s) -> y
 //                                                =>  x -> Resize(s') -> Transpose(p) -> y,
 //        s'[p[i]] = s[i] (constant scales or sizes, no roi, no `axes`, not tf_crop_and_resize)
@@ -93,6 +98,8 @@ class SinkTransposesPass final : public Pass {
         } else if ((IsOp(*c, "GlobalAveragePool") || IsOp(*c, "GlobalMaxPool")) &&
                    SinkGlobalPool(g, t, c, *perm)) {
           ++moved;
+        } else if (IsOp(*c, "Reshape") && use.index == 0 && SinkMergingReshape(g, t, c, *perm)) {
+          ++moved;
         }
       }
       count += moved;
@@ -175,28 +182,130 @@ class SinkTransposesPass final : public Pass {
   }
 
   // Every input a single-use Transpose(perm) of a known-rank value: they go, the Concat axis
-  // follows the permutation.
+  // follows the permutation. When only some inputs are such transposes but the Concat's one
+  // reader is the inverse transpose, the other inputs get Transpose(perm^-1) instead (x =
+  // perm(perm^-1(x))) and the sunk transpose then cancels against the reader: k transposed
+  // inputs and the reader (whose size is the whole output) become n - k transposes of inputs.
   static bool SinkConcat(GraphEditor& g, ir::Node* t, ir::Node* c,
                          const std::vector<int64_t>& perm) {
     const int64_t r = static_cast<int64_t>(perm.size());
     std::vector<ir::Node*> ts;
+    bool mixed = false;
     for (const std::string& in : c->inputs) {
+      if (in.empty()) return false;
       ir::Node* p = g.Producer(in);
-      if (in.empty() || !IsTranspose(p) || !g.HasSingleUse(in)) return false;
-      auto pp = Perm(*p, g);
-      if (!pp || *pp != perm || g.Rank(p->inputs[0]) != r) return false;
-      ts.push_back(p);
+      std::optional<std::vector<int64_t>> pp;
+      if (IsTranspose(p) && g.HasSingleUse(in)) pp = Perm(*p, g);
+      if (pp && *pp == perm && g.Rank(p->inputs[0]) == r) {
+        ts.push_back(p);
+      } else {
+        if (g.Rank(in) != r) return false;
+        ts.push_back(nullptr);
+        mixed = true;
+      }
+    }
+    const std::vector<int64_t> inv = Inverse(perm);
+    if (mixed) {
+      // The reader must be Transpose(perm^-1), so that the moved transpose cancels.
+      if (!g.HasSingleUse(c->outputs[0])) return false;
+      ir::Node* reader = g.Consumers(c->outputs[0])[0].node;
+      auto rp = IsTranspose(reader) ? Perm(*reader, g) : std::nullopt;
+      if (!rp || *rp != inv) return false;
     }
     int64_t axis = AttrInt(*c, "axis", 0);
     if (axis < 0) axis += r;
     if (axis < 0 || axis >= r) return false;
     for (size_t i = 0; i < ts.size(); ++i) {
       if (ts[i] == t) continue;
+      if (ts[i] == nullptr) {
+        const std::string& v = c->inputs[i];
+        const std::string u = g.NewName(v + "_inv_transpose");
+        ir::Node* n = g.AddNode("Transpose", {v}, {u}, "", c);
+        SetAttrInts(*n, "perm", inv);
+        if (auto vt = g.Type(v); vt && vt->kind == ir::TypeInfo::Kind::kTensor) {
+          ir::TypeInfo ut = *vt;
+          if (ut.has_shape && ut.dims.size() == perm.size()) {
+            for (size_t j = 0; j < perm.size(); ++j) ut.dims[j] = vt->dims[static_cast<size_t>(inv[j])];
+          }
+          g.SetType(u, ut);
+        }
+        g.SetInput(c, i, u);
+        continue;
+      }
       g.SetInput(c, i, ts[i]->inputs[0]);
       g.RemoveNode(ts[i]);
     }
     SetAttrInt(*c, "axis", perm[static_cast<size_t>(axis)]);
     Move(g, t, c, perm, /*type_from_output=*/true);
+    return true;
+  }
+
+  // x -> Transpose(p) -> y -> Reshape -> z, where the Reshape only merges runs of adjacent
+  // dims of y and each run's source dims in x are adjacent and in order (NHWC -> NCHW ->
+  // [N, C, H*W]): x -> Reshape(x with the same runs merged) -> Transpose(p on the runs) -> z.
+  // Static shapes, no zero-sized dims, z of lower rank than y.
+  static bool SinkMergingReshape(GraphEditor& g, ir::Node* t, ir::Node* c,
+                                 const std::vector<int64_t>& perm) {
+    if (c->opset < 5) return false;
+    auto xs = g.StaticShape(t->inputs[0]);
+    const size_t r = perm.size();
+    if (!xs || xs->size() != r || c->inputs.size() < 2) return false;
+    // z's shape: the constant target resolved against y's shape.
+    const Tensor* target = g.Constant(c->inputs[1]);
+    auto tv = target ? ReadInts(*target) : std::nullopt;
+    if (!tv) return false;
+    Shape ys(r);
+    for (size_t i = 0; i < r; ++i) ys[i] = (*xs)[static_cast<size_t>(perm[i])];
+    auto zs = ResolveReshapeTarget(ys, *tv, AttrInt(*c, "allowzero", 0) != 0);
+    if (!zs || zs->size() >= r || zs->empty()) return false;
+    for (int64_t d : *xs) {
+      if (d <= 0) return false;
+    }
+    // Runs of y's dims, one per z dim: [begin[k], begin[k + 1]).
+    std::vector<size_t> begin;
+    size_t i = 0;
+    for (int64_t zd : *zs) {
+      begin.push_back(i);
+      int64_t prod = 1;
+      do {
+        if (i >= r) return false;
+        prod *= (*xs)[static_cast<size_t>(perm[i])];
+        ++i;
+      } while (prod < zd);
+      if (prod != zd) return false;
+    }
+    if (i != r) return false;
+    begin.push_back(r);
+    const size_t m = zs->size();
+    // Each run's source dims: perm[b], perm[b] + 1, ...
+    std::vector<std::pair<int64_t, size_t>> first;  // (first source dim, run)
+    for (size_t k = 0; k < m; ++k) {
+      for (size_t j = begin[k] + 1; j < begin[k + 1]; ++j) {
+        if (perm[j] != perm[j - 1] + 1) return false;
+      }
+      first.push_back({perm[begin[k]], k});
+    }
+    std::sort(first.begin(), first.end());
+    // Runs in x's order give the merged shape; run k (z dim k) sits at position pos[k] there.
+    std::vector<int64_t> merged(m), new_perm(m);
+    for (size_t q = 0; q < m; ++q) {
+      const size_t k = first[q].second;
+      merged[q] = (*zs)[k];
+      new_perm[k] = static_cast<int64_t>(q);
+    }
+    const std::string x = t->inputs[0], z = c->outputs[0];
+    const std::string u = g.NewName(z + "_pre_transpose");
+    g.SetInput(c, 0, x);
+    g.SetInput(c, 1, g.AddConstant(z + "_merged_shape",
+                                   Tensor::FromVector<int64_t>({static_cast<int64_t>(m)}, merged)));
+    g.SetOutput(c, 0, u);
+    g.SetInput(t, 0, u);
+    g.SetOutput(t, 0, z);
+    SetAttrInts(*t, "perm", new_perm);
+    ir::TypeInfo ut = ir::TypeInfo::Tensor(g.ElemType(z));
+    ut.has_shape = true;
+    for (int64_t d : merged) ut.dims.push_back(ir::Dim{d, ""});
+    g.SetType(u, ut);
     return true;
   }
 
