@@ -9,6 +9,7 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/gemm.h"
@@ -82,15 +83,25 @@ void Tile(const GemmTile& t) {
   };
   const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
   int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
+  // The L2 prefetches are spread evenly over the tile's k steps (one every l2_every steps of S)
+  // rather than issued on the first steps: each one holds a fill buffer until the line arrives,
+  // and from DRAM (cold weights: every layer's B is read once per run) a burst of one per step
+  // runs out of them and stalls the tile.
+  const int64_t l2_every = l2_left > 0 ? std::max<int64_t>(1, kc / S / l2_left) : 1;
+  int64_t l2_wait = 1;
+  auto l2_step = [&] {
+    if (l2_left > 0 && --l2_wait == 0) {
+      l2_wait = l2_every;
+      _mm_prefetch(l2p, _MM_HINT_T1);
+      l2p += 64;
+      --l2_left;
+    }
+  };
   int64_t k = 0;
   if constexpr (R >= 3) {
     const int64_t k_pf = bk < kPrefetchMaxRowStride && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
     for (; k + S <= k_pf; k += S) {
-      if (l2_left > 0) {
-        _mm_prefetch(l2p, _MM_HINT_T1);
-        l2p += 64;
-        --l2_left;
-      }
+      l2_step();
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
         step(std::true_type(), acc[s], a + s * kGemmMr, b + s * bk);
@@ -100,11 +111,7 @@ void Tile(const GemmTile& t) {
     }
   }
   for (; k + S <= kc; k += S) {
-    if (l2_left > 0) {
-      _mm_prefetch(l2p, _MM_HINT_T1);
-      l2p += 64;
-      --l2_left;
-    }
+    l2_step();
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s) step(std::false_type(), acc[s], a + s * kGemmMr, b + s * bk);
     a += S * kGemmMr;
