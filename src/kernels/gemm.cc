@@ -236,6 +236,13 @@ void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, Packed
         continue;
       }
       // B^T: column j of op(B) is row n0 + j of B, contiguous over k.
+#if defined(__x86_64__)
+      if (cols == kGemmNr && MaxIsa() >= Isa::kAvx2) {
+        // By 8 x 8 transposes (the 12 K_h^T of a BERT-base layer: 63 -> 22 us).
+        PackBTransPanelAvx2(b + n0 * ldb, ldb, k, d);
+        continue;
+      }
+#endif
       for (int j = 0; j < kGemmNr; ++j) {
         if (j < cols) {
           const float* src = b + (n0 + j) * ldb;

@@ -215,6 +215,9 @@ void GemmTileAvx512(const GemmTile& t);
 /// Packs a sliver of row-major A: d[k * kGemmMr + r] = rows[r][k] for r < nrows, 0 for
 /// nrows <= r < 6 (rows[r] unused there), k < K.
 void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d);
+/// Packs one full panel of a transposed B: d[k * kGemmNr + j] = b[j * ldb + k] for j < 16,
+/// k < K (16 rows of B, each contiguous over k), by 8 x 8 transposes.
+void PackBTransPanelAvx2(const float* b, int64_t ldb, int64_t k, float* d);
 /// Vectorized activation over n floats (used by ApplyActivation).
 void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);
