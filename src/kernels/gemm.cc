@@ -56,9 +56,12 @@ constexpr GemmKernelSet kGenericKernels = {
 // broadcast fill them, so wider tiles are only for fewer rows.
 constexpr GemmKernelSet kAvx2Kernels = {
     Isa::kAvx2, "GemmF32Avx2_6x16", GemmTileAvx2, {0, 4, 2, 2, 1, 1, 1}};
-// AVX-512 has 32 zmm registers: 6 x 4 accumulators + 4 B vectors + a broadcast.
+// AVX-512 has 32 zmm registers: 6 x 4 accumulators + 4 B vectors + a broadcast. Tall tiles of
+// 7-8 rows take 2 panels (16 accumulators): a group of 4 panels runs as two of them, the same
+// FMA count per B vector as 6 x 4 plus the 2 rows (2 x 4 alone: 4 B loads per 8 FMAs, bound
+// by reading B from L2; 128 x 3072 x 768 took 2.5-3 % longer than 126 rows, not 1.6 %).
 constexpr GemmKernelSet kAvx512Kernels = {
-    Isa::kAvx512, "GemmF32Avx512_6x64", GemmTileAvx512, {0, 4, 4, 4, 4, 4, 4}};
+    Isa::kAvx512, "GemmF32Avx512_6x64", GemmTileAvx512, {0, 4, 4, 4, 4, 4, 4}, 2};
 #elif defined(__aarch64__)
 // NEON has 32 q registers: R rows x 4 vectors per panel of accumulators, one B vector and the
 // 6 A values (2 registers), so 6x16 (24 accumulators) or fewer rows with wider tiles.
@@ -118,14 +121,14 @@ const char* GemmKernelName() { return ActiveGemmKernels().name; }
 
 void GemmTileGeneric(const GemmTile& t) {
   constexpr int kMaxCols = 4 * kGemmNr;
-  float acc[kGemmMr][kMaxCols] = {};
+  float acc[kGemmMaxTallRows][kMaxCols] = {};
   for (int p = 0; p < t.panels; ++p) {
     const float* bp = t.b + p * t.b_stride;
     for (int64_t k = 0; k < t.kc; ++k) {
       const float* bk = bp + k * t.b_k_stride;
       const float* ak = t.a + k * kGemmMr;
       for (int r = 0; r < t.mr; ++r) {
-        const float av = ak[r];
+        const float av = r < kGemmMr ? ak[r] : t.a2[k * kGemmMr + r - kGemmMr];
         float* accr = acc[r] + p * kGemmNr;
         for (int j = 0; j < kGemmNr; ++j) accr[j] += av * bk[j];
       }
@@ -233,6 +236,13 @@ void PackB(const float* b, int64_t ldb, bool trans, int64_t k, int64_t n, Packed
         continue;
       }
       // B^T: column j of op(B) is row n0 + j of B, contiguous over k.
+#if defined(__x86_64__)
+      if (cols == kGemmNr && MaxIsa() >= Isa::kAvx2) {
+        // By 8 x 8 transposes (the 12 K_h^T of a BERT-base layer: 63 -> 22 us).
+        PackBTransPanelAvx2(b + n0 * ldb, ldb, k, d);
+        continue;
+      }
+#endif
       for (int j = 0; j < kGemmNr; ++j) {
         if (j < cols) {
           const float* src = b + (n0 + j) * ldb;
@@ -303,11 +313,19 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
   GemmTile t;
   t.ldc = ldc;
   t.alpha = alpha;
+  const int tall_panels = ks.tall_panels;
   const int64_t nc_panels = b.k_stride == kGemmNr ? blk.nc_panels : kNcPanelsInPlaceB;
   for (int64_t pb = 0; pb < panels; pb += nc_panels) {
     const int64_t pe = std::min(panels, pb + nc_panels);
     for (int64_t mb = m0; mb < m1; mb += blk.mc) {
       const int64_t me = std::min(m1, mb + blk.mc);
+      // Whether the block ends in a sliver of 1-2 rows after a full one (the tiles from the
+      // first sliver boundary on are whole slivers): those rows then join the full sliver in
+      // tall tiles (GemmKernelSet::tall_panels).
+      const int64_t first_whole = (mb + kGemmMr - 1) / kGemmMr * kGemmMr;
+      const int64_t end_rows = (me - first_whole) % kGemmMr;
+      const bool tall_end = tall_panels > 0 && me - first_whole > kGemmMr &&
+                            end_rows > 0 && end_rows <= kGemmMaxTallRows - kGemmMr;
       for (int64_t k0 = 0; k0 < k; k0 += kc_block) {
         t.kc = std::min(kc_block, k - k0);
         t.accumulate = k0 > 0 || beta != 0.f;
@@ -357,7 +375,7 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
               nx_lines = std::min(kc_block, k - nk0);  // 16 floats per k: one line
             }
           }
-          const int64_t n_tiles = (me - mb + kGemmMr - 1) / kGemmMr;
+          const int64_t n_tiles = (me - mb + kGemmMr - 1) / kGemmMr - (tall_end ? 1 : 0);
           if (n_tiles < nx_panels) nx = nullptr;
           // Panel q of the next group goes to tiles [first(q), first(q + 1)), first(q) =
           // ceil(q * n_tiles / nx_panels), `per` lines each.
@@ -391,6 +409,32 @@ void RunBlock(const float* a_data, int64_t k, int64_t m0, int64_t m1, const BSou
             const int rows = static_cast<int>(std::min<int64_t>(kGemmMr - r0, me - i));
             const float* ap = a_data + (sliver * k + k0) * kGemmMr;
             float* ct = c + i * ldc + j0;
+            if (tall_end && r0 == 0 && me - i > kGemmMr && me - i <= kGemmMaxTallRows) {
+              // The last full sliver and the 1-2 rows after it, tall_panels panels at a time
+              // (the next group's L2 prefetch share goes with the first).
+              const int tall_rows = static_cast<int>(me - i);
+              t.a = ap;
+              t.a2 = ap + k * kGemmMr;
+              t.mr = tall_rows;
+              t.group_panels = np;
+              t.row_bias = t.epilogue && ep.row_bias ? ep.row_bias + i : nullptr;
+              for (int q = 0; q < np; q += tall_panels) {
+                t.b = bp + q * t.b_stride;
+                t.c = ct + q * kGemmNr;
+                t.panels = std::min(tall_panels, np - q);
+                t.nr = std::min(t.panels * kGemmNr, nr - q * kGemmNr);
+                t.col_bias = t.epilogue && ep.col_bias ? ep.col_bias + j0 + q * kGemmNr : nullptr;
+                ks.tile(t);
+                t.l2_prefetch = nullptr;
+                t.l2_prefetch_lines = 0;
+              }
+              t.a2 = nullptr;
+              if (t.epilogue && tile_act) {
+                ApplyActivationRows(ct, tall_rows, nr, ldc, ep.activation);
+              }
+              i += tall_rows;
+              continue;
+            }
             if (r0 == 0) {
               t.a = ap;
               t.b = bp;

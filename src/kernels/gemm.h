@@ -26,6 +26,11 @@ namespace onnxedge::kernels {
 
 constexpr int kGemmMr = 6;
 constexpr int kGemmNr = 16;
+/// Most rows of a tall tile: a full sliver plus the 1-2 rows of the next one, where those are
+/// the last rows of an M block (M = 128 = 21 x 6 + 2). Alone, such a 1-2 row sliver runs a tile
+/// that loads as many B vectors per k as the full one for a third of the FMAs (bound by B
+/// reads from L2); in a tall tile they reuse the B vectors of the full sliver's rows.
+constexpr int kGemmMaxTallRows = kGemmMr + 2;
 
 /// A 64-byte aligned float buffer.
 class AlignedFloats {
@@ -151,14 +156,22 @@ const char* GemmKernelName();
 struct GemmTile {
   int64_t kc = 0;
   const float* a = nullptr;  ///< A sliver at this K block: kGemmMr floats per k.
+  /// Tall tiles only (mr > kGemmMr): the next sliver at this K block, whose first
+  /// mr - kGemmMr rows are the tile's rows kGemmMr.. (C rows continue at the same ldc).
+  const float* a2 = nullptr;
   const float* b = nullptr;  ///< First B panel at this K block (16 floats per k, unaligned).
   int64_t b_stride = 0;      ///< Floats from one panel to the next.
   int64_t b_k_stride = kGemmNr;  ///< Floats from one k to the next inside a panel (16: packed;
                                  ///< the row stride when B is read in place).
   float* c = nullptr;
   int64_t ldc = 0;
-  int mr = 0;      ///< Rows, 1..kGemmMr.
-  int panels = 0;  ///< 1..the kernel's maximum for mr.
+  int mr = 0;      ///< Rows, 1..kGemmMr; kGemmMr + 1..kGemmMaxTallRows (with a2) in a
+                   ///< family with tall tiles.
+  int panels = 0;  ///< 1..the kernel's maximum for mr (tall_panels for tall tiles).
+  /// Tall tiles only: the panels of the group the rows would otherwise run in as a 6-row and
+  /// a 1-2 row tile. A tall tile accumulates each row in the order those tiles would, so C is
+  /// bit for bit the same as without tall tiles.
+  int group_panels = 0;
   int nr = 0;      ///< Valid columns, 16 * (panels - 1) < nr <= 16 * panels.
   float alpha = 1.f;
   bool accumulate = false;
@@ -181,6 +194,9 @@ struct GemmKernelSet {
   const char* name;
   GemmTileFn tile;
   int max_panels[kGemmMr + 1];  ///< Indexed by mr (entry 0 unused).
+  /// Widest tall tile (kGemmMr + 1 or + 2 rows, GemmTile::a2); 0: the family has none and
+  /// the last 1-2 rows of an M block run their own tile.
+  int tall_panels = 0;
 };
 
 /// The family for `isa` (must be supported by this CPU and compiled in). Adding an ISA (e.g.
@@ -199,6 +215,9 @@ void GemmTileAvx512(const GemmTile& t);
 /// Packs a sliver of row-major A: d[k * kGemmMr + r] = rows[r][k] for r < nrows, 0 for
 /// nrows <= r < 6 (rows[r] unused there), k < K.
 void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d);
+/// Packs one full panel of a transposed B: d[k * kGemmNr + j] = b[j * ldb + k] for j < 16,
+/// k < K (16 rows of B, each contiguous over k), by 8 x 8 transposes.
+void PackBTransPanelAvx2(const float* b, int64_t ldb, int64_t k, float* d);
 /// Vectorized activation over n floats (used by ApplyActivation).
 void ApplyActivationAvx2(float* x, long n, const Activation& act);
 void ApplyActivationAvx512(float* x, long n, const Activation& act);

@@ -297,6 +297,109 @@ TEST_P(GemmTest, PackedBlockWithUnalignedRowRange) {
   }
 }
 
+// M blocks ending in 1-2 rows after a full sliver (M = 128 is 21 x 6 + 2): on a family with
+// tall tiles those rows join the last full sliver (GemmKernelSet::tall_panels). Every way in:
+// packed A and B (K over several K blocks, so tall tiles accumulate; 2 and 3 threads split N),
+// B read in place with a partial last panel, a row range starting inside a sliver, and a second
+// M block of 2 or 8 rows (M = 134, 140 with blocks of 132); row and column biases with an
+// activation applied by the tiles (LeakyRelu) and one applied after them (Sigmoid).
+TEST_P(GemmTest, TallTilesForTheLastRowsOfABlock) {
+  std::mt19937 rng(23);
+  ThreadPool pool(3);
+  for (int64_t m : {7, 8, 14, 20, 26, 128, 134, 140}) {
+    for (auto [n, k] : {std::pair<int64_t, int64_t>{64, 40}, {200, 1100}, {37, 300}}) {
+      auto a = Random(static_cast<size_t>(m * k), &rng);
+      auto b = Random(static_cast<size_t>(k * n), &rng);
+      auto c0 = Random(static_cast<size_t>(m * n), &rng);
+      auto rb = Random(static_cast<size_t>(m), &rng), cb = Random(static_cast<size_t>(n), &rng);
+      kernels::PackedA pa;
+      kernels::PackedB pb;
+      kernels::PackA(a.data(), k, false, m, k, &pa, nullptr);
+      kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+      for (const Activation& act : {Activation::LeakyRelu(0.25f), Activation::Sigmoid()}) {
+        GemmEpilogue ep;
+        ep.row_bias = rb.data();
+        ep.col_bias = cb.data();
+        ep.activation = act;
+        const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                 " k=" + std::to_string(k) +
+                                 " act=" + std::to_string(static_cast<int>(act.kind));
+        for (float beta : {0.f, 1.f}) {
+          auto want = c0;
+          Naive(false, false, m, n, k, 0.5f, a.data(), k, b.data(), n, beta, want.data(), n, ep);
+          for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+            auto got = c0;
+            kernels::GemmPacked(pa, pb, 0.5f, beta, got.data(), n, p, ep);
+            ExpectNear(got, want, k, what + " packed beta=" + std::to_string(beta));
+            got = c0;
+            kernels::Gemm(false, false, m, n, k, 0.5f, a.data(), k, b.data(), n, beta,
+                          got.data(), n, p, ep);
+            ExpectNear(got, want, k, what + " in place beta=" + std::to_string(beta));
+          }
+        }
+        // Rows [3, m): the first tile starts inside a sliver; the rest end as above.
+        auto got = c0, want = c0;
+        GemmEpilogue shifted = ep;
+        shifted.row_bias = rb.data() + 3;
+        Naive(false, false, m - 3, n, k, 1.f, a.data() + 3 * k, k, b.data(), n, 0.f,
+              want.data() + 3 * n, n, shifted);
+        kernels::GemmPackedBlock(pa, 3, m, pb.data.data(), n, 1.f, 0.f, got.data(), n, ep);
+        ExpectNear(got, want, k, what + " rows 3..m");
+      }
+    }
+  }
+}
+
+// A tall tile sums each row in the order of the tiles the rows would run in alone (the full
+// sliver's tile and the 1-2 row tile, their sets of alternate k and the tail), so the block
+// [0, m) equals, bit for bit, the blocks [0, m - r) and [m - r, m) run apart (r = m % 6 = 1
+// or 2, no tall tile there): every group width (1-4 panels, with column tails), K with each
+// remainder modulo 4 and across K blocks, packed B and B in place, store and accumulate.
+TEST_P(GemmTest, TallTilesKeepEachRowsSummationOrder) {
+  std::mt19937 rng(29);
+  for (int64_t m : {7, 8, 26, 128}) {
+    const int64_t r = m % kernels::kGemmMr;
+    for (int64_t n : {16, 20, 40, 48, 64, 70, 200}) {
+      for (int64_t k : {1, 2, 3, 4, 5, 38, 131, 1101}) {
+        auto a = Random(static_cast<size_t>(m * k), &rng);
+        auto b = Random(static_cast<size_t>(k * n), &rng);
+        auto c0 = Random(static_cast<size_t>(m * n), &rng);
+        auto cb = Random(static_cast<size_t>(n), &rng);
+        kernels::PackedA pa;
+        kernels::PackedB pb;
+        kernels::PackA(a.data(), k, false, m, k, &pa, nullptr);
+        kernels::PackB(b.data(), n, false, k, n, &pb, nullptr);
+        GemmEpilogue ep;
+        ep.col_bias = cb.data();
+        ep.activation = Activation::Relu();
+        for (float beta : {0.f, 1.f}) {
+          const std::string what = "m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                   " k=" + std::to_string(k) + " beta=" + std::to_string(beta);
+          auto whole = c0, split = c0;
+          kernels::GemmPackedBlock(pa, 0, m, pb.data.data(), n, 1.f, beta, whole.data(), n, ep);
+          kernels::GemmPackedBlock(pa, 0, m - r, pb.data.data(), n, 1.f, beta, split.data(), n,
+                                   ep);
+          kernels::GemmPackedBlock(pa, m - r, m, pb.data.data(), n, 1.f, beta, split.data(), n,
+                                   ep);
+          for (size_t i = 0; i < whole.size(); ++i) {
+            ASSERT_EQ(whole[i], split[i]) << what << " packed B at " << i;
+          }
+          whole = c0;
+          split = c0;
+          kernels::GemmBlockInPlaceB(pa, 0, m, b.data(), n, n, 1.f, beta, whole.data(), n, ep);
+          kernels::GemmBlockInPlaceB(pa, 0, m - r, b.data(), n, n, 1.f, beta, split.data(), n,
+                                     ep);
+          kernels::GemmBlockInPlaceB(pa, m - r, m, b.data(), n, n, 1.f, beta, split.data(), n,
+                                     ep);
+          for (size_t i = 0; i < whole.size(); ++i) {
+            ASSERT_EQ(whole[i], split[i]) << what << " B in place at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(GemmTest, InPlaceBMatchesNaive) {
   // Gemm() reads a row-major B in place for M <= 256: panel groups, the partial last
   // panel (packed aside), K blocks (256), beta 0 / 1 / other, epilogues, column splits across
@@ -404,26 +507,32 @@ TEST_P(GemmTest, TilesMatchTheGenericTile) {
   // Every tile of the active family (each row count, each width up to its maximum, full and
   // partial last panels, store vs accumulate, with and without epilogue) against the generic
   // tile on the same packed data; modes 4 and 5 read B in place (panels back to back, rows
-  // 67 floats apart, unaligned), as GemmBlockInPlaceB does.
+  // 67 floats apart, unaligned), as GemmBlockInPlaceB does. Tall tiles (7-8 rows, where the
+  // family has them) read rows 6.. from a second sliver.
   const kernels::GemmKernelSet& ks = kernels::ActiveGemmKernels();
+  constexpr int kRows = kernels::kGemmMaxTallRows;
   std::mt19937 rng(17);
   const int64_t kc = 37, stride = kc * kernels::kGemmNr + 16;  // panels not back to back
   auto a = Random(static_cast<size_t>(kc * kernels::kGemmMr), &rng);
+  auto a2 = Random(static_cast<size_t>(kc * kernels::kGemmMr), &rng);
   const int64_t ldb = 67;
   auto b_raw = Random(static_cast<size_t>(std::max(4 * stride + 16, kc * ldb + 64)), &rng);
   kernels::AlignedFloats b(b_raw.size());
   std::copy(b_raw.begin(), b_raw.end(), b.data());
-  auto rb = Random(kernels::kGemmMr, &rng), cb = Random(64, &rng);
-  for (int mr = 1; mr <= kernels::kGemmMr; ++mr) {
-    for (int panels = 1; panels <= ks.max_panels[mr]; ++panels) {
+  auto rb = Random(kRows, &rng), cb = Random(64, &rng);
+  const int max_mr = ks.tall_panels > 0 ? kRows : kernels::kGemmMr;
+  for (int mr = 1; mr <= max_mr; ++mr) {
+    const int max_panels = mr > kernels::kGemmMr ? ks.tall_panels : ks.max_panels[mr];
+    for (int panels = 1; panels <= max_panels; ++panels) {
       for (int nr : {16 * panels - 15, 16 * panels - 8, 16 * panels - 1, 16 * panels}) {
         for (int mode = 0; mode < 6; ++mode) {
           const int ldc = 70;
-          auto c0 = Random(static_cast<size_t>(kernels::kGemmMr * ldc), &rng);
+          auto c0 = Random(static_cast<size_t>(kRows * ldc), &rng);
           auto want = c0, got = c0;
           kernels::GemmTile t;
           t.kc = kc;
           t.a = a.data();
+          if (mr > kernels::kGemmMr) t.a2 = a2.data();
           const bool in_place = mode >= 4;
           t.b = in_place ? b.data() + 1 : b.data();
           t.b_stride = in_place ? 16 : stride;
@@ -447,7 +556,7 @@ TEST_P(GemmTest, TilesMatchTheGenericTile) {
           ExpectNear(got, want, kc,
                      "mr=" + std::to_string(mr) + " panels=" + std::to_string(panels) +
                          " nr=" + std::to_string(nr) + " mode=" + std::to_string(mode));
-          for (int r = 0; r < kernels::kGemmMr; ++r) {
+          for (int r = 0; r < kRows; ++r) {
             for (int j = 0; j < ldc; ++j) {
               if (r >= mr || j >= nr) {
                 ASSERT_EQ(got[r * ldc + j], c0[r * ldc + j]) << r << "," << j;

@@ -137,6 +137,41 @@ void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d) {
   }
 }
 
+void PackBTransPanelAvx2(const float* b, int64_t ldb, int64_t k, float* d) {
+  int64_t kk = 0;
+  // 8 k x 8 rows at a time: the rows' 8 values at k..k+7 transposed into 8 vectors, one per k,
+  // stored as half a panel row (j0..j0+7) each.
+  for (; kk + 8 <= k; kk += 8) {
+    for (int j0 = 0; j0 < kGemmNr; j0 += 8) {
+      const float* src = b + j0 * ldb + kk;
+      const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
+      const __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
+      const __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
+      const __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
+      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+      const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+      const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+      const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+      const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+      const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+      const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+      const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+      float* o = d + kk * kGemmNr + j0;
+      _mm256_storeu_ps(o + 0 * kGemmNr, _mm256_permute2f128_ps(s0, s4, 0x20));
+      _mm256_storeu_ps(o + 1 * kGemmNr, _mm256_permute2f128_ps(s1, s5, 0x20));
+      _mm256_storeu_ps(o + 2 * kGemmNr, _mm256_permute2f128_ps(s2, s6, 0x20));
+      _mm256_storeu_ps(o + 3 * kGemmNr, _mm256_permute2f128_ps(s3, s7, 0x20));
+      _mm256_storeu_ps(o + 4 * kGemmNr, _mm256_permute2f128_ps(s0, s4, 0x31));
+      _mm256_storeu_ps(o + 5 * kGemmNr, _mm256_permute2f128_ps(s1, s5, 0x31));
+      _mm256_storeu_ps(o + 6 * kGemmNr, _mm256_permute2f128_ps(s2, s6, 0x31));
+      _mm256_storeu_ps(o + 7 * kGemmNr, _mm256_permute2f128_ps(s3, s7, 0x31));
+    }
+  }
+  for (; kk < k; ++kk) {
+    for (int j = 0; j < kGemmNr; ++j) d[kk * kGemmNr + j] = b[j * ldb + kk];
+  }
+}
+
 void ApplyActivationAvx2(float* x, long n, const Activation& act) {
   const ActivationVec a(act);
   long i = 0;

@@ -252,7 +252,11 @@ void SoftmaxRowsF32Generic(const float* x, float* y, int64_t rows, int64_t n, bo
 void SoftmaxRowsF32(const float* x, float* y, int64_t rows, int64_t n, bool log) {
 #if defined(__x86_64__)
   if (UseAvx2() && n > 0) {
-    SoftmaxRowsF32Avx2(x, y, rows, n, log);
+    if (MaxIsa() >= Isa::kAvx512) {
+      SoftmaxRowsF32Avx512(x, y, rows, n, log);
+    } else {
+      SoftmaxRowsF32Avx2(x, y, rows, n, log);
+    }
     return;
   }
 #endif

@@ -20,12 +20,14 @@ enum class SoftmaxMode { kSoftmax, kLogSoftmax, kHardmax };
 KernelFactory MakeSoftmaxFactory(SoftmaxMode mode);
 
 /// Softmax (or LogSoftmax when `log`) of `rows` contiguous rows of `n` floats; y may alias x.
-/// Single-threaded; picks the AVX2 kernel when available.
+/// Single-threaded; picks the AVX-512 or AVX2 kernel when available (MaxIsa()).
 void SoftmaxRowsF32(const float* x, float* y, int64_t rows, int64_t n, bool log);
 void SoftmaxRowsF32Generic(const float* x, float* y, int64_t rows, int64_t n, bool log);
 #if defined(__x86_64__)
 /// AVX2+FMA version (ops/softmax/x86/softmax_avx2.cc); call only when the CPU has both.
 void SoftmaxRowsF32Avx2(const float* x, float* y, int64_t rows, int64_t n, bool log);
+/// AVX-512F version (ops/softmax/x86/softmax_avx512.cc): the same exponentials, 16 lanes.
+void SoftmaxRowsF32Avx512(const float* x, float* y, int64_t rows, int64_t n, bool log);
 #endif
 /// s[j] += exp(x[j] - m[j]) for j < w, also storing each exponential to e[j] when e is not
 /// null (the strided-axis softmax, one row of columns at a time). e may alias x.
