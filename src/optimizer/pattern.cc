@@ -285,6 +285,30 @@ std::optional<std::vector<int64_t>> AttrInts(const ir::Node& node, const std::st
   return a->ints;
 }
 
+bool IsTranspose(const ir::Node* n) {
+  return n && n->op_type == "Transpose" && n->domain.empty() && n->inputs.size() == 1 &&
+         n->outputs.size() == 1;
+}
+
+std::optional<std::vector<int64_t>> TransposePerm(const ir::Node& t, const GraphEditor& g) {
+  const int rank = t.inputs.empty() ? -1 : g.Rank(t.inputs[0]);
+  auto perm = AttrInts(t, "perm");
+  if (!perm) {
+    if (rank < 0) return std::nullopt;
+    std::vector<int64_t> p(static_cast<size_t>(rank));
+    for (int i = 0; i < rank; ++i) p[static_cast<size_t>(i)] = rank - 1 - i;
+    return p;
+  }
+  const int64_t n = static_cast<int64_t>(perm->size());
+  if (rank >= 0 && n != rank) return std::nullopt;
+  std::vector<bool> seen(perm->size(), false);
+  for (int64_t v : *perm) {
+    if (v < 0 || v >= n || seen[static_cast<size_t>(v)]) return std::nullopt;
+    seen[static_cast<size_t>(v)] = true;
+  }
+  return perm;
+}
+
 namespace {
 ir::Attribute& Slot(ir::Node& node, const std::string& name, ir::Attribute::Type type) {
   ir::Attribute* a = node.FindAttribute(name);

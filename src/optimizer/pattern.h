@@ -144,6 +144,13 @@ float AttrFloat(const ir::Node& node, const std::string& name, float def);
 std::string AttrString(const ir::Node& node, const std::string& name, const std::string& def);
 /// Ints attribute; nullopt when absent.
 std::optional<std::vector<int64_t>> AttrInts(const ir::Node& node, const std::string& name);
+/// A default-domain Transpose node with one input and one output (null: false).
+bool IsTranspose(const ir::Node* n);
+/// A Transpose node's permutation: its `perm`, or the reversed dims when absent (then the
+/// input's rank must be known). nullopt when unknown or when `perm` is not a permutation of
+/// 0 .. n-1 of the input's rank (when known): rules index shapes with it, and a malformed model
+/// must not make them read out of bounds.
+std::optional<std::vector<int64_t>> TransposePerm(const ir::Node& t, const GraphEditor& g);
 /// Sets (adds or overwrites) an attribute.
 void SetAttrInt(ir::Node& node, const std::string& name, int64_t value);
 void SetAttrFloat(ir::Node& node, const std::string& name, float value);

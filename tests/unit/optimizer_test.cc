@@ -1574,6 +1574,26 @@ TEST(OptimizerPass, FuseSplitConcatWritesChangedPiecesOnly) {
   }
 }
 
+// A Transpose whose `perm` is no permutation of its input's dims (a malformed model) is left
+// alone by the transpose rules instead of indexing shapes with it (found by the
+// shape_inference fuzzer: the Reshape rule read past a shape).
+TEST(OptimizerPass, TransposeRulesIgnoreInvalidPerms) {
+  for (const std::vector<int64_t>& perm :
+       {std::vector<int64_t>{0, 5, 1}, std::vector<int64_t>{0, 1, 1}, std::vector<int64_t>{2, 0},
+        std::vector<int64_t>{-1, 0, 1}}) {
+    auto m = NewModel(13);
+    auto* g = m.mutable_graph();
+    AddInput(g, "x", DataType::kFloat, {2, 3, 4});
+    AttrInts(AddNode(g, "Transpose", {"x"}, {"t"}), "perm", perm);
+    AddInitializer(g, "shape", Tensor::FromVector<int64_t>({2}, {2, 12}));
+    AddNode(g, "Reshape", {"t", "shape"}, {"r"});
+    AddNode(g, "Relu", {"r"}, {"y"});
+    AddOutput(g, "y");
+    auto o = RunPasses(m, {"sink_transposes", "fuse_transposes"});
+    EXPECT_EQ(Count(o.model, "Transpose"), 1) << perm.size();
+  }
+}
+
 TEST(OptimizerPass, FuseSiluAndQuickGelu) {
   auto m = NewModel(13);
   auto* g = m.mutable_graph();

@@ -28,31 +28,6 @@ namespace onnxedge::opt {
 
 namespace {
 
-bool IsTranspose(const ir::Node* n) {
-  return n && n->op_type == "Transpose" && n->domain.empty() && n->inputs.size() == 1 &&
-         n->outputs.size() == 1;
-}
-
-// The node's permutation, or nullopt when it is absent and the rank unknown, or invalid.
-std::optional<std::vector<int64_t>> Perm(const ir::Node& n, const GraphEditor& g) {
-  auto perm = AttrInts(n, "perm");
-  if (!perm) {
-    const int rank = g.Rank(n.inputs[0]);
-    if (rank < 0) return std::nullopt;
-    std::vector<int64_t> p(static_cast<size_t>(rank));
-    for (int i = 0; i < rank; ++i) p[static_cast<size_t>(i)] = rank - 1 - i;
-    return p;
-  }
-  std::vector<bool> seen(perm->size(), false);
-  for (int64_t v : *perm) {
-    if (v < 0 || v >= static_cast<int64_t>(perm->size()) || seen[static_cast<size_t>(v)]) {
-      return std::nullopt;
-    }
-    seen[static_cast<size_t>(v)] = true;
-  }
-  return perm;
-}
-
 bool IsIdentity(const std::vector<int64_t>& p) {
   for (size_t i = 0; i < p.size(); ++i) {
     if (p[i] != static_cast<int64_t>(i)) return false;
@@ -82,7 +57,7 @@ bool FoldThroughSplitReshape(GraphEditor& g, ir::Node* t2, const std::vector<int
       g.IsGraphOutput(c_name)) {
     return false;
   }
-  auto p1 = Perm(*t1, g);
+  auto p1 = TransposePerm(*t1, g);
   const std::optional<Shape> a = g.StaticShape(t1->inputs[0]);
   const std::optional<Shape> c = g.StaticShape(c_name);
   if (!p1 || !a || !c || a->size() != p1->size() || a->empty() || c->size() != p2.size()) {
@@ -170,7 +145,7 @@ class FuseTransposesPass final : public Pass {
     int count = 0;
     for (ir::Node* n : g.Nodes()) {
       if (g.IsRemoved(n) || !IsTranspose(n)) continue;
-      auto p2 = Perm(*n, g);
+      auto p2 = TransposePerm(*n, g);
       if (!p2) continue;
       ir::Node* first = g.Producer(n->inputs[0]);
       std::vector<int64_t> q = *p2;
@@ -182,7 +157,7 @@ class FuseTransposesPass final : public Pass {
         continue;
       }
       if (IsTranspose(first)) {
-        auto p1 = Perm(*first, g);
+        auto p1 = TransposePerm(*first, g);
         if (!p1 || p1->size() != p2->size()) continue;
         for (size_t i = 0; i < q.size(); ++i) q[i] = (*p1)[static_cast<size_t>((*p2)[i])];
         src = first->inputs[0];

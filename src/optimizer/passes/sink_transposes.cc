@@ -55,21 +55,6 @@ bool IsBinary(const ir::Node& n) {
          n.outputs.size() == 1 && n.opset >= 7;
 }
 
-std::optional<std::vector<int64_t>> Perm(const ir::Node& t, const GraphEditor& g) {
-  auto perm = AttrInts(t, "perm");
-  if (perm) return perm;
-  const int rank = g.Rank(t.inputs[0]);
-  if (rank < 0) return std::nullopt;
-  std::vector<int64_t> p(static_cast<size_t>(rank));
-  for (int i = 0; i < rank; ++i) p[static_cast<size_t>(i)] = rank - 1 - i;
-  return p;
-}
-
-bool IsTranspose(const ir::Node* n) {
-  return n && n->op_type == "Transpose" && n->domain.empty() && n->inputs.size() == 1 &&
-         n->outputs.size() == 1;
-}
-
 class SinkTransposesPass final : public Pass {
  public:
   const char* name() const override { return "sink_transposes"; }
@@ -82,7 +67,7 @@ class SinkTransposesPass final : public Pass {
       if (ctx.level == OptimizationLevel::kAll && HasChannelsLastOps(g)) moved += SplitShared(g);
       for (ir::Node* t : g.Nodes()) {
         if (g.IsRemoved(t) || !IsTranspose(t) || !g.HasSingleUse(t->outputs[0])) continue;
-        auto perm = Perm(*t, g);
+        auto perm = TransposePerm(*t, g);
         if (!perm) continue;
         const Use use = g.Consumers(t->outputs[0])[0];
         ir::Node* c = use.node;
@@ -119,7 +104,7 @@ class SinkTransposesPass final : public Pass {
       if (g.IsRemoved(n) || !IsTranspose(n)) continue;
       ir::Node* t = g.Producer(n->inputs[0]);
       if (!IsTranspose(t) || g.IsRemoved(t)) continue;
-      auto p = Perm(*t, g), q = Perm(*n, g);
+      auto p = TransposePerm(*t, g), q = TransposePerm(*n, g);
       if (!p || !q || p->size() != q->size()) continue;
       bool identity = true;
       for (size_t i = 0; i < q->size(); ++i) {
@@ -195,7 +180,7 @@ class SinkTransposesPass final : public Pass {
       if (in.empty()) return false;
       ir::Node* p = g.Producer(in);
       std::optional<std::vector<int64_t>> pp;
-      if (IsTranspose(p) && g.HasSingleUse(in)) pp = Perm(*p, g);
+      if (IsTranspose(p) && g.HasSingleUse(in)) pp = TransposePerm(*p, g);
       if (pp && *pp == perm && g.Rank(p->inputs[0]) == r) {
         ts.push_back(p);
       } else {
@@ -209,7 +194,7 @@ class SinkTransposesPass final : public Pass {
       // The reader must be Transpose(perm^-1), so that the moved transpose cancels.
       if (!g.HasSingleUse(c->outputs[0])) return false;
       ir::Node* reader = g.Consumers(c->outputs[0])[0].node;
-      auto rp = IsTranspose(reader) ? Perm(*reader, g) : std::nullopt;
+      auto rp = IsTranspose(reader) ? TransposePerm(*reader, g) : std::nullopt;
       if (!rp || *rp != inv) return false;
     }
     int64_t axis = AttrInt(*c, "axis", 0);
@@ -425,7 +410,7 @@ class SinkTransposesPass final : public Pass {
     const size_t r = perm.size();
     ir::Node* t2 = g.Producer(other);
     if (IsTranspose(t2) && g.HasSingleUse(other)) {
-      auto p2 = Perm(*t2, g);
+      auto p2 = TransposePerm(*t2, g);
       if (!p2 || *p2 != perm || g.Rank(t2->inputs[0]) != static_cast<int>(r) ||
           g.Rank(t->inputs[0]) != static_cast<int>(r)) {
         return false;
