@@ -23,6 +23,8 @@ constexpr int64_t kMaxTileRows = 24;
 constexpr int64_t kChunkBudgetFloats = 131072;
 constexpr int64_t kMinChunkPixels = 72;
 constexpr int64_t kMaxChunkPixels = 480;
+// Largest next panel group brought into L2 ahead of its task (see RunConvNhwcDirect).
+constexpr int64_t kMaxPrefetchBytes = 512 * 1024;
 
 // Panels per tile for a layer with `panels` weight panels: all of them up to the CPU's most
 // (AVX-512: 4), otherwise groups of that many, or of 3 when that divides evenly and 4 does not
@@ -268,9 +270,13 @@ void RunConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Threa
       // thread) come into L2, spread over the chunk's tiles: a large layer's weights stream
       // from memory once per run (ResNet-18's 7x7 x 512 layers: 9.4 MiB each), and without
       // this each group's first tile waited on them.
-      if (!split.group_major && g + 1 < groups) {
-        const int64_t lines = std::min<int64_t>(group, panels - p0 - np) * k_n * kNr *
-                              static_cast<int64_t>(sizeof(float)) / 64;
+      // Only for groups of at most 512 KiB: with the group being read, and a second thread
+      // doing the same on the shared L2 of SMT siblings, larger ones (ResNet-18's 7x7 x 512:
+      // 1.2 MiB per group of 4 panels) would push each other out of it.
+      const int64_t next_bytes = std::min<int64_t>(group, panels - p0 - np) * k_n * kNr *
+                                 static_cast<int64_t>(sizeof(float));
+      if (!split.group_major && g + 1 < groups && next_bytes <= kMaxPrefetchBytes) {
+        const int64_t lines = next_bytes / 64;
         const int64_t tiles = (q1 - q0 + full.rows - 1) / full.rows;
         tile.l2_prefetch = w.packed.data.data() + (p0 + np) * k_n * kNr;
         tile.l2_prefetch_lines = (lines + tiles - 1) / tiles;
