@@ -404,6 +404,13 @@ TEST_P(IsaTest, ChannelsLastInPlaceTilesMatchDefinition) {
     EXPECT_EQ(UseConvNhwcDirect(w, args), GetParam() >= onnxedge::Isa::kAvx2);
     args.dilation_w = 2;
     EXPECT_FALSE(UseConvNhwcDirect(w, args));
+    // K = 4608 with 64 output channels: a group of 4 panels holds 1.2 MiB of weights, too
+    // large for the AVX-512 tiles (the packing GEMM blocks K); AVX2's 1-panel groups hold 288 KiB.
+    ConvNhwcWeights big;
+    const std::vector<float> wb = Random(64 * 512 * 9, 2);
+    PrepareConvNhwcWeights(wb.data(), {64, 512, 3, 3}, 1, &big, nullptr, &no_winograd);
+    ConvNhwcArgs plain;
+    EXPECT_EQ(UseConvNhwcDirect(big, plain), GetParam() == onnxedge::Isa::kAvx2);
   }
   uint32_t seed = 1300;
   int i = 0;

@@ -74,8 +74,8 @@ int NhwcDirectMaxPanels();
 NhwcDirectKernel SelectNhwcDirect(int panels, int64_t rows);
 
 /// Whether RunConvNhwcDirect takes this layer: group 1 on the GEMM path (`w.packed` set),
-/// dilation 1 along the rows, a CPU with a tile kernel (AVX2 or AVX-512), and
-/// ONNXEDGE_CONV_NHWC_DIRECT not "0".
+/// dilation 1 along the rows, a panel group's weights (K x 16 x panels floats) of at most
+/// 512 KiB, a CPU with a tile kernel (AVX2 or AVX-512), and ONNXEDGE_CONV_NHWC_DIRECT not "0".
 bool UseConvNhwcDirect(const ConvNhwcWeights& w, const ConvNhwcArgs& args);
 
 /// Whether a 3x3 stride-1 layer that ChooseWinograd takes runs faster on the tiles above: on
