@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "kernels/gemm.h"
+#include "kernels/x86/l2_prefetch.h"
 #include "kernels/x86/vec_math_avx512.h"
 
 namespace onnxedge::kernels {
@@ -33,6 +34,36 @@ constexpr int64_t kPrefetchMaxRowStride = 1024;  // floats between B rows
 // summed before the epilogue (a 2-row tile runs 2x4 x 2 sets).
 template <int R, int P>
 constexpr int kSets = R * P >= 12 ? 1 : R * P >= 4 ? 2 : 4;
+
+// Stores a finished tile of R rows x P panels, acc(r, v) giving the sum of row r, panel v:
+// alpha, plus C when accumulating, then the row and column bias and the activation.
+template <int R, int P, typename Acc>
+inline __attribute__((always_inline)) void StoreTile(const GemmTile& t, Acc acc) {
+  const __m512 alpha = _mm512_set1_ps(t.alpha);
+  const bool scale = t.alpha != 1.f;
+  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
+  const int last_valid = t.nr - (P - 1) * 16;  // 1..16
+  const __mmask16 last_mask = static_cast<__mmask16>((1u << last_valid) - 1u);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    float* cr = t.c + r * t.ldc;
+    const __m512 rb =
+        t.epilogue && t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int v = 0; v < P; ++v) {
+      const __mmask16 m = v == P - 1 ? last_mask : static_cast<__mmask16>(0xffff);
+      const __m512 sum = acc(r, v);
+      __m512 x = scale ? _mm512_mul_ps(alpha, sum) : sum;
+      if (t.accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, cr + v * 16));
+      if (t.epilogue) {
+        x = _mm512_add_ps(x, rb);
+        if (t.col_bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, t.col_bias + v * 16));
+        x = act.Apply(x);
+      }
+      _mm512_mask_storeu_ps(cr + v * 16, m, x);
+    }
+  }
+}
 
 template <int R, int P>
 void Tile(const GemmTile& t) {
@@ -82,27 +113,13 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < P; ++v) ac[r][v] = _mm512_fmadd_ps(av, bv[v], ac[r][v]);
     }
   };
-  const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
-  int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
-  // The L2 prefetches are spread evenly over the tile's k steps (one every l2_every steps of S)
-  // rather than issued on the first steps: each one holds a fill buffer until the line arrives,
-  // and from DRAM (cold weights: every layer's B is read once per run) a burst of one per step
-  // runs out of them and stalls the tile.
-  const int64_t l2_every = l2_left > 0 ? std::max<int64_t>(1, kc / S / l2_left) : 1;
-  int64_t l2_wait = 1;
-  auto l2_step = [&] {
-    if (l2_left > 0 && --l2_wait == 0) {
-      l2_wait = l2_every;
-      _mm_prefetch(l2p, _MM_HINT_T1);
-      l2p += 64;
-      --l2_left;
-    }
-  };
+  // The next B panel group into L2, spread over the tile's rounds of S k steps.
+  x86::L2Prefetch l2(t.l2_prefetch, R >= 3 ? t.l2_prefetch_lines : 0, kc / S);
   int64_t k = 0;
   if constexpr (R >= 3) {
     const int64_t k_pf = bk < kPrefetchMaxRowStride && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
     for (; k + S <= k_pf; k += S) {
-      l2_step();
+      l2.Step();
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
         step(std::true_type(), acc[s], a + s * kGemmMr, b + s * bk);
@@ -112,7 +129,7 @@ void Tile(const GemmTile& t) {
     }
   }
   for (; k + S <= kc; k += S) {
-    l2_step();
+    l2.Step();
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s) step(std::false_type(), acc[s], a + s * kGemmMr, b + s * bk);
     a += S * kGemmMr;
@@ -131,29 +148,7 @@ void Tile(const GemmTile& t) {
       for (int v = 0; v < P; ++v) acc[0][r][v] = _mm512_add_ps(acc[0][r][v], acc[s][r][v]);
     }
   }
-  const __m512 alpha = _mm512_set1_ps(t.alpha);
-  const bool scale = t.alpha != 1.f;
-  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
-  const int last_valid = t.nr - (P - 1) * 16;  // 1..16
-  const __mmask16 last_mask = static_cast<__mmask16>((1u << last_valid) - 1u);
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-    float* cr = t.c + r * t.ldc;
-    const __m512 rb =
-        t.epilogue && t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : _mm512_setzero_ps();
-#pragma GCC unroll 4
-    for (int v = 0; v < P; ++v) {
-      const __mmask16 m = v == P - 1 ? last_mask : static_cast<__mmask16>(0xffff);
-      __m512 x = scale ? _mm512_mul_ps(alpha, acc[0][r][v]) : acc[0][r][v];
-      if (t.accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, cr + v * 16));
-      if (t.epilogue) {
-        x = _mm512_add_ps(x, rb);
-        if (t.col_bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, t.col_bias + v * 16));
-        x = act.Apply(x);
-      }
-      _mm512_mask_storeu_ps(cr + v * 16, m, x);
-    }
-  }
+  StoreTile<R, P>(t, [&](int r, int v) { return acc[0][r][v]; });
 }
 
 // Accumulation order of a tall tile: its rows keep the order of the tiles they would run in
@@ -251,27 +246,13 @@ void TallTileImpl(const GemmTile& t) {
       return no_extra;
     }
   };
-  const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
-  int64_t l2_left = R >= 3 ? t.l2_prefetch_lines : 0;
-  // The L2 prefetches are spread evenly over the tile's k steps (one every l2_every rounds)
-  // rather than issued on the first steps: each one holds a fill buffer until the line arrives,
-  // and from DRAM (cold weights: every layer's B is read once per run) a burst of one per step
-  // runs out of them and stalls the tile.
-  const int64_t l2_every = l2_left > 0 ? std::max<int64_t>(1, kc / S / l2_left) : 1;
-  int64_t l2_wait = 1;
-  auto l2_step = [&] {
-    if (l2_left > 0 && --l2_wait == 0) {
-      l2_wait = l2_every;
-      _mm_prefetch(l2p, _MM_HINT_T1);
-      l2p += 64;
-      --l2_left;
-    }
-  };
+  // The next B panel group into L2, spread over the tile's rounds of S k steps.
+  x86::L2Prefetch l2(t.l2_prefetch, R >= 3 ? t.l2_prefetch_lines : 0, kc / S);
   int64_t k = 0;
   if constexpr (R >= 3) {
     const int64_t k_pf = bk < kPrefetchMaxRowStride && kc > kPrefetchMinK ? kc - kPrefetchK : 0;
     for (; k + S <= k_pf; k += S) {
-      l2_step();
+      l2.Step();
       // A round of S k steps: step s into the sliver's set s % SM, the extra rows' set s.
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
@@ -284,7 +265,7 @@ void TallTileImpl(const GemmTile& t) {
     }
   }
   for (; k + S <= kc; k += S) {
-    l2_step();
+    l2.Step();
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s) {
       step(std::false_type(), am[s % SM], ExtraSet(s), a + s * kGemmMr, a2 + s * kGemmMr,
@@ -322,35 +303,13 @@ void TallTileImpl(const GemmTile& t) {
       }
     }
   }
-  const __m512 alpha = _mm512_set1_ps(t.alpha);
-  const bool scale = t.alpha != 1.f;
-  const ActivationVec act(t.epilogue ? t.activation : Activation::None());
-  const int last_valid = t.nr - (P - 1) * 16;  // 1..16
-  const __mmask16 last_mask = static_cast<__mmask16>((1u << last_valid) - 1u);
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    float* cr = t.c + r * t.ldc;
-    const __m512 rb =
-        t.epilogue && t.row_bias ? _mm512_set1_ps(t.row_bias[r]) : _mm512_setzero_ps();
-#pragma GCC unroll 4
-    for (int v = 0; v < P; ++v) {
-      const __mmask16 m = v == P - 1 ? last_mask : static_cast<__mmask16>(0xffff);
-      __m512 sum;
-      if constexpr (RX > 0) {
-        sum = r < R0 ? am[0][r < R0 ? r : 0][v] : ax[0][r < R0 ? 0 : r - R0][v];
-      } else {
-        sum = am[0][r][v];
-      }
-      __m512 x = scale ? _mm512_mul_ps(alpha, sum) : sum;
-      if (t.accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, cr + v * 16));
-      if (t.epilogue) {
-        x = _mm512_add_ps(x, rb);
-        if (t.col_bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, t.col_bias + v * 16));
-        x = act.Apply(x);
-      }
-      _mm512_mask_storeu_ps(cr + v * 16, m, x);
+  StoreTile<R, P>(t, [&](int r, int v) {
+    if constexpr (RX > 0) {
+      return r < R0 ? am[0][r < R0 ? r : 0][v] : ax[0][r < R0 ? 0 : r - R0][v];
+    } else {
+      return am[0][r][v];
     }
-  }
+  });
 }
 
 // 7-8 rows: the sets of the tiles the rows would have run in (SetsFor, t.group_panels).

@@ -43,8 +43,8 @@ struct NhwcDirectTile {
   int64_t ldy = 0;
   int rows = 0, cols = 0;
   const kernels::Activation* activation = nullptr;
-  /// Weights the next task will read, brought into L2 one 64-byte line per k step (tiles of
-  /// 2 panels or more), up to `l2_prefetch_lines` lines.
+  /// Weights the next task will read: `l2_prefetch_lines` 64-byte lines brought into L2 over
+  /// the tile's k steps (kernels/x86/l2_prefetch.h; tiles of 2 panels or more).
   const float* l2_prefetch = nullptr;
   int64_t l2_prefetch_lines = 0;
 };

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "kernels/vecmath_impl.h"
+#include "kernels/x86/l2_prefetch.h"
 #include "kernels/x86/vec_math_avx512.h"
 #include "kernels/x86/vecmath_ops_avx512.h"
 #include "ops/conv/conv_nhwc_direct.h"
@@ -85,19 +86,14 @@ void Tile(const NhwcDirectTile& t) {
     for (int p = 0; p < P; ++p) acc[r][p] = _mm512_setzero_ps();
   }
   const int64_t run = t.run, bs = t.b_stride;
-  const char* l2p = reinterpret_cast<const char*>(t.l2_prefetch);
-  int64_t l2_left = P >= 2 ? t.l2_prefetch_lines : 0;
+  kernels::x86::L2Prefetch l2(t.l2_prefetch, P >= 2 ? t.l2_prefetch_lines : 0, t.kh * run);
   for (int64_t ki = 0; ki < t.kh; ++ki) {
     const float* x[R];
 #pragma GCC unroll 32
     for (int r = 0; r < R; ++r) x[r] = t.a[r * t.kh + ki];
     const float* bk = t.b + ki * run * 16;
     for (int64_t j = 0; j < run; ++j, bk += 16) {
-      if (l2_left > 0) {
-        _mm_prefetch(l2p, _MM_HINT_T1);
-        l2p += 64;
-        --l2_left;
-      }
+      l2.Step();
       __m512 bv[P];
 #pragma GCC unroll 4
       for (int p = 0; p < P; ++p) {
