@@ -97,6 +97,28 @@ constexpr TileFn kTiles[kGemmMr + 1][5] = {
     {nullptr, Tile<6, 1>, nullptr, nullptr, nullptr},
 };
 
+// Transposes the 8x8 block whose rows are r0..r7: stores column c (r0[c], ..., r7[c]) at
+// o + c * stride.
+inline void Transpose8x8Store(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5,
+                              __m256 r6, __m256 r7, float* o, int64_t stride) {
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(o + 0 * stride, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(o + 1 * stride, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(o + 2 * stride, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(o + 3 * stride, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(o + 4 * stride, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(o + 5 * stride, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(o + 6 * stride, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(o + 7 * stride, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
 }  // namespace
 
 void GemmTileAvx2(const GemmTile& t) { kTiles[t.mr][t.panels](t); }
@@ -111,25 +133,8 @@ void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d) {
   // spare lanes be overwritten by the next. The loop stops while at least one k remains after
   // the block, so the last spare lanes land on a slot the tail writes (never past the sliver).
   for (; kk + 8 < k; kk += 8) {
-    const __m256 r0 = row(0, kk), r1 = row(1, kk), r2 = row(2, kk);
-    const __m256 r3 = row(3, kk), r4 = row(4, kk), r5 = row(5, kk);
-    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    const __m256 t6 = _mm256_unpacklo_ps(zero, zero), t7 = t6;
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    float* o = d + kk * kGemmMr;
-    _mm256_storeu_ps(o + 0 * kGemmMr, _mm256_permute2f128_ps(s0, s4, 0x20));
-    _mm256_storeu_ps(o + 1 * kGemmMr, _mm256_permute2f128_ps(s1, s5, 0x20));
-    _mm256_storeu_ps(o + 2 * kGemmMr, _mm256_permute2f128_ps(s2, s6, 0x20));
-    _mm256_storeu_ps(o + 3 * kGemmMr, _mm256_permute2f128_ps(s3, s7, 0x20));
-    _mm256_storeu_ps(o + 4 * kGemmMr, _mm256_permute2f128_ps(s0, s4, 0x31));
-    _mm256_storeu_ps(o + 5 * kGemmMr, _mm256_permute2f128_ps(s1, s5, 0x31));
-    _mm256_storeu_ps(o + 6 * kGemmMr, _mm256_permute2f128_ps(s2, s6, 0x31));
-    _mm256_storeu_ps(o + 7 * kGemmMr, _mm256_permute2f128_ps(s3, s7, 0x31));
+    Transpose8x8Store(row(0, kk), row(1, kk), row(2, kk), row(3, kk), row(4, kk), row(5, kk),
+                      zero, zero, d + kk * kGemmMr, kGemmMr);
   }
   for (; kk < k; ++kk) {
     float* o = d + kk * kGemmMr;
@@ -144,27 +149,11 @@ void PackBTransPanelAvx2(const float* b, int64_t ldb, int64_t k, float* d) {
   for (; kk + 8 <= k; kk += 8) {
     for (int j0 = 0; j0 < kGemmNr; j0 += 8) {
       const float* src = b + j0 * ldb + kk;
-      const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
-      const __m256 r2 = _mm256_loadu_ps(src + 2 * ldb), r3 = _mm256_loadu_ps(src + 3 * ldb);
-      const __m256 r4 = _mm256_loadu_ps(src + 4 * ldb), r5 = _mm256_loadu_ps(src + 5 * ldb);
-      const __m256 r6 = _mm256_loadu_ps(src + 6 * ldb), r7 = _mm256_loadu_ps(src + 7 * ldb);
-      const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-      const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-      const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-      const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-      const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-      const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-      const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-      const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-      float* o = d + kk * kGemmNr + j0;
-      _mm256_storeu_ps(o + 0 * kGemmNr, _mm256_permute2f128_ps(s0, s4, 0x20));
-      _mm256_storeu_ps(o + 1 * kGemmNr, _mm256_permute2f128_ps(s1, s5, 0x20));
-      _mm256_storeu_ps(o + 2 * kGemmNr, _mm256_permute2f128_ps(s2, s6, 0x20));
-      _mm256_storeu_ps(o + 3 * kGemmNr, _mm256_permute2f128_ps(s3, s7, 0x20));
-      _mm256_storeu_ps(o + 4 * kGemmNr, _mm256_permute2f128_ps(s0, s4, 0x31));
-      _mm256_storeu_ps(o + 5 * kGemmNr, _mm256_permute2f128_ps(s1, s5, 0x31));
-      _mm256_storeu_ps(o + 6 * kGemmNr, _mm256_permute2f128_ps(s2, s6, 0x31));
-      _mm256_storeu_ps(o + 7 * kGemmNr, _mm256_permute2f128_ps(s3, s7, 0x31));
+      Transpose8x8Store(_mm256_loadu_ps(src), _mm256_loadu_ps(src + ldb),
+                        _mm256_loadu_ps(src + 2 * ldb), _mm256_loadu_ps(src + 3 * ldb),
+                        _mm256_loadu_ps(src + 4 * ldb), _mm256_loadu_ps(src + 5 * ldb),
+                        _mm256_loadu_ps(src + 6 * ldb), _mm256_loadu_ps(src + 7 * ldb),
+                        d + kk * kGemmNr + j0, kGemmNr);
     }
   }
   for (; kk < k; ++kk) {
