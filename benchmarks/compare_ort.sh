@@ -76,7 +76,13 @@ done
 
 for m in "${export_list[@]}"; do
   if [ ! -f "build/models/$m/model.onnx" ]; then
-    /usr/bin/python3 scripts/export_models.py build/models --models "$m" >&2 2>/dev/null
+    mkdir -p build/models
+    if ! /usr/bin/python3 scripts/export_models.py build/models --models "$m" \
+        > build/models/export.log 2>&1; then
+      echo "compare_ort.sh: could not export '$m' (build/models/export.log):" >&2
+      tail -n 3 build/models/export.log >&2
+      exit 1
+    fi
   fi
 done
 
