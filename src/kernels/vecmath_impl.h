@@ -39,6 +39,11 @@ inline constexpr float kSigmoidLow = -87.f;
 // exp(r) = 1 + r + r^2 Q(r) on |r| <= ln2/2 (near-minimax, relative error 3e-9).
 inline constexpr float kExpQ[] = {0x1.fffffcp-2f, 0x1.555492p-3f, 0x1.5558f2p-5f, 0x1.1239d0p-7f,
                                   0x1.6a242ap-10f};
+// Q(-x), for the reductions written on -r (MulSigmoid): kExpQ with its odd coefficients negated.
+inline constexpr float kExpQNegArg[] = {kExpQ[0], -kExpQ[1], kExpQ[2], -kExpQ[3], kExpQ[4]};
+// 1.5 2^23: for |v| < 2^22, (v + kRoundMagic) - kRoundMagic is v rounded to an integer (to
+// nearest even), both steps exact but the first.
+inline constexpr float kRoundMagic = 0x1.8p+23f;
 // tanh(x) = x + x^3 P(x^2) on |x| <= ln(3)/2, where tanh(x) = 1/2 (relative error 1e-9).
 inline constexpr float kTanhP[] = {-0x1.55554ap-2f, 0x1.110d2ep-3f, -0x1.b929e8p-5f, 0x1.5949a2p-6f,
                                    -0x1.9b7c32p-8f};
@@ -141,33 +146,47 @@ inline typename O::V ExpCoreNormal(typename O::V x) {
 // Either way sigmoid is about one rounding plus one division from exact, and m enters only
 // through the division. For t <= -110 the result is m * 0 (0, or NaN for infinite m as in the
 // unfused graph).
+//
+// The reduction is ExpReduce's for -t, written on t so that the common path needs no negation
+// and no clamp below (SiLU runs on every output of YOLO-style networks, and each operation here
+// costs about 5 % of it): n = round(-t log2e) rounds the exact product once, through the
+// kRoundMagic addition; r' = t + n ln2 = -r exactly (rounding commutes with negation), so
+// pm1 = expm1(-r') = Q'(r') r'^2 - r' with Q' = Q(-x) (kExpQNegArg) takes the same values as
+// ExpReduce's polynomial on r.
 template <class O>
 inline typename O::V MulSigmoid(typename O::V m, typename O::V t) {
   using V = typename O::V;
   const V one = O::Set(1.f);
-  const V nt = O::Sub(O::Set(0.f), t);
-  // Clamped below at kSigmoidLow rather than kExpMin: n = round(nt log2 e) is then >= -126, so
-  // 2^n needs no clamp (for t > 87, E < 2^-125 vanishes in 1 + E either way, so the result is
-  // the same). Above, n reaches 159, but lanes with n >= 24 take the branch below, which never
-  // reads s: there 2^n may wrap.
-  const ExpParts<O> e =
-      ExpReduce<O>(O::Min(O::Set(kSigmoidTail), O::Max(O::Set(kSigmoidLow), nt)));
-  const V s = Exp2Int<O>(e.n);
-  const V d_small = O::Fma(e.pm1, s, O::Add(one, s));
-  const auto big = O::Lt(O::Set(23.5f), e.n);
+  // Clamped above at -kSigmoidLow: for t > 87, E < 2^-125 vanishes in 1 + E either way, so the
+  // result is the same, and n = round(-t log2e) stays >= -126 (2^n normal, no clamp there).
+  // The constant first: NaN passes through. Below, n reaches about -t log2e, but lanes with
+  // n >= 24 take the branch below, which never reads s: there 2^n may wrap.
+  const V tc = O::Min(O::Set(-kSigmoidLow), t);
+  V n = O::Sub(O::Fma(tc, O::Set(-kLog2e), O::Set(kRoundMagic)), O::Set(kRoundMagic));
+  const auto big = O::Lt(O::Set(23.5f), n);
+  if constexpr (!requires { O::None(big); }) {
+    // The scalar path computes both branches: keep 2^n's integer exponent defined (t <= -110
+    // gives m * 0 whatever n is).
+    n = O::Min(O::Set(159.f), n);
+  }
+  V r = O::Fma(n, O::Set(kLn2Hi), tc);
+  r = O::Fma(n, O::Set(kLn2Lo), r);
+  const V pm1 = O::Fms(Horner<O>(r, kExpQNegArg), O::Mul(r, r), r);
+  const V s = Exp2Int<O>(n);
+  const V d_small = O::Fma(pm1, s, O::Add(one, s));
   if constexpr (requires { O::None(big); }) {
     // SIMD paths: when no lane needs the large-|t| branches (the common case), the selects
     // below pick m / d_small everywhere, so skip computing them (same values, half the work).
-    // Tail lanes (nt >= 110, so n >= 158) are big lanes too.
+    // Tail lanes (t <= -110, so n >= 158) are big lanes too.
     if (O::None(big)) return O::Div(m, d_small);
   }
-  const auto tail = O::Ge(nt, O::Set(kSigmoidTail));
-  const V u = O::Add(one, e.pm1);
-  const V u_err = O::Add(O::Sub(one, u), e.pm1);
-  const V inv_s = Exp2Int<O>(O::Max(O::Sub(O::Set(0.f), e.n), O::Set(-126.f)));
+  const auto tail = O::Ge(O::Set(-kSigmoidTail), tc);
+  const V u = O::Add(one, pm1);
+  const V u_err = O::Add(O::Sub(one, u), pm1);
+  const V inv_s = Exp2Int<O>(O::Max(O::Sub(O::Set(0.f), n), O::Set(-126.f)));
   const V d_big = O::Add(u, O::Add(u_err, inv_s));
   const V q = O::Div(m, O::Select(big, d_big, d_small));
-  const V y = O::Select(big, ScalePow2<O>(q, O::Sub(O::Set(0.f), e.n)), q);
+  const V y = O::Select(big, ScalePow2<O>(q, O::Sub(O::Set(0.f), n)), q);
   return O::Select(tail, O::Mul(m, O::Set(0.f)), y);
 }
 
