@@ -14,13 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "test_random.h"
-#include "isa_param_test.h"
 #include "core/cpu_features.h"
-#include "ops/conv/depthwise.h"
+#include "isa_param_test.h"
 #include "ops/conv/conv_nhwc.h"
 #include "ops/conv/conv_nhwc_direct.h"
+#include "ops/conv/depthwise.h"
 #include "ops/op_test_util.h"
+#include "runtime/thread_pool.h"
+#include "test_random.h"
 
 namespace onnxedge {
 namespace {
@@ -57,8 +58,8 @@ double ApplyRef(double x, const Act& a) {
 }
 
 std::vector<Act> AllActs() {
-  return {{"", {}},        {"Relu", {}}, {"Clip", {-0.5f, 0.6f}},        {"LeakyRelu", {0.2f}},
-          {"Sigmoid", {}}, {"Silu", {}}, {"HardSigmoid", {0.25f, 0.5f}}, {"HardSwish", {}},
+  return {{"", {}},        {"Relu", {}},    {"Clip", {-0.5f, 0.6f}},        {"LeakyRelu", {0.2f}},
+          {"Sigmoid", {}}, {"Silu", {}},    {"HardSigmoid", {0.25f, 0.5f}}, {"HardSwish", {}},
           {"Gelu", {}},    {"GeluTanh", {}}};
 }
 
@@ -190,15 +191,13 @@ void RunConv(const Conv2D& cc, const Act* act, bool residual, int threads, uint3
                            std::to_string(cc.kw) + " s=" + std::to_string(cc.stride) +
                            " p=" + std::to_string(cc.pad) + " d=" + std::to_string(cc.dilation) +
                            " act=" + (act ? act->name : "conv") + (residual ? " +z" : "") +
-                           (channels_last ? " nhwc" : "") +
-                           " isa=" + IsaName(MaxIsa());
+                           (channels_last ? " nhwc" : "") + " isa=" + IsaName(MaxIsa());
   ASSERT_TRUE(r.ok()) << what << ": " << r.status().ToString();
   const Tensor& y = (*r)[0].value.tensor();
   ASSERT_EQ(y.shape(), ys_run) << what;
   std::vector<float> got = y.ToVector<float>();
   if (channels_last) got = Permute(got, cc.n, cc.m, oh, ow, false);
-  ExpectNear(got, want, 2e-5 * std::sqrt(static_cast<double>(cc.c * cc.kh * cc.kw)),
-             what);
+  ExpectNear(got, want, 2e-5 * std::sqrt(static_cast<double>(cc.c * cc.kh * cc.kw)), what);
 }
 
 std::vector<Conv2D> DenseCases() {
@@ -297,20 +296,20 @@ std::vector<Conv2D> ChannelsLastCases() {
   for (int64_t px : {1, 5, 6, 7}) cases.push_back({1, 3, 17, 1, 1, px, 1, 1, 1, 0});
   for (int64_t cm : {1, 3, 16, 17, 65}) {
     cases.push_back({1, cm, 65 - cm + 1, 1, 7, 7, 1, 1, 1, 0});  // 49 pixels, pointwise
-    cases.push_back({2, cm, cm, 1, 7, 7, 3, 3, 1, 1});             // 3x3 pad 1, batch 2
-    cases.push_back({1, cm, cm, cm, 7, 7, 3, 3, 1, 1});            // depthwise
+    cases.push_back({2, cm, cm, 1, 7, 7, 3, 3, 1, 1});           // 3x3 pad 1, batch 2
+    cases.push_back({1, cm, cm, cm, 7, 7, 3, 3, 1, 1});          // depthwise
   }
-  cases.push_back({1, 3, 16, 1, 13, 12, 3, 3, 2, 1});     // stride 2, the 3-channel first layer
-  cases.push_back({1, 8, 9, 1, 12, 13, 3, 3, 1, 2, 2});   // dilation 2
-  cases.push_back({1, 12, 6, 1, 17, 17, 1, 1, 2, 0});     // 1x1 stride 2
-  cases.push_back({1, 6, 13, 1, 16, 16, 5, 5, 2, 2});     // 5x5 stride 2
-  cases.push_back({1, 64, 40, 1, 6, 6, 3, 3, 1, 1});      // K = 576 crosses the K block
-  cases.push_back({1, 24, 70, 1, 30, 30, 1, 1, 1, 0});    // several pixel chunks
-  cases.push_back({0, 3, 4, 1, 5, 5, 3, 3, 1, 1});        // batch 0
-  cases.push_back({1, 33, 33, 33, 14, 13, 3, 3, 2, 1});   // depthwise stride 2, 3 blocks
-  cases.push_back({1, 16, 16, 16, 9, 10, 5, 5, 1, 2});    // depthwise 5x5
-  cases.push_back({2, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});   // depthwise dilation 2, batch 2
-  cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});     // depthwise, several bands
+  cases.push_back({1, 3, 16, 1, 13, 12, 3, 3, 2, 1});    // stride 2, the 3-channel first layer
+  cases.push_back({1, 8, 9, 1, 12, 13, 3, 3, 1, 2, 2});  // dilation 2
+  cases.push_back({1, 12, 6, 1, 17, 17, 1, 1, 2, 0});    // 1x1 stride 2
+  cases.push_back({1, 6, 13, 1, 16, 16, 5, 5, 2, 2});    // 5x5 stride 2
+  cases.push_back({1, 64, 40, 1, 6, 6, 3, 3, 1, 1});     // K = 576 crosses the K block
+  cases.push_back({1, 24, 70, 1, 30, 30, 1, 1, 1, 0});   // several pixel chunks
+  cases.push_back({0, 3, 4, 1, 5, 5, 3, 3, 1, 1});       // batch 0
+  cases.push_back({1, 33, 33, 33, 14, 13, 3, 3, 2, 1});  // depthwise stride 2, 3 blocks
+  cases.push_back({1, 16, 16, 16, 9, 10, 5, 5, 1, 2});   // depthwise 5x5
+  cases.push_back({2, 7, 7, 7, 10, 11, 3, 3, 1, 2, 2});  // depthwise dilation 2, batch 2
+  cases.push_back({1, 3, 3, 3, 200, 50, 3, 3, 1, 1});    // depthwise, several bands
   // At most kNhwcSmallM (8) output channels: the dot-product path. Pixel counts off the 4-pixel
   // block (169, 99), K off the 8-float vector (13 + m, 90), pointwise and general windows.
   for (int64_t m : {1, 2, 4, 5, 8}) cases.push_back({1, 13 + m, m, 1, 13, 13, 1, 1, 1, 0});
@@ -333,11 +332,10 @@ TEST_P(IsaTest, ChannelsLastFusedConvMatchesDefinition) {
     ++i;
   }
   for (const Act& act : AllActs()) {
-    for (const Conv2D& cc : {Conv2D{1, 17, 17, 1, 7, 7, 3, 3, 1, 1},
-                             Conv2D{2, 5, 18, 1, 3, 2, 1, 1, 1, 0},
-                             Conv2D{1, 20, 20, 20, 7, 7, 3, 3, 1, 1},
-                             Conv2D{1, 32, 35, 1, 6, 9, 3, 3, 1, 1},
-                             Conv2D{1, 19, 5, 1, 6, 5, 1, 1, 1, 0}}) {
+    for (const Conv2D& cc :
+         {Conv2D{1, 17, 17, 1, 7, 7, 3, 3, 1, 1}, Conv2D{2, 5, 18, 1, 3, 2, 1, 1, 1, 0},
+          Conv2D{1, 20, 20, 20, 7, 7, 3, 3, 1, 1}, Conv2D{1, 32, 35, 1, 6, 9, 3, 3, 1, 1},
+          Conv2D{1, 19, 5, 1, 6, 5, 1, 1, 1, 0}}) {
       RunConv(cc, &act, false, 1 + 2 * (i % 2), seed++, true);
       RunConv(cc, &act, true, 2, seed++, true);
       ++i;
@@ -428,23 +426,22 @@ TEST_P(IsaTest, ChannelsLastInPlaceTilesMatchDefinition) {
     cases.push_back({1, 3, 40, 1, 1, px, 1, 1, 1, 0});
     cases.push_back({1, 5, 64, 1, 1, px, 1, 1, 1, 0});
   }
-  cases.push_back({2, 8, 24, 1, 15, 17, 3, 3, 2, 1});    // batch 2: tiles across images
-  cases.push_back({1, 16, 32, 1, 40, 40, 3, 3, 2, 1});   // several chunks
-  cases.push_back({1, 3, 16, 1, 20, 21, 6, 6, 2, 2});    // 6x6 stride-2 stem
-  cases.push_back({1, 4, 18, 1, 6, 3, 5, 5, 1, 2});      // window wider than the image
-  cases.push_back({1, 10, 36, 1, 9, 8, 1, 1, 2, 0});     // 1x1 stride 2
-  cases.push_back({1, 7, 20, 1, 9, 9, 1, 1, 1, 1});      // 1x1 padded
-  cases.push_back({1, 6, 40, 1, 8, 7, 3, 3, 2, 2, 2});   // dilation 2 (GEMM path)
-  cases.push_back({1, 40, 70, 1, 6, 5, 3, 3, 2, 1});     // K = 360, 5 panels
+  cases.push_back({2, 8, 24, 1, 15, 17, 3, 3, 2, 1});   // batch 2: tiles across images
+  cases.push_back({1, 16, 32, 1, 40, 40, 3, 3, 2, 1});  // several chunks
+  cases.push_back({1, 3, 16, 1, 20, 21, 6, 6, 2, 2});   // 6x6 stride-2 stem
+  cases.push_back({1, 4, 18, 1, 6, 3, 5, 5, 1, 2});     // window wider than the image
+  cases.push_back({1, 10, 36, 1, 9, 8, 1, 1, 2, 0});    // 1x1 stride 2
+  cases.push_back({1, 7, 20, 1, 9, 9, 1, 1, 1, 1});     // 1x1 padded
+  cases.push_back({1, 6, 40, 1, 8, 7, 3, 3, 2, 2, 2});  // dilation 2 (GEMM path)
+  cases.push_back({1, 40, 70, 1, 6, 5, 3, 3, 2, 1});    // K = 360, 5 panels
   for (const Conv2D& cc : cases) {
     RunConv(cc, nullptr, i % 2 == 1, 1 + (i % 3), seed++, true);
     ++i;
   }
   for (const Act& act : AllActs()) {
-    for (const Conv2D& cc : {Conv2D{1, 12, 16, 1, 9, 8, 3, 3, 2, 1},
-                             Conv2D{1, 9, 33, 1, 5, 7, 1, 1, 1, 0},
-                             Conv2D{2, 5, 50, 1, 4, 6, 3, 3, 1, 1},
-                             Conv2D{1, 20, 64, 1, 3, 9, 1, 1, 1, 0}}) {
+    for (const Conv2D& cc :
+         {Conv2D{1, 12, 16, 1, 9, 8, 3, 3, 2, 1}, Conv2D{1, 9, 33, 1, 5, 7, 1, 1, 1, 0},
+          Conv2D{2, 5, 50, 1, 4, 6, 3, 3, 1, 1}, Conv2D{1, 20, 64, 1, 3, 9, 1, 1, 1, 0}}) {
       RunConv(cc, &act, true, 1 + (i % 3), seed++, true);
       RunConv(cc, &act, false, 2, seed++, true);
       ++i;
@@ -485,13 +482,90 @@ TEST_P(IsaTest, ChannelsLastInPlaceTasksSplitEvenly) {
         for (int64_t t = t0; t < std::min(tasks, t0 + piece); ++t) {
           const int64_t ch = s.group_major ? t % s.chunks : t / groups;
           const int64_t g = s.group_major ? t / s.chunks : t % groups;
-          work += std::min(s.chunk, c.pixels - ch * s.chunk) * std::min(group, c.panels - g * group);
+          work +=
+              std::min(s.chunk, c.pixels - ch * s.chunk) * std::min(group, c.panels - g * group);
         }
         worst = std::max(worst, work);
       }
       const int64_t total = c.pixels * c.panels;
       EXPECT_LE(worst, total * 106 / 100 / threads + 24 * group)
           << c.pixels << "x" << c.panels << " on " << threads;
+    }
+  }
+}
+
+// The channels-last GEMM path (layers whose weights are too large for the in-place tiles, and
+// every layer on the generic ISA) cuts the pixels into chunks of whole slivers shared evenly:
+// every pixel is in one chunk, the chunks' sliver counts differ by at most one, and the output
+// matches the definition at 1 to 3 threads.
+TEST_P(IsaTest, ChannelsLastGemmSharesSliversEvenly) {
+  using namespace onnxedge::ops;  // NOLINT: the engine's internal API
+  constexpr int64_t kMr = kernels::kGemmMr;
+  // ResNet-18's 7x7 x 512 layers (K = 4608) on two threads: 24 + 25 rows, not 30 + 19.
+  GemmPlan p = PlanConvNhwcGemm(49, 32, 4608, 2);
+  ASSERT_EQ(p.chunks, 2);
+  EXPECT_EQ(p.ChunkBegin(1, 49), 24);
+  EXPECT_EQ(p.ChunkBegin(2, 49), 49);
+  EXPECT_EQ(p.n_splits, 1);
+  for (int64_t pixels : {1, 7, 49, 98, 500, 3136}) {
+    for (int64_t panels : {1, 3, 32}) {
+      for (int64_t threads : {1, 2, 3}) {
+        p = PlanConvNhwcGemm(pixels, panels, 576, threads);
+        ASSERT_GE(p.chunks, 1);
+        EXPECT_EQ(p.ChunkBegin(0, pixels), 0);
+        EXPECT_EQ(p.ChunkBegin(p.chunks, pixels), pixels);
+        int64_t fewest = pixels, most = 0;
+        for (int64_t c = 0; c < p.chunks; ++c) {
+          const int64_t b = p.ChunkBegin(c, pixels), e = p.ChunkBegin(c + 1, pixels);
+          EXPECT_EQ(b % kMr, 0);
+          EXPECT_LE(e - b, p.MaxChunkRows());
+          const int64_t slivers = (e - b + kMr - 1) / kMr;
+          fewest = std::min(fewest, slivers);
+          most = std::max(most, slivers);
+        }
+        EXPECT_LE(most - fewest, 1) << pixels << " pixels, " << threads << " threads";
+        if (threads > 1 && p.slivers >= threads) EXPECT_EQ(p.chunks % threads, 0);
+        EXPECT_GE(p.split_panels * p.n_splits, panels);
+        EXPECT_LT(p.split_panels * (p.n_splits - 1), panels);
+      }
+    }
+  }
+  uint32_t seed = 950;
+  for (const Conv2D& cc :
+       {Conv2D{1, 24, 256, 1, 7, 7, 3, 3, 1, 1}, Conv2D{2, 16, 40, 1, 7, 7, 3, 3, 1, 1},
+        Conv2D{1, 8, 112, 1, 9, 5, 3, 3, 2, 1}, Conv2D{1, 32, 48, 1, 1, 1, 1, 1, 1, 0}}) {
+    const Shape ws{cc.m, cc.c, cc.kh, cc.kw};
+    auto x = Random(static_cast<size_t>(cc.n * cc.c * cc.h * cc.w), seed++);
+    auto w = Random(static_cast<size_t>(cc.m * cc.c * cc.kh * cc.kw), seed++, -0.2f, 0.2f);
+    auto b = Random(static_cast<size_t>(cc.m), seed++);
+    int64_t oh = 0, ow = 0;
+    const std::vector<double> nchw = NaiveConv2D(cc, x, w, b, &oh, &ow);
+    const std::vector<double> want = Permute(nchw, cc.n, cc.m, oh, ow, true);
+    const std::vector<float> x_nhwc = Permute(x, cc.n, cc.c, cc.h, cc.w, true);
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      ConvNhwcWeights prepared;
+      PrepareConvNhwcWeights(w.data(), ws, 1, &prepared, &pool, nullptr);
+      ASSERT_GT(prepared.packed.K, 0);
+      std::vector<float> y(want.size(), -7.f);
+      ConvNhwcArgs a;
+      a.batch = cc.n;
+      a.h = cc.h;
+      a.w = cc.w;
+      a.c = cc.c;
+      a.m = cc.m;
+      a.stride_h = a.stride_w = cc.stride;
+      a.pad_top = a.pad_left = cc.pad;
+      a.oh = oh;
+      a.ow = ow;
+      a.x = x_nhwc.data();
+      a.bias = b.data();
+      a.y = y.data();
+      RunConvNhwcGemm(prepared, a, &pool);
+      for (size_t i = 0; i < y.size(); ++i) {
+        ASSERT_NEAR(y[i], want[i], 1e-4 * (1 + std::fabs(want[i])))
+            << "case " << seed << " at " << i << ", " << threads << " threads";
+      }
     }
   }
 }
@@ -512,10 +586,10 @@ TEST(ConvNhwc, PreparesTheWeightsForTheChosenPath) {
     const ConvF32Hints* hints;
     bool winograd;
   };
-  for (const Case& c : {Case{w33, &unit, true}, Case{w33, &strided, false},
-                        Case{w33, nullptr, false}, Case{Shape{16, 32, 3, 3}, &unit, true},
-                        Case{Shape{32, 16, 3, 3}, &unit, false},
-                        Case{Shape{40, 33, 1, 1}, &unit, false}}) {
+  for (const Case& c :
+       {Case{w33, &unit, true}, Case{w33, &strided, false}, Case{w33, nullptr, false},
+        Case{Shape{16, 32, 3, 3}, &unit, true}, Case{Shape{32, 16, 3, 3}, &unit, false},
+        Case{Shape{40, 33, 1, 1}, &unit, false}}) {
     ConvNhwcWeights prepared;
     PrepareConvNhwcWeights(w.data(), c.shape, 1, &prepared, nullptr, c.hints);
     EXPECT_EQ(prepared.winograd != nullptr, c.winograd) << ShapeToString(c.shape);
@@ -773,9 +847,9 @@ TEST_P(IsaTest, FusedGemmGeluEqualsGemmThenGeluExactly) {
   };
   uint32_t seed = 700;
   for (const char* approximate : {"none", "tanh"}) {
-    for (const Case& c : {Case{{7, 33}, 17, true}, Case{{130, 64}, 70, false},
-                          Case{{2, 5, 300}, 48, true}, Case{{128, 256}, 160, true},
-                          Case{{150, 40}, 600, true}}) {
+    for (const Case& c :
+         {Case{{7, 33}, 17, true}, Case{{130, 64}, 70, false}, Case{{2, 5, 300}, 48, true},
+          Case{{128, 256}, 160, true}, Case{{150, 40}, 600, true}}) {
       for (int threads : {1, 3}) {
         const int64_t k = c.a.back(), m = ShapeElementCount(c.a) / k;
         auto a = Tensor::FromVector<float>(c.a, Random(static_cast<size_t>(m * k), seed, -2, 2));

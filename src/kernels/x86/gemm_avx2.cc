@@ -133,8 +133,8 @@ void PackASliverAvx2(const float* const* rows, int nrows, int64_t k, float* d) {
   // spare lanes be overwritten by the next. The loop stops while at least one k remains after
   // the block, so the last spare lanes land on a slot the tail writes (never past the sliver).
   for (; kk + 8 < k; kk += 8) {
-    Transpose8x8Store(row(0, kk), row(1, kk), row(2, kk), row(3, kk), row(4, kk), row(5, kk),
-                      zero, zero, d + kk * kGemmMr, kGemmMr);
+    Transpose8x8Store(row(0, kk), row(1, kk), row(2, kk), row(3, kk), row(4, kk), row(5, kk), zero,
+                      zero, d + kk * kGemmMr, kGemmMr);
   }
   for (; kk < k; ++kk) {
     float* o = d + kk * kGemmMr;

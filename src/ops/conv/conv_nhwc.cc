@@ -72,8 +72,8 @@ void FillWindowRow(const ConvNhwcWeights& w, const ConvNhwcArgs& args, int64_t q
 // A 1x1, stride 1, unpadded window whose output is the input grid: the input pixels are the
 // im2col rows.
 bool Pointwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args) {
-  return w.kh == 1 && w.kw == 1 && args.stride_h == 1 && args.stride_w == 1 &&
-         args.pad_top == 0 && args.pad_left == 0 && args.oh == args.h && args.ow == args.w;
+  return w.kh == 1 && w.kw == 1 && args.stride_h == 1 && args.stride_w == 1 && args.pad_top == 0 &&
+         args.pad_left == 0 && args.oh == args.h && args.ow == args.w;
 }
 
 }  // namespace
@@ -182,6 +182,29 @@ void RunConvNhwcSmallM(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Threa
   });
 }
 
+GemmPlan PlanConvNhwcGemm(int64_t pixels, int64_t panels, int64_t k_n, int64_t threads) {
+  // Chunks of output pixels sized for the cache; with several threads the chunk count is
+  // rounded up to a multiple of the thread count, and when there are still fewer chunks than
+  // threads (small late-layer maps) the weight panels are split too. The chunks share the
+  // slivers evenly: a 7x7 map's 49 rows (8 slivers and a 1-row one) go 24 + 25 to two threads,
+  // not 30 + 19 (whole chunks of 30 rows), which left one thread 61 % of the work.
+  GemmPlan plan;
+  plan.slivers = (pixels + kMr - 1) / kMr;
+  const int64_t rows =
+      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_n), kMinChunkRows, kMaxChunkRows) /
+      kMr * kMr;
+  plan.chunks = std::max<int64_t>(1, (pixels + rows - 1) / rows);
+  int64_t n_splits = 1;
+  if (threads > 1) {
+    plan.chunks = std::min(plan.slivers, RoundUp(plan.chunks, threads));
+    if (plan.chunks < threads)
+      n_splits = std::min(panels, (threads + plan.chunks - 1) / plan.chunks);
+  }
+  plan.split_panels = (panels + n_splits - 1) / n_splits;
+  plan.n_splits = (panels + plan.split_panels - 1) / plan.split_panels;
+  return plan;
+}
+
 void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool) {
   const int64_t c_n = args.c, m_n = args.m;
   const int64_t k_n = w.kh * w.kw * c_n;
@@ -191,23 +214,9 @@ void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadP
   const bool pointwise = Pointwise(w, args);
   const int64_t panels = (m_n + kNr - 1) / kNr;
   const int64_t threads = pool->num_threads();
-  // Chunks of output pixels (whole slivers) sized for the cache; with several threads the
-  // chunk count is rounded up to a multiple of the thread count, and when there are still
-  // fewer chunks than threads (small late-layer maps) the weight panels are split too.
-  int64_t rows =
-      std::clamp(kChunkBudgetFloats / std::max<int64_t>(1, k_n), kMinChunkRows, kMaxChunkRows);
-  rows = rows / kMr * kMr;
-  int64_t chunks = (pixels + rows - 1) / rows;
-  if (threads > 1) {
-    const int64_t want = (chunks + threads - 1) / threads * threads;
-    rows = std::max(kMr, RoundUp((pixels + want - 1) / want, kMr));
-    chunks = (pixels + rows - 1) / rows;
-  }
-  int64_t n_splits = 1;
-  if (chunks < threads) n_splits = std::min(panels, (threads + chunks - 1) / chunks);
-  const int64_t split_panels = (panels + n_splits - 1) / n_splits;
-  n_splits = (panels + split_panels - 1) / split_panels;
-  const int64_t tasks = chunks * n_splits;
+  const GemmPlan plan = PlanConvNhwcGemm(pixels, panels, k_n, threads);
+  const int64_t rows = plan.MaxChunkRows(), n_splits = plan.n_splits;
+  const int64_t split_panels = plan.split_panels, tasks = plan.chunks * n_splits;
 
   // Chunk scratch: the packed slivers, then (general windows) one sliver's im2col rows.
   const size_t a_bytes = AlignedBytes(rows * k_n);
@@ -238,7 +247,8 @@ void RunConvNhwcGemm(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadP
     int64_t packed = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t chunk = t / n_splits, split = t % n_splits;
-      const int64_t q0 = chunk * rows, nq = std::min(rows, pixels - q0);
+      const int64_t q0 = plan.ChunkBegin(chunk, pixels);
+      const int64_t nq = plan.ChunkBegin(chunk + 1, pixels) - q0;
       if (chunk != packed) {
         pack_chunk(q0, nq, a, rowbuf);
         packed = chunk;
@@ -318,8 +328,8 @@ void RunConvNhwcDepthwise(const ConvNhwcWeights& w, const ConvNhwcArgs& args, Th
     return ((rows_out - 1) * sh + (kh_n - 1) * dh + 1) * args.w * c_n;
   };
   int64_t band = oh_n;
-  while (band > 1 && (band_floats(band) > kBandBudgetFloats ||
-                      band_input_floats(band) > kBandBudgetFloats)) {
+  while (band > 1 &&
+         (band_floats(band) > kBandBudgetFloats || band_input_floats(band) > kBandBudgetFloats)) {
     band = (band + 1) / 2;
   }
   const int64_t threads = pool->num_threads();

@@ -30,6 +30,7 @@
 // Other groupings are refused (layout_nhwc leaves them in NCHW).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -68,8 +69,8 @@ constexpr int64_t kNhwcSmallM = 8;
 
 /// y[p * m_n + m] = bias[m] (0 when null) + sum over k < k_n of a[p * lda + k] * w[m * k_n + k],
 /// for p < n and m < m_n (the few-output-channel path; y rows are m_n floats).
-using NhwcSmallMFn = void (*)(const float* a, int64_t lda, int64_t n, int64_t k_n,
-                              const float* w, int64_t m_n, const float* bias, float* y);
+using NhwcSmallMFn = void (*)(const float* a, int64_t lda, int64_t n, int64_t k_n, const float* w,
+                              int64_t m_n, const float* bias, float* y);
 void NhwcSmallMGeneric(const float* a, int64_t lda, int64_t n, int64_t k_n, const float* w,
                        int64_t m_n, const float* bias, float* y);
 #if defined(__x86_64__)
@@ -102,6 +103,26 @@ struct ConvNhwcArgs {
   kernels::Activation activation;
   float* y = nullptr;  ///< [batch, oh, ow, m]
 };
+
+/// How the channels-last GEMM path cuts its work: `chunks` runs of output pixels that share
+/// the `slivers` (kGemmMr pixels each, the last one partial) evenly, each crossed with
+/// `n_splits` ranges of `split_panels` weight panels (kGemmNr output channels each). Task t is
+/// range t % n_splits of chunk t / n_splits; ParallelFor hands each thread one contiguous run of
+/// tasks.
+struct GemmPlan {
+  int64_t slivers = 0, chunks = 1, n_splits = 1, split_panels = 0;
+  /// First pixel of chunk c, for c in [0, chunks] (chunk c ends where c + 1 begins).
+  int64_t ChunkBegin(int64_t c, int64_t pixels) const {
+    return std::min(pixels, c * slivers / chunks * kernels::kGemmMr);
+  }
+  /// Pixels in the largest chunk, rounded up to whole slivers.
+  int64_t MaxChunkRows() const { return (slivers + chunks - 1) / chunks * kernels::kGemmMr; }
+};
+/// The plan for `pixels` output pixels (batch included), `panels` weight panels, im2col rows of
+/// `k_n` floats and `threads` threads: chunks of about 512 KiB of packed rows, their count a
+/// multiple of the thread count, and the weight panels split too when there are fewer slivers
+/// than threads.
+GemmPlan PlanConvNhwcGemm(int64_t pixels, int64_t panels, int64_t k_n, int64_t threads);
 
 /// Y = activation(conv(X, W) + bias + residual), channels-last.
 void RunConvNhwc(const ConvNhwcWeights& w, const ConvNhwcArgs& args, ThreadPool* pool);
