@@ -96,7 +96,6 @@ int posix_memalign(void** out, size_t al, size_t n) {
 }
 }
 
-
 namespace onnxedge {
 namespace {
 
@@ -218,8 +217,8 @@ TestModel ResNetLike() {
   Builder b;
   b.Input("x", DataType::kFloat, {1, 3, 32, 32});
   std::string x = b.Op("Relu", {b.BatchNorm(b.Conv("x", 3, 16, 3, 2), 16)});
-  x = b.Op("MaxPool", {x}, {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}),
-                            Ints("pads", {1, 1, 1, 1})});
+  x = b.Op("MaxPool", {x},
+           {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1})});
   std::string y = b.Op("Relu", {b.BatchNorm(b.Conv(x, 16, 16, 3, 1), 16)});
   y = b.BatchNorm(b.Conv(y, 16, 16, 3, 1), 16);
   x = b.Op("Relu", {b.Op("Add", {y, x})});
@@ -228,7 +227,8 @@ TestModel ResNetLike() {
   x = b.Op("Relu", {b.Op("Add", {y, b.BatchNorm(b.Conv(x, 16, 32, 1, 2), 32)})});
   x = b.Op("Flatten", {b.Op("GlobalAveragePool", {x})});
   b.Output(b.Op("Gemm", {x, b.Weight({10, 32}), b.Weight({10}, 0.1f)}, {Int("transB", 1)}));
-  return {"resnet", b.model(),
+  return {"resnet",
+          b.model(),
           {{"x", Tensor::FromVector<float>({1, 3, 32, 32}, Random(3 * 32 * 32, 100))}}};
 }
 
@@ -252,7 +252,8 @@ TestModel MobileNetLike() {
   x = block(x, 24, 24, 1);
   x = b.Op("Flatten", {b.Op("GlobalAveragePool", {x})});
   b.Output(b.Op("Gemm", {x, b.Weight({10, 24}), b.Weight({10}, 0.1f)}, {Int("transB", 1)}));
-  return {"mobilenet_v2", b.model(),
+  return {"mobilenet_v2",
+          b.model(),
           {{"x", Tensor::FromVector<float>({1, 3, 32, 32}, Random(3 * 32 * 32, 101))}}};
 }
 
@@ -284,8 +285,7 @@ TestModel TransformerLike() {
   b.Output(x);
   std::vector<int64_t> ids(kSeq);
   for (int64_t i = 0; i < kSeq; ++i) ids[static_cast<size_t>(i)] = (i * 7 + 3) % kVocab;
-  return {"transformer_encoder", b.model(),
-          {{"ids", Tensor::FromVector<int64_t>({1, kSeq}, ids)}}};
+  return {"transformer_encoder", b.model(), {{"ids", Tensor::FromVector<int64_t>({1, kSeq}, ids)}}};
 }
 
 // nn.MultiheadAttention as PyTorch exports it (sequence-first: Transpose to [S,B,E], Q/K/V
@@ -309,7 +309,8 @@ TestModel MultiheadAttentionLike() {
   std::string o = b.Op("Transpose", {b.Op("MatMul", {s, v})}, {Ints("perm", {1, 0, 2})});
   o = b.Op("Reshape", {o, b.Ints64({kSeq * kB, kD})});
   b.Output(b.Linear(o, kD, kD));  // out_proj
-  return {"multihead_attention", b.model(),
+  return {"multihead_attention",
+          b.model(),
           {{"x", Tensor::FromVector<float>({kB, kSeq, kD}, Random(kB * kSeq * kD, 103))}}};
 }
 
@@ -339,7 +340,8 @@ TestModel BertAttentionLike() {
   b.Output(b.LayerNorm(b.Op("Add", {b.Linear(o, kD, kD), "x"}), kD));  // BertSelfOutput
   std::vector<int64_t> mask(kB * kSeq, 1);
   for (int64_t j = 15; j < kSeq; ++j) mask[static_cast<size_t>(kSeq + j)] = 0;
-  return {"bert_attention", b.model(),
+  return {"bert_attention",
+          b.model(),
           {{"x", Tensor::FromVector<float>({kB, kSeq, kD}, Random(kB * kSeq * kD, 104))},
            {"attention_mask", Tensor::FromVector<int64_t>({kB, kSeq}, mask)}}};
 }
@@ -349,8 +351,8 @@ TestModel BertAttentionLike() {
 TestModel YoloLike() {
   Builder b;
   b.Input("x", DataType::kFloat, {1, 3, 32, 32});
-  const std::string p1 = b.Silu(b.Conv("x", 3, 8, 3, 2));          // 8 x 16 x 16
-  std::string x = b.Silu(b.Conv(p1, 8, 16, 3, 2));                  // 16 x 8 x 8
+  const std::string p1 = b.Silu(b.Conv("x", 3, 8, 3, 2));  // 8 x 16 x 16
+  std::string x = b.Silu(b.Conv(p1, 8, 16, 3, 2));         // 16 x 8 x 8
   auto halves = b.OpN("Split", {x, b.Ints64({8, 8})}, 2, {Int("axis", 1)});
   const std::string c = b.Silu(b.Conv(halves[1], 8, 8, 3, 1));
   x = b.Silu(b.Conv(b.Op("Concat", {halves[0], halves[1], c}, {Int("axis", 1)}), 24, 16, 1, 1));
@@ -365,12 +367,13 @@ TestModel YoloLike() {
     return b.Op("Sigmoid", {b.Op("Transpose", {h}, {Ints("perm", {0, 1, 3, 2})})});
   };
   b.Output(head(x, 16, 64));
-  const std::string up = b.Op(
-      "Resize", {x, "", b.Const(Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}))},
-      {Str("mode", "nearest")});
+  const std::string up =
+      b.Op("Resize", {x, "", b.Const(Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}))},
+           {Str("mode", "nearest")});
   x = b.Silu(b.Conv(b.Op("Concat", {up, p1}, {Int("axis", 1)}), 24, 8, 3, 1));
   b.Output(head(x, 8, 256));
-  return {"yolo", b.model(),
+  return {"yolo",
+          b.model(),
           {{"x", Tensor::FromVector<float>({1, 3, 32, 32}, Random(3 * 32 * 32, 102))}}};
 }
 
@@ -381,21 +384,21 @@ TestModel YoloLike() {
 TestModel OtherOpsLike() {
   Builder b;
   b.Input("x", DataType::kFloat, {1, 4, 8, 8});
-  const std::string up = b.Op(
-      "Resize", {"x", "", b.Const(Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}))},
-      {Str("mode", "linear")});                                       // 4 x 16 x 16
+  const std::string up =
+      b.Op("Resize", {"x", "", b.Const(Tensor::FromVector<float>({4}, {1.f, 1.f, 2.f, 2.f}))},
+           {Str("mode", "linear")});  // 4 x 16 x 16
   const std::string cubic = b.Op("Resize", {"x", "", "", b.Ints64({1, 4, 12, 12})},
-                                 {Str("mode", "cubic")});            // 4 x 12 x 12
+                                 {Str("mode", "cubic")});  // 4 x 12 x 12
   // Resizing the channels too takes the general path (one pass per axis, accumulator rows).
   b.Output(b.Op("Resize",
                 {"x", "", b.Const(Tensor::FromVector<float>({4}, {1.f, 2.f, 1.5f, 1.5f}))},
-                {Str("mode", "linear")}));                            // 8 x 12 x 12
+                {Str("mode", "linear")}));  // 8 x 12 x 12
   const std::string pc = b.Op("Pad", {"x", b.Ints64({0, 0, 1, 3, 0, 0, 3, 1}), b.Scalar(0.5f)});
   const std::string pr = b.Op("Pad", {"x", b.Ints64({0, 0, 2, 2, 0, 0, 2, 2})},
-                              {Str("mode", "reflect")});              // 4 x 12 x 12
-  const std::string pe = b.Op("Pad", {"x", b.Ints64({0, 1, 2, 2, 0, 0, 2, 2})},
-                              {Str("mode", "edge")});                 // 5 x 12 x 12
-  const std::string tile = b.Op("Tile", {"x", b.Ints64({1, 1, 2, 2})});  // 4 x 16 x 16
+                              {Str("mode", "reflect")});  // 4 x 12 x 12
+  const std::string pe =
+      b.Op("Pad", {"x", b.Ints64({0, 1, 2, 2, 0, 0, 2, 2})}, {Str("mode", "edge")});  // 5 x 12 x 12
+  const std::string tile = b.Op("Tile", {"x", b.Ints64({1, 1, 2, 2})});               // 4 x 16 x 16
   b.Output(pc);
   b.Output(tile);
   b.Output(b.Op("Sum", {up, tile, b.Weight({4, 1, 1})}));
@@ -415,38 +418,43 @@ TestModel OtherOpsLike() {
   const std::string x_scale = b.Scalar(0.02f);
   const std::string x_zp = b.Const(Tensor::Scalar<uint8_t>(128));
   const std::string xq = b.Op("QuantizeLinear", {"x", x_scale, x_zp});
-  const std::string ci = b.Op("ConvInteger", {xq, u8({8, 4, 3, 3}, 7), x_zp,
-                                              b.Const(Tensor::Scalar<uint8_t>(120))},
-                              {Ints("pads", {1, 1, 1, 1})});
+  const std::string ci =
+      b.Op("ConvInteger", {xq, u8({8, 4, 3, 3}, 7), x_zp, b.Const(Tensor::Scalar<uint8_t>(120))},
+           {Ints("pads", {1, 1, 1, 1})});
   b.Output(b.Op("Cast", {ci}, {Int("to", 1)}));
   // Dynamically quantized ConvInteger as onnxruntime.quantization writes it (ISNet).
   const auto dq = b.OpN("DynamicQuantizeLinear", {"x"}, 3);
-  const std::string dci = b.Op("ConvInteger", {dq[0], u8({8, 4, 3, 3}, 9), dq[2],
-                                               b.Const(Tensor::Scalar<uint8_t>(127))});
+  const std::string dci = b.Op(
+      "ConvInteger", {dq[0], u8({8, 4, 3, 3}, 9), dq[2], b.Const(Tensor::Scalar<uint8_t>(127))});
   b.Output(b.Op("Cast", {dci}, {Int("to", 1)}));
   b.Output(dq[1]);
   const std::string y_scale = b.Scalar(0.1f);
   const std::string y_zp = b.Const(Tensor::Scalar<uint8_t>(100));
-  const std::string qc = b.Op(
-      "QLinearConv",
-      {xq, x_scale, x_zp, u8({8, 4, 3, 3}, 8), b.Scalar(0.01f),
-       b.Const(Tensor::Scalar<uint8_t>(130)), y_scale, y_zp,
-       b.Const(Tensor::FromVector<int32_t>({8}, {10, -20, 30, -40, 50, -60, 70, -80}))},
-      {Ints("pads", {1, 1, 1, 1}), Ints("strides", {2, 2})});
+  const std::string qc =
+      b.Op("QLinearConv",
+           {xq, x_scale, x_zp, u8({8, 4, 3, 3}, 8), b.Scalar(0.01f),
+            b.Const(Tensor::Scalar<uint8_t>(130)), y_scale, y_zp,
+            b.Const(Tensor::FromVector<int32_t>({8}, {10, -20, 30, -40, 50, -60, 70, -80}))},
+           {Ints("pads", {1, 1, 1, 1}), Ints("strides", {2, 2})});
   b.Output(b.Op("DequantizeLinear", {qc, y_scale, y_zp}));
   // NonMaxSuppression over x read as 64 boxes with 4 classes of scores.
   const std::string nms = b.Op(
-      "NonMaxSuppression", {b.Op("Reshape", {"x", b.Ints64({1, 64, 4})}),
-                            b.Op("Reshape", {"x", b.Ints64({1, 4, 64})}),
-                            b.Const(Tensor::FromVector<int64_t>({1}, {5})), b.Scalar(0.3f),
-                            b.Scalar(0.f)});
+      "NonMaxSuppression",
+      {b.Op("Reshape", {"x", b.Ints64({1, 64, 4})}), b.Op("Reshape", {"x", b.Ints64({1, 4, 64})}),
+       b.Const(Tensor::FromVector<int64_t>({1}, {5})), b.Scalar(0.3f), b.Scalar(0.f)});
   b.Output(b.Op("Cast", {nms}, {Int("to", 1)}));
-  return {"other_ops", b.model(),
+  // A reduction to 2 outputs over runs of 32768 values: each run splits into chunks whose
+  // partial sums merge in a fixed order.
+  const std::string big =
+      b.Op("Reshape", {b.Op("Tile", {"x", b.Ints64({1, 1, 16, 16})}), b.Ints64({2, 32768})});
+  b.Output(b.Op("ReduceSum", {big, b.Ints64({1})}, {Int("keepdims", 0)}));
+  return {"other_ops",
+          b.model(),
           {{"x", Tensor::FromVector<float>({1, 4, 8, 8}, Random(4 * 8 * 8, 105, 1.f))}}};
 }
 
 std::vector<TestModel> Models() {
-  return {ResNetLike(),      MobileNetLike(),     TransformerLike(), MultiheadAttentionLike(),
+  return {ResNetLike(),        MobileNetLike(), TransformerLike(), MultiheadAttentionLike(),
           BertAttentionLike(), YoloLike()};
 }
 
@@ -600,8 +608,7 @@ TEST(SteadyStateAllocations, InPlaceGraphOutputKeepsThePattern) {
   b.Output(b.Op("Sigmoid", {b.Op("Mul", {y, b.Scalar(2.f)})}));
   auto s = LoadProto(b.model());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  std::vector<NamedValue> feeds = {
-      {"x", Tensor::FromVector<float>({64, 64}, Random(64 * 64, 3))}};
+  std::vector<NamedValue> feeds = {{"x", Tensor::FromVector<float>({64, 64}, Random(64 * 64, 3))}};
   std::vector<NamedValue> outputs;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*s)->RunInto(feeds, &outputs).ok());
   const MemoryInfo m = (*s)->memory_info();

@@ -408,9 +408,18 @@ void ReducePass(const ReducePlan& p, const T* x, const ComputeType<T>* shift, Th
   const int64_t positions = p.NumReducedPositions();
   const int64_t chunks_per_run = positions == 1 ? (inner + kChunk - 1) / kChunk : 1;
   if (chunks_per_run > 1 && p.num_blocks < 4 * pool.num_threads()) {
-    // Few outputs, long runs: split each run into fixed chunks, then merge in order.
-    // Not std::vector: threads write neighbouring elements (vector<bool> packs bits).
-    std::unique_ptr<Acc[]> partial(new Acc[static_cast<size_t>(p.num_blocks * chunks_per_run)]);
+    // Few outputs, long runs: split each run into fixed chunks, then merge in order. The
+    // partial results live in the calling thread's buffer, kept across runs (a steady-state
+    // run allocates nothing). Not std::vector: threads write neighbouring elements
+    // (vector<bool> packs bits).
+    const size_t n_partial = static_cast<size_t>(p.num_blocks * chunks_per_run);
+    thread_local std::unique_ptr<Acc[]> partial_buffer;
+    thread_local size_t partial_capacity = 0;
+    if (partial_capacity < n_partial) {
+      partial_buffer.reset(new Acc[n_partial]);
+      partial_capacity = n_partial;
+    }
+    Acc* const partial = partial_buffer.get();
     pool.ParallelFor(p.num_blocks * chunks_per_run, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t o = t / chunks_per_run, c = t % chunks_per_run;
