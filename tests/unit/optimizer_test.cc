@@ -1969,6 +1969,7 @@ struct ExpandDwCase {
   bool graph_output = false;  // the expanded tensor is a graph output
   bool residual = false;      // the depthwise result gets a residual Add (FusedConv Z)
   bool w1_input = false;      // W1 is a graph input, not a constant
+  int64_t expanded = 48;      // E (C = 8)
   bool fuses = true;
 };
 
@@ -1978,20 +1979,20 @@ onnx::ModelProto ExpandDwModel(const ExpandDwCase& c) {
   const int64_t h = 9;
   AddInput(g, "x", DataType::kFloat, {1, 8, h, c.width});
   if (c.w1_input) {
-    AddInput(g, "w1", DataType::kFloat, {48, 8, 1, 1});
+    AddInput(g, "w1", DataType::kFloat, {c.expanded, 8, 1, 1});
   } else {
-    AddInitializer(g, "w1", RandomTensor({48, 8, 1, 1}, 360));
+    AddInitializer(g, "w1", RandomTensor({c.expanded, 8, 1, 1}, 360));
   }
-  AddInitializer(g, "b1", RandomTensor({48}, 361));
-  AddInitializer(g, "w2", RandomTensor({48, 1, c.k, c.k}, 362));
-  AddInitializer(g, "b2", RandomTensor({48}, 363));
+  AddInitializer(g, "b1", RandomTensor({c.expanded}, 361));
+  AddInitializer(g, "w2", RandomTensor({c.expanded, 1, c.k, c.k}, 362));
+  AddInitializer(g, "b2", RandomTensor({c.expanded}, 363));
   AddInitializer(g, "lo", Tensor::FromVector<float>({}, {0.f}));
   AddInitializer(g, "hi", Tensor::FromVector<float>({}, {0.8f}));
   auto* ex = AddNode(g, "Conv", {"x", "w1", "b1"}, {"e0"});
   if (c.ex_pad) AttrInts(ex, "pads", {c.ex_pad, c.ex_pad, c.ex_pad, c.ex_pad});
   AddNode(g, "Clip", {"e0", "lo", "hi"}, {"e"});
   auto* dw = AddNode(g, "Conv", {"e", "w2", "b2"}, {"d"});
-  AttrI(dw, "group", 48);
+  AttrI(dw, "group", c.expanded);
   const int64_t pad = c.dw_pad >= 0 ? c.dw_pad : c.k / 2;
   AttrInts(dw, "pads", {pad, pad, pad, pad});
   AttrInts(dw, "strides", {c.stride, c.stride});
@@ -2000,7 +2001,7 @@ onnx::ModelProto ExpandDwModel(const ExpandDwCase& c) {
   if (c.residual) {
     AddNode(g, "Add", {"d", "z"}, {"y"});
     y = "y";
-    AddInput(g, "z", DataType::kFloat, {1, 48, (h + 2 * pad - c.k) / c.stride + 1,
+    AddInput(g, "z", DataType::kFloat, {1, c.expanded, (h + 2 * pad - c.k) / c.stride + 1,
                                         (c.width + 2 * pad - c.k) / c.stride + 1});
   }
   AddNode(g, "Relu", {y}, {"out"});
@@ -2030,6 +2031,7 @@ TEST(OptimizerPass, FuseExpandDepthwiseTakesTheInvertedResidualPair) {
   cases.push_back({.width = 16, .fuses = false});               // narrow map
   cases.push_back({.width = 112, .stride = 2, .fuses = false});  // wide map
   cases.push_back({.width = 64});                               // widest fused
+  cases.push_back({.expanded = 8, .fuses = false});             // no expansion (E = C)
   for (size_t i = 0; i < cases.size(); ++i) {
     const ExpandDwCase& c = cases[i];
     SCOPED_TRACE("case " + std::to_string(i));
@@ -2043,10 +2045,10 @@ TEST(OptimizerPass, FuseExpandDepthwiseTakesTheInvertedResidualPair) {
       EXPECT_EQ(Count(o.model, "Conv"), 0);
     }
     std::vector<NamedValue> in = {{"x", RandomTensor({1, 8, 9, c.width}, 364, -2, 2)}};
-    if (c.w1_input) in.push_back({"w1", RandomTensor({48, 8, 1, 1}, 365)});
+    if (c.w1_input) in.push_back({"w1", RandomTensor({c.expanded, 8, 1, 1}, 365)});
     if (c.residual) {
       const int64_t pad = c.dw_pad >= 0 ? c.dw_pad : c.k / 2;
-      in.push_back({"z", RandomTensor({1, 48, (9 + 2 * pad - c.k) / c.stride + 1,
+      in.push_back({"z", RandomTensor({1, c.expanded, (9 + 2 * pad - c.k) / c.stride + 1,
                                        (c.width + 2 * pad - c.k) / c.stride + 1}, 366)});
     }
     ExpectSameOutputs(m, o, in, 1e-5, 1e-5);

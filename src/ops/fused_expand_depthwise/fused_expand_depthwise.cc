@@ -12,13 +12,16 @@
 //     kernel_shape (optional, must equal W2's).
 //   types: float32 only (the optimizer fuses float32 layers only).
 //
-// Work: tasks are (image, band of output rows). A task packs the band's input rows (with the
-// depthwise halo) as GEMM B panels once, then per group of kGroup channels multiplies them by
-// the prepacked W1 rows into a per-thread scratch (bias and act1 in the GEMM epilogue, as the
-// 1x1 FusedConv does), and runs the direct depthwise kernel (ops/conv/depthwise.h) on that
-// scratch into Y. The expanded rows of one band and group (kGroup x rows x W floats) stay in
-// L2. Halo rows are computed by both bands that read them: with stride 2 and bands of 8 output
-// rows that is 1 extra row in 17, with stride 1 and 16 rows 2 in 18.
+// Work: tasks are (image, group of kGroup expanded channels, section of bands). A task walks
+// its bands of output rows in order: it multiplies the prepacked W1 rows of its group by the
+// input rows the band needs (GEMM B read in place from X, row stride H * W; bias and act1 in the
+// GEMM epilogue, as the 1x1 FusedConv does) into a per-thread scratch of kGroup x rows x W
+// floats (L2), then runs the direct depthwise kernel (ops/conv/depthwise.h) on the scratch into
+// Y, one plane of the band at a time. The k - s input rows two consecutive bands share are kept:
+// they move to the top of the scratch and only the new rows are expanded, so the expansion
+// costs what the separate 1x1 layer costs. Bands are split into sections (each recomputing one
+// halo) only when images x groups would leave threads idle or unevenly loaded. No allocation in
+// steady state: the scratch is a ChunkScratch grown by the calling thread.
 //
 // Y equals FusedConv 1x1 followed by FusedConv depthwise up to float rounding: the depthwise
 // step sums an output's taps in the same order as the separate layer (the direct kernels, AVX2
