@@ -136,8 +136,8 @@ class FusedExpandDepthwiseTest : public testing::IsaParamTest {};
 TEST_P(FusedExpandDepthwiseTest, EqualsTheSeparatePairOnEveryShape) {
   const Act clip{"Clip", {0.f, 6.f}};
   const std::vector<Case> cases = {
-      // Several bands with a remainder (2048 expanded columns per band: 55 rows at 37 wide),
-      // 30 channels = a group of 24 and one of 6.
+      // Two bands with a remainder (4096 expanded columns per band: 108 output rows at 37
+      // wide), 30 channels = a group of 24 and one of 6.
       {1, 8, 30, 131, 37, 3, 1, {1, 1, 1, 1}},
       {1, 8, 30, 131, 37, 3, 2, {1, 1, 1, 1}},
       {2, 5, 13, 67, 45, 5, 1, {2, 2, 2, 2}},
@@ -145,6 +145,11 @@ TEST_P(FusedExpandDepthwiseTest, EqualsTheSeparatePairOnEveryShape) {
       // Bands of one output row (a row wider than the band budget).
       {1, 3, 7, 5, 2050, 3, 1, {1, 1, 1, 1}},
       {1, 3, 7, 6, 2051, 3, 2, {0, 1, 1, 0}},
+      // Many bands, each keeping the previous band's last rows (4 at 5x5 stride 1, 3 at
+      // stride 2, 2 at 3x3 stride 1 with bands of 8 rows and a remainder of 2).
+      {1, 4, 12, 40, 1030, 5, 1, {2, 2, 2, 2}},
+      {1, 4, 12, 41, 1030, 5, 2, {2, 2, 2, 2}},
+      {1, 4, 30, 50, 300, 3, 1, {1, 1, 1, 1}},
       // Small odd maps, no padding, no biases, batch 2.
       {2, 4, 9, 7, 11, 3, 1, {0, 0, 0, 0}, false},
       {2, 4, 9, 9, 13, 5, 2, {0, 0, 0, 0}},

@@ -234,6 +234,9 @@ class FusedExpandDepthwiseKernel final : public Kernel {
     // threads idle or unevenly loaded (each section recomputes one halo).
     const int64_t rows_target = std::max(k, kBandCols / std::max<int64_t>(w, 1));
     int64_t band_rows = std::max<int64_t>(1, (rows_target - k) / s + 1);
+    // Whole 4-row steps of the direct kernel (a 1-3 row remainder step reloads the window
+    // rows for fewer outputs).
+    if (band_rows > 4) band_rows = band_rows / 4 * 4;
     band_rows = std::min(band_rows, oh_n);
     const int64_t bands = (oh_n + band_rows - 1) / band_rows;
     int64_t sections = 1;
