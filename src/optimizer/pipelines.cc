@@ -73,6 +73,10 @@ std::vector<PipelineEntry> Build() {
              "Resize to the next convolution's NHWC transpose");
   add_layout(MakeFuseTransposesPass(), "again: cancels the pairs between convolutions");
   add_layout(MakeEliminateDeadNodesPass(), "removes transposes nothing reads any more");
+  add(MakeFuseExpandDepthwisePass(), L::kAll,
+      "after layout_nhwc, which decides which convolutions run channels-last: fuses only the "
+      "NCHW expansion 1x1 -> depthwise pairs it left (the wide maps); private, only when "
+      "FusedExpandDepthwise exists");
   return p;
 }
 

@@ -53,5 +53,6 @@ std::unique_ptr<Pass> MakeFuseGemmGeluPass();
 std::unique_ptr<Pass> MakeFuseQuickGeluPass();
 std::unique_ptr<Pass> MakeFuseAttentionPass();
 std::unique_ptr<Pass> MakeLayoutNhwcPass();
+std::unique_ptr<Pass> MakeFuseExpandDepthwisePass();
 
 }  // namespace onnxedge::opt

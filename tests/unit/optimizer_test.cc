@@ -1961,6 +1961,107 @@ TEST(OptimizerPass, LayoutNhwcConvertsSeparableNetworksOnlyOnNarrowMaps) {
                     1e-4, 1e-4);
 }
 
+// An inverted residual block's expansion 1x1 -> depthwise pair, and variations that must not
+// fuse.
+struct ExpandDwCase {
+  int64_t width = 40, k = 3, stride = 1, dw_pad = -1, dilation = 1, ex_pad = 0;
+  bool shared = false;        // the expanded tensor also feeds an Add
+  bool graph_output = false;  // the expanded tensor is a graph output
+  bool residual = false;      // the depthwise result gets a residual Add (FusedConv Z)
+  bool w1_input = false;      // W1 is a graph input, not a constant
+  int64_t expanded = 48;      // E (C = 8)
+  bool fuses = true;
+};
+
+onnx::ModelProto ExpandDwModel(const ExpandDwCase& c) {
+  auto m = NewModel(13);
+  auto* g = m.mutable_graph();
+  const int64_t h = 9;
+  AddInput(g, "x", DataType::kFloat, {1, 8, h, c.width});
+  if (c.w1_input) {
+    AddInput(g, "w1", DataType::kFloat, {c.expanded, 8, 1, 1});
+  } else {
+    AddInitializer(g, "w1", RandomTensor({c.expanded, 8, 1, 1}, 360));
+  }
+  AddInitializer(g, "b1", RandomTensor({c.expanded}, 361));
+  AddInitializer(g, "w2", RandomTensor({c.expanded, 1, c.k, c.k}, 362));
+  AddInitializer(g, "b2", RandomTensor({c.expanded}, 363));
+  AddInitializer(g, "lo", Tensor::FromVector<float>({}, {0.f}));
+  AddInitializer(g, "hi", Tensor::FromVector<float>({}, {0.8f}));
+  auto* ex = AddNode(g, "Conv", {"x", "w1", "b1"}, {"e0"});
+  if (c.ex_pad) AttrInts(ex, "pads", {c.ex_pad, c.ex_pad, c.ex_pad, c.ex_pad});
+  AddNode(g, "Clip", {"e0", "lo", "hi"}, {"e"});
+  auto* dw = AddNode(g, "Conv", {"e", "w2", "b2"}, {"d"});
+  AttrI(dw, "group", c.expanded);
+  const int64_t pad = c.dw_pad >= 0 ? c.dw_pad : c.k / 2;
+  AttrInts(dw, "pads", {pad, pad, pad, pad});
+  AttrInts(dw, "strides", {c.stride, c.stride});
+  if (c.dilation != 1) AttrInts(dw, "dilations", {c.dilation, c.dilation});
+  std::string y = "d";
+  if (c.residual) {
+    AddNode(g, "Add", {"d", "z"}, {"y"});
+    y = "y";
+    AddInput(g, "z", DataType::kFloat, {1, c.expanded, (h + 2 * pad - c.k) / c.stride + 1,
+                                        (c.width + 2 * pad - c.k) / c.stride + 1});
+  }
+  AddNode(g, "Relu", {y}, {"out"});
+  AddOutput(g, "out");
+  if (c.shared) {
+    AddNode(g, "Add", {"e", "e"}, {"e2"});
+    AddOutput(g, "e2");
+  }
+  if (c.graph_output) AddOutput(g, "e");
+  return m;
+}
+
+TEST(OptimizerPass, FuseExpandDepthwiseTakesTheInvertedResidualPair) {
+  std::vector<ExpandDwCase> cases;
+  cases.push_back({});                                          // 3x3 stride 1
+  cases.push_back({.stride = 2});                               // 3x3 stride 2
+  cases.push_back({.width = 37, .k = 5, .stride = 2});          // 5x5 stride 2, odd width
+  cases.push_back({.k = 5, .dw_pad = 0});                       // no padding
+  cases.push_back({.stride = 3, .fuses = false});               // no direct kernel
+  cases.push_back({.dw_pad = 3, .fuses = false});               // pad >= k
+  cases.push_back({.dilation = 2, .fuses = false});             // dilated
+  cases.push_back({.ex_pad = 1, .fuses = false});               // padded 1x1
+  cases.push_back({.shared = true, .fuses = false});            // expanded tensor read twice
+  cases.push_back({.graph_output = true, .fuses = false});      // expanded tensor is an output
+  cases.push_back({.residual = true, .fuses = false});          // depthwise with Z
+  cases.push_back({.w1_input = true, .fuses = false});          // W1 not constant
+  cases.push_back({.width = 16, .fuses = false});               // narrow map
+  cases.push_back({.width = 112, .stride = 2, .fuses = false});  // wide map
+  cases.push_back({.width = 64});                               // widest fused
+  cases.push_back({.expanded = 8, .fuses = false});             // no expansion (E = C)
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const ExpandDwCase& c = cases[i];
+    SCOPED_TRACE("case " + std::to_string(i));
+    auto m = ExpandDwModel(c);
+    auto o = RunPasses(m, {"fuse_conv_activation", "fuse_expand_depthwise"},
+                       OptimizationLevel::kAll, false);
+    EXPECT_EQ(Rewrites(o, "fuse_expand_depthwise"), c.fuses ? 1 : 0);
+    EXPECT_EQ(Count(o.model, "com.onnxedge.FusedExpandDepthwise"), c.fuses ? 1 : 0);
+    if (c.fuses) {
+      EXPECT_EQ(Count(o.model, "com.onnxedge.FusedConv"), 0);
+      EXPECT_EQ(Count(o.model, "Conv"), 0);
+    }
+    std::vector<NamedValue> in = {{"x", RandomTensor({1, 8, 9, c.width}, 364, -2, 2)}};
+    if (c.w1_input) in.push_back({"w1", RandomTensor({c.expanded, 8, 1, 1}, 365)});
+    if (c.residual) {
+      const int64_t pad = c.dw_pad >= 0 ? c.dw_pad : c.k / 2;
+      in.push_back({"z", RandomTensor({1, c.expanded, (9 + 2 * pad - c.k) / c.stride + 1,
+                                       (c.width + 2 * pad - c.k) / c.stride + 1}, 366)});
+    }
+    ExpectSameOutputs(m, o, in, 1e-5, 1e-5);
+  }
+  // Not when saving below level "all" (the op is private); at "all" in the full pipeline.
+  auto exported = RunPasses(ExpandDwModel({}), {}, OptimizationLevel::kExtended, true);
+  EXPECT_EQ(Count(exported.model, "com.onnxedge.FusedExpandDepthwise"), 0);
+  auto full = RunPasses(ExpandDwModel({}), {}, OptimizationLevel::kAll, false);
+  EXPECT_EQ(Rewrites(full, "fuse_expand_depthwise"), 1);
+  ExpectSameOutputs(ExpandDwModel({}), full, {{"x", RandomTensor({1, 8, 9, 40}, 367, -2, 2)}},
+                    1e-5, 1e-5);
+}
+
 TEST(OptimizerPass, LayoutNhwcLeavesWideMapsNchw) {
   // A 57-wide map (wider than the channels-last threshold) stays NCHW: no transpose at all.
   auto m = NewModel(13);

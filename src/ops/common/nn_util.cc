@@ -176,18 +176,24 @@ void ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride, i
 }
 
 StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info) {
-  OE_ASSIGN_OR_RETURN(std::string name, info.GetString("activation", ""));
-  OE_ASSIGN_OR_RETURN(std::vector<float> params, info.GetFloats("activation_params", {}));
+  return ParseFusedActivation(info, "activation", "activation_params");
+}
+
+StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info,
+                                                   const std::string& name_attr,
+                                                   const std::string& params_attr) {
+  OE_ASSIGN_OR_RETURN(std::string name, info.GetString(name_attr, ""));
+  OE_ASSIGN_OR_RETURN(std::vector<float> params, info.GetFloats(params_attr, {}));
   kernels::Activation act;
   if (name.empty()) {
     if (!params.empty()) {
-      return info.Error(StatusCode::kInvalidModel,
-                        "attribute 'activation_params' given without 'activation'");
+      return info.Error(StatusCode::kInvalidModel, "attribute '", params_attr,
+                        "' given without '", name_attr, "'");
     }
     return act;
   }
   if (!kernels::ParseActivation(name, params.data(), static_cast<int>(params.size()), &act)) {
-    return info.Error(StatusCode::kInvalidModel, "attribute 'activation' '", name, "' with ",
+    return info.Error(StatusCode::kInvalidModel, "attribute '", name_attr, "' '", name, "' with ",
                       params.size(),
                       " parameter(s) is not supported (Relu, Clip[min,max], LeakyRelu[alpha], "
                       "Sigmoid, HardSigmoid[alpha,beta], HardSwish, Silu, Gelu, GeluTanh)");

@@ -82,5 +82,10 @@ void ComputeTapRanges(int64_t in, int64_t out, int64_t kernel, int64_t stride, i
 /// attributes in order: Clip min, max; LeakyRelu alpha; HardSigmoid alpha, beta; ONNX defaults
 /// when omitted). Errors name the node and the attribute.
 StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info);
+/// The same from the attributes `name_attr` and `params_attr` (FusedExpandDepthwise's
+/// expand_activation / expand_activation_params).
+StatusOr<kernels::Activation> ParseFusedActivation(const KernelInfo& info,
+                                                   const std::string& name_attr,
+                                                   const std::string& params_attr);
 
 }  // namespace onnxedge::ops
