@@ -524,7 +524,9 @@ TEST_P(IsaTest, ChannelsLastGemmSharesSliversEvenly) {
           most = std::max(most, slivers);
         }
         EXPECT_LE(most - fewest, 1) << pixels << " pixels, " << threads << " threads";
-        if (threads > 1 && p.slivers >= threads) EXPECT_EQ(p.chunks % threads, 0);
+        if (threads > 1 && p.slivers >= threads) {
+          EXPECT_EQ(p.chunks % threads, 0);
+        }
         EXPECT_GE(p.split_panels * p.n_splits, panels);
         EXPECT_LT(p.split_panels * (p.n_splits - 1), panels);
       }

@@ -27,32 +27,6 @@ constexpr int64_t kMaxChunkCols = 512;
 
 int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Packs rows [0, channels) of a channels x in_size matrix (1x1 stride-1 convolution: the input
-// itself is B), columns [n0, n0 + nc).
-void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
-                    float* dst) {
-  const int64_t k = channels;
-  const int64_t panels = (nc + kNr - 1) / kNr;
-  for (int64_t p = 0; p < panels; ++p) {
-    float* d = dst + p * k * kNr;
-    const int64_t j0 = p * kNr;
-    const int64_t cols = std::min(kNr, nc - j0);
-    const float* src = xg + n0 + j0;
-    if (cols == kNr) {
-      for (int64_t c = 0; c < k; ++c)
-        std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
-    } else {
-      for (int64_t c = 0; c < k; ++c) {
-        float* dr = d + c * kNr;
-        const float* sr = src + c * in_size;
-        int64_t j = 0;
-        for (; j < cols; ++j) dr[j] = sr[j];
-        for (; j < kNr; ++j) dr[j] = 0.f;
-      }
-    }
-  }
-}
-
 DepthwiseRowFn SelectDepthwiseRow() {
 #if defined(__x86_64__)
   if (MaxIsa() >= Isa::kAvx2) {
@@ -258,15 +232,13 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
   const size_t wt_bytes = aligned_bytes(taps * kB);
   thread_local ChunkScratch tls_scratch;
   ChunkScratch& scratch = tls_scratch;
-  scratch.Prepare(static_cast<size_t>(threads),
-                  padded_bytes + out_bytes + dummy_bytes + wt_bytes);
+  scratch.Prepare(static_cast<size_t>(threads), padded_bytes + out_bytes + dummy_bytes + wt_bytes);
   pool->ParallelFor(blocks * n_bands, min_tasks, [&](int64_t t0, int64_t t1) {
     char* const mem = scratch.Claim();
     float* const padded_data = reinterpret_cast<float*>(mem);
     float* const out_data = reinterpret_cast<float*>(mem + padded_bytes);
     float* const dummy_data = reinterpret_cast<float*>(mem + padded_bytes + out_bytes);
-    float* const wt_data =
-        reinterpret_cast<float*>(mem + padded_bytes + out_bytes + dummy_bytes);
+    float* const wt_data = reinterpret_cast<float*>(mem + padded_bytes + out_bytes + dummy_bytes);
     alignas(64) float bias[kB];
     DepthwiseBlockArgs a;
     a.in = padded_data;
@@ -332,8 +304,7 @@ void RunDepthwiseChannelsLast(const ConvF32Weights& w, const ConvF32Args& args, 
       }
       if (r_hi > r_lo) {
         for (int64_t c = 0; c < kB; ++c) src_rows[c] = src[c] + (ih0 + r_lo) * iw_n;
-        move.gather(src_rows, r_hi - r_lo, cols, iw_n, pad_data + (r_lo * wp + pw) * kB,
-                    wp * kB);
+        move.gather(src_rows, r_hi - r_lo, cols, iw_n, pad_data + (r_lo * wp + pw) * kB, wp * kB);
       }
       a.oh_n = rows_out;
       block_fn(a);
@@ -380,8 +351,8 @@ void RunDepthwiseDirect(DepthwiseDirectFn direct_fn, const ConvF32Weights& w,
   }
   d.band_rows = (d.oh_n + d.bands - 1) / d.bands;
   d.bands = (d.oh_n + d.band_rows - 1) / d.band_rows;
-  const int64_t min_tasks = std::max<int64_t>(
-      1, 16384 / std::max<int64_t>(1, d.band_rows * d.ow_n * w.kernel_size));
+  const int64_t min_tasks =
+      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, d.band_rows * d.ow_n * w.kernel_size));
   pool->ParallelFor(planes * d.bands, min_tasks,
                     [&](int64_t t0, int64_t t1) { direct_fn(d, t0, t1); });
 }
@@ -408,8 +379,7 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
     RunDepthwiseChannelsLast(w, args, pool);
     return;
   }
-  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.stride[2] == 1 &&
-      g.out[2] <= 128) {
+  if (g.kernel[0] == 1 && g.out[0] == 1 && g.in[0] == 1 && g.stride[2] == 1 && g.out[2] <= 128) {
     RunDepthwiseSmall(w, args, pool);
     return;
   }
@@ -437,8 +407,8 @@ void RunDepthwise(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* 
   const int64_t min_planes =
       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_size * w.kernel_size));
   // Chunk scratch grown by this thread before the parallel region (runtime/chunk_scratch.h).
-  const size_t wsel_bytes = (static_cast<size_t>(max_rows * g.kernel[2]) * sizeof(float) + 63) /
-                            64 * 64;
+  const size_t wsel_bytes =
+      (static_cast<size_t>(max_rows * g.kernel[2]) * sizeof(float) + 63) / 64 * 64;
   thread_local ChunkScratch tls_scratch;
   ChunkScratch& scratch = tls_scratch;
   scratch.Prepare(static_cast<size_t>(pool->num_threads()),
@@ -620,8 +590,7 @@ void DepthwiseBlockGeneric(const DepthwiseBlockArgs& a) {
       for (int64_t c = 0; c < kB; ++c) acc[c] = a.bias[c];
       for (int64_t kh = 0; kh < a.kh_n; ++kh) {
         for (int64_t kw = 0; kw < a.kw_n; ++kw) {
-          const float* p =
-              a.in + ((oh * a.sh + kh * a.dh) * a.wp + ow * a.sw + kw * a.dw) * kB;
+          const float* p = a.in + ((oh * a.sh + kh * a.dh) * a.wp + ow * a.sw + kw * a.dw) * kB;
           const float* wv = a.w + (kh * a.kw_n + kw) * kB;
           for (int64_t c = 0; c < kB; ++c) acc[c] += wv[c] * p[c];
         }
@@ -801,8 +770,7 @@ void PrepareConvF32Weights(const float* w, const Shape& w_shape, int64_t group, 
   // AVX-512, onnxedge_kernel_bench conv/ and winograd/, GFLOP/s direct vs Winograd): 16 -> 16
   // at 104x104 104-123 vs 57-80, 32 -> 16 94-122 vs 97-103, 96 -> 24 at 160x160 90-108 vs
   // 97-127: the direct path up to 63 input channels, Winograd from 64.
-  const bool direct =
-      hints && ChooseDirectConv(w_shape, group, hints->stride_h, hints->stride_w);
+  const bool direct = hints && ChooseDirectConv(w_shape, group, hints->stride_h, hints->stride_w);
   if (ChooseWinograd(w_shape, group, hints) && !(direct && out->in_per_group < 64)) {
     auto wino = std::make_shared<WinogradWeights>();
     PrepareWinogradWeights(w, out->out_channels, out->in_per_group, wino.get());
@@ -928,11 +896,35 @@ void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* po
         }
         beta = 1.f;
       }
-      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf, len, 1.f,
-                               beta, yg, n_cols, ep);
+      kernels::GemmPackedBlock(w.packed[static_cast<size_t>(gi)], m0, m1, buf, len, 1.f, beta, yg,
+                               n_cols, ep);
     }
   };
   pool->ParallelFor(tasks, 1, body);
+}
+
+void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
+                    float* dst) {
+  const int64_t k = channels;
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* d = dst + p * k * kNr;
+    const int64_t j0 = p * kNr;
+    const int64_t cols = std::min(kNr, nc - j0);
+    const float* src = xg + n0 + j0;
+    if (cols == kNr) {
+      for (int64_t c = 0; c < k; ++c)
+        std::memcpy(d + c * kNr, src + c * in_size, sizeof(float) * kNr);
+    } else {
+      for (int64_t c = 0; c < k; ++c) {
+        float* dr = d + c * kNr;
+        const float* sr = src + c * in_size;
+        int64_t j = 0;
+        for (; j < cols; ++j) dr[j] = sr[j];
+        for (; j < kNr; ++j) dr[j] = 0.f;
+      }
+    }
+  }
 }
 
 }  // namespace onnxedge::ops

@@ -86,6 +86,13 @@ struct ConvF32Args {
 /// Y = activation(conv(X, W) + bias + residual). Every shape must already be validated.
 void RunConvF32(const ConvF32Weights& w, const ConvF32Args& args, ThreadPool* pool);
 
+/// Packs rows [0, channels) of a channels x in_size matrix (the input of a 1x1 stride-1
+/// convolution is B itself), columns [n0, n0 + nc), into GEMM B panels of kGemmNr columns:
+/// column j at dst[(j / kGemmNr) * channels * kGemmNr + c * kGemmNr + j % kGemmNr], columns past
+/// nc in the last panel zeroed.
+void PackRowsPanels(const float* xg, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
+                    float* dst);
+
 /// Packs im2col columns [n0, n0 + nc) of one image and group (xg points at its first input
 /// channel) into GEMM B panels: column j at dst[(j / 16) * K * 16 + k * 16 + j % 16], with
 /// K = channels * kernel_size and columns past nc in the last panel zeroed. Exposed for tests.

@@ -38,6 +38,7 @@
 #include "kernels/gemm.h"
 #include "ops/common/nn_util.h"
 #include "ops/common/op_util.h"
+#include "ops/conv/conv_f32.h"
 #include "ops/conv/depthwise.h"
 #include "runtime/chunk_scratch.h"
 #include "runtime/kernel.h"
@@ -53,30 +54,6 @@ constexpr int64_t kGroup = 24;
 // Expanded columns (input rows x W) a band aims for: 24 x 4096 floats = 384 KiB of scratch
 // (L2). Measured against 1024 and 2048 on MobileNetV2's blocks: fewer, larger bands ran faster.
 constexpr int64_t kBandCols = 4096;
-
-// Packs rows [0, channels) of a channels x in_size matrix, columns [n0, n0 + nc), into GEMM B
-// panels of kNr columns (columns past nc in the last panel zeroed).
-void PackRows(const float* x, int64_t in_size, int64_t channels, int64_t n0, int64_t nc,
-              float* dst) {
-  const int64_t panels = (nc + kNr - 1) / kNr;
-  for (int64_t p = 0; p < panels; ++p) {
-    float* d = dst + p * channels * kNr;
-    const int64_t j0 = p * kNr;
-    const int64_t cols = std::min(kNr, nc - j0);
-    const float* src = x + n0 + j0;
-    for (int64_t c = 0; c < channels; ++c) {
-      float* dr = d + c * kNr;
-      const float* sr = src + c * in_size;
-      if (cols == kNr) {
-        std::memcpy(dr, sr, sizeof(float) * kNr);
-      } else {
-        int64_t j = 0;
-        for (; j < cols; ++j) dr[j] = sr[j];
-        for (; j < kNr; ++j) dr[j] = 0.f;
-      }
-    }
-  }
-}
 
 // Scalar depthwise of one plane band (no direct kernel for this ISA): out rows [0, oh_n) of
 // ow_n columns, input rows [0, ih_n) of iw_n columns, row r of the output reading input row
@@ -118,8 +95,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
  public:
   static StatusOr<std::unique_ptr<FusedExpandDepthwiseKernel>> Create(const KernelInfo& info) {
     auto k = std::make_unique<FusedExpandDepthwiseKernel>();
-    OE_ASSIGN_OR_RETURN(k->act1_,
-                        ParseFusedActivation(info, "expand_activation", "expand_activation_params"));
+    OE_ASSIGN_OR_RETURN(
+        k->act1_, ParseFusedActivation(info, "expand_activation", "expand_activation_params"));
     OE_ASSIGN_OR_RETURN(k->act2_, ParseFusedActivation(info));
     if (info.num_inputs() != 5) {
       return info.Error(StatusCode::kInvalidModel,
@@ -149,8 +126,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
     k->k_ = w2->dim(2);
     OE_ASSIGN_OR_RETURN(std::vector<int64_t> ks, info.GetInts("kernel_shape", {}));
     if (!ks.empty() && ks != std::vector<int64_t>{k->k_, k->k_}) {
-      return info.Error(StatusCode::kInvalidModel, "attribute 'kernel_shape' ",
-                        ShapeToString(ks), " does not match W2 ", ShapeToString(w2->shape()));
+      return info.Error(StatusCode::kInvalidModel, "attribute 'kernel_shape' ", ShapeToString(ks),
+                        " does not match W2 ", ShapeToString(w2->shape()));
     }
     OE_ASSIGN_OR_RETURN(std::vector<int64_t> strides, info.GetInts("strides", {1, 1}));
     if (strides.size() != 2 || strides[0] != strides[1] || strides[0] < 1) {
@@ -202,8 +179,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
                        DataTypeName(x->dtype()));
     }
     if (x->rank() != 4 || x->dim(1) != pk.c) {
-      return ctx.Error(StatusCode::kInvalidArgument, "input X must be [N, ", pk.c,
-                       ", H, W], got ", ShapeToString(x->shape()));
+      return ctx.Error(StatusCode::kInvalidArgument, "input X must be [N, ", pk.c, ", H, W], got ",
+                       ShapeToString(x->shape()));
     }
     for (const Tensor* b : {b1, b2}) {
       if (b && (b->dtype() != DataType::kFloat || b->rank() != 1 || b->dim(0) != pk.e)) {
@@ -220,8 +197,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
                        ShapeToString(pads_));
     }
     const int64_t oh_n = (h + pt + pb - k) / s + 1, ow_n = (w + pl + pr - k) / s + 1;
-    OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DataType::kFloat,
-                                                       {n, pk.e, oh_n, ow_n}, Fill::kNone));
+    OE_ASSIGN_OR_RETURN(
+        Tensor * y, ctx.AllocateOutput(0, DataType::kFloat, {n, pk.e, oh_n, ow_n}, Fill::kNone));
     if (y->size() == 0) return Status::Ok();
     ThreadPool* pool = &ctx.thread_pool();
     const int64_t threads = pool->num_threads();
@@ -309,13 +286,13 @@ class FusedExpandDepthwiseKernel final : public Kernel {
             float* c0 = ebuf + (new_lo - ih_lo) * w;
             const int64_t main_cols = cols / kNr * kNr;
             if (main_cols > 0) {
-              kernels::GemmBlockInPlaceB(wa, 0, ge, ximg + new_lo * w, in_size, main_cols, 1.f,
-                                         0.f, c0, plane, ep);
+              kernels::GemmBlockInPlaceB(wa, 0, ge, ximg + new_lo * w, in_size, main_cols, 1.f, 0.f,
+                                         c0, plane, ep);
             }
             if (cols > main_cols) {
-              PackRows(ximg, in_size, pk.c, new_lo * w + main_cols, cols - main_cols, tail);
-              kernels::GemmPackedBlock(wa, 0, ge, tail, cols - main_cols, 1.f, 0.f,
-                                       c0 + main_cols, plane, ep);
+              PackRowsPanels(ximg, in_size, pk.c, new_lo * w + main_cols, cols - main_cols, tail);
+              kernels::GemmPackedBlock(wa, 0, ge, tail, cols - main_cols, 1.f, 0.f, c0 + main_cols,
+                                       plane, ep);
             }
           }
           have_lo = ih_lo;
@@ -348,8 +325,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
               d.activation = &act2_;
               direct(d, 0, 1);
             } else {
-              DepthwiseBandGeneric(ebuf + i * plane, rows, w, ph, pl, k, s, wk,
-                                   b2d ? b2d[ch] : 0.f, out, oh1 - oh0, ow_n, act2_);
+              DepthwiseBandGeneric(ebuf + i * plane, rows, w, ph, pl, k, s, wk, b2d ? b2d[ch] : 0.f,
+                                   out, oh1 - oh0, ow_n, act2_);
             }
           }
         }
@@ -370,8 +347,8 @@ class FusedExpandDepthwiseKernel final : public Kernel {
 }  // namespace
 
 void RegisterOp_fused_expand_depthwise(OpRegistry& registry) {
-  registry.Register({"com.onnxedge", "FusedExpandDepthwise", 1, 1,
-                     MakeFactory<FusedExpandDepthwiseKernel>()});
+  registry.Register(
+      {"com.onnxedge", "FusedExpandDepthwise", 1, 1, MakeFactory<FusedExpandDepthwiseKernel>()});
 }
 
 }  // namespace onnxedge::ops
