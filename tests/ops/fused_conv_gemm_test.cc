@@ -645,7 +645,9 @@ TEST_P(IsaTest, DepthwiseDirectKernelCoversSquareOddWindows) {
 
 // com.onnxedge MaxPool (channels_last) against the standard MaxPool on the permuted input,
 // NaN included, with pads, strides, dilation and ceil_mode.
-TEST(MaxPoolNhwc, MatchesTheNchwMaxPool) {
+// On every ISA (the vector max rows of AVX2 / AVX-512 and the portable loop), channel counts
+// around the 8- and 16-lane vectors, NaNs propagating from either side of the max.
+TEST_P(IsaTest, MaxPoolNhwcMatchesTheNchwMaxPool) {
   struct Case {
     int64_t n, c, h, w, k, s, p, d, ceil;
   };
@@ -654,9 +656,14 @@ TEST(MaxPoolNhwc, MatchesTheNchwMaxPool) {
                          Case{1, 16, 13, 13, 5, 1, 2, 1, 0}, Case{1, 5, 9, 10, 2, 2, 0, 1, 1},
                          Case{1, 4, 9, 9, 3, 1, 2, 2, 0}, Case{1, 1, 1, 1, 1, 1, 0, 1, 0},
                          // SPP blocks: stride 1, windows as large as the map.
-                         Case{1, 16, 13, 13, 13, 1, 6, 1, 0}, Case{2, 9, 13, 11, 9, 1, 4, 1, 0}}) {
+                         Case{1, 16, 13, 13, 13, 1, 6, 1, 0}, Case{2, 9, 13, 11, 9, 1, 4, 1, 0},
+                         // SPPF (YOLOX-nano): 5x5 stride 1 on 13x13 x 128; lane remainders.
+                         Case{1, 128, 13, 13, 5, 1, 2, 1, 0}, Case{1, 33, 6, 7, 3, 1, 1, 1, 0},
+                         Case{1, 8, 5, 5, 3, 2, 1, 1, 0}, Case{1, 31, 4, 4, 2, 1, 0, 1, 0}}) {
     auto x = Random(static_cast<size_t>(cs.n * cs.c * cs.h * cs.w), seed++);
     x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    x[x.size() / 3] = std::numeric_limits<float>::quiet_NaN();
+    x[x.size() - 1] = std::numeric_limits<float>::quiet_NaN();
     auto run = [&](bool nhwc) {
       OpTest t("MaxPool", nhwc ? 1 : 12, nhwc ? "com.onnxedge" : "");
       t.Input("x", Tensor::FromVector<float>(

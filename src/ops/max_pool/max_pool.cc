@@ -17,12 +17,11 @@
 #include <memory>
 #include <type_traits>
 
-#include "runtime/chunk_scratch.h"
-#include "runtime/thread_pool.h"
-
 #include "core/cpu_features.h"
 #include "ops/common/pool_util.h"
 #include "ops/max_pool/max_pool_rows.h"
+#include "runtime/chunk_scratch.h"
+#include "runtime/thread_pool.h"
 
 namespace onnxedge::ops {
 
@@ -35,7 +34,24 @@ MaxPoolRowFn SelectMaxPoolRow(int64_t sw) {
   return nullptr;
 }
 
+MaxIntoFn SelectMaxInto() {
+#if defined(__x86_64__)
+  if (MaxIsa() >= Isa::kAvx512) return MaxIntoAvx512();
+  if (MaxIsa() >= Isa::kAvx2) return MaxIntoAvx2();
+#endif
+  return nullptr;
+}
+
 namespace {
+
+// NaN-propagating acc[i] = max(acc[i], in[i]): the vector kernel, or the portable loop.
+void MaxInto(MaxIntoFn fn, float* acc, const float* in, int64_t n) {
+  if (fn) {
+    fn(acc, in, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) acc[i] = NanMax(acc[i], in[i]);
+}
 
 // Tallest window the vector rows take (its row pointers live on the stack).
 constexpr int64_t kMaxVectorWindowRows = 64;
@@ -65,25 +81,25 @@ void MaxPoolVectorRows(MaxPoolRowFn fn, const float* x, float* y, int64_t planes
   ChunkScratch& scratch = tls_scratch;
   scratch.Prepare(static_cast<size_t>(pool->num_threads()), scratch_bytes);
   const int64_t per_row = std::max<int64_t>(1, ow_n * g.kernel[1] * g.kernel[2]);
-  pool->ParallelFor(planes * oh_n, std::max<int64_t>(1, 16384 / per_row), [&](int64_t t0,
-                                                                              int64_t t1) {
-    float* const buf = reinterpret_cast<float*>(scratch.Claim());
-    const float* rows[kMaxVectorWindowRows];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t p = t / oh_n, oh = t % oh_n;
-      const TapRange th = taps[static_cast<size_t>(oh)];
-      float* const yr = y + p * oh_n * ow_n + oh * ow_n;
-      int64_t n = 0;
-      for (int64_t kh = th.lo; kh < th.hi; ++kh) {
-        rows[n++] = x + p * ih_n * iw_n + (oh * g.stride[1] - g.pad_begin[1] + kh) * iw_n;
-      }
-      if (n == 0) {  // a window entirely in the padding (ceil_mode): nothing wins
-        std::fill(yr, yr + ow_n, -std::numeric_limits<float>::infinity());
-        continue;
-      }
-      fn(rows, n, iw_n, g.kernel[2], g.stride[2], g.pad_begin[2], ow_n, buf, yr);
-    }
-  });
+  pool->ParallelFor(
+      planes * oh_n, std::max<int64_t>(1, 16384 / per_row), [&](int64_t t0, int64_t t1) {
+        float* const buf = reinterpret_cast<float*>(scratch.Claim());
+        const float* rows[kMaxVectorWindowRows];
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t p = t / oh_n, oh = t % oh_n;
+          const TapRange th = taps[static_cast<size_t>(oh)];
+          float* const yr = y + p * oh_n * ow_n + oh * ow_n;
+          int64_t n = 0;
+          for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+            rows[n++] = x + p * ih_n * iw_n + (oh * g.stride[1] - g.pad_begin[1] + kh) * iw_n;
+          }
+          if (n == 0) {  // a window entirely in the padding (ceil_mode): nothing wins
+            std::fill(yr, yr + ow_n, -std::numeric_limits<float>::infinity());
+            continue;
+          }
+          fn(rows, n, iw_n, g.kernel[2], g.stride[2], g.pad_begin[2], ow_n, buf, yr);
+        }
+      });
 }
 
 class MaxPoolKernel final : public Kernel {
@@ -157,9 +173,9 @@ class MaxPoolNhwcKernel final : public Kernel {
                        ShapeToString(x->shape()));
     }
     const int64_t n_n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
-    OE_ASSIGN_OR_RETURN(WindowGeometry g, ComputeWindowGeometry(attrs_, Shape{h, w},
-                                                                attrs_.kernel_shape, ceil_mode_,
-                                                                ctx.Describe()));
+    OE_ASSIGN_OR_RETURN(WindowGeometry g,
+                        ComputeWindowGeometry(attrs_, Shape{h, w}, attrs_.kernel_shape, ceil_mode_,
+                                              ctx.Describe()));
     const int64_t oh = g.out[1], ow = g.out[2];
     OE_ASSIGN_OR_RETURN(Tensor * y,
                         ctx.AllocateOutput(0, DataType::kFloat, {n_n, oh, ow, c}, Fill::kNone));
@@ -176,6 +192,7 @@ class MaxPoolNhwcKernel final : public Kernel {
     ThreadPool& pool = ctx.thread_pool();
     scratch.Prepare(static_cast<size_t>(pool.num_threads()), row_bytes);
     const int64_t row_work = std::max<int64_t>(1, (g.kernel[1] * w + g.kernel[2] * ow) * c);
+    const MaxIntoFn max_into = SelectMaxInto();
     pool.ParallelFor(n_n * oh, std::max<int64_t>(1, 32768 / row_work), [&](int64_t r0, int64_t r1) {
       float* const rowbuf = reinterpret_cast<float*>(scratch.Claim());
       for (int64_t r = r0; r < r1; ++r) {
@@ -191,7 +208,7 @@ class MaxPoolNhwcKernel final : public Kernel {
             any_row = true;
             continue;
           }
-          for (int64_t i = 0; i < w * c; ++i) rowbuf[i] = NanMax(rowbuf[i], in[i]);
+          MaxInto(max_into, rowbuf, in, w * c);
         }
         for (int64_t ox = 0; ox < ow; ++ox) {
           float* out = yd + (r * ow + ox) * c;
@@ -206,7 +223,7 @@ class MaxPoolNhwcKernel final : public Kernel {
               continue;
             }
             // A NaN in the window propagates (NanMax keeps a NaN from either side).
-            for (int64_t ch = 0; ch < c; ++ch) out[ch] = NanMax(out[ch], in[ch]);
+            MaxInto(max_into, out, in, c);
           }
           if (first) {  // a window entirely in the padding (ceil_mode edge): ONNX gives -inf
             for (int64_t ch = 0; ch < c; ++ch) out[ch] = -INFINITY;

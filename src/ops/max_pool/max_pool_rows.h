@@ -23,9 +23,18 @@ inline int64_t MaxPoolRowScratchFloats(int64_t kw_n, int64_t sw, int64_t ow_n) {
 /// The row function for MaxIsa() and this stride, or null (other ISAs, strides above 2).
 MaxPoolRowFn SelectMaxPoolRow(int64_t sw);
 
+/// acc[i] = max(acc[i], in[i]) for i < n, NaN when either is NaN (the channels-last MaxPool's
+/// row and pixel steps).
+using MaxIntoFn = void (*)(float* acc, const float* in, int64_t n);
+
+/// The vector MaxIntoFn for MaxIsa(), or null (other ISAs: the portable loop).
+MaxIntoFn SelectMaxInto();
+
 #if defined(__x86_64__)
 MaxPoolRowFn SelectMaxPoolRowAvx2(int64_t sw);
 MaxPoolRowFn SelectMaxPoolRowAvx512(int64_t sw);
+MaxIntoFn MaxIntoAvx2();
+MaxIntoFn MaxIntoAvx512();
 #endif
 
 }  // namespace onnxedge::ops

@@ -63,6 +63,25 @@ void Row(const float* const* rows, int64_t n_rows, int64_t iw, int64_t kw_n, int
 }
 
 template <typename T>
+void MaxInto(float* acc, const float* in, int64_t n) {
+  using V = typename T::V;
+  constexpr int64_t L = T::kLanes;
+  int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const V a = T::NanMax(T::Load(acc + i), T::Load(in + i));
+    const V b = T::NanMax(T::Load(acc + i + L), T::Load(in + i + L));
+    T::Store(acc + i, a);
+    T::Store(acc + i + L, b);
+  }
+  for (; i + L <= n; i += L) T::Store(acc + i, T::NanMax(T::Load(acc + i), T::Load(in + i)));
+  if (i < n) {
+    const typename T::Mask m = T::Prefix(n - i);
+    const V zero = T::Set1(0.f);
+    T::Store(acc + i, T::NanMax(T::LoadOr(acc + i, m, zero), T::LoadOr(in + i, m, zero)), m);
+  }
+}
+
+template <typename T>
 MaxPoolRowFn Select(int64_t sw) {
   if (sw == 1) return &Row<T, 1>;
   if (sw == 2) return &Row<T, 2>;

@@ -7,4 +7,6 @@ namespace onnxedge::ops {
 
 MaxPoolRowFn SelectMaxPoolRowAvx2(int64_t sw) { return max_pool_rows::Select<simd::Avx2>(sw); }
 
+MaxIntoFn MaxIntoAvx2() { return &max_pool_rows::MaxInto<simd::Avx2>; }
+
 }  // namespace onnxedge::ops

@@ -7,4 +7,6 @@ namespace onnxedge::ops {
 
 MaxPoolRowFn SelectMaxPoolRowAvx512(int64_t sw) { return max_pool_rows::Select<simd::Avx512>(sw); }
 
+MaxIntoFn MaxIntoAvx512() { return &max_pool_rows::MaxInto<simd::Avx512>; }
+
 }  // namespace onnxedge::ops
