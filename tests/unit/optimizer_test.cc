@@ -1820,6 +1820,33 @@ TEST(OptimizerPass, FuseConvActivationEveryActivationAndResidual) {
   EXPECT_EQ(Count(o.model, "Div"), 1);
 }
 
+// YOLOv5's detection heads: Conv -> Reshape -> Sigmoid (the head's Transpose sunk past the
+// Sigmoid) becomes FusedConv(Sigmoid) -> Reshape; not when the convolution's output has another
+// reader.
+TEST(OptimizerPass, FuseConvActivationThroughAReshape) {
+  EnsureFusedConvKernel();
+  for (bool shared : {false, true}) {
+    for (const char* act : {"Sigmoid", "Relu"}) {
+      auto m = ConvModel(6, true);
+      auto* g = m.mutable_graph();
+      AddInitializer(g, "shape", Tensor::FromVector<int64_t>({5}, {1, 2, 3, 6, 6}));
+      AddNode(g, "Reshape", {"conv", "shape"}, {"r"});
+      AddNode(g, act, {"r"}, {"y"});
+      AddOutput(g, "y");
+      if (shared) AddOutput(g, "conv");
+      auto o = RunPasses(m, {"fuse_conv_activation"}, OptimizationLevel::kAll, false);
+      if (shared) {
+        EXPECT_EQ(Ops(o.model), (std::vector<std::string>{"Conv", "Reshape", act}));
+        continue;
+      }
+      ASSERT_EQ(Ops(o.model), (std::vector<std::string>{"com.onnxedge.FusedConv", "Reshape"}))
+          << act;
+      EXPECT_EQ(opt::AttrString(*o.model.graph->nodes[0], "activation", ""), act);
+      ExpectSameOutputs(m, o, {{"x", RandomTensor({1, 3, 6, 6}, 49, -2, 2)}}, 1e-6, 1e-5);
+    }
+  }
+}
+
 // Adds Conv(in) -> out with seeded weights [mo, c / group, k, k] (and a bias), padded to keep
 // the map size (k odd).
 void AddSameConv(onnx::GraphProto* g, const std::string& in, const std::string& out, int64_t c,

@@ -9,6 +9,8 @@
 //     =>  x -> com.onnxedge.FusedConv(activation = "Relu" | ... | "Silu", activation_params) -> y
 //   x -> Conv -> c -> Add(c, z) -> s -> activation -> y
 //     =>  x, z -> com.onnxedge.FusedConv(X, W, B, Z = z, activation) -> y
+//   x -> Conv -> c -> Reshape -> r -> Relu | Sigmoid | LeakyRelu | HardSigmoid | HardSwish -> y
+//     =>  x -> com.onnxedge.FusedConv(activation) -> c -> Reshape -> y
 //   x -> Conv -> c -> Add(c, z) -> y   (no activation after it)
 //     =>  x, z -> com.onnxedge.FusedConv(X, W, B, Z = z) -> y
 //   and the activation forms for Gemm -> com.onnxedge.FusedGemm (no residual input).
@@ -54,8 +56,8 @@ class FuseConvActivationPass final : public Pass {
         }
         std::vector<P> roots;
         for (P s : sources) {
-          roots.push_back(p.Op("Relu|Sigmoid|LeakyRelu|HardSigmoid|HardSwish", {s},
-                               Opts().Bind("act")));
+          roots.push_back(
+              p.Op("Relu|Sigmoid|LeakyRelu|HardSigmoid|HardSwish", {s}, Opts().Bind("act")));
           roots.push_back(p.Op("Clip", {s}, Opts().Bind("act").ExtraInputs()));
           roots.push_back(p.Op("Mul", {s, p.Op("Sigmoid", {s})}, Opts().Bind("act").Commutative()));
           // HardSwish as exporters decompose it (PaddlePaddle, older PyTorch): s * Clip(s + 3,
@@ -74,6 +76,17 @@ class FuseConvActivationPass final : public Pass {
               p.Op("Mul", {scaled, p.Scalar(1.0 / 6.0)}, Opts().Bind("act").Commutative()));
         }
         p.SetRoot(p.OneOf(roots));
+        count += p.ForEachMatch(g, [&](const Match& m) { return Apply(g, ctx, m, fused); });
+      }
+      if (residual) {
+        // An activation after a Reshape of the output (YOLOv5's detection heads: Conv ->
+        // Reshape -> Sigmoid, once sink_transposes has moved the head's Transpose past the
+        // Sigmoid): the activation moves into the convolution, the Reshape stays after it.
+        Pattern p;
+        auto op = p.Op(base, {p.Any()}, Opts().Bind("op").ExtraInputs());
+        auto reshape = p.Op("Reshape", {op, p.Any()}, Opts().Bind("reshape"));
+        p.SetRoot(
+            p.Op("Relu|Sigmoid|LeakyRelu|HardSigmoid|HardSwish", {reshape}, Opts().Bind("act")));
         count += p.ForEachMatch(g, [&](const Match& m) { return Apply(g, ctx, m, fused); });
       }
       if (residual) {  // A residual Add alone (after the activation forms took theirs).
@@ -134,6 +147,11 @@ class FuseConvActivationPass final : public Pass {
     }
     ir::Node* root = m.root;
     const std::string y = root->outputs[0];
+    // Through a Reshape, the fused node writes the convolution's output and the Reshape
+    // (re-added after it) gives y.
+    const ir::Node* reshape = m.N("reshape");
+    const ir::Node reshape_copy = reshape ? *reshape : ir::Node();
+    const std::string fused_out = reshape ? op->outputs[0] : y;
     std::vector<std::string> inputs = op->inputs;
     if (!z.empty()) {
       inputs.resize(3);  // B stays "" (absent) when the Conv has none.
@@ -142,11 +160,17 @@ class FuseConvActivationPass final : public Pass {
     std::vector<ir::Attribute> attrs = op->attributes;
     const std::string name = op->name;
     for (ir::Node* n : m.nodes) g.RemoveNode(n);
-    ir::Node* f = g.AddNode(fused_type, inputs, {y}, kDomain, root, name + "_fused");
+    ir::Node* f = g.AddNode(fused_type, inputs, {fused_out}, kDomain, root, name + "_fused");
     f->opset = 1;
     f->attributes = attrs;
     if (!activation.empty()) SetAttrString(*f, "activation", activation);
     if (!params.empty()) SetAttrFloats(*f, "activation_params", params);
+    if (reshape) {
+      ir::Node* r = g.AddNode("Reshape", {fused_out, reshape_copy.inputs[1]}, {y},
+                              reshape_copy.domain, root, reshape_copy.name);
+      r->opset = reshape_copy.opset;
+      r->attributes = reshape_copy.attributes;
+    }
     ctx.RequireDomain(kDomain, 1);
     return true;
   }
