@@ -39,7 +39,13 @@ class IfKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(0));
-    OE_ASSIGN_OR_RETURN(bool cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
+    // The error context is built only on the error path (no string per run).
+    bool cond = false;
+    if (c->dtype() == DataType::kBool && c->size() == 1) {
+      cond = *c->data<bool>();
+    } else {
+      OE_ASSIGN_OR_RETURN(cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
+    }
     const GraphPlan& branch = cond ? *then_ : *else_;
     auto outs = ctx.RunSubgraph(branch, {});
     if (!outs.ok()) {
