@@ -427,6 +427,11 @@ StatusOr<std::vector<Value>> KernelContext::RunSubgraph(const GraphPlan& plan,
   return plan.Execute(inputs, state_, frame_);
 }
 
+Status KernelContext::RunSubgraphInto(const GraphPlan& plan, const std::vector<Value>& inputs,
+                                      std::vector<Value>* outputs) const {
+  return plan.Execute(inputs, state_, frame_, outputs, nullptr);
+}
+
 StatusOr<const Tensor*> KernelContext::RequiredInput(size_t i) const {
   const Tensor* t = Input(i);
   if (!t) {

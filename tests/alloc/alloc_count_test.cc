@@ -479,27 +479,59 @@ TestModel OcrOpsLike() {
           {{"x", Tensor::FromVector<float>({1, 4, 8, 8}, Random(4 * 8 * 8, 107, 1.f))}}};
 }
 
-// An LSTM as Silero VAD runs it (one direction, no sequence lengths, initial states given):
-// its bias, peephole, states, lengths, recurrent gates and GEMM packing were new std::vectors
-// every run.
-TestModel LstmLike() {
+// An LSTM as Silero VAD runs it (one direction, no sequence lengths, initial states given),
+// and a GRU and an RNN the same way: their bias, peephole, states, lengths, recurrent gate rows
+// and GEMM packing were new std::vectors every run.
+TestModel RecurrentLike() {
   Builder b;
   constexpr int64_t kHidden = 16, kInput = 8;
   b.Input("x", DataType::kFloat, {3, 1, kInput});  // seq, batch, input
-  const auto outs = b.OpN("LSTM",
-                          {"x", b.Weight({1, 4 * kHidden, kInput}), b.Weight({1, 4 * kHidden, kHidden}),
-                           b.Weight({1, 8 * kHidden}, 0.1f), "", b.Weight({1, 1, kHidden}),
-                           b.Weight({1, 1, kHidden})},
-                          3, {Int("hidden_size", kHidden)});
-  for (const auto& o : outs) b.Output(o);
-  return {"lstm",
+  auto layer = [&](const std::string& op, int64_t gates, size_t outputs, bool cell) {
+    const std::string w = b.Weight({1, gates * kHidden, kInput});
+    const std::string r = b.Weight({1, gates * kHidden, kHidden});
+    const std::string bias = b.Weight({1, 2 * gates * kHidden}, 0.1f);
+    std::vector<std::string> in = {"x", w, r, bias, "", b.Weight({1, 1, kHidden})};
+    if (cell) in.push_back(b.Weight({1, 1, kHidden}));
+    for (const auto& o : b.OpN(op, in, outputs, {Int("hidden_size", kHidden)})) b.Output(o);
+  };
+  layer("LSTM", 4, 3, true);
+  layer("GRU", 3, 2, false);
+  layer("RNN", 1, 2, false);
+  return {"recurrent",
           b.model(),
           {{"x", Tensor::FromVector<float>({3, 1, kInput}, Random(3 * kInput, 109, 1.f))}}};
 }
 
+// An If (as Silero VAD has) whose result feeds the main graph: its branch's results came back
+// in a new vector every run, and its condition's error context was built every run. (An If
+// whose results are graph outputs still allocates them: docs/performance.md.)
+TestModel IfLike() {
+  Builder b;
+  b.Input("x", DataType::kFloat, {2, 3});
+  const std::string sum = b.Op("ReduceSum", {"x"}, {Int("keepdims", 0)});
+  const std::string cond = b.Op("Greater", {sum, b.Scalar(-100.f)});  // true for the feeds
+  const std::string y = "if_out";
+  auto* node = AddNode(b.model().mutable_graph(), "If", {cond}, {y});
+  auto branch = [&](const char* name, const char* op) {
+    auto* a = node->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    auto* g = a->mutable_g();
+    g->set_name(name);
+    const std::string t = std::string(name) + "_t", out = std::string(name) + "_out";
+    AddNode(g, "Add", {"x", "x"}, {t});
+    AddNode(g, op, {t}, {out});
+    AddOutput(g, out);
+  };
+  branch("then_branch", "Relu");
+  branch("else_branch", "Neg");
+  b.Output(b.Op("Mul", {y, b.Scalar(2.f)}));
+  return {"if", b.model(), {{"x", Tensor::FromVector<float>({2, 3}, Random(6, 111, 1.f))}}};
+}
+
 std::vector<TestModel> Models() {
   return {ResNetLike(),        MobileNetLike(), TransformerLike(), MultiheadAttentionLike(),
-          BertAttentionLike(), YoloLike(),     OcrOpsLike(),      LstmLike()};
+          BertAttentionLike(), YoloLike(),      OcrOpsLike(),      RecurrentLike(), IfLike()};
 }
 
 void ExpectNear(const std::vector<NamedValue>& got, const std::vector<NamedValue>& want,

@@ -195,11 +195,6 @@ Status ReadSequenceLengthsInto(const KernelContext& ctx, const Dims& d,
   return Status::Ok();
 }
 
-StatusOr<std::vector<int64_t>> ReadSequenceLengths(const KernelContext& ctx, const Dims& d) {
-  std::vector<int64_t> lens;
-  OE_RETURN_IF_ERROR(ReadSequenceLengthsInto(ctx, d, &lens));
-  return lens;
-}
 
 void PrepackConstant(const KernelInfo& info, size_t index, int dirs, int64_t rows,
                      const std::vector<std::pair<int64_t, int64_t>>& row_blocks,

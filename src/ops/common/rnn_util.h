@@ -172,9 +172,8 @@ struct Dims {
 /// float input has X's element type.
 StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, int gates, bool lstm);
 
-/// Reads sequence_lens (input 4) or fills with seq; errors on values outside [0, seq].
-StatusOr<std::vector<int64_t>> ReadSequenceLengths(const KernelContext& ctx, const Dims& d);
-/// The same into `out`, whose capacity is reused.
+/// Reads sequence_lens (input 4) or fills with seq into `out` (its capacity is reused); errors
+/// on values outside [0, seq].
 Status ReadSequenceLengthsInto(const KernelContext& ctx, const Dims& d, std::vector<int64_t>* out);
 
 /// Y(rows x n) = X(rows x k) * W^T, where W holds n rows of k values. float: packed GEMM (the
@@ -296,12 +295,6 @@ void ReadStateInto(const Tensor* t, const Dims& d, int64_t layout, std::vector<C
     }
   }
 }
-template <typename T, typename C>
-std::vector<C> ReadState(const Tensor* t, const Dims& d, int64_t layout) {
-  std::vector<C> out;
-  ReadStateInto<T, C>(t, d, layout, &out);
-  return out;
-}
 
 /// A per-direction vector input (B or P) as C values into `out` (capacity reused); zeros when
 /// absent.
@@ -312,12 +305,6 @@ void ReadVectorInto(const Tensor* t, int64_t size, std::vector<C>* out) {
   const T* src = t->data<T>();
   for (int64_t i = 0; i < size; ++i)
     (*out)[static_cast<size_t>(i)] = static_cast<C>(ToCompute(src[i]));
-}
-template <typename T, typename C>
-std::vector<C> ReadVector(const Tensor* t, int64_t size) {
-  std::vector<C> out;
-  ReadVectorInto<T, C>(t, size, &out);
-  return out;
 }
 
 /// Where Y is computed: time-major [seq, dirs, batch, hidden] in C. Points straight into the
