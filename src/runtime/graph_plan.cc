@@ -427,6 +427,11 @@ StatusOr<std::vector<Value>> KernelContext::RunSubgraph(const GraphPlan& plan,
   return plan.Execute(inputs, state_, frame_);
 }
 
+Status KernelContext::RunSubgraphInto(const GraphPlan& plan, const std::vector<Value>& inputs,
+                                      std::vector<Value>* outputs) const {
+  return plan.Execute(inputs, state_, frame_, outputs, nullptr);
+}
+
 StatusOr<const Tensor*> KernelContext::RequiredInput(size_t i) const {
   const Tensor* t = Input(i);
   if (!t) {
@@ -445,9 +450,14 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
                      " does not exist (the node has ", outputs_->size(), ")");
   }
   Value& out = (*outputs_)[i];
-  // In place: output 0 may take over a dead input's buffer (Kernel::InPlaceInputs).
+  // In place: output 0 may take over a dead input's buffer (Kernel::InPlaceInputs). Not for a
+  // graph output: its buffer outlives the run, so the planner would have to keep the input's
+  // block on the heap (the recording run sees it alive at the end) and every later run would
+  // allocate it there, even a RunInto that computes the output into the caller's buffer.
   const Tensor* inplace = nullptr;
-  if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString) {
+  const bool graph_output = graph_outputs_ && graph_outputs_[i] >= 0;
+  if (i == 0 && inplace_inputs_ != 0 && fill == Fill::kNone && type != DataType::kString &&
+      !graph_output) {
     const int64_t n = ShapeElementCount(shape);
     for (size_t k = 0; k < inputs_.size() && k < 32 && !inplace; ++k) {
       if (!(inplace_inputs_ >> k & 1u) || !inputs_[k] || !inputs_[k]->is_tensor()) continue;
@@ -463,13 +473,12 @@ StatusOr<Tensor*> KernelContext::AllocateOutput(size_t i, DataType type, const S
   }
   // A graph output with a caller buffer of this type and shape (Session::RunInto) is written
   // there directly. The planner's allocation counter advances exactly as it would have without
-  // the buffer (by one, unless the in-place path would have allocated nothing), so the
-  // recorded pattern stays aligned whether or not a buffer is bound.
-  if (bindings_ && bindings_->targets && graph_outputs_ && graph_outputs_[i] >= 0) {
+  // the buffer (by one), so the recorded pattern stays aligned whether or not a buffer is bound.
+  if (bindings_ && bindings_->targets && graph_output) {
     Tensor* target = (*bindings_->targets)[static_cast<size_t>(graph_outputs_[i])];
     if (target && target->dtype() == type && type != DataType::kString && target->size() > 0 &&
         target->shape() == shape) {
-      if (!inplace) state_.memory->SkipAllocation();
+      state_.memory->SkipAllocation();
       if (fill == Fill::kZero) {
         std::memset(target->raw_data(), 0, target->bytes());
       } else if (PoisonUninitialized()) {

@@ -183,6 +183,10 @@ class KernelContext {
   /// subgraph's declared inputs in order.
   StatusOr<std::vector<Value>> RunSubgraph(const GraphPlan& plan,
                                            const std::vector<Value>& inputs) const;
+  /// The same into `outputs` (resized to the subgraph's outputs; its capacity is reused, so a
+  /// caller that keeps the vector allocates nothing for it in steady-state runs).
+  Status RunSubgraphInto(const GraphPlan& plan, const std::vector<Value>& inputs,
+                         std::vector<Value>* outputs) const;
 
   const ir::Node& node() const { return node_; }
   /// "node 'conv1' (Conv)". The plan builds it once, so kernels may pass it around on every

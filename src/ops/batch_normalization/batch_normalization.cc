@@ -72,7 +72,12 @@ class BatchNormalizationKernel final : public Kernel {
     const int64_t plane = batch * channels == 0 ? 0 : x->size() / (batch * channels);
     // Per-channel parameters, or per (channel, position) with spatial = 0.
     const int64_t per = spatial_ ? channels : channels * plane;
-    std::vector<double> params[4];
+    // Parameters in float64, then a = scale / sqrt(var + eps): buffers of the calling thread
+    // that only grow (no allocation in steady-state runs).
+    thread_local std::vector<double> tls_params;
+    const size_t n = static_cast<size_t>(per);
+    if (tls_params.size() < 5 * n) tls_params.resize(5 * n);
+    double* params[4];
     static const char* kNames[4] = {"scale", "B", "input_mean", "input_var"};
     DataType mean_type = DataType::kFloat;
     for (size_t i = 0; i < 4; ++i) {
@@ -81,38 +86,60 @@ class BatchNormalizationKernel final : public Kernel {
         return ctx.Error(StatusCode::kInvalidArgument, "input ", kNames[i], " has shape ",
                          ShapeToString(t->shape()), ", expected ", per, " elements");
       }
-      OE_ASSIGN_OR_RETURN(params[i], ReadDoubles(*t, where + " input " + kNames[i]));
+      params[i] = tls_params.data() + i * n;
+      OE_RETURN_IF_ERROR(ReadDoublesInto(*t, where, kNames[i], params[i]));
       if (i == 2) mean_type = t->dtype();
     }
     OE_ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape(), Fill::kNone));
-    std::vector<double> mean = params[2], var = params[3];
+    const double* mean = params[2];
+    const double* var = params[3];
+    std::vector<double> batch_mean, batch_var;  // Training mode only.
     if (training_) {
-      OE_RETURN_IF_ERROR(BatchStats(ctx, *x, batch, channels, plane, &mean, &var));
+      OE_RETURN_IF_ERROR(BatchStats(ctx, *x, batch, channels, plane, &batch_mean, &batch_var));
       std::vector<double> run_mean(static_cast<size_t>(channels)), run_var(run_mean.size());
       for (size_t c = 0; c < run_mean.size(); ++c) {
-        run_mean[c] = params[2][c] * momentum_ + mean[c] * (1.0 - momentum_);
-        run_var[c] = params[3][c] * momentum_ + var[c] * (1.0 - momentum_);
+        run_mean[c] = params[2][c] * momentum_ + batch_mean[c] * (1.0 - momentum_);
+        run_var[c] = params[3][c] * momentum_ + batch_var[c] * (1.0 - momentum_);
       }
       const Shape ps{channels};
       if (ctx.OutputRequested(1)) OE_RETURN_IF_ERROR(WriteDoubles(ctx, 1, mean_type, ps, run_mean));
       if (ctx.OutputRequested(2)) OE_RETURN_IF_ERROR(WriteDoubles(ctx, 2, mean_type, ps, run_var));
       if (since_ < 14) {
-        if (ctx.OutputRequested(3)) OE_RETURN_IF_ERROR(WriteDoubles(ctx, 3, mean_type, ps, mean));
-        if (ctx.OutputRequested(4)) OE_RETURN_IF_ERROR(WriteDoubles(ctx, 4, mean_type, ps, var));
+        if (ctx.OutputRequested(3)) {
+          OE_RETURN_IF_ERROR(WriteDoubles(ctx, 3, mean_type, ps, batch_mean));
+        }
+        if (ctx.OutputRequested(4)) {
+          OE_RETURN_IF_ERROR(WriteDoubles(ctx, 4, mean_type, ps, batch_var));
+        }
       }
+      mean = batch_mean.data();
+      var = batch_var.data();
     }
     // y = (x - mean) * a + B with a = scale / sqrt(var + eps) (not folded into one offset,
     // which cancels badly when |mean * a| is large).
-    std::vector<double> a(static_cast<size_t>(per));
-    for (size_t i = 0; i < a.size(); ++i) {
+    double* a = tls_params.data() + 4 * n;
+    for (size_t i = 0; i < n; ++i) {
       a[i] = params[0][i] / std::sqrt(var[i] + static_cast<double>(epsilon_));
     }
-    const std::vector<double>& b = params[1];
+    const double* b = params[1];
     if (x->size() == 0) return Status::Ok();
     return Dispatch<FloatTypes>(x->dtype(), [&](auto tag) -> Status {
       using T = typename decltype(tag)::type;
       using C = ComputeType<T>;
-      std::vector<C> ac(a.begin(), a.end()), bc(b.begin(), b.end()), mc(mean.begin(), mean.end());
+      // a, B and mean in the compute type, in a buffer of the calling thread.
+      thread_local std::vector<C> tls_coef;
+      if (tls_coef.size() < 3 * n) tls_coef.resize(3 * n);
+      C* ac_p = tls_coef.data();
+      C* bc_p = ac_p + n;
+      C* mc_p = bc_p + n;
+      for (size_t i = 0; i < n; ++i) {
+        ac_p[i] = static_cast<C>(a[i]);
+        bc_p[i] = static_cast<C>(b[i]);
+        mc_p[i] = static_cast<C>(mean[i]);
+      }
+      const C* ac = ac_p;
+      const C* bc = bc_p;
+      const C* mc = mc_p;
       const T* px = x->data<T>();
       T* py = y->data<T>();
       ctx.thread_pool().ParallelFor(
@@ -129,9 +156,9 @@ class BatchNormalizationKernel final : public Kernel {
                   ys[i] = FromCompute<T>((ToCompute(xs[i]) - mv) * av + bv);
                 }
               } else {
-                const C* ar = ac.data() + c * plane;
-                const C* br = bc.data() + c * plane;
-                const C* mr = mc.data() + c * plane;
+                const C* ar = ac + c * plane;
+                const C* br = bc + c * plane;
+                const C* mr = mc + c * plane;
                 for (int64_t i = 0; i < plane; ++i) {
                   ys[i] = FromCompute<T>((ToCompute(xs[i]) - mr[i]) * ar[i] + br[i]);
                 }

@@ -82,6 +82,17 @@ StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& wh
   return out;
 }
 
+Status ReadDoublesInto(const Tensor& t, const std::string& where, const char* what, double* out) {
+  Status s = Dispatch<NumericTypes>(t.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.size(); ++i) out[i] = static_cast<double>(ToCompute(p[i]));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.WithContext(where + " input '" + what + "'");
+  return Status::Ok();
+}
+
 std::vector<int64_t> Strides(const Shape& shape) {
   std::vector<int64_t> s(shape.size(), 1);
   for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i) {

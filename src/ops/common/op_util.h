@@ -107,6 +107,9 @@ StatusOr<std::vector<int64_t>> ReadInt64s(const Tensor& t, const std::string& wh
 Status ReadInt64sInto(const Tensor& t, const std::string& where, const char* what, Shape* out);
 /// Reads a float/double/16-bit float tensor as doubles.
 StatusOr<std::vector<double>> ReadDoubles(const Tensor& t, const std::string& where);
+/// The same into `out` (t.size() values), allocation-free: for kernels that read float
+/// parameters on every run. The error names `where` and the input `what`.
+Status ReadDoublesInto(const Tensor& t, const std::string& where, const char* what, double* out);
 /// Element offsets (row-major) of each dim.
 std::vector<int64_t> Strides(const Shape& shape);
 /// The same in a Shape (inline storage: no allocation up to Shape::kInlineDims dims).

@@ -169,18 +169,32 @@ StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, in
   return d;
 }
 
-StatusOr<std::vector<int64_t>> ReadSequenceLengths(const KernelContext& ctx, const Dims& d) {
+Status ReadSequenceLengthsInto(const KernelContext& ctx, const Dims& d,
+                               std::vector<int64_t>* out) {
   const Tensor* t = ctx.Input(4);
-  if (!t) return std::vector<int64_t>(static_cast<size_t>(d.batch), d.seq);
-  OE_ASSIGN_OR_RETURN(std::vector<int64_t> lens, ReadInt64s(*t, ctx.Describe()));
+  if (!t) {
+    out->assign(static_cast<size_t>(d.batch), d.seq);
+    return Status::Ok();
+  }
+  if (t->dtype() != DataType::kInt64 && t->dtype() != DataType::kInt32) {
+    return MakeError(StatusCode::kInvalidArgument, ctx.Describe(),
+                     ": expected an int32 or int64 tensor, got ", DataTypeName(t->dtype()));
+  }
+  out->resize(static_cast<size_t>(t->size()));
+  for (int64_t i = 0; i < t->size(); ++i) {
+    (*out)[static_cast<size_t>(i)] =
+        t->dtype() == DataType::kInt64 ? t->data<int64_t>()[i] : t->data<int32_t>()[i];
+  }
+  const std::vector<int64_t>& lens = *out;
   for (size_t b = 0; b < lens.size(); ++b) {
     if (lens[b] < 0 || lens[b] > d.seq) {
       return ctx.Error(StatusCode::kInvalidArgument, "input 'sequence_lens'[", b, "] = ", lens[b],
                        " is outside [0, ", d.seq, "]");
     }
   }
-  return lens;
+  return Status::Ok();
 }
+
 
 void PrepackConstant(const KernelInfo& info, size_t index, int dirs, int64_t rows,
                      const std::vector<std::pair<int64_t, int64_t>>& row_blocks,

@@ -172,8 +172,9 @@ struct Dims {
 /// float input has X's element type.
 StatusOr<Dims> CheckInputs(const KernelContext& ctx, const Attributes& attrs, int gates, bool lstm);
 
-/// Reads sequence_lens (input 4) or fills with seq; errors on values outside [0, seq].
-StatusOr<std::vector<int64_t>> ReadSequenceLengths(const KernelContext& ctx, const Dims& d);
+/// Reads sequence_lens (input 4) or fills with seq into `out` (its capacity is reused); errors
+/// on values outside [0, seq].
+Status ReadSequenceLengthsInto(const KernelContext& ctx, const Dims& d, std::vector<int64_t>* out);
 
 /// Y(rows x n) = X(rows x k) * W^T, where W holds n rows of k values. float: packed GEMM (the
 /// packing can happen once, in Create, for constant weights); double: plain loops over W.
@@ -277,32 +278,33 @@ StatusOr<const C*> TimeMajorInput(KernelContext& ctx, const Tensor& x, const Dim
   return static_cast<const C*>(dst);
 }
 
-/// A state input (initial_h / initial_c) as [dirs, batch, hidden] of C; zeros when absent.
+/// A state input (initial_h / initial_c) as [dirs, batch, hidden] of C into `out` (its
+/// capacity is reused: a caller's buffer that only grows allocates nothing once large enough);
+/// zeros when absent.
 template <typename T, typename C>
-std::vector<C> ReadState(const Tensor* t, const Dims& d, int64_t layout) {
-  std::vector<C> out(static_cast<size_t>(d.dirs * d.batch * d.hidden), C(0));
-  if (!t) return out;
+void ReadStateInto(const Tensor* t, const Dims& d, int64_t layout, std::vector<C>* out) {
+  out->assign(static_cast<size_t>(d.dirs * d.batch * d.hidden), C(0));
+  if (!t) return;
   const T* src = t->data<T>();
   for (int64_t dir = 0; dir < d.dirs; ++dir) {
     for (int64_t b = 0; b < d.batch; ++b) {
       const T* s =
           layout == 0 ? src + (dir * d.batch + b) * d.hidden : src + (b * d.dirs + dir) * d.hidden;
-      C* o = out.data() + (dir * d.batch + b) * d.hidden;
+      C* o = out->data() + (dir * d.batch + b) * d.hidden;
       for (int64_t i = 0; i < d.hidden; ++i) o[i] = static_cast<C>(ToCompute(s[i]));
     }
   }
-  return out;
 }
 
-/// A per-direction vector input (B or P) as C values; zeros when absent.
+/// A per-direction vector input (B or P) as C values into `out` (capacity reused); zeros when
+/// absent.
 template <typename T, typename C>
-std::vector<C> ReadVector(const Tensor* t, int64_t size) {
-  std::vector<C> out(static_cast<size_t>(size), C(0));
-  if (!t) return out;
+void ReadVectorInto(const Tensor* t, int64_t size, std::vector<C>* out) {
+  out->assign(static_cast<size_t>(size), C(0));
+  if (!t) return;
   const T* src = t->data<T>();
   for (int64_t i = 0; i < size; ++i)
-    out[static_cast<size_t>(i)] = static_cast<C>(ToCompute(src[i]));
-  return out;
+    (*out)[static_cast<size_t>(i)] = static_cast<C>(ToCompute(src[i]));
 }
 
 /// Where Y is computed: time-major [seq, dirs, batch, hidden] in C. Points straight into the

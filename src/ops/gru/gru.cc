@@ -65,17 +65,28 @@ class GruKernel final : public Kernel {
     if (!std::is_same_v<C, float> || r_packed_.empty()) {
       OE_ASSIGN_OR_RETURN(r, (rnn::AsCompute<T, C>(ctx, *ctx.Input(2), &r_store)));
     }
-    OE_ASSIGN_OR_RETURN(std::vector<int64_t> lens, rnn::ReadSequenceLengths(ctx, d));
-    const std::vector<C> bias = rnn::ReadVector<T, C>(ctx.Input(3), d.dirs * 2 * G);
-    std::vector<C> state = rnn::ReadState<T, C>(ctx.Input(5), d, attrs_.layout);
+    // Per-run vectors are buffers of the calling thread that keep their capacity (no allocation
+    // in steady-state runs), bound to references: the chunk bodies below run on workers, whose
+    // own thread_locals these names would otherwise denote.
+    thread_local std::vector<int64_t> tls_lens;
+    thread_local std::vector<C> tls_bias, tls_state, tls_rec, tls_reset_h;
+    thread_local kernels::PackedA tls_scratch;
+    std::vector<int64_t>& lens = tls_lens;
+    std::vector<C>& bias = tls_bias;
+    std::vector<C>& state = tls_state;
+    std::vector<C>& rec = tls_rec;
+    std::vector<C>& reset_h = tls_reset_h;  // rt (.) Ht-1
+    kernels::PackedA& scratch = tls_scratch;
+    OE_RETURN_IF_ERROR(rnn::ReadSequenceLengthsInto(ctx, d, &lens));
+    rnn::ReadVectorInto<T, C>(ctx.Input(3), d.dirs * 2 * G, &bias);
+    rnn::ReadStateInto<T, C>(ctx.Input(5), d, attrs_.layout, &state);
     rnn::SequenceOutput<T, C> y;
     OE_RETURN_IF_ERROR(y.Init(ctx, 0, d, attrs_.layout));
 
     OE_ASSIGN_OR_RETURN(Tensor xw_t, ctx.AllocateTemp(DataTypeOf<C>::value, {d.seq * batch, G}));
     C* xw = xw_t.data<C>();
-    std::vector<C> rec(static_cast<size_t>(batch * G));
-    std::vector<C> reset_h(static_cast<size_t>(batch * H), C(0));  // rt (.) Ht-1
-    kernels::PackedA scratch;
+    rec.resize(static_cast<size_t>(batch * G));
+    reset_h.assign(static_cast<size_t>(batch * H), C(0));
     const C clip = static_cast<C>(attrs_.clip);
     const bool lbr = linear_before_reset_;
     for (int dir = 0; dir < d.dirs; ++dir) {

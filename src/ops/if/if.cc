@@ -4,6 +4,9 @@
 // branch may return outer-scope values or its own initializers (shared, not copied).
 // Opsets 1-21 (later versions only widen the type lists). Branches must have exactly as many
 // outputs as the node.
+#include <memory>
+#include <vector>
+
 #include "ops/common/control_util.h"
 #include "ops/common/op_util.h"
 #include "runtime/graph_plan.h"
@@ -39,13 +42,33 @@ class IfKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(0));
-    OE_ASSIGN_OR_RETURN(bool cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
-    const GraphPlan& branch = cond ? *then_ : *else_;
-    auto outs = ctx.RunSubgraph(branch, {});
-    if (!outs.ok()) {
-      return outs.status().WithContext(ctx.Describe() + (cond ? " then_branch" : " else_branch"));
+    // The error context is built only on the error path (no string per run).
+    bool cond = false;
+    if (c->dtype() == DataType::kBool && c->size() == 1) {
+      cond = *c->data<bool>();
+    } else {
+      OE_ASSIGN_OR_RETURN(cond, control::ReadBoolScalar(*c, ctx.Describe() + ": input 'cond'"));
     }
-    for (size_t i = 0; i < outs->size(); ++i) ctx.SetOutput(i, std::move((*outs)[i]));
+    const GraphPlan& branch = cond ? *then_ : *else_;
+    // The branch's results go to a vector of the calling thread per nesting level (an If
+    // inside a branch runs while its parent's vector is in use), kept between runs: no
+    // allocation for it in steady-state runs.
+    thread_local std::vector<std::unique_ptr<std::vector<Value>>> tls_results;
+    thread_local size_t tls_depth = 0;
+    if (tls_results.size() <= tls_depth) {
+      tls_results.push_back(std::make_unique<std::vector<Value>>());
+    }
+    std::vector<Value>& outs = *tls_results[tls_depth];
+    ++tls_depth;
+    Status st = ctx.RunSubgraphInto(branch, {}, &outs);
+    --tls_depth;
+    if (st.ok()) {
+      for (size_t i = 0; i < outs.size(); ++i) ctx.SetOutput(i, std::move(outs[i]));
+    }
+    outs.clear();  // Releases the values; the capacity stays.
+    if (!st.ok()) {
+      return st.WithContext(ctx.Describe() + (cond ? " then_branch" : " else_branch"));
+    }
     return Status::Ok();
   }
 

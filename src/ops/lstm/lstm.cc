@@ -64,19 +64,32 @@ class LstmKernel final : public Kernel {
     if (!std::is_same_v<C, float> || r_packed_.empty()) {
       OE_ASSIGN_OR_RETURN(r, (rnn::AsCompute<T, C>(ctx, *ctx.Input(2), &r_store)));
     }
-    OE_ASSIGN_OR_RETURN(std::vector<int64_t> lens, rnn::ReadSequenceLengths(ctx, d));
-    const std::vector<C> bias = rnn::ReadVector<T, C>(ctx.Input(3), d.dirs * 2 * G);
+    // Per-run vectors are buffers of the calling thread that keep their capacity: a
+    // steady-state run (the same shapes) allocates nothing here.
+    // Bound to references: the chunk bodies below run on workers, whose own thread_locals
+    // these names would otherwise denote.
+    thread_local std::vector<int64_t> tls_lens;
+    thread_local std::vector<C> tls_bias, tls_peephole, tls_h, tls_c, tls_rec;
+    thread_local kernels::PackedA tls_scratch;
+    std::vector<int64_t>& lens = tls_lens;
+    std::vector<C>& bias = tls_bias;
+    std::vector<C>& peephole = tls_peephole;
+    std::vector<C>& h_state = tls_h;
+    std::vector<C>& c_state = tls_c;
+    std::vector<C>& rec = tls_rec;
+    kernels::PackedA& scratch = tls_scratch;
+    OE_RETURN_IF_ERROR(rnn::ReadSequenceLengthsInto(ctx, d, &lens));
+    rnn::ReadVectorInto<T, C>(ctx.Input(3), d.dirs * 2 * G, &bias);
     const bool has_peephole = ctx.Input(7) != nullptr;
-    const std::vector<C> peephole = rnn::ReadVector<T, C>(ctx.Input(7), d.dirs * 3 * H);
-    std::vector<C> h_state = rnn::ReadState<T, C>(ctx.Input(5), d, attrs_.layout);
-    std::vector<C> c_state = rnn::ReadState<T, C>(ctx.Input(6), d, attrs_.layout);
+    rnn::ReadVectorInto<T, C>(ctx.Input(7), d.dirs * 3 * H, &peephole);
+    rnn::ReadStateInto<T, C>(ctx.Input(5), d, attrs_.layout, &h_state);
+    rnn::ReadStateInto<T, C>(ctx.Input(6), d, attrs_.layout, &c_state);
     rnn::SequenceOutput<T, C> y;
     OE_RETURN_IF_ERROR(y.Init(ctx, 0, d, attrs_.layout));
 
     OE_ASSIGN_OR_RETURN(Tensor xw_t, ctx.AllocateTemp(DataTypeOf<C>::value, {d.seq * batch, G}));
     C* xw = xw_t.data<C>();
-    std::vector<C> rec(static_cast<size_t>(batch * G));
-    kernels::PackedA scratch;
+    rec.resize(static_cast<size_t>(batch * G));
     const C clip = static_cast<C>(attrs_.clip);
     for (int dir = 0; dir < d.dirs; ++dir) {
       const bool reverse = attrs_.reverse(dir);

@@ -32,7 +32,7 @@ void SplitRowsT(const U* x, int64_t in_row, const int64_t* widths, U* const* ys,
 }
 
 Status SplitShortRows(KernelContext& ctx, const Tensor& x, int64_t ax,
-                      const std::vector<int64_t>& lengths, int64_t outer, int64_t inner) {
+                      const Shape& lengths, int64_t outer, int64_t inner) {
   const size_t n_out = lengths.size();
   int64_t widths[kMaxPieces];
   void* ys[kMaxPieces];

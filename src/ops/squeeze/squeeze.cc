@@ -22,22 +22,28 @@ class SqueezeKernel final : public Kernel {
 
   Status Run(KernelContext& ctx) const override {
     OE_ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    std::vector<int64_t> axes = axes_;
+    // Shapes (inline storage) throughout: a run allocates nothing.
+    Shape axes(axes_.begin(), axes_.end());
     bool has_axes = has_axes_;
     if (axes_from_input_ && ctx.Input(1)) {
-      OE_ASSIGN_OR_RETURN(axes, ReadInt64s(*ctx.Input(1), ctx.Describe() + " input 'axes'"));
+      OE_RETURN_IF_ERROR(ReadInt64sInto(*ctx.Input(1), ctx.Describe(), "axes", &axes));
       has_axes = true;
     }
     const int64_t rank = static_cast<int64_t>(x->rank());
-    std::vector<bool> drop(x->rank(), false);
+    Shape drop(x->rank(), 0);
     if (has_axes && !axes.empty()) {
-      OE_ASSIGN_OR_RETURN(auto norm, NormalizeAxesForRank(axes, rank, ctx.Describe()));
+      if (rank == 0) {
+        return ctx.Error(StatusCode::kInvalidArgument, "axis ", axes[0],
+                         " is out of range for rank 0");
+      }
+      Shape norm;
+      OE_RETURN_IF_ERROR(NormalizeAxesInto(axes, rank, ctx.Describe(), &norm));
       for (int64_t a : norm) {
         if (x->dim(static_cast<size_t>(a)) != 1) {
           return ctx.Error(StatusCode::kInvalidArgument, "cannot squeeze axis ", a,
                            " of input shape ", ShapeToString(x->shape()), ": its size is not 1");
         }
-        drop[static_cast<size_t>(a)] = true;
+        drop[static_cast<size_t>(a)] = 1;
       }
     } else {
       for (size_t i = 0; i < x->rank(); ++i) drop[i] = x->dim(i) == 1;
